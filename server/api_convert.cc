@@ -1,0 +1,168 @@
+#include "server/api_convert.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace sipresolver::server {
+namespace {
+
+v1::CandidateSource ToProto(dns::CandidateSource source) {
+  switch (source) {
+    case dns::CandidateSource::kA:
+      return v1::CANDIDATE_SOURCE_A;
+    case dns::CandidateSource::kAaaa:
+      return v1::CANDIDATE_SOURCE_AAAA;
+    case dns::CandidateSource::kSrv:
+      return v1::CANDIDATE_SOURCE_SRV;
+    case dns::CandidateSource::kSrvSipUdp:
+      return v1::CANDIDATE_SOURCE_SRV_SIP_UDP;
+    case dns::CandidateSource::kIpLiteral:
+      return v1::CANDIDATE_SOURCE_IP_LITERAL;
+  }
+  return v1::CANDIDATE_SOURCE_UNSPECIFIED;
+}
+
+v1::RecordType ToProto(dns::RecordType type) {
+  switch (type) {
+    case dns::RecordType::kA:
+      return v1::RECORD_TYPE_A;
+    case dns::RecordType::kAaaa:
+      return v1::RECORD_TYPE_AAAA;
+    case dns::RecordType::kSrv:
+      return v1::RECORD_TYPE_SRV;
+    case dns::RecordType::kCname:
+      return v1::RECORD_TYPE_CNAME;
+    case dns::RecordType::kSoa:
+      break;
+  }
+  return v1::RECORD_TYPE_UNSPECIFIED;
+}
+
+v1::LookupOutcome ToProto(dns::LookupOutcome outcome) {
+  switch (outcome) {
+    case dns::LookupOutcome::kAnswer:
+      return v1::LOOKUP_OUTCOME_ANSWER;
+    case dns::LookupOutcome::kNxDomain:
+      return v1::LOOKUP_OUTCOME_NXDOMAIN;
+    case dns::LookupOutcome::kNoData:
+      return v1::LOOKUP_OUTCOME_NODATA;
+    case dns::LookupOutcome::kNoService:
+      return v1::LOOKUP_OUTCOME_NO_SERVICE;
+    case dns::LookupOutcome::kUnavailable:
+      return v1::LOOKUP_OUTCOME_UNAVAILABLE;
+  }
+  return v1::LOOKUP_OUTCOME_UNSPECIFIED;
+}
+
+absl::string_view OutcomeText(dns::LookupOutcome outcome) {
+  switch (outcome) {
+    case dns::LookupOutcome::kAnswer:
+      return "answer";
+    case dns::LookupOutcome::kNxDomain:
+      return "NXDOMAIN";
+    case dns::LookupOutcome::kNoData:
+      return "NODATA";
+    case dns::LookupOutcome::kNoService:
+      return "no service";
+    case dns::LookupOutcome::kUnavailable:
+      return "unavailable";
+  }
+  return "?";
+}
+
+uint32_t Seconds(absl::Duration d) {
+  return static_cast<uint32_t>(
+      std::clamp<int64_t>(absl::ToInt64Seconds(d), 0, UINT32_MAX));
+}
+
+}  // namespace
+
+absl::StatusOr<dns::ServerSpec> ToServerSpec(const v1::ResolveRequest& request) {
+  dns::ServerSpec spec;
+  spec.server = request.server();
+  spec.port = request.port();
+  spec.redundancy = request.redundancy();
+  switch (request.transport()) {
+    case v1::TRANSPORT_UNSPECIFIED:
+    case v1::TRANSPORT_UDP:
+      spec.transport = dns::Transport::kUdp;
+      break;
+    case v1::TRANSPORT_TCP:
+      spec.transport = dns::Transport::kTcp;
+      break;
+    case v1::TRANSPORT_TLS:
+      spec.transport = dns::Transport::kTls;
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("transport: unknown value ", request.transport()));
+  }
+  switch (request.ip_version()) {
+    case v1::IP_VERSION_UNSPECIFIED:
+    case v1::IP_VERSION_V4:
+      spec.ip_version = dns::IpVersion::kV4;
+      break;
+    case v1::IP_VERSION_V6:
+      spec.ip_version = dns::IpVersion::kV6;
+      break;
+    case v1::IP_VERSION_DUAL:
+      spec.ip_version = dns::IpVersion::kDual;
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("ip_version: unknown value ", request.ip_version()));
+  }
+  if (absl::Status valid = dns::ValidateServerSpec(spec); !valid.ok()) {
+    return valid;
+  }
+  return spec;
+}
+
+void ToResolveResponse(const dns::Resolution& resolution,
+                       v1::ResolveResponse& response) {
+  for (const dns::Candidate& c : resolution.candidates) {
+    v1::Candidate* out = response.add_candidates();
+    out->set_target(c.target);
+    out->set_address(c.address);
+    out->set_port(c.port);
+    out->set_priority(c.priority);
+    out->set_weight(c.weight);
+    out->set_source(ToProto(c.source));
+    out->set_ttl_seconds(Seconds(c.ttl));
+  }
+  for (const dns::LookupRecord& l : resolution.lookups) {
+    v1::Lookup* out = response.add_lookups();
+    out->set_name(l.name);
+    out->set_type(ToProto(l.type));
+    out->set_outcome(ToProto(l.outcome));
+    out->set_ttl_seconds(Seconds(l.ttl));
+    out->set_from_cache(l.from_cache);
+    out->set_stale(l.stale);
+    out->set_record_count(l.record_count);
+    out->set_detail(l.detail);
+  }
+}
+
+absl::Status WithLookups(const absl::Status& status,
+                         const dns::Resolution& resolution) {
+  if (status.ok() || resolution.lookups.empty()) return status;
+  std::string tried = absl::StrJoin(
+      resolution.lookups, "; ", [](std::string* out, const dns::LookupRecord& l) {
+        absl::StrAppend(out, dns::RecordTypeName(l.type), " ", l.name, ": ",
+                        OutcomeText(l.outcome), l.stale ? " (stale)" : "");
+      });
+  return absl::Status(status.code(),
+                      absl::StrCat(status.message(), " [lookups: ", tried, "]"));
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // absl and gRPC share the canonical code numbers.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+}  // namespace sipresolver::server

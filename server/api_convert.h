@@ -1,0 +1,31 @@
+// Conversions between the public API (sipresolver.v1 protos) and the engine's
+// plain C++ types. The only place where the two meet, so the engine stays
+// free of gRPC and protobuf.
+#ifndef SIPRESOLVER_SERVER_API_CONVERT_H_
+#define SIPRESOLVER_SERVER_API_CONVERT_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "grpcpp/support/status.h"
+#include "lib/dns/device_resolver.h"
+#include "sipresolver/v1/sipresolver.pb.h"
+
+namespace sipresolver::server {
+
+// Validates and converts; INVALID_ARGUMENT names the field (unknown enum
+// values included) and, where one applies, the device rule.
+absl::StatusOr<dns::ServerSpec> ToServerSpec(const v1::ResolveRequest& request);
+
+void ToResolveResponse(const dns::Resolution& resolution,
+                       v1::ResolveResponse& response);
+
+// Appends a one-line summary of the lookups to an error's message, so a
+// NOT_FOUND or UNAVAILABLE tells what was tried.
+absl::Status WithLookups(const absl::Status& status,
+                         const dns::Resolution& resolution);
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace sipresolver::server
+
+#endif  // SIPRESOLVER_SERVER_API_CONVERT_H_

@@ -1,0 +1,70 @@
+#include "server/daemon.h"
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "server/log.h"
+
+namespace sipresolver::server {
+
+Daemon::Daemon(const DaemonConfig& config) : config_(config) {}
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
+    const DaemonConfig& config) {
+  std::unique_ptr<Daemon> d(new Daemon(config));
+  if (absl::Status s = d->metrics_.Serve(config.metrics_listen); !s.ok()) {
+    return s;
+  }
+  auto transport = dns::AresTransport::Create(d->loop_.io_context(), config.dns);
+  if (!transport.ok()) return transport.status();
+  d->transport_ = *std::move(transport);
+  d->dns_ = std::make_unique<dns::CachingResolver>(*d->transport_, d->clock_,
+                                                   config.cache, &d->metrics_);
+  d->resolver_ = std::make_unique<dns::DeviceResolver>(*d->dns_, d->random_);
+  d->service_ = std::make_unique<SipResolverService>(
+      d->loop_, *d->resolver_, d->metrics_, d->clock_, config.service);
+  d->loop_.Start();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(),
+                           &d->grpc_port_);
+  builder.SetMaxReceiveMessageSize(config.max_request_bytes);
+  builder.RegisterService(d->service_.get());
+  d->server_ = builder.BuildAndStart();
+  if (d->server_ == nullptr || d->grpc_port_ == 0) {
+    d->server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("listen: cannot serve gRPC on ", config.listen));
+  }
+  d->server_->GetHealthCheckService()->SetServingStatus(kServiceName, true);
+  d->metrics_.SetServing(true);
+  Log(absl::StrCat("serving gRPC on ", config.listen, " (port ", d->grpc_port_,
+                   "), metrics on ", config.metrics_listen, " (port ",
+                   d->metrics_port(), "), DNS servers: ",
+                   config.dns.servers.empty() ? "resolv.conf"
+                                              : config.dns.servers));
+  return d;
+}
+
+Daemon::~Daemon() { Shutdown(); }
+
+void Daemon::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_) {
+    Log("shutting down: health NOT_SERVING, draining calls");
+    // Every service, "" included, reports NOT_SERVING from here on.
+    server_->GetHealthCheckService()->Shutdown();
+    metrics_.SetServing(false);
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_grace));
+  }
+  if (transport_) loop_.RunSync([this] { transport_->CancelAll(); });
+  loop_.Stop();
+  Log("stopped");
+}
+
+}  // namespace sipresolver::server

@@ -1,0 +1,73 @@
+// Daemon: the whole sipresolverd process minus flag parsing and signals, so
+// tests can run it in-process too.
+//
+// Owns, in order of construction: metrics, the event loop, the DNS stack
+// (c-ares transport, cache, device resolver), the gRPC service and server.
+// Start() returns once everything listens; Shutdown() drains: health goes
+// NOT_SERVING first, in-flight calls get `shutdown_grace` to finish, then the
+// loop stops.
+#ifndef SIPRESOLVER_SERVER_DAEMON_H_
+#define SIPRESOLVER_SERVER_DAEMON_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "lib/core/clock.h"
+#include "lib/core/event_loop.h"
+#include "lib/core/random.h"
+#include "lib/dns/ares_transport.h"
+#include "lib/dns/caching_resolver.h"
+#include "lib/dns/device_resolver.h"
+#include "server/metrics.h"
+#include "server/sip_resolver_service.h"
+
+namespace sipresolver::server {
+
+struct DaemonConfig {
+  std::string listen = "[::]:50051";
+  std::string metrics_listen = "0.0.0.0:9464";
+  dns::AresOptions dns;
+  dns::CacheLimits cache;
+  ServiceLimits service;
+  int max_request_bytes = 64 * 1024;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+};
+
+// The service name health checks report on, besides "" (the whole server).
+inline constexpr char kServiceName[] = "sipresolver.v1.SipResolver";
+
+class Daemon {
+ public:
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(
+      const DaemonConfig& config);
+  ~Daemon();
+
+  // Idempotent; safe from any thread except the event loop's.
+  void Shutdown();
+
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_.port(); }
+
+ private:
+  explicit Daemon(const DaemonConfig& config);
+
+  const DaemonConfig config_;
+  RealClock clock_;
+  RealRandom random_;
+  Metrics metrics_;
+  EventLoop loop_;
+  std::unique_ptr<dns::AresTransport> transport_;
+  std::unique_ptr<dns::CachingResolver> dns_;
+  std::unique_ptr<dns::DeviceResolver> resolver_;
+  std::unique_ptr<SipResolverService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int grpc_port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace sipresolver::server
+
+#endif  // SIPRESOLVER_SERVER_DAEMON_H_

@@ -1,0 +1,64 @@
+// Metrics: the service's Prometheus metrics and the /metrics HTTP endpoint.
+//
+// Names follow Prometheus conventions (sipresolver_ prefix, base units,
+// _total counters, histograms) and every label has a small fixed value set:
+// method names of our own service, status code names, record types, outcome
+// names. Never a device, a client address or a queried name as a label.
+// Thread-safe (prometheus-cpp metrics are atomic).
+#ifndef SIPRESOLVER_SERVER_METRICS_H_
+#define SIPRESOLVER_SERVER_METRICS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "lib/dns/caching_resolver.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace sipresolver::server {
+
+class Metrics : public dns::DnsObserver {
+ public:
+  Metrics();
+
+  // Serves /metrics on `listen` ("HOST:PORT"; port 0 picks one).
+  absl::Status Serve(const std::string& listen);
+  // The bound port once serving, else 0.
+  int port() const;
+
+  // `method` is the RPC name ("Resolve"); `code` a gRPC status code number.
+  void OnRpc(absl::string_view method, int code);
+  void OnResolveDone(absl::Duration latency);
+  void SetServing(bool serving);
+
+  // dns::DnsObserver
+  void OnCacheLookup(dns::RecordType type, dns::CacheResult result) override;
+  void OnUpstreamQuery(dns::RecordType type, absl::string_view outcome) override;
+  void OnJoinedInFlight(dns::RecordType type) override;
+
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& rpcs_;
+  prometheus::Histogram& resolve_duration_;
+  prometheus::Family<prometheus::Counter>& dns_upstream_;
+  prometheus::Family<prometheus::Counter>& dns_cache_;
+  prometheus::Family<prometheus::Counter>& dns_joins_;
+  prometheus::Gauge& serving_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+// "OK", "NOT_FOUND", ... for a gRPC status code number.
+absl::string_view StatusCodeName(int code);
+
+}  // namespace sipresolver::server
+
+#endif  // SIPRESOLVER_SERVER_METRICS_H_

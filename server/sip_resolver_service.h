@@ -1,0 +1,62 @@
+// SipResolverService: the sipresolver.v1.SipResolver gRPC service.
+//
+// Uses gRPC's callback API: no thread per call. Resolve hands the request to
+// the event loop, where the resolver lives, and finishes the call from there.
+// ListServers, WatchDecision and ReportObservation answer UNIMPLEMENTED until
+// their issues land.
+#ifndef SIPRESOLVER_SERVER_SIP_RESOLVER_SERVICE_H_
+#define SIPRESOLVER_SERVER_SIP_RESOLVER_SERVICE_H_
+
+#include <atomic>
+
+#include "lib/core/clock.h"
+#include "lib/core/event_loop.h"
+#include "lib/dns/device_resolver.h"
+#include "server/metrics.h"
+#include "sipresolver/v1/sipresolver.grpc.pb.h"
+
+namespace sipresolver::server {
+
+struct ServiceLimits {
+  // Resolve calls waiting on DNS at once; more get RESOURCE_EXHAUSTED.
+  int max_pending_resolves = 10000;
+};
+
+class SipResolverService final : public v1::SipResolver::CallbackService {
+ public:
+  // Everything passed in must outlive the gRPC server.
+  SipResolverService(EventLoop& loop, dns::DeviceResolver& resolver,
+                     Metrics& metrics, const Clock& clock,
+                     const ServiceLimits& limits);
+
+  grpc::ServerUnaryReactor* Resolve(grpc::CallbackServerContext* context,
+                                    const v1::ResolveRequest* request,
+                                    v1::ResolveResponse* response) override;
+  grpc::ServerUnaryReactor* ListServers(
+      grpc::CallbackServerContext* context,
+      const v1::ListServersRequest* request,
+      v1::ListServersResponse* response) override;
+  grpc::ServerWriteReactor<v1::Decision>* WatchDecision(
+      grpc::CallbackServerContext* context,
+      const v1::WatchDecisionRequest* request) override;
+  grpc::ServerUnaryReactor* ReportObservation(
+      grpc::CallbackServerContext* context,
+      const v1::ReportObservationRequest* request,
+      v1::ReportObservationResponse* response) override;
+
+ private:
+  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                   absl::string_view method,
+                                   const grpc::Status& status);
+
+  EventLoop& loop_;
+  dns::DeviceResolver& resolver_;
+  Metrics& metrics_;
+  const Clock& clock_;
+  const ServiceLimits limits_;
+  std::atomic<int> pending_resolves_{0};
+};
+
+}  // namespace sipresolver::server
+
+#endif  // SIPRESOLVER_SERVER_SIP_RESOLVER_SERVICE_H_

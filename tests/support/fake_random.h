@@ -1,0 +1,31 @@
+// FakeRandom: a Random that returns scripted values (then 0), or a fixed
+// fraction of the bound, so tests of random choices are deterministic.
+#ifndef SIPRESOLVER_TESTS_SUPPORT_FAKE_RANDOM_H_
+#define SIPRESOLVER_TESTS_SUPPORT_FAKE_RANDOM_H_
+
+#include <algorithm>
+#include <deque>
+
+#include "lib/core/random.h"
+
+namespace sipresolver::testing {
+
+class FakeRandom : public Random {
+ public:
+  FakeRandom() = default;
+  explicit FakeRandom(std::deque<uint64_t> values) : values_(std::move(values)) {}
+
+  uint64_t UniformInclusive(uint64_t bound) override {
+    if (values_.empty()) return 0;
+    uint64_t v = values_.front();
+    values_.pop_front();
+    return std::min(v, bound);
+  }
+
+ private:
+  std::deque<uint64_t> values_;
+};
+
+}  // namespace sipresolver::testing
+
+#endif  // SIPRESOLVER_TESTS_SUPPORT_FAKE_RANDOM_H_
