@@ -1,0 +1,302 @@
+#include "client/cli_output.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+
+#include "absl/flags/commandlineflag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace sipresolver::cli {
+namespace {
+
+constexpr absl::string_view kGlobalFlags =
+    "[--server=HOST:PORT] [--timeout=5s]";
+
+// absl's --help family: not in the flag registry, handled by the parse itself.
+bool IsUsageFlag(absl::string_view name) {
+  for (absl::string_view usage :
+       {"help", "helpfull", "helpshort", "helppackage", "helpon", "helpmatch",
+        "version", "only_check_args"}) {
+    if (name == usage) return true;
+  }
+  return false;
+}
+
+// Lays rows out in columns two spaces apart. The last column is never padded
+// and trailing blanks (empty last cells) are trimmed, so lines end cleanly.
+std::string FormatColumns(const std::vector<std::vector<std::string>>& rows,
+                          const std::vector<bool>& right_align,
+                          absl::string_view indent) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) {
+      width[i] = std::max(width[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line(indent);
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i > 0) line += "  ";
+      const size_t pad = width[i] - row[i].size();
+      const bool right = i < right_align.size() && right_align[i];
+      if (right) line.append(pad, ' ');
+      line += row[i];
+      if (!right && i + 1 < row.size()) line.append(pad, ' ');
+    }
+    absl::StrAppend(&out, absl::StripTrailingAsciiWhitespace(line), "\n");
+  }
+  return out;
+}
+
+std::string Seconds(uint32_t seconds) { return absl::StrCat(seconds, "s"); }
+
+}  // namespace
+
+std::string UsageLine(absl::Span<const Command> commands) {
+  std::vector<std::string> lines;
+  for (const Command& command : commands) {
+    std::string line =
+        absl::StrCat(lines.empty() ? "usage: " : "       ", kProgramName, " ",
+                     kGlobalFlags, " ", command.name);
+    if (!command.synopsis.empty()) absl::StrAppend(&line, " ", command.synopsis);
+    lines.push_back(std::move(line));
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+std::string ProgramUsage(absl::Span<const Command> commands) {
+  std::string text = absl::StrCat(
+      "resolves SIP server names exactly as SIP devices do,\n"
+      "by asking a sipresolverd server.\n\n",
+      UsageLine(commands), "\n\nCommands:\n");
+  for (const Command& command : commands) {
+    // Continuation lines of the summary line up under its first line.
+    const std::string indent(command.name.size() + 4, ' ');
+    absl::StrAppend(&text, "  ", command.name, "  ",
+                    absl::StrReplaceAll(command.summary,
+                                        {{"\n", absl::StrCat("\n", indent)}}),
+                    "\n");
+  }
+  absl::StrAppend(
+      &text,
+      "\nThe server is reached over an insecure (plaintext) channel. --timeout "
+      "is the RPC\ndeadline (e.g. 500ms, 10s; inf for none).\n\n"
+      "Output: a table of the candidates, in the order a device tries them, "
+      "then every\nDNS lookup made. With --json, the response message as one "
+      "line of JSON (proto3\nJSON mapping): proto field names such as "
+      "ttl_seconds, enums by name, fields at\ntheir default value (0, false, "
+      "\"\", UNSPECIFIED) omitted.\n\n"
+      "Exit status: 0 success; 1 RPC error, printed on stderr as\n\"",
+      kProgramName, ": CODE: message\" (also with --json); 2 usage error.");
+  return text;
+}
+
+std::string FormatUsageError(absl::string_view reason,
+                             absl::Span<const Command> commands) {
+  return absl::StrCat(kProgramName, ": ", reason, "\n", UsageLine(commands),
+                      "\nRun '", kProgramName, " --help' for details.\n");
+}
+
+absl::StatusOr<const Command*> FindCommand(
+    absl::Span<const Command> commands,
+    absl::Span<const std::string> positionals) {
+  if (positionals.empty()) return absl::InvalidArgumentError("missing command");
+  for (const Command& command : commands) {
+    if (command.name == positionals[0]) return &command;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown command '", positionals[0], "'"));
+}
+
+absl::Status CheckFlagSyntax(absl::Span<char* const> argv) {
+  for (size_t i = 1; i < argv.size(); ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;  // absl stops there too; the rest is positional.
+    if (arg.size() < 2 || arg[0] != '-') continue;  // A positional.
+    arg.remove_prefix(absl::StartsWith(arg, "--") ? 2 : 1);
+    const size_t eq = arg.find('=');
+    const absl::string_view name = arg.substr(0, eq);
+    if (IsUsageFlag(name)) continue;
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) {
+      // "--noNAME" turns a boolean flag off.
+      absl::string_view positive = name;
+      absl::CommandLineFlag* negated =
+          absl::ConsumePrefix(&positive, "no")
+              ? absl::FindCommandLineFlag(positive)
+              : nullptr;
+      if (negated != nullptr && negated->IsOfType<bool>() &&
+          eq == absl::string_view::npos) {
+        continue;
+      }
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name));
+    }
+    absl::string_view value;
+    if (eq != absl::string_view::npos) {
+      value = arg.substr(eq + 1);
+    } else if (flag->IsOfType<bool>()) {
+      value = "true";
+    } else if (i + 1 < argv.size()) {
+      value = argv[++i];  // "--port 5060" form.
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("missing value for --", name));
+    }
+    // List flags (absl's --flagfile, --undefok, ...) accept any text, and
+    // setting --flagfile here would make absl read the file twice.
+    if (flag->IsOfType<std::vector<std::string>>()) continue;
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad value for --", name, ": ", error));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Transport> ParseTransport(absl::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (lower.empty()) return v1::TRANSPORT_UNSPECIFIED;
+  if (lower == "udp") return v1::TRANSPORT_UDP;
+  if (lower == "tcp") return v1::TRANSPORT_TCP;
+  if (lower == "tls") return v1::TRANSPORT_TLS;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "bad --transport '", text, "': want udp, tcp or tls"));
+}
+
+absl::StatusOr<v1::IpVersion> ParseIpVersion(absl::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (lower.empty()) return v1::IP_VERSION_UNSPECIFIED;
+  if (lower == "v4") return v1::IP_VERSION_V4;
+  if (lower == "v6") return v1::IP_VERSION_V6;
+  if (lower == "dual") return v1::IP_VERSION_DUAL;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "bad --ip_version '", text, "': want v4, v6 or dual"));
+}
+
+absl::StatusOr<v1::ResolveRequest> MakeResolveRequest(
+    const std::vector<std::string>& args, const ResolveFlags& flags) {
+  if (args.empty()) return absl::InvalidArgumentError("resolve: missing NAME");
+  if (args.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resolve: unexpected argument '", args[1], "'"));
+  }
+  if (args[0].empty()) return absl::InvalidArgumentError("resolve: empty NAME");
+  if (flags.port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --port ", flags.port, ": want 1-65535, or 0 for the default"));
+  }
+  absl::StatusOr<v1::Transport> transport = ParseTransport(flags.transport);
+  if (!transport.ok()) return transport.status();
+  absl::StatusOr<v1::IpVersion> ip_version = ParseIpVersion(flags.ip_version);
+  if (!ip_version.ok()) return ip_version.status();
+
+  v1::ResolveRequest request;
+  request.set_server(args[0]);
+  request.set_port(flags.port);
+  request.set_transport(*transport);
+  request.set_redundancy(flags.redundancy);
+  request.set_ip_version(*ip_version);
+  return request;
+}
+
+absl::string_view CandidateSourceName(v1::CandidateSource source) {
+  switch (source) {
+    case v1::CANDIDATE_SOURCE_A: return "A";
+    case v1::CANDIDATE_SOURCE_AAAA: return "AAAA";
+    case v1::CANDIDATE_SOURCE_SRV: return "SRV";
+    case v1::CANDIDATE_SOURCE_SRV_SIP_UDP: return "SRV _sip._udp";
+    case v1::CANDIDATE_SOURCE_IP_LITERAL: return "IP literal";
+    default: return "?";  // Unspecified, or newer than this client.
+  }
+}
+
+absl::string_view RecordTypeName(v1::RecordType type) {
+  switch (type) {
+    case v1::RECORD_TYPE_A: return "A";
+    case v1::RECORD_TYPE_AAAA: return "AAAA";
+    case v1::RECORD_TYPE_SRV: return "SRV";
+    case v1::RECORD_TYPE_CNAME: return "CNAME";
+    default: return "?";
+  }
+}
+
+absl::string_view LookupOutcomeName(v1::LookupOutcome outcome) {
+  switch (outcome) {
+    case v1::LOOKUP_OUTCOME_ANSWER: return "answer";
+    case v1::LOOKUP_OUTCOME_NXDOMAIN: return "NXDOMAIN";
+    case v1::LOOKUP_OUTCOME_NODATA: return "NODATA";
+    case v1::LOOKUP_OUTCOME_NO_SERVICE: return "no service";
+    case v1::LOOKUP_OUTCOME_UNAVAILABLE: return "unavailable";
+    default: return "?";
+  }
+}
+
+std::string FormatResolveTable(const v1::ResolveResponse& response) {
+  std::string out;
+  if (response.candidates().empty()) {
+    out = "No candidates.\n";
+  } else {
+    std::vector<std::vector<std::string>> rows = {
+        {"#", "ADDRESS", "PORT", "PRIORITY", "WEIGHT", "SOURCE", "TTL",
+         "TARGET"}};
+    int index = 0;
+    for (const v1::Candidate& c : response.candidates()) {
+      rows.push_back({absl::StrCat(++index), c.address(),
+                      absl::StrCat(c.port()), absl::StrCat(c.priority()),
+                      absl::StrCat(c.weight()),
+                      std::string(CandidateSourceName(c.source())),
+                      Seconds(c.ttl_seconds()), c.target()});
+    }
+    // Numbers right-aligned so their digits line up.
+    out = FormatColumns(rows,
+                        {true, false, true, true, true, false, true, false},
+                        "");
+  }
+
+  if (response.lookups().empty()) return out + "\nLookups: none\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::Lookup& l : response.lookups()) {
+    // Stale answers come from the cache too; "stale" says more.
+    const char* marker = l.stale() ? "stale" : l.from_cache() ? "cache" : "";
+    rows.push_back({l.name(), std::string(RecordTypeName(l.type())),
+                    std::string(LookupOutcomeName(l.outcome())),
+                    Seconds(l.ttl_seconds()), marker, l.detail()});
+  }
+  return absl::StrCat(
+      out, "\nLookups:\n",
+      FormatColumns(rows, {false, false, false, true, false, false}, "  "));
+}
+
+absl::StatusOr<std::string> FormatJson(
+    const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = false;  // One line: one object per invocation.
+  options.always_print_primitive_fields = false;
+  options.preserve_proto_field_names = true;  // Match the .proto and docs.
+  std::string json;
+  const auto status =
+      google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) return absl::InternalError(status.ToString());
+  return json + "\n";
+}
+
+std::string FormatRpcError(const absl::Status& status) {
+  std::string out = absl::StrCat(kProgramName, ": ",
+                                 absl::StatusCodeToString(status.code()));
+  if (!status.message().empty()) absl::StrAppend(&out, ": ", status.message());
+  return out + "\n";
+}
+
+}  // namespace sipresolver::cli

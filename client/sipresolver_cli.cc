@@ -1,0 +1,145 @@
+// sipresolver: command-line client of the sipresolver.v1.SipResolver service.
+// Parsing, mapping and formatting live in cli_output so they can be tested;
+// this file holds the flags, the command table and the RPC calls.
+#include <cstdint>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/cli_output.h"
+#include "grpcpp/grpcpp.h"
+#include "sipresolver/v1/sipresolver.grpc.pb.h"
+
+ABSL_FLAG(std::string, server, "localhost:50051",
+          "Address of the sipresolverd gRPC server, HOST:PORT.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5),
+          "Deadline of the RPC, e.g. 500ms or 10s; inf for none.");
+ABSL_FLAG(bool, json, false,
+          "Print the response as one line of JSON (proto field names, fields "
+          "at their default value omitted) instead of a table.");
+ABSL_FLAG(uint32_t, port, 0,
+          "resolve: the configured port; 0 = not configured (5060, or 5061 "
+          "for tls).");
+ABSL_FLAG(std::string, transport, "",
+          "resolve: udp, tcp or tls; unset means udp.");
+ABSL_FLAG(std::string, ip_version, "",
+          "resolve: v4 (A), v6 (AAAA) or dual (A then AAAA); unset means v4, "
+          "as the device does.");
+ABSL_FLAG(bool, redundancy, false,
+          "resolve: X_ProxyServerRedundancy. Off: only the first candidate; "
+          "on: every candidate (needs a domain name).");
+
+namespace {
+
+namespace cli = sipresolver::cli;
+namespace v1 = sipresolver::v1;
+
+int RunResolve(const std::vector<std::string>& args);
+
+// Commands by name. Later: watch (WatchDecision), servers (ListServers).
+constexpr cli::Command kCommands[] = {
+    {"resolve",
+     "NAME [--port=N] [--transport=udp|tcp|tls] [--ip_version=v4|v6|dual] "
+     "[--redundancy] [--json]",
+     "Resolve NAME as a SIP device does; print the candidates in the order\n"
+     "the device tries them, then the DNS lookups made.",
+     RunResolve},
+};
+
+int UsageError(absl::string_view reason) {
+  std::cerr << cli::FormatUsageError(reason, kCommands);
+  return cli::kExitUsage;
+}
+
+int RpcError(const grpc::Status& status) {
+  std::cerr << cli::FormatRpcError(
+      absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                   status.error_message()));
+  return cli::kExitRpcError;
+}
+
+std::unique_ptr<v1::SipResolver::Stub> NewStub() {
+  // Plaintext for now; TLS credentials come with the server's TLS support.
+  return v1::SipResolver::NewStub(grpc::CreateChannel(
+      absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+}
+
+void SetDeadline(grpc::ClientContext& context) {
+  const absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
+  if (timeout == absl::InfiniteDuration()) return;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+int RunResolve(const std::vector<std::string>& args) {
+  cli::ResolveFlags flags;
+  flags.port = absl::GetFlag(FLAGS_port);
+  flags.transport = absl::GetFlag(FLAGS_transport);
+  flags.ip_version = absl::GetFlag(FLAGS_ip_version);
+  flags.redundancy = absl::GetFlag(FLAGS_redundancy);
+  absl::StatusOr<v1::ResolveRequest> request =
+      cli::MakeResolveRequest(args, flags);
+  if (!request.ok()) return UsageError(request.status().message());
+
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ResolveResponse response;
+  const grpc::Status status = NewStub()->Resolve(&context, *request, &response);
+  if (!status.ok()) return RpcError(status);
+
+  if (!absl::GetFlag(FLAGS_json)) {
+    std::cout << cli::FormatResolveTable(response);
+    return cli::kExitOk;
+  }
+  absl::StatusOr<std::string> json = cli::FormatJson(response);
+  if (!json.ok()) {
+    std::cerr << cli::kProgramName << ": " << json.status().message() << "\n";
+    return cli::kExitRpcError;
+  }
+  std::cout << *json;
+  return cli::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(cli::ProgramUsage(kCommands));
+  // absl lists under --help only flags of a file named after the program
+  // (sipresolver.cc); ours are here.
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "sipresolver_cli.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  // Show "client/sipresolver_cli.cc", not the build machine's absolute path.
+  usage_config.normalize_filename = [](absl::string_view file) {
+    const size_t client = file.rfind("client/");
+    return std::string(client == absl::string_view::npos ? file
+                                                         : file.substr(client));
+  };
+  absl::SetFlagsUsageConfig(usage_config);
+
+  if (absl::Status status = cli::CheckFlagSyntax(absl::MakeSpan(argv, argc));
+      !status.ok()) {
+    return UsageError(status.message());
+  }
+  const std::vector<char*> parsed = absl::ParseCommandLine(argc, argv);
+  // parsed[0] is the program name.
+  const std::vector<std::string> positionals(parsed.begin() + 1, parsed.end());
+
+  if (absl::GetFlag(FLAGS_timeout) <= absl::ZeroDuration()) {
+    return UsageError("bad --timeout: must be positive");
+  }
+  absl::StatusOr<const cli::Command*> command =
+      cli::FindCommand(kCommands, positionals);
+  if (!command.ok()) return UsageError(command.status().message());
+  return (*command)->run(
+      std::vector<std::string>(positionals.begin() + 1, positionals.end()));
+}

@@ -1,0 +1,145 @@
+// End to end: the real sipresolverd binary over a real gRPC socket, resolving
+// through a real DNS server (dnsmasq), with reflection, health and metrics
+// checked the way operators reach them.
+#include <signal.h>
+
+#include <chrono>
+
+#include "gtest/gtest.h"
+#include "tests/support/dnsmasq_server.h"
+#include "tests/support/sipresolverd_process.h"
+#include "tests/support/standard_services.h"
+
+namespace sipresolver::testing {
+namespace {
+
+class SipresolverdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DnsZone zone;
+    zone.hosts = {{"pbx1.test", {"127.0.0.11"}}, {"pbx2.test", {"127.0.0.12"}},
+                  {"plain.test", {"127.0.0.21", "127.0.0.22"}}};
+    zone.srv = {{"itsp.test", "pbx2.test", 5072, 20, 10},
+                {"itsp.test", "pbx1.test", 5071, 10, 10}};
+    auto dns = DnsmasqServer::Start(zone);
+    ASSERT_TRUE(dns.ok()) << dns.status();
+    dns_ = *std::move(dns);
+    auto daemon = SipresolverdProcess::Start(dns_->address());
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    daemon_ = *std::move(daemon);
+  }
+
+  grpc::Status Resolve(const std::string& server, v1::ResolveResponse& response,
+                       bool redundancy = true) {
+    v1::ResolveRequest request;
+    request.set_server(server);
+    request.set_redundancy(redundancy);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return daemon_->stub().Resolve(&context, request, &response);
+  }
+
+  std::unique_ptr<DnsmasqServer> dns_;
+  std::unique_ptr<SipresolverdProcess> daemon_;
+};
+
+// R1-R3 through the whole service: SRV of the bare name, in priority order,
+// with the SRV ports.
+TEST_F(SipresolverdTest, ResolveReturnsSrvCandidatesInPriorityOrder) {
+  v1::ResolveResponse response;
+  grpc::Status status = Resolve("itsp.test", response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.candidates_size(), 2);
+  EXPECT_EQ(response.candidates(0).address(), "127.0.0.11");
+  EXPECT_EQ(response.candidates(0).port(), 5071u);
+  EXPECT_EQ(response.candidates(0).priority(), 10u);
+  EXPECT_EQ(response.candidates(0).source(), v1::CANDIDATE_SOURCE_SRV);
+  EXPECT_EQ(response.candidates(1).address(), "127.0.0.12");
+  EXPECT_GT(response.candidates(0).ttl_seconds(), 0u);
+  ASSERT_GE(response.lookups_size(), 2);
+  EXPECT_EQ(response.lookups(0).type(), v1::RECORD_TYPE_A);
+  EXPECT_EQ(response.lookups(1).type(), v1::RECORD_TYPE_SRV);
+}
+
+TEST_F(SipresolverdTest, NotFoundSaysWhichLookupsWereTried) {
+  v1::ResolveResponse response;
+  grpc::Status status = Resolve("nothing.test", response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("SRV _sip._udp.nothing.test"),
+            std::string::npos)
+      << status.error_message();
+}
+
+TEST_F(SipresolverdTest, BadInputIsInvalidArgumentNamingTheField) {
+  v1::ResolveResponse response;
+  grpc::Status status = Resolve("not a name", response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("server:", 0), 0u) << status.error_message();
+  status = Resolve("127.0.0.1", response, /*redundancy=*/true);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(SipresolverdTest, ReflectionListsTheService) {
+  auto services = ReflectionListServices(daemon_->channel());
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_NE(std::find(services->begin(), services->end(),
+                      "sipresolver.v1.SipResolver"),
+            services->end());
+  EXPECT_NE(std::find(services->begin(), services->end(), "grpc.health.v1.Health"),
+            services->end());
+}
+
+TEST_F(SipresolverdTest, HealthIsServingForServerAndService) {
+  EXPECT_EQ(HealthCheck(daemon_->channel(), "").value_or(-1), 1);
+  EXPECT_EQ(HealthCheck(daemon_->channel(), "sipresolver.v1.SipResolver").value_or(-1), 1);
+  EXPECT_EQ(HealthCheck(daemon_->channel(), "no.such.Service").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(SipresolverdTest, MetricsCountersMove) {
+  const std::string ok_resolves = "sipresolver_rpcs_total{code=\"OK\",method=\"Resolve\"}";
+  const std::string srv_answers =
+      "sipresolver_dns_upstream_queries_total{outcome=\"answer\",type=\"SRV\"}";
+  const std::string srv_hits =
+      "sipresolver_dns_cache_lookups_total{result=\"hit\",type=\"SRV\"}";
+  std::string before = daemon_->Metrics();
+  ASSERT_NE(before.find("sipresolver_serving 1"), std::string::npos) << before;
+  v1::ResolveResponse response;
+  ASSERT_TRUE(Resolve("itsp.test", response).ok());
+  ASSERT_TRUE(Resolve("itsp.test", response).ok());
+  std::string after = daemon_->Metrics();
+  EXPECT_EQ(MetricValue(after, ok_resolves) - MetricValue(before, ok_resolves), 2);
+  EXPECT_EQ(MetricValue(after, srv_answers), 1);  // Second time: the cache.
+  EXPECT_EQ(MetricValue(after, srv_hits), 1);
+  EXPECT_NE(after.find("sipresolver_resolve_duration_seconds_count 2"),
+            std::string::npos);
+}
+
+TEST_F(SipresolverdTest, LaterRpcsAnswerUnimplemented) {
+  grpc::ClientContext context;
+  v1::ListServersResponse response;
+  grpc::Status status =
+      daemon_->stub().ListServers(&context, v1::ListServersRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(SipresolverdTest, SigtermDrainsAndExitsCleanly) {
+  daemon_->process().Signal(SIGTERM);
+  EXPECT_EQ(daemon_->process().Wait(absl::Seconds(15)), 0);
+  const std::string log = daemon_->process().Output();
+  EXPECT_NE(log.find("health NOT_SERVING"), std::string::npos) << log;
+  EXPECT_NE(log.find("stopped"), std::string::npos) << log;
+}
+
+TEST_F(SipresolverdTest, RejectsBadFlagsAsUsageErrors) {
+  CommandResult r = RunCommand({SIPRESOLVERD_PATH, "--dns_tries=0"});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find("--dns_tries"), std::string::npos) << r.output;
+  r = RunCommand({SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
+                  "--metrics_listen=127.0.0.1:0", "--dns_servers=not-an-address"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NE(r.output.find("dns_servers"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
