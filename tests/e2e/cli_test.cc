@@ -1,0 +1,71 @@
+// The `sipresolver` CLI against the real sipresolverd and a real DNS server:
+// what a user types and sees, and the exit statuses scripts rely on.
+#include "gtest/gtest.h"
+#include "tests/support/dnsmasq_server.h"
+#include "tests/support/sipresolverd_process.h"
+
+namespace sipresolver::testing {
+namespace {
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DnsZone zone;
+    zone.hosts = {{"pbx1.test", {"127.0.0.11"}}, {"plain.test", {"127.0.0.21"}}};
+    zone.srv = {{"_sip._udp.itsp.test", "pbx1.test", 5071, 10, 10}};
+    auto dns = DnsmasqServer::Start(zone);
+    ASSERT_TRUE(dns.ok()) << dns.status();
+    dns_ = *std::move(dns);
+    auto daemon = SipresolverdProcess::Start(dns_->address());
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    daemon_ = *std::move(daemon);
+  }
+
+  CommandResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {SIPRESOLVER_CLI_PATH,
+                               "--server=" + daemon_->grpc_address()});
+    return RunCommand(args);
+  }
+
+  std::unique_ptr<DnsmasqServer> dns_;
+  std::unique_ptr<SipresolverdProcess> daemon_;
+};
+
+TEST_F(CliTest, ResolvePrintsCandidatesAndLookups) {
+  CommandResult r = Cli({"resolve", "itsp.test", "--redundancy"});
+  ASSERT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_NE(r.output.find("127.0.0.11"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("5071"), std::string::npos);
+  EXPECT_NE(r.output.find("_sip._udp"), std::string::npos);
+  EXPECT_NE(r.output.find("Lookups"), std::string::npos);
+}
+
+TEST_F(CliTest, JsonOutputUsesApiFieldNames) {
+  CommandResult r = Cli({"resolve", "plain.test", "--port=5090", "--json"});
+  ASSERT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_NE(r.output.find("\"address\":\"127.0.0.21\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"port\":5090"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"source\":\"CANDIDATE_SOURCE_A\""), std::string::npos);
+}
+
+TEST_F(CliTest, NotFoundExitsOneWithTheCode) {
+  CommandResult r = Cli({"resolve", "nothing.test"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NE(r.output.find("sipresolver: NOT_FOUND:"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Cli({"resolve"}).exit_status, 2);
+  EXPECT_EQ(Cli({"resolve", "x.test", "--transport=carrier-pigeon"}).exit_status, 2);
+  EXPECT_EQ(Cli({"frobnicate"}).exit_status, 2);
+}
+
+TEST_F(CliTest, UnreachableServerExitsOne) {
+  CommandResult r = RunCommand({SIPRESOLVER_CLI_PATH, "--server=127.0.0.1:1",
+                                "--timeout=2s", "resolve", "plain.test"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NE(r.output.find("UNAVAILABLE"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
