@@ -3,6 +3,7 @@
 #include <future>
 
 #include "asio/post.hpp"
+#include "asio/steady_timer.hpp"
 
 namespace sipresolver {
 
@@ -29,6 +30,38 @@ void EventLoop::RunSync(const std::function<void()>& fn) {
     done.set_value();
   });
   done.get_future().wait();
+}
+
+namespace {
+
+// Cancels on destruction. The callback also checks `alive`, because a timer
+// that already fired may have its handler queued when the handle goes away.
+class AsioTimer : public Timer {
+ public:
+  AsioTimer(asio::io_context& io, absl::Duration delay,
+            absl::AnyInvocable<void()> fn)
+      : timer_(io, absl::ToChronoNanoseconds(std::max(delay, absl::ZeroDuration()))),
+        alive_(std::make_shared<bool>(true)) {
+    timer_.async_wait([alive = alive_, fn = std::move(fn)](
+                          const asio::error_code& ec) mutable {
+      if (!ec && *alive) fn();
+    });
+  }
+  ~AsioTimer() override {
+    *alive_ = false;
+    timer_.cancel();
+  }
+
+ private:
+  asio::steady_timer timer_;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace
+
+std::unique_ptr<Timer> EventLoop::After(absl::Duration delay,
+                                        absl::AnyInvocable<void()> fn) {
+  return std::make_unique<AsioTimer>(io_, delay, std::move(fn));
 }
 
 bool EventLoop::InLoopThread() const {

@@ -16,13 +16,14 @@
 
 #include "asio/executor_work_guard.hpp"
 #include "asio/io_context.hpp"
+#include "lib/core/timer.h"
 
 namespace sipresolver {
 
-class EventLoop {
+class EventLoop : public TimerFactory {
  public:
   EventLoop();
-  ~EventLoop();
+  ~EventLoop() override;
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
@@ -33,6 +34,10 @@ class EventLoop {
   void Post(std::function<void()> fn);
   // Runs fn on the loop thread and waits for it. Not from the loop thread.
   void RunSync(const std::function<void()>& fn);
+
+  // TimerFactory, on Asio steady timers. Loop thread only.
+  std::unique_ptr<Timer> After(absl::Duration delay,
+                               absl::AnyInvocable<void()> fn) override;
 
   bool InLoopThread() const;
   asio::io_context& io_context() { return io_; }

@@ -22,11 +22,12 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "lib/core/random.h"
+#include "lib/core/transport.h"
 #include "lib/dns/caching_resolver.h"
 
 namespace sipresolver::dns {
 
-enum class Transport { kUdp, kTcp, kTls };
+using ::sipresolver::Transport;
 enum class IpVersion { kV4, kV6, kDual };
 enum class CandidateSource { kA, kAaaa, kSrv, kSrvSipUdp, kIpLiteral };
 enum class LookupOutcome { kAnswer, kNxDomain, kNoData, kNoService, kUnavailable };

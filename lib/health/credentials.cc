@@ -1,0 +1,63 @@
+#include "lib/health/credentials.h"
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "lib/dns/domain_name.h"
+
+namespace sipresolver::health {
+
+absl::StatusOr<CredentialStore> CredentialStore::Parse(absl::string_view text) {
+  CredentialStore store;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (fields.size() != 3) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "probe credentials line ", line_number,
+          ": want \"DOMAIN USERNAME PASSWORD\", got ", fields.size(), " fields"));
+    }
+    auto domain = dns::NormalizeDomainName(fields[0]);
+    if (!domain.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "probe credentials line ", line_number, ": domain: ",
+          domain.status().message()));
+    }
+    if (!store.by_domain_
+             .emplace(*domain, sip::Credentials{std::string(fields[1]),
+                                                std::string(fields[2])})
+             .second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "probe credentials line ", line_number, ": ", *domain,
+          " is given twice"));
+    }
+  }
+  return store;
+}
+
+absl::StatusOr<CredentialStore> CredentialStore::LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("probe_credentials_file: cannot read ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return Parse(text.str());
+}
+
+std::optional<sip::Credentials> CredentialStore::Find(absl::string_view domain) const {
+  auto it = by_domain_.find(domain);
+  if (it == by_domain_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace sipresolver::health

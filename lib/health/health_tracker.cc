@@ -1,0 +1,183 @@
+#include "lib/health/health_tracker.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace sipresolver::health {
+
+struct HealthTracker::Tracked {
+  EndpointStatus status;
+  absl::Time last_touch;
+  std::unique_ptr<Timer> next_probe;
+  bool probing = false;
+};
+
+namespace {
+
+absl::string_view OutcomeName(const sip::ProbeResult& r, Verdict v) {
+  switch (r.outcome) {
+    case sip::ProbeResult::Outcome::kTimeout:
+      return "timeout";
+    case sip::ProbeResult::Outcome::kNetworkError:
+      return "network_error";
+    case sip::ProbeResult::Outcome::kResponse:
+      break;
+  }
+  return v == Verdict::kSuccess ? "success" : "failure";
+}
+
+}  // namespace
+
+HealthTracker::HealthTracker(sip::Prober& prober, TimerFactory& timers,
+                             const Clock& clock, Random& random,
+                             ProbePolicy policy, RateLimiter rate_limiter,
+                             CredentialStore credentials,
+                             const HealthOptions& options,
+                             HealthObserver* observer)
+    : prober_(prober),
+      timers_(timers),
+      clock_(clock),
+      random_(random),
+      policy_(std::move(policy)),
+      rate_limiter_(std::move(rate_limiter)),
+      credentials_(std::move(credentials)),
+      options_(options),
+      observer_(observer ? observer : &null_observer_) {}
+
+// Probes still in flight report into a tracker that is gone: `alive_` tells.
+HealthTracker::~HealthTracker() { *alive_ = false; }
+
+absl::Status HealthTracker::Touch(const sip::Endpoint& endpoint,
+                                  const std::string& domain) {
+  const absl::Time now = clock_.Now();
+  auto it = endpoints_.find(endpoint);
+  if (it == endpoints_.end()) {
+    if (absl::Status allowed = policy_.Check(endpoint.address, domain);
+        !allowed.ok()) {
+      return allowed;
+    }
+    if (endpoints_.size() >= options_.max_endpoints) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "already probing ", endpoints_.size(), " endpoints (the limit)"));
+    }
+    if (endpoints_per_domain_[domain] >=
+        static_cast<int>(options_.max_endpoints_per_domain)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "already probing ", options_.max_endpoints_per_domain,
+          " endpoints for ", domain, " (the limit per domain)"));
+    }
+    auto tracked = std::make_unique<Tracked>();
+    tracked->status.endpoint = endpoint;
+    tracked->status.last_change = now;
+    it = endpoints_.emplace(endpoint, std::move(tracked)).first;
+    Schedule(*it->second, absl::ZeroDuration());
+    ReportCounts();
+  }
+  Tracked& t = *it->second;
+  t.last_touch = now;
+  if (t.status.domains.insert(domain).second) ++endpoints_per_domain_[domain];
+  return absl::OkStatus();
+}
+
+std::optional<EndpointStatus> HealthTracker::Get(const sip::Endpoint& e) const {
+  auto it = endpoints_.find(e);
+  if (it == endpoints_.end()) return std::nullopt;
+  return it->second->status;
+}
+
+std::vector<EndpointStatus> HealthTracker::List() const {
+  std::vector<EndpointStatus> out;
+  out.reserve(endpoints_.size());
+  for (const auto& [endpoint, t] : endpoints_) out.push_back(t->status);
+  return out;
+}
+
+void HealthTracker::Schedule(Tracked& t, absl::Duration delay) {
+  t.next_probe = timers_.After(delay, [this, endpoint = t.status.endpoint] {
+    StartProbe(endpoint);
+  });
+}
+
+void HealthTracker::StartProbe(const sip::Endpoint& endpoint) {
+  auto it = endpoints_.find(endpoint);
+  if (it == endpoints_.end()) return;
+  Tracked& t = *it->second;
+  const absl::Time now = clock_.Now();
+  if (now - t.last_touch >= options_.idle_timeout) {  // Nobody needs it.
+    for (const std::string& d : t.status.domains) --endpoints_per_domain_[d];
+    endpoints_.erase(it);
+    ReportCounts();
+    return;
+  }
+  if (!rate_limiter_.TryAcquire(now)) {
+    return Schedule(t, rate_limiter_.TimeUntilAvailable(now));
+  }
+  // Credentials belong to the configured name; the first one that has them.
+  sip::ProbeRequest request;
+  request.endpoint = endpoint;
+  request.use_options = options_.use_options;
+  request.register_expires = options_.register_expires;
+  request.domain = t.status.domains.empty() ? "" : *t.status.domains.begin();
+  for (const std::string& d : t.status.domains) {
+    if (auto c = credentials_.Find(d)) {
+      request.domain = d;
+      request.credentials = std::move(c);
+      break;
+    }
+  }
+  if (request.domain.empty()) request.domain = endpoint.address;  // IP literal.
+  const bool had_credentials = request.credentials.has_value();
+  t.probing = true;
+  prober_.Probe(request, [this, alive = alive_, endpoint,
+                          had_credentials](sip::ProbeResult result) {
+    if (*alive) OnResult(endpoint, had_credentials, result);
+  });
+}
+
+void HealthTracker::OnResult(const sip::Endpoint& endpoint, bool had_credentials,
+                             const sip::ProbeResult& result) {
+  auto it = endpoints_.find(endpoint);
+  if (it == endpoints_.end()) return;
+  Tracked& t = *it->second;
+  EndpointStatus& s = t.status;
+  t.probing = false;
+  const Verdict verdict = Classify(result, had_credentials, options_.accepted);
+  observer_->OnProbe(options_.use_options ? "OPTIONS" : "REGISTER",
+                     OutcomeName(result, verdict), result.latency);
+
+  ++s.probes;
+  s.last_response_code = result.status_code;
+  s.last_error = result.error;
+  if (result.outcome == sip::ProbeResult::Outcome::kResponse) {
+    s.last_latency = result.latency;
+    s.latency_ewma = s.probes == 1 || s.latency_ewma == absl::ZeroDuration()
+                         ? result.latency
+                         : options_.ewma_weight * result.latency +
+                               (1 - options_.ewma_weight) * s.latency_ewma;
+    s.via_received = result.via_received;
+    s.via_rport = result.via_rport;
+  }
+  if (verdict != Verdict::kSuccess && s.last_error.empty()) {
+    s.last_error = absl::StrCat("answered ", result.status_code);
+  }
+  const HealthState before = s.counters.state;
+  s.counters = Apply(s.counters, verdict, options_.thresholds);
+  if (s.counters.state != before) {
+    s.last_change = clock_.Now();
+    observer_->OnTransition(before, s.counters.state);
+    ReportCounts();
+  }
+  Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
+}
+
+void HealthTracker::ReportCounts() {
+  int counts[3] = {0, 0, 0};
+  for (const auto& [e, t] : endpoints_) ++counts[static_cast<int>(t->status.counters.state)];
+  for (HealthState s : {HealthState::kUnknown, HealthState::kHealthy,
+                        HealthState::kUnhealthy}) {
+    observer_->OnEndpointCount(s, counts[static_cast<int>(s)]);
+  }
+}
+
+}  // namespace sipresolver::health

@@ -1,0 +1,113 @@
+// HealthTracker: the health of every SIP endpoint someone needs, found out
+// by probing it (S1, S6), shared by everything that uses the endpoint.
+//
+// An endpoint is needed while it has been touched (a Resolve returned it)
+// within `idle_timeout`; after that it is dropped and no longer probed. Each
+// endpoint has one probe in flight at most; the next is scheduled by
+// NextProbeDelay. Every probe passes the operator's ProbePolicy (allowlist)
+// when the endpoint is added and the global rate limit before it is sent.
+// Loop thread only.
+#ifndef SIPRESOLVER_LIB_HEALTH_HEALTH_TRACKER_H_
+#define SIPRESOLVER_LIB_HEALTH_HEALTH_TRACKER_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "lib/core/clock.h"
+#include "lib/core/random.h"
+#include "lib/core/timer.h"
+#include "lib/health/credentials.h"
+#include "lib/health/health_state.h"
+#include "lib/health/probe_policy.h"
+#include "lib/health/rate_limiter.h"
+#include "lib/sip/prober.h"
+
+namespace sipresolver::health {
+
+struct HealthOptions {
+  Intervals intervals;
+  Thresholds thresholds;
+  AcceptedCodes accepted;
+  bool use_options = false;  // Probe with OPTIONS instead of REGISTER.
+  absl::Duration register_expires = absl::Seconds(60);
+  absl::Duration idle_timeout = absl::Minutes(10);
+  size_t max_endpoints = 1000;
+  size_t max_endpoints_per_domain = 32;
+  double ewma_weight = 0.3;  // Weight of the newest latency sample.
+};
+
+struct EndpointStatus {
+  sip::Endpoint endpoint;
+  std::set<std::string> domains;  // Names whose resolution included it.
+  Counters counters;
+  absl::Duration last_latency;
+  absl::Duration latency_ewma;
+  int last_response_code = 0;
+  std::string last_error;
+  absl::Time last_change;  // Of state; Clock time.
+  std::optional<std::string> via_received;
+  std::optional<uint16_t> via_rport;
+  uint64_t probes = 0;
+};
+
+// Counts for metrics. Called on the loop thread.
+class HealthObserver {
+ public:
+  virtual ~HealthObserver() = default;
+  // method "REGISTER"/"OPTIONS"; outcome "success", "failure" (error reply),
+  // "timeout", "network_error".
+  virtual void OnProbe(absl::string_view method, absl::string_view outcome,
+                       absl::Duration latency) {}
+  virtual void OnTransition(HealthState from, HealthState to) {}
+  virtual void OnEndpointCount(HealthState state, int count) {}
+};
+
+class HealthTracker {
+ public:
+  // Everything passed by reference must outlive the tracker.
+  HealthTracker(sip::Prober& prober, TimerFactory& timers, const Clock& clock,
+                Random& random, ProbePolicy policy, RateLimiter rate_limiter,
+                CredentialStore credentials, const HealthOptions& options,
+                HealthObserver* observer);
+  ~HealthTracker();
+
+  // Marks `endpoint` as needed for `domain` (the configured name it came
+  // from; empty for IP literals) and starts probing it if it is new.
+  // PERMISSION_DENIED when the policy refuses it (no packet is ever sent);
+  // RESOURCE_EXHAUSTED past the endpoint caps.
+  absl::Status Touch(const sip::Endpoint& endpoint, const std::string& domain);
+
+  std::optional<EndpointStatus> Get(const sip::Endpoint& endpoint) const;
+  std::vector<EndpointStatus> List() const;  // Ordered by endpoint.
+
+ private:
+  struct Tracked;
+  void Schedule(Tracked& t, absl::Duration delay);
+  void StartProbe(const sip::Endpoint& endpoint);
+  void OnResult(const sip::Endpoint& endpoint, bool had_credentials,
+                const sip::ProbeResult& result);
+  void ReportCounts();
+
+  sip::Prober& prober_;
+  TimerFactory& timers_;
+  const Clock& clock_;
+  Random& random_;
+  const ProbePolicy policy_;
+  RateLimiter rate_limiter_;
+  const CredentialStore credentials_;
+  const HealthOptions options_;
+  HealthObserver* observer_;
+  HealthObserver null_observer_;
+  std::map<sip::Endpoint, std::unique_ptr<Tracked>> endpoints_;
+  std::map<std::string, int> endpoints_per_domain_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace sipresolver::health
+
+#endif  // SIPRESOLVER_LIB_HEALTH_HEALTH_TRACKER_H_
