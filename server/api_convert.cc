@@ -73,6 +73,35 @@ absl::string_view OutcomeText(dns::LookupOutcome outcome) {
   return "?";
 }
 
+v1::Transport ToProto(Transport transport) {
+  switch (transport) {
+    case Transport::kUdp:
+      return v1::TRANSPORT_UDP;
+    case Transport::kTcp:
+      return v1::TRANSPORT_TCP;
+    case Transport::kTls:
+      return v1::TRANSPORT_TLS;
+  }
+  return v1::TRANSPORT_UNSPECIFIED;
+}
+
+v1::HealthState ToProto(health::HealthState state) {
+  switch (state) {
+    case health::HealthState::kUnknown:
+      return v1::HEALTH_STATE_UNKNOWN;
+    case health::HealthState::kHealthy:
+      return v1::HEALTH_STATE_HEALTHY;
+    case health::HealthState::kUnhealthy:
+      return v1::HEALTH_STATE_UNHEALTHY;
+  }
+  return v1::HEALTH_STATE_UNSPECIFIED;
+}
+
+void SetDuration(absl::Duration d, google::protobuf::Duration& out) {
+  out.set_seconds(absl::IDivDuration(d, absl::Seconds(1), &d));
+  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+}
+
 uint32_t Seconds(absl::Duration d) {
   return static_cast<uint32_t>(
       std::clamp<int64_t>(absl::ToInt64Seconds(d), 0, UINT32_MAX));
@@ -163,6 +192,32 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   // absl and gRPC share the canonical code numbers.
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()));
+}
+
+void ToEndpointHealth(const health::EndpointStatus& status, absl::Time clock_now,
+                      absl::Time wall_now, v1::EndpointHealth& out) {
+  out.set_state(ToProto(status.counters.state));
+  out.set_consecutive_successes(status.counters.consecutive_successes);
+  out.set_consecutive_failures(status.counters.consecutive_failures);
+  SetDuration(status.last_latency, *out.mutable_last_latency());
+  SetDuration(status.latency_ewma, *out.mutable_latency_ewma());
+  out.set_last_response_code(status.last_response_code);
+  out.set_last_error(status.last_error);
+  const absl::Time changed = wall_now - (clock_now - status.last_change);
+  out.mutable_last_change()->set_seconds(absl::ToUnixSeconds(changed));
+  out.mutable_last_change()->set_nanos(
+      static_cast<int32_t>(absl::ToUnixNanos(changed) % 1000000000));
+  out.set_via_received(status.via_received.value_or(""));
+  out.set_via_rport(status.via_rport.value_or(0));
+}
+
+void ToServerStatus(const health::EndpointStatus& status, absl::Time clock_now,
+                    absl::Time wall_now, v1::ServerStatus& out) {
+  out.mutable_endpoint()->set_address(status.endpoint.address);
+  out.mutable_endpoint()->set_port(status.endpoint.port);
+  out.mutable_endpoint()->set_transport(ToProto(status.endpoint.transport));
+  for (const std::string& domain : status.domains) out.add_domains(domain);
+  ToEndpointHealth(status, clock_now, wall_now, *out.mutable_health());
 }
 
 }  // namespace sipresolver::server

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/support/status.h"
 #include "lib/dns/device_resolver.h"
+#include "lib/health/health_tracker.h"
 #include "sipresolver/v1/sipresolver.pb.h"
 
 namespace sipresolver::server {
@@ -25,6 +26,14 @@ absl::Status WithLookups(const absl::Status& status,
                          const dns::Resolution& resolution);
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Health as the API shows it. Engine times are monotonic Clock times;
+// `clock_now` and `wall_now` (the same instant on both clocks) map them to
+// wall-clock timestamps.
+void ToEndpointHealth(const health::EndpointStatus& status, absl::Time clock_now,
+                      absl::Time wall_now, v1::EndpointHealth& out);
+void ToServerStatus(const health::EndpointStatus& status, absl::Time clock_now,
+                    absl::Time wall_now, v1::ServerStatus& out);
 
 }  // namespace sipresolver::server
 

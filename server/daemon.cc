@@ -23,8 +23,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   d->dns_ = std::make_unique<dns::CachingResolver>(*d->transport_, d->clock_,
                                                    config.cache, &d->metrics_);
   d->resolver_ = std::make_unique<dns::DeviceResolver>(*d->dns_, d->random_);
+  if (absl::Status s = d->StartProbing(); !s.ok()) return s;
   d->service_ = std::make_unique<SipResolverService>(
-      d->loop_, *d->resolver_, d->metrics_, d->clock_, config.service);
+      d->loop_, *d->resolver_, *d->health_, d->metrics_, d->clock_,
+      config.service);
   d->loop_.Start();
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -48,6 +50,32 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
                    config.dns.servers.empty() ? "resolv.conf"
                                               : config.dns.servers));
   return d;
+}
+
+absl::Status Daemon::StartProbing() {
+  const ProbeConfig& probe = config_.probe;
+  auto policy = health::ProbePolicy::Parse(probe.allow);
+  if (!policy.ok()) return policy.status();
+  auto limiter = health::RateLimiter::Create(probe.rate_limit, probe.rate_limit,
+                                             clock_.Now());
+  if (!limiter.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("probe_rate_limit: ", limiter.status().message()));
+  }
+  health::CredentialStore credentials;
+  if (!probe.credentials_file.empty()) {
+    auto loaded = health::CredentialStore::LoadFile(probe.credentials_file);
+    if (!loaded.ok()) return loaded.status();
+    credentials = *std::move(loaded);
+  }
+  Log(absl::StrCat("probing allowed for: ", policy->ToString(), "; credentials for ",
+                   credentials.size(), " domains"));
+  prober_ = std::make_unique<sip::SipProber>(loop_.io_context(), loop_, clock_,
+                                             random_, probe.prober);
+  health_ = std::make_unique<health::HealthTracker>(
+      *prober_, loop_, clock_, random_, *std::move(policy), *std::move(limiter),
+      std::move(credentials), probe.health, &metrics_);
+  return absl::OkStatus();
 }
 
 Daemon::~Daemon() { Shutdown(); }

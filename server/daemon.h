@@ -2,7 +2,8 @@
 // tests can run it in-process too.
 //
 // Owns, in order of construction: metrics, the event loop, the DNS stack
-// (c-ares transport, cache, device resolver), the gRPC service and server.
+// (c-ares transport, cache, device resolver), the probing stack (SIP prober,
+// health tracker), the gRPC service and server.
 // Start() returns once everything listens; Shutdown() drains: health goes
 // NOT_SERVING first, in-flight calls get `shutdown_grace` to finish, then the
 // loop stops.
@@ -21,10 +22,22 @@
 #include "lib/dns/ares_transport.h"
 #include "lib/dns/caching_resolver.h"
 #include "lib/dns/device_resolver.h"
+#include "lib/health/health_tracker.h"
+#include "lib/sip/sip_prober.h"
 #include "server/metrics.h"
 #include "server/sip_resolver_service.h"
 
 namespace sipresolver::server {
+
+// Probing of the servers Resolve returns (S6). Nothing is probed unless
+// `allow` (--probe_allow) admits it.
+struct ProbeConfig {
+  std::string allow;
+  double rate_limit = 50;  // New probes per second, all endpoints together.
+  std::string credentials_file;
+  health::HealthOptions health;
+  sip::ProberOptions prober;
+};
 
 struct DaemonConfig {
   std::string listen = "[::]:50051";
@@ -32,6 +45,7 @@ struct DaemonConfig {
   dns::AresOptions dns;
   dns::CacheLimits cache;
   ServiceLimits service;
+  ProbeConfig probe;
   int max_request_bytes = 64 * 1024;
   absl::Duration shutdown_grace = absl::Seconds(10);
 };
@@ -53,6 +67,7 @@ class Daemon {
 
  private:
   explicit Daemon(const DaemonConfig& config);
+  absl::Status StartProbing();
 
   const DaemonConfig config_;
   RealClock clock_;
@@ -62,6 +77,8 @@ class Daemon {
   std::unique_ptr<dns::AresTransport> transport_;
   std::unique_ptr<dns::CachingResolver> dns_;
   std::unique_ptr<dns::DeviceResolver> resolver_;
+  std::unique_ptr<sip::SipProber> prober_;
+  std::unique_ptr<health::HealthTracker> health_;
   std::unique_ptr<SipResolverService> service_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;

@@ -65,7 +65,31 @@ Metrics::Metrics()
                    .Help("1 while the gRPC service is serving, 0 while it "
                          "drains.")
                    .Register(*registry_)
-                   .Add({})) {}
+                   .Add({})),
+      probes_(BuildCounter()
+                  .Name("sipresolver_probes_total")
+                  .Help("SIP probes completed, by method and outcome (success, "
+                        "failure = error reply, timeout, network_error).")
+                  .Register(*registry_)),
+      probe_duration_(BuildHistogram()
+                          .Name("sipresolver_probe_duration_seconds")
+                          .Help("Time from a probe's first request to its "
+                                "final response.")
+                          .Register(*registry_)),
+      endpoints_(BuildGauge()
+                     .Name("sipresolver_endpoints")
+                     .Help("Endpoints being probed, by health state.")
+                     .Register(*registry_)),
+      transitions_(BuildCounter()
+                       .Name("sipresolver_endpoint_transitions_total")
+                       .Help("Endpoint health state changes, by from and to.")
+                       .Register(*registry_)),
+      refused_(BuildCounter()
+                   .Name("sipresolver_probe_targets_refused_total")
+                   .Help("Resolve candidates not probed: code PERMISSION_DENIED "
+                         "(not allowed by --probe_allow) or RESOURCE_EXHAUSTED "
+                         "(endpoint limits).")
+                   .Register(*registry_)) {}
 
 absl::Status Metrics::Serve(const std::string& listen) {
   try {
@@ -110,6 +134,32 @@ void Metrics::OnUpstreamQuery(dns::RecordType type, absl::string_view outcome) {
 
 void Metrics::OnJoinedInFlight(dns::RecordType type) {
   dns_joins_.Add({{"type", std::string(dns::RecordTypeName(type))}}).Increment();
+}
+
+void Metrics::OnProbe(absl::string_view method, absl::string_view outcome,
+                      absl::Duration latency) {
+  probes_.Add({{"method", std::string(method)}, {"outcome", std::string(outcome)}})
+      .Increment();
+  if (outcome != "timeout" && outcome != "network_error") {
+    probe_duration_.Add({{"method", std::string(method)}}, LatencyBuckets())
+        .Observe(absl::ToDoubleSeconds(latency));
+  }
+}
+
+void Metrics::OnTransition(health::HealthState from, health::HealthState to) {
+  transitions_
+      .Add({{"from", std::string(health::HealthStateName(from))},
+            {"to", std::string(health::HealthStateName(to))}})
+      .Increment();
+}
+
+void Metrics::OnEndpointCount(health::HealthState state, int count) {
+  endpoints_.Add({{"state", std::string(health::HealthStateName(state))}}).Set(count);
+}
+
+void Metrics::OnProbeTargetRefused(absl::StatusCode code) {
+  refused_.Add({{"code", std::string(StatusCodeName(static_cast<int>(code)))}})
+      .Increment();
 }
 
 }  // namespace sipresolver::server

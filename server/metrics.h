@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "lib/dns/caching_resolver.h"
+#include "lib/health/health_tracker.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
 #include "prometheus/family.h"
@@ -24,7 +25,7 @@
 
 namespace sipresolver::server {
 
-class Metrics : public dns::DnsObserver {
+class Metrics : public dns::DnsObserver, public health::HealthObserver {
  public:
   Metrics();
 
@@ -43,6 +44,14 @@ class Metrics : public dns::DnsObserver {
   void OnUpstreamQuery(dns::RecordType type, absl::string_view outcome) override;
   void OnJoinedInFlight(dns::RecordType type) override;
 
+  // health::HealthObserver
+  void OnProbe(absl::string_view method, absl::string_view outcome,
+               absl::Duration latency) override;
+  void OnTransition(health::HealthState from, health::HealthState to) override;
+  void OnEndpointCount(health::HealthState state, int count) override;
+  // A Resolve candidate the tracker refused (allowlist, caps).
+  void OnProbeTargetRefused(absl::StatusCode code);
+
   prometheus::Registry& registry() { return *registry_; }
 
  private:
@@ -53,6 +62,11 @@ class Metrics : public dns::DnsObserver {
   prometheus::Family<prometheus::Counter>& dns_cache_;
   prometheus::Family<prometheus::Counter>& dns_joins_;
   prometheus::Gauge& serving_;
+  prometheus::Family<prometheus::Counter>& probes_;
+  prometheus::Family<prometheus::Histogram>& probe_duration_;
+  prometheus::Family<prometheus::Gauge>& endpoints_;
+  prometheus::Family<prometheus::Counter>& transitions_;
+  prometheus::Family<prometheus::Counter>& refused_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

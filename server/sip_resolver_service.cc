@@ -1,6 +1,7 @@
 #include "server/sip_resolver_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "lib/dns/domain_name.h"
 #include "server/api_convert.h"
 
 namespace sipresolver::server {
@@ -24,10 +25,12 @@ grpc::Status NotYet(absl::string_view method) {
 
 SipResolverService::SipResolverService(EventLoop& loop,
                                        dns::DeviceResolver& resolver,
+                                       health::HealthTracker& health,
                                        Metrics& metrics, const Clock& clock,
                                        const ServiceLimits& limits)
     : loop_(loop),
       resolver_(resolver),
+      health_(health),
       metrics_(metrics),
       clock_(clock),
       limits_(limits) {}
@@ -55,9 +58,12 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = clock_.Now();
   loop_.Post([this, reactor, response, start, spec = *std::move(spec)] {
-    resolver_.Resolve(spec, [this, reactor, response, start](
+    resolver_.Resolve(spec, [this, reactor, response, start, spec](
                                 absl::Status status, dns::Resolution result) {
-      if (status.ok()) ToResolveResponse(result, *response);
+      if (status.ok()) {
+        ToResolveResponse(result, *response);
+        TrackCandidates(spec, *response);
+      }
       const grpc::Status reply = ToGrpcStatus(WithLookups(status, result));
       metrics_.OnRpc(kResolve, reply.error_code());
       metrics_.OnResolveDone(clock_.Now() - start);
@@ -68,10 +74,43 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
   return reactor;
 }
 
+// Loop thread. Candidates the allowlist refuses are never probed and carry
+// no health; that is counted, not an error of the Resolve.
+void SipResolverService::TrackCandidates(const dns::ServerSpec& spec,
+                                         v1::ResolveResponse& response) {
+  // The configured name, normalised; empty for an IP literal (R4).
+  const std::string domain =
+      dns::ParseIpLiteral(spec.server)
+          ? ""
+          : dns::NormalizeDomainName(spec.server).value_or("");
+  const absl::Time clock_now = clock_.Now(), wall_now = absl::Now();
+  for (v1::Candidate& candidate : *response.mutable_candidates()) {
+    const sip::Endpoint endpoint{candidate.address(),
+                                 static_cast<uint16_t>(candidate.port()),
+                                 spec.transport};
+    if (absl::Status s = health_.Touch(endpoint, domain); !s.ok()) {
+      metrics_.OnProbeTargetRefused(s.code());
+      continue;
+    }
+    if (auto status = health_.Get(endpoint)) {
+      ToEndpointHealth(*status, clock_now, wall_now, *candidate.mutable_health());
+    }
+  }
+}
+
 grpc::ServerUnaryReactor* SipResolverService::ListServers(
     grpc::CallbackServerContext* context, const v1::ListServersRequest*,
-    v1::ListServersResponse*) {
-  return Finish(context, "ListServers", NotYet("ListServers"));
+    v1::ListServersResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  loop_.Post([this, reactor, response] {
+    const absl::Time clock_now = clock_.Now(), wall_now = absl::Now();
+    for (const health::EndpointStatus& status : health_.List()) {
+      ToServerStatus(status, clock_now, wall_now, *response->add_servers());
+    }
+    metrics_.OnRpc("ListServers", grpc::StatusCode::OK);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 grpc::ServerWriteReactor<v1::Decision>* SipResolverService::WatchDecision(

@@ -1,9 +1,11 @@
 // SipResolverService: the sipresolver.v1.SipResolver gRPC service.
 //
-// Uses gRPC's callback API: no thread per call. Resolve hands the request to
-// the event loop, where the resolver lives, and finishes the call from there.
-// ListServers, WatchDecision and ReportObservation answer UNIMPLEMENTED until
-// their issues land.
+// Uses gRPC's callback API: no thread per call. Resolve and ListServers hand
+// the request to the event loop, where resolver and health tracker live, and
+// finish the call from there. Every candidate a Resolve returns is handed to
+// the health tracker, which probes it if the operator's allowlist admits it.
+// WatchDecision and ReportObservation answer UNIMPLEMENTED until their issues
+// land.
 #ifndef SIPRESOLVER_SERVER_SIP_RESOLVER_SERVICE_H_
 #define SIPRESOLVER_SERVER_SIP_RESOLVER_SERVICE_H_
 
@@ -12,6 +14,7 @@
 #include "lib/core/clock.h"
 #include "lib/core/event_loop.h"
 #include "lib/dns/device_resolver.h"
+#include "lib/health/health_tracker.h"
 #include "server/metrics.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
 
@@ -26,7 +29,7 @@ class SipResolverService final : public v1::SipResolver::CallbackService {
  public:
   // Everything passed in must outlive the gRPC server.
   SipResolverService(EventLoop& loop, dns::DeviceResolver& resolver,
-                     Metrics& metrics, const Clock& clock,
+                     health::HealthTracker& health, Metrics& metrics, const Clock& clock,
                      const ServiceLimits& limits);
 
   grpc::ServerUnaryReactor* Resolve(grpc::CallbackServerContext* context,
@@ -50,7 +53,10 @@ class SipResolverService final : public v1::SipResolver::CallbackService {
                                    const grpc::Status& status);
 
   EventLoop& loop_;
+  void TrackCandidates(const dns::ServerSpec& spec, v1::ResolveResponse& response);
+
   dns::DeviceResolver& resolver_;
+  health::HealthTracker& health_;
   Metrics& metrics_;
   const Clock& clock_;
   const ServiceLimits limits_;

@@ -2,13 +2,17 @@
 // --help; everything else lives in Daemon.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "server/daemon.h"
 #include "server/log.h"
@@ -38,12 +42,97 @@ ABSL_FLAG(int, max_pending_resolves, 10000,
           "Resolve calls waiting on DNS at once; more get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, max_request_bytes, 64 * 1024,
           "Largest request message accepted.");
+ABSL_FLAG(std::string, probe_allow, "",
+          "Where SIP probes may go: CIDR|DOMAIN[,...]. A domain admits the "
+          "public addresses its name resolves to; loopback, private and "
+          "link-local addresses need a CIDR. Empty: nothing is probed.");
+ABSL_FLAG(absl::Duration, probe_interval, absl::Seconds(5),
+          "Time between probes of an endpoint whose health is settled.");
+ABSL_FLAG(absl::Duration, probe_edge_interval, absl::Seconds(1),
+          "Time between probes while a health change is pending or unknown.");
+ABSL_FLAG(absl::Duration, probe_timeout, absl::Seconds(2),
+          "A probe transaction without a final response by then failed "
+          "(Timer F; UDP retransmits from 500ms doubling up to 4s).");
+ABSL_FLAG(int, probe_healthy_threshold, 2,
+          "Consecutive successes that make an unhealthy endpoint healthy.");
+ABSL_FLAG(int, probe_unhealthy_threshold, 2,
+          "Consecutive timeouts that make a healthy endpoint unhealthy (an "
+          "error reply or network error does at once).");
+ABSL_FLAG(std::string, probe_method, "register",
+          "register (S6: can a device register?) or options.");
+ABSL_FLAG(std::string, probe_accept_codes, "401,407",
+          "Response codes besides 2xx that mean working when probing "
+          "without credentials.");
+ABSL_FLAG(std::string, probe_credentials_file, "",
+          "File of \"DOMAIN USERNAME PASSWORD\" lines: probes for DOMAIN "
+          "register for real and only a 2xx counts. Never logged.");
+ABSL_FLAG(absl::Duration, probe_register_expires, absl::Seconds(60),
+          "Expires of probe REGISTERs: their bindings lapse by themselves.");
+ABSL_FLAG(double, probe_rate_limit, 50,
+          "Probes started per second, all endpoints together.");
+ABSL_FLAG(absl::Duration, probe_idle_timeout, absl::Minutes(10),
+          "Stop probing an endpoint no Resolve has returned for this long.");
+ABSL_FLAG(int, probe_max_endpoints, 1000, "Endpoints probed at most.");
+ABSL_FLAG(int, probe_max_endpoints_per_domain, 32,
+          "Endpoints probed at most for one configured server name.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, time in-flight calls get before cancellation.");
 
 namespace {
 
 using sipresolver::server::DaemonConfig;
+
+// "401,407" -> {401, 407}; empty string on success, else the problem.
+std::string ParseCodes(absl::string_view text, std::set<int>& codes) {
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    int code = 0;
+    if (!absl::SimpleAtoi(item, &code) || code < 100 || code > 699) {
+      return absl::StrCat("--probe_accept_codes: \"", item,
+                          "\" is not a SIP response code");
+    }
+    codes.insert(code);
+  }
+  return "";
+}
+
+std::string ProbeFlags(sipresolver::server::ProbeConfig& p) {
+  p.allow = absl::GetFlag(FLAGS_probe_allow);
+  p.rate_limit = absl::GetFlag(FLAGS_probe_rate_limit);
+  p.credentials_file = absl::GetFlag(FLAGS_probe_credentials_file);
+  p.health.intervals.interval = absl::GetFlag(FLAGS_probe_interval);
+  p.health.intervals.edge_interval = absl::GetFlag(FLAGS_probe_edge_interval);
+  p.health.thresholds.healthy = absl::GetFlag(FLAGS_probe_healthy_threshold);
+  p.health.thresholds.unhealthy = absl::GetFlag(FLAGS_probe_unhealthy_threshold);
+  p.health.register_expires = absl::GetFlag(FLAGS_probe_register_expires);
+  p.health.idle_timeout = absl::GetFlag(FLAGS_probe_idle_timeout);
+  p.health.max_endpoints = std::max(0, absl::GetFlag(FLAGS_probe_max_endpoints));
+  p.health.max_endpoints_per_domain =
+      std::max(0, absl::GetFlag(FLAGS_probe_max_endpoints_per_domain));
+  p.prober.timeout = absl::GetFlag(FLAGS_probe_timeout);
+  const std::string method = absl::GetFlag(FLAGS_probe_method);
+  if (method != "register" && method != "options") {
+    return "--probe_method must be register or options";
+  }
+  p.health.use_options = method == "options";
+  p.health.accepted.without_credentials.clear();
+  if (std::string bad = ParseCodes(absl::GetFlag(FLAGS_probe_accept_codes),
+                                   p.health.accepted.without_credentials);
+      !bad.empty()) {
+    return bad;
+  }
+  if (p.health.intervals.interval <= absl::ZeroDuration() ||
+      p.health.intervals.edge_interval <= absl::ZeroDuration() ||
+      p.prober.timeout <= absl::ZeroDuration()) {
+    return "--probe_interval, --probe_edge_interval and --probe_timeout must be > 0";
+  }
+  if (p.health.thresholds.healthy < 1 || p.health.thresholds.unhealthy < 1) {
+    return "probe thresholds must be >= 1";
+  }
+  if (p.health.register_expires < absl::Seconds(1)) {
+    return "--probe_register_expires must be >= 1s";
+  }
+  return "";
+}
 
 // Bad flag values are usage errors, caught before anything starts.
 std::string CheckConfig(const DaemonConfig& c) {
@@ -91,7 +180,9 @@ int main(int argc, char** argv) {
   config.service.max_pending_resolves = absl::GetFlag(FLAGS_max_pending_resolves);
   config.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
-  if (std::string bad = CheckConfig(config); !bad.empty()) {
+  std::string bad = ProbeFlags(config.probe);
+  if (bad.empty()) bad = CheckConfig(config);
+  if (!bad.empty()) {
     std::fprintf(stderr, "sipresolverd: %s\n", bad.c_str());
     return 2;
   }
@@ -106,7 +197,9 @@ int main(int argc, char** argv) {
   auto daemon = sipresolver::server::Daemon::Start(config);
   if (!daemon.ok()) {
     sipresolver::server::Log(absl::StrCat("cannot start: ", daemon.status().ToString()));
-    return 1;
+    // A bad flag value found while starting (allowlist, credentials file
+    // format) is a usage error like the ones caught above.
+    return daemon.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -117,10 +117,27 @@ TEST_F(SipresolverdTest, MetricsCountersMove) {
 
 TEST_F(SipresolverdTest, LaterRpcsAnswerUnimplemented) {
   grpc::ClientContext context;
-  v1::ListServersResponse response;
-  grpc::Status status =
-      daemon_->stub().ListServers(&context, v1::ListServersRequest(), &response);
+  v1::ReportObservationResponse response;
+  grpc::Status status = daemon_->stub().ReportObservation(
+      &context, v1::ReportObservationRequest(), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// Without --probe_allow nothing is probed: the servers a Resolve returned
+// are refused (and counted), never sent a packet, and not listed.
+TEST_F(SipresolverdTest, NothingIsProbedWithoutAnAllowlist) {
+  v1::ResolveResponse resolved;
+  ASSERT_TRUE(Resolve("itsp.test", resolved).ok());
+  EXPECT_FALSE(resolved.candidates(0).has_health());
+  grpc::ClientContext context;
+  v1::ListServersResponse servers;
+  ASSERT_TRUE(daemon_->stub()
+                  .ListServers(&context, v1::ListServersRequest(), &servers)
+                  .ok());
+  EXPECT_EQ(servers.servers_size(), 0);
+  EXPECT_EQ(MetricValue(daemon_->Metrics(),
+                        "sipresolver_probe_targets_refused_total{code=\"PERMISSION_DENIED\"}"),
+            2);
 }
 
 TEST_F(SipresolverdTest, SigtermDrainsAndExitsCleanly) {
@@ -137,7 +154,7 @@ TEST_F(SipresolverdTest, RejectsBadFlagsAsUsageErrors) {
   EXPECT_NE(r.output.find("--dns_tries"), std::string::npos) << r.output;
   r = RunCommand({SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
                   "--metrics_listen=127.0.0.1:0", "--dns_servers=not-an-address"});
-  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.output.find("dns_servers"), std::string::npos) << r.output;
 }
 
