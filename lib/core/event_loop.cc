@@ -24,6 +24,7 @@ void EventLoop::Stop() {
 void EventLoop::Post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
 
 void EventLoop::RunSync(const std::function<void()>& fn) {
+  if (!thread_.joinable()) return fn();  // Not running: nobody to race with.
   std::promise<void> done;
   Post([&] {
     fn();

@@ -32,7 +32,8 @@ class EventLoop : public TimerFactory {
 
   // Runs fn on the loop thread. Safe from any thread.
   void Post(std::function<void()> fn);
-  // Runs fn on the loop thread and waits for it. Not from the loop thread.
+  // Runs fn on the loop thread and waits for it; runs it right here when the
+  // loop is not running. Not from the loop thread.
   void RunSync(const std::function<void()>& fn);
 
   // TimerFactory, on Asio steady timers. Loop thread only.

@@ -1,6 +1,8 @@
 // End to end: sipresolverd probes the servers a Resolve returned (real
 // Kamailio registrars found through a real DNS server) and ListServers shows
 // their live health, as an operator sees it with grpcurl.
+#include <unistd.h>
+
 #include <chrono>
 
 #include "gtest/gtest.h"
@@ -14,7 +16,9 @@ namespace {
 
 class ListServersTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartAll({}); }
+
+  void StartAll(std::vector<std::string> extra_flags) {
     for (auto* k : {&primary_, &secondary_}) {
       auto server = KamailioServer::Start();
       ASSERT_TRUE(server.ok()) << server.status();
@@ -27,9 +31,10 @@ class ListServersTest : public ::testing::Test {
     auto dns = DnsmasqServer::Start(zone);
     ASSERT_TRUE(dns.ok()) << dns.status();
     dns_ = *std::move(dns);
-    auto daemon = SipresolverdProcess::Start(
-        dns_->address(), {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
-                          "--probe_edge_interval=100ms", "--probe_timeout=300ms"});
+    std::vector<std::string> flags = {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
+                                      "--probe_edge_interval=100ms", "--probe_timeout=300ms"};
+    flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+    auto daemon = SipresolverdProcess::Start(dns_->address(), flags);
     ASSERT_TRUE(daemon.ok()) << daemon.status();
     daemon_ = *std::move(daemon);
   }
@@ -110,6 +115,56 @@ TEST_F(ListServersTest, S6_StoppedRegistrarTurnsUnhealthyAndBack) {
   EXPECT_GT(MetricValue(metrics, "sipresolver_probes_total{method=\"REGISTER\",outcome=\"success\"}"), 0);
   EXPECT_GE(MetricValue(metrics, "sipresolver_endpoint_transitions_total{from=\"healthy\",to=\"unhealthy\"}"), 1);
   EXPECT_EQ(MetricValue(metrics, "sipresolver_endpoints{state=\"healthy\"}"), 2);
+}
+
+// Writes `text` to a fresh file and returns its path.
+std::string WriteTempFile(const std::string& text) {
+  char path[] = "/tmp/sipresolver-credentials-XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  return path;
+}
+
+class ListServersWithCredentialsTest : public ListServersTest {
+ protected:
+  void SetUp() override {
+    credentials_ = WriteTempFile("# test\nitsp.test alice secret\n");
+    StartAll({"--probe_credentials_file=" + credentials_});
+  }
+  void TearDown() override { unlink(credentials_.c_str()); }
+  std::string credentials_;
+};
+
+// With credentials only a completed registration counts, and the password
+// appears nowhere in the service's output.
+TEST_F(ListServersWithCredentialsTest, S6_RegistersForRealAndNeverLogsThePassword) {
+  Resolve();
+  ASSERT_TRUE(WaitForState(primary_->port(), v1::HEALTH_STATE_HEALTHY));
+  const v1::ListServersResponse list = List();
+  ASSERT_GT(list.servers_size(), 0);
+  EXPECT_EQ(list.servers(0).health().last_response_code(), 200u);
+  EXPECT_NE(daemon_->process().Output().find("credentials for 1 domains"),
+            std::string::npos);
+  EXPECT_EQ(daemon_->process().Output().find("secret"), std::string::npos);
+  EXPECT_EQ(daemon_->Metrics().find("secret"), std::string::npos);
+}
+
+TEST(ProbeFlagsTest, BadCredentialsFileIsAUsageErrorThatHidesItsContent) {
+  const std::string path = WriteTempFile("itsp.test alice hunter2 extra\n");
+  CommandResult r = RunCommand({SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
+                                "--metrics_listen=127.0.0.1:0",
+                                "--probe_credentials_file=" + path});
+  unlink(path.c_str());
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find("line 1"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("hunter2"), std::string::npos) << r.output;
+}
+
+TEST(ProbeFlagsTest, BadAllowlistIsAUsageError) {
+  CommandResult r = RunCommand({SIPRESOLVERD_PATH, "--probe_allow=10.0.0.0/33"});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find("probe_allow"), std::string::npos) << r.output;
 }
 
 }  // namespace
