@@ -9,6 +9,7 @@ namespace sipresolver::health {
 struct HealthTracker::Tracked {
   EndpointStatus status;
   absl::Time last_touch;
+  int pins = 0;
   std::unique_ptr<Timer> next_probe;
   bool probing = false;
 };
@@ -80,6 +81,20 @@ absl::Status HealthTracker::Touch(const sip::Endpoint& endpoint,
   return absl::OkStatus();
 }
 
+absl::Status HealthTracker::Pin(const sip::Endpoint& endpoint,
+                                const std::string& domain) {
+  absl::Status touched = Touch(endpoint, domain);
+  if (touched.ok()) ++endpoints_[endpoint]->pins;
+  return touched;
+}
+
+void HealthTracker::Unpin(const sip::Endpoint& endpoint) {
+  auto it = endpoints_.find(endpoint);
+  if (it == endpoints_.end() || it->second->pins == 0) return;
+  --it->second->pins;
+  it->second->last_touch = clock_.Now();
+}
+
 std::optional<EndpointStatus> HealthTracker::Get(const sip::Endpoint& e) const {
   auto it = endpoints_.find(e);
   if (it == endpoints_.end()) return std::nullopt;
@@ -104,7 +119,7 @@ void HealthTracker::StartProbe(const sip::Endpoint& endpoint) {
   if (it == endpoints_.end()) return;
   Tracked& t = *it->second;
   const absl::Time now = clock_.Now();
-  if (now - t.last_touch >= options_.idle_timeout) {  // Nobody needs it.
+  if (t.pins == 0 && now - t.last_touch >= options_.idle_timeout) {  // Unneeded.
     for (const std::string& d : t.status.domains) --endpoints_per_domain_[d];
     endpoints_.erase(it);
     ReportCounts();
@@ -167,6 +182,7 @@ void HealthTracker::OnResult(const sip::Endpoint& endpoint, bool had_credentials
     s.last_change = clock_.Now();
     observer_->OnTransition(before, s.counters.state);
     ReportCounts();
+    if (listener_) listener_(s);
   }
   Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
 }

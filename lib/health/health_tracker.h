@@ -1,8 +1,9 @@
 // HealthTracker: the health of every SIP endpoint someone needs, found out
 // by probing it (S1, S6), shared by everything that uses the endpoint.
 //
-// An endpoint is needed while it has been touched (a Resolve returned it)
-// within `idle_timeout`; after that it is dropped and no longer probed. Each
+// An endpoint is needed while it is pinned (a decision watcher uses it) or
+// has been touched (a Resolve returned it) within `idle_timeout`; after that
+// it is dropped and no longer probed. Each
 // endpoint has one probe in flight at most; the next is scheduled by
 // NextProbeDelay. Every probe passes the operator's ProbePolicy (allowlist)
 // when the endpoint is added and the global rate limit before it is sent.
@@ -10,6 +11,7 @@
 #ifndef SIPRESOLVER_LIB_HEALTH_HEALTH_TRACKER_H_
 #define SIPRESOLVER_LIB_HEALTH_HEALTH_TRACKER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -82,6 +84,16 @@ class HealthTracker {
   // RESOURCE_EXHAUSTED past the endpoint caps.
   absl::Status Touch(const sip::Endpoint& endpoint, const std::string& domain);
 
+  // Touch, and keep the endpoint probed until as many Unpin calls: a
+  // watcher's endpoints never idle out while it exists.
+  absl::Status Pin(const sip::Endpoint& endpoint, const std::string& domain);
+  // Counts from now toward idle_timeout once the last pin is gone.
+  void Unpin(const sip::Endpoint& endpoint);
+
+  // Called after every state change of an endpoint. One listener.
+  using Listener = std::function<void(const EndpointStatus& status)>;
+  void SetListener(Listener listener) { listener_ = std::move(listener); }
+
   std::optional<EndpointStatus> Get(const sip::Endpoint& endpoint) const;
   std::vector<EndpointStatus> List() const;  // Ordered by endpoint.
 
@@ -105,6 +117,7 @@ class HealthTracker {
   HealthObserver null_observer_;
   std::map<sip::Endpoint, std::unique_ptr<Tracked>> endpoints_;
   std::map<std::string, int> endpoints_per_domain_;
+  Listener listener_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

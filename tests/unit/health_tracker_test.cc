@@ -194,3 +194,38 @@ TEST_F(HealthTrackerTest, LatencyAndViaAreKept) {
 
 }  // namespace
 }  // namespace sipresolver::health
+
+namespace sipresolver::health {
+namespace {
+
+TEST_F(HealthTrackerTest, PinnedEndpointsNeverIdleOut) {
+  ASSERT_TRUE(tracker().Pin(kPbx, "itsp.test").ok());
+  for (int i = 0; i < 60; ++i) {  // 10 minutes, no Touch.
+    timers_.Advance(absl::Seconds(10));
+    prober_.Complete();
+  }
+  EXPECT_TRUE(tracker().Get(kPbx).has_value());
+  tracker().Unpin(kPbx);
+  for (int i = 0; i < 40; ++i) {
+    timers_.Advance(absl::Seconds(10));
+    prober_.Complete();
+  }
+  EXPECT_FALSE(tracker().Get(kPbx).has_value());
+}
+
+TEST_F(HealthTrackerTest, ListenerHearsEveryStateChange) {
+  std::vector<HealthState> heard;
+  tracker().SetListener([&](const EndpointStatus& s) { heard.push_back(s.counters.state); });
+  tracker().Touch(kPbx, "itsp.test");
+  timers_.RunDue();
+  prober_.Complete();                  // UNKNOWN -> HEALTHY.
+  prober_.Set(kPbx, Reply(503));
+  timers_.Advance(absl::Seconds(10));
+  prober_.Complete();                  // -> UNHEALTHY.
+  timers_.Advance(absl::Seconds(10));
+  prober_.Complete();                  // No change.
+  EXPECT_EQ(heard, (std::vector<HealthState>{HealthState::kHealthy, HealthState::kUnhealthy}));
+}
+
+}  // namespace
+}  // namespace sipresolver::health
