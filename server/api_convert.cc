@@ -73,18 +73,6 @@ absl::string_view OutcomeText(dns::LookupOutcome outcome) {
   return "?";
 }
 
-v1::Transport ToProto(Transport transport) {
-  switch (transport) {
-    case Transport::kUdp:
-      return v1::TRANSPORT_UDP;
-    case Transport::kTcp:
-      return v1::TRANSPORT_TCP;
-    case Transport::kTls:
-      return v1::TRANSPORT_TLS;
-  }
-  return v1::TRANSPORT_UNSPECIFIED;
-}
-
 v1::HealthState ToProto(health::HealthState state) {
   switch (state) {
     case health::HealthState::kUnknown:
@@ -97,11 +85,6 @@ v1::HealthState ToProto(health::HealthState state) {
   return v1::HEALTH_STATE_UNSPECIFIED;
 }
 
-void SetDuration(absl::Duration d, google::protobuf::Duration& out) {
-  out.set_seconds(absl::IDivDuration(d, absl::Seconds(1), &d));
-  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
-}
-
 uint32_t Seconds(absl::Duration d) {
   return static_cast<uint32_t>(
       std::clamp<int64_t>(absl::ToInt64Seconds(d), 0, UINT32_MAX));
@@ -109,58 +92,92 @@ uint32_t Seconds(absl::Duration d) {
 
 }  // namespace
 
+v1::Transport ToProto(Transport transport) {
+  switch (transport) {
+    case Transport::kUdp:
+      return v1::TRANSPORT_UDP;
+    case Transport::kTcp:
+      return v1::TRANSPORT_TCP;
+    case Transport::kTls:
+      return v1::TRANSPORT_TLS;
+  }
+  return v1::TRANSPORT_UNSPECIFIED;
+}
+
+void SetDuration(absl::Duration d, google::protobuf::Duration& out) {
+  out.set_seconds(absl::IDivDuration(d, absl::Seconds(1), &d));
+  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+}
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp& out) {
+  out.set_seconds(absl::ToUnixSeconds(t));
+  out.set_nanos(static_cast<int32_t>(absl::ToUnixNanos(t) % 1000000000));
+}
+
 absl::StatusOr<dns::ServerSpec> ToServerSpec(const v1::ResolveRequest& request) {
   dns::ServerSpec spec;
   spec.server = request.server();
   spec.port = request.port();
   spec.redundancy = request.redundancy();
-  switch (request.transport()) {
-    case v1::TRANSPORT_UNSPECIFIED:
-    case v1::TRANSPORT_UDP:
-      spec.transport = dns::Transport::kUdp;
-      break;
-    case v1::TRANSPORT_TCP:
-      spec.transport = dns::Transport::kTcp;
-      break;
-    case v1::TRANSPORT_TLS:
-      spec.transport = dns::Transport::kTls;
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("transport: unknown value ", request.transport()));
-  }
-  switch (request.ip_version()) {
-    case v1::IP_VERSION_UNSPECIFIED:
-    case v1::IP_VERSION_V4:
-      spec.ip_version = dns::IpVersion::kV4;
-      break;
-    case v1::IP_VERSION_V6:
-      spec.ip_version = dns::IpVersion::kV6;
-      break;
-    case v1::IP_VERSION_DUAL:
-      spec.ip_version = dns::IpVersion::kDual;
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("ip_version: unknown value ", request.ip_version()));
-  }
+  absl::StatusOr<Transport> transport = FromProto(request.transport(), "transport");
+  if (!transport.ok()) return transport.status();
+  spec.transport = *transport;
+  absl::StatusOr<dns::IpVersion> ip_version =
+      FromProto(request.ip_version(), "ip_version");
+  if (!ip_version.ok()) return ip_version.status();
+  spec.ip_version = *ip_version;
   if (absl::Status valid = dns::ValidateServerSpec(spec); !valid.ok()) {
     return valid;
   }
   return spec;
 }
 
+void ToCandidate(const dns::Candidate& c, v1::Candidate& out) {
+  out.set_target(c.target);
+  out.set_address(c.address);
+  out.set_port(c.port);
+  out.set_priority(c.priority);
+  out.set_weight(c.weight);
+  out.set_source(ToProto(c.source));
+  out.set_ttl_seconds(Seconds(c.ttl));
+}
+
+absl::StatusOr<Transport> FromProto(v1::Transport transport,
+                                    absl::string_view field) {
+  switch (transport) {
+    case v1::TRANSPORT_UNSPECIFIED:
+    case v1::TRANSPORT_UDP:
+      return Transport::kUdp;
+    case v1::TRANSPORT_TCP:
+      return Transport::kTcp;
+    case v1::TRANSPORT_TLS:
+      return Transport::kTls;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": unknown value ", transport));
+  }
+}
+
+absl::StatusOr<dns::IpVersion> FromProto(v1::IpVersion version,
+                                         absl::string_view field) {
+  switch (version) {
+    case v1::IP_VERSION_UNSPECIFIED:
+    case v1::IP_VERSION_V4:
+      return dns::IpVersion::kV4;
+    case v1::IP_VERSION_V6:
+      return dns::IpVersion::kV6;
+    case v1::IP_VERSION_DUAL:
+      return dns::IpVersion::kDual;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": unknown value ", version));
+  }
+}
+
 void ToResolveResponse(const dns::Resolution& resolution,
                        v1::ResolveResponse& response) {
   for (const dns::Candidate& c : resolution.candidates) {
-    v1::Candidate* out = response.add_candidates();
-    out->set_target(c.target);
-    out->set_address(c.address);
-    out->set_port(c.port);
-    out->set_priority(c.priority);
-    out->set_weight(c.weight);
-    out->set_source(ToProto(c.source));
-    out->set_ttl_seconds(Seconds(c.ttl));
+    ToCandidate(c, *response.add_candidates());
   }
   for (const dns::LookupRecord& l : resolution.lookups) {
     v1::Lookup* out = response.add_lookups();
@@ -203,10 +220,8 @@ void ToEndpointHealth(const health::EndpointStatus& status, absl::Time clock_now
   SetDuration(status.latency_ewma, *out.mutable_latency_ewma());
   out.set_last_response_code(status.last_response_code);
   out.set_last_error(status.last_error);
-  const absl::Time changed = wall_now - (clock_now - status.last_change);
-  out.mutable_last_change()->set_seconds(absl::ToUnixSeconds(changed));
-  out.mutable_last_change()->set_nanos(
-      static_cast<int32_t>(absl::ToUnixNanos(changed) % 1000000000));
+  SetTimestamp(wall_now - (clock_now - status.last_change),
+               *out.mutable_last_change());
   out.set_via_received(status.via_received.value_or(""));
   out.set_via_rport(status.via_rport.value_or(0));
 }

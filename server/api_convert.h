@@ -17,6 +17,15 @@ namespace sipresolver::server {
 // values included) and, where one applies, the device rule.
 absl::StatusOr<dns::ServerSpec> ToServerSpec(const v1::ResolveRequest& request);
 
+absl::StatusOr<Transport> FromProto(v1::Transport transport,
+                                    absl::string_view field);
+absl::StatusOr<dns::IpVersion> FromProto(v1::IpVersion version,
+                                         absl::string_view field);
+v1::Transport ToProto(Transport transport);
+void ToCandidate(const dns::Candidate& candidate, v1::Candidate& out);
+void SetDuration(absl::Duration d, google::protobuf::Duration& out);
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp& out);
+
 void ToResolveResponse(const dns::Resolution& resolution,
                        v1::ResolveResponse& response);
 

@@ -24,8 +24,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
                                                    config.cache, &d->metrics_);
   d->resolver_ = std::make_unique<dns::DeviceResolver>(*d->dns_, d->random_);
   if (absl::Status s = d->StartProbing(); !s.ok()) return s;
+  d->hub_ = std::make_unique<DecisionHub>(WatcherContext{
+      d->loop_, *d->resolver_, *d->health_, d->clock_, d->metrics_, d->config_.watch});
   d->service_ = std::make_unique<SipResolverService>(
-      d->loop_, *d->resolver_, *d->health_, d->metrics_, d->clock_,
+      d->loop_, *d->resolver_, *d->health_, *d->hub_, d->metrics_, d->clock_,
       config.service);
   d->loop_.Start();
 
@@ -88,6 +90,11 @@ void Daemon::Shutdown() {
     // Every service, "" included, reports NOT_SERVING from here on.
     server_->GetHealthCheckService()->Shutdown();
     metrics_.SetServing(false);
+    // Agents reconnect (to another replica) on UNAVAILABLE at once.
+    loop_.RunSync([this] {
+      hub_->EndAll(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                "server shutting down; reconnect"));
+    });
     server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_grace));
   }
   if (transport_) loop_.RunSync([this] { transport_->CancelAll(); });

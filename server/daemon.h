@@ -3,7 +3,7 @@
 //
 // Owns, in order of construction: metrics, the event loop, the DNS stack
 // (c-ares transport, cache, device resolver), the probing stack (SIP prober,
-// health tracker), the gRPC service and server.
+// health tracker), the decision hub, the gRPC service and server.
 // Start() returns once everything listens; Shutdown() drains: health goes
 // NOT_SERVING first, in-flight calls get `shutdown_grace` to finish, then the
 // loop stops.
@@ -24,6 +24,7 @@
 #include "lib/dns/device_resolver.h"
 #include "lib/health/health_tracker.h"
 #include "lib/sip/sip_prober.h"
+#include "server/decision_hub.h"
 #include "server/metrics.h"
 #include "server/sip_resolver_service.h"
 
@@ -46,6 +47,7 @@ struct DaemonConfig {
   dns::CacheLimits cache;
   ServiceLimits service;
   ProbeConfig probe;
+  WatchOptions watch;
   int max_request_bytes = 64 * 1024;
   absl::Duration shutdown_grace = absl::Seconds(10);
 };
@@ -79,6 +81,7 @@ class Daemon {
   std::unique_ptr<dns::DeviceResolver> resolver_;
   std::unique_ptr<sip::SipProber> prober_;
   std::unique_ptr<health::HealthTracker> health_;
+  std::unique_ptr<DecisionHub> hub_;
   std::unique_ptr<SipResolverService> service_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;

@@ -89,7 +89,28 @@ Metrics::Metrics()
                    .Help("Resolve candidates not probed: code PERMISSION_DENIED "
                          "(not allowed by --probe_allow) or RESOURCE_EXHAUSTED "
                          "(endpoint limits).")
-                   .Register(*registry_)) {}
+                   .Register(*registry_)),
+      watchers_(BuildGauge()
+                    .Name("sipresolver_watchers")
+                    .Help("Profile watchers (distinct profiles being watched).")
+                    .Register(*registry_)
+                    .Add({})),
+      streams_(BuildGauge()
+                   .Name("sipresolver_decision_streams")
+                   .Help("Open WatchDecision streams (connected agents).")
+                   .Register(*registry_)
+                   .Add({})),
+      decisions_(BuildCounter()
+                     .Name("sipresolver_decisions_published_total")
+                     .Help("Decisions sent to agents, by state (searching, "
+                           "active, no_working_server).")
+                     .Register(*registry_)),
+      fanout_(BuildHistogram()
+                  .Name("sipresolver_decision_fanout_seconds")
+                  .Help("From a health change to the new decisions offered to "
+                        "every agent of a profile.")
+                  .Register(*registry_)
+                  .Add({}, LatencyBuckets())) {}
 
 absl::Status Metrics::Serve(const std::string& listen) {
   try {
@@ -155,6 +176,23 @@ void Metrics::OnTransition(health::HealthState from, health::HealthState to) {
 
 void Metrics::OnEndpointCount(health::HealthState state, int count) {
   endpoints_.Add({{"state", std::string(health::HealthStateName(state))}}).Set(count);
+}
+
+void Metrics::SetWatchCounts(int watchers, int streams) {
+  watchers_.Set(watchers);
+  streams_.Set(streams);
+}
+
+void Metrics::OnDecisionPublished(int state) {
+  static constexpr absl::string_view kStates[] = {"unspecified", "searching",
+                                                  "active", "no_working_server"};
+  const absl::string_view name =
+      state >= 0 && state < 4 ? kStates[state] : kStates[0];
+  decisions_.Add({{"state", std::string(name)}}).Increment();
+}
+
+void Metrics::OnFanOut(absl::Duration latency) {
+  fanout_.Observe(absl::ToDoubleSeconds(latency));
 }
 
 void Metrics::OnProbeTargetRefused(absl::StatusCode code) {

@@ -52,6 +52,12 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   // A Resolve candidate the tracker refused (allowlist, caps).
   void OnProbeTargetRefused(absl::StatusCode code);
 
+  // Decision streams.
+  void SetWatchCounts(int watchers, int streams);
+  void OnDecisionPublished(int state);  // v1::DecisionState number.
+  // From an event (health change) to the last agent's decision offered.
+  void OnFanOut(absl::Duration latency);
+
   prometheus::Registry& registry() { return *registry_; }
 
  private:
@@ -67,6 +73,10 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Family<prometheus::Gauge>& endpoints_;
   prometheus::Family<prometheus::Counter>& transitions_;
   prometheus::Family<prometheus::Counter>& refused_;
+  prometheus::Gauge& watchers_;
+  prometheus::Gauge& streams_;
+  prometheus::Family<prometheus::Counter>& decisions_;
+  prometheus::Histogram& fanout_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

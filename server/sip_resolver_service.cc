@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/dns/domain_name.h"
 #include "server/api_convert.h"
+#include "server/decision_convert.h"
 
 namespace sipresolver::server {
 namespace {
@@ -26,11 +27,12 @@ grpc::Status NotYet(absl::string_view method) {
 SipResolverService::SipResolverService(EventLoop& loop,
                                        dns::DeviceResolver& resolver,
                                        health::HealthTracker& health,
-                                       Metrics& metrics, const Clock& clock,
+                                       DecisionHub& hub, Metrics& metrics, const Clock& clock,
                                        const ServiceLimits& limits)
     : loop_(loop),
       resolver_(resolver),
       health_(health),
+      hub_(hub),
       metrics_(metrics),
       clock_(clock),
       limits_(limits) {}
@@ -114,9 +116,22 @@ grpc::ServerUnaryReactor* SipResolverService::ListServers(
 }
 
 grpc::ServerWriteReactor<v1::Decision>* SipResolverService::WatchDecision(
-    grpc::CallbackServerContext*, const v1::WatchDecisionRequest*) {
-  metrics_.OnRpc("WatchDecision", grpc::StatusCode::UNIMPLEMENTED);
-  return new FinishedWriter(NotYet("WatchDecision"));
+    grpc::CallbackServerContext* context, const v1::WatchDecisionRequest* request) {
+  absl::StatusOr<WatchRequest> watch = ToWatchRequest(*request);
+  if (!watch.ok()) {
+    metrics_.OnRpc("WatchDecision", static_cast<int>(watch.status().code()));
+    return new FinishedWriter(ToGrpcStatus(watch.status()));
+  }
+  // The hub lets go of the stream when gRPC is done with it.
+  auto stream = DecisionStream::Create([this](DecisionStream* done) {
+    loop_.Post([this, done] { hub_.Unsubscribe(done); });
+  });
+  loop_.Post([this, stream, watch = *std::move(watch), peer = context->peer()] {
+    absl::Status s = hub_.Subscribe(stream, watch, peer);
+    metrics_.OnRpc("WatchDecision", static_cast<int>(s.code()));
+    if (!s.ok()) stream->End(ToGrpcStatus(s));
+  });
+  return stream.get();
 }
 
 grpc::ServerUnaryReactor* SipResolverService::ReportObservation(

@@ -4,8 +4,8 @@
 // the request to the event loop, where resolver and health tracker live, and
 // finish the call from there. Every candidate a Resolve returns is handed to
 // the health tracker, which probes it if the operator's allowlist admits it.
-// WatchDecision and ReportObservation answer UNIMPLEMENTED until their issues
-// land.
+// WatchDecision streams go to the DecisionHub. ReportObservation answers
+// UNIMPLEMENTED until its issue lands.
 #ifndef SIPRESOLVER_SERVER_SIP_RESOLVER_SERVICE_H_
 #define SIPRESOLVER_SERVER_SIP_RESOLVER_SERVICE_H_
 
@@ -15,6 +15,7 @@
 #include "lib/core/event_loop.h"
 #include "lib/dns/device_resolver.h"
 #include "lib/health/health_tracker.h"
+#include "server/decision_hub.h"
 #include "server/metrics.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
 
@@ -29,7 +30,8 @@ class SipResolverService final : public v1::SipResolver::CallbackService {
  public:
   // Everything passed in must outlive the gRPC server.
   SipResolverService(EventLoop& loop, dns::DeviceResolver& resolver,
-                     health::HealthTracker& health, Metrics& metrics, const Clock& clock,
+                     health::HealthTracker& health, DecisionHub& hub,
+                     Metrics& metrics, const Clock& clock,
                      const ServiceLimits& limits);
 
   grpc::ServerUnaryReactor* Resolve(grpc::CallbackServerContext* context,
@@ -57,6 +59,7 @@ class SipResolverService final : public v1::SipResolver::CallbackService {
 
   dns::DeviceResolver& resolver_;
   health::HealthTracker& health_;
+  DecisionHub& hub_;
   Metrics& metrics_;
   const Clock& clock_;
   const ServiceLimits limits_;

@@ -23,6 +23,7 @@ struct Endpoint {
   bool operator==(const Endpoint& o) const {
     return address == o.address && port == o.port && transport == o.transport;
   }
+  bool operator!=(const Endpoint& o) const { return !(*this == o); }
   bool operator<(const Endpoint& o) const {
     return std::tie(address, port, transport) <
            std::tie(o.address, o.port, o.transport);

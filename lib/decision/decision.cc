@@ -1,0 +1,65 @@
+#include "lib/decision/decision.h"
+
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+
+namespace sipresolver::decision {
+namespace {
+
+bool SameCandidates(const std::vector<dns::Candidate>& a,
+                    const std::vector<dns::Candidate>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!SameCandidate(a[i], b[i])) return false;
+  }
+  return true;
+}
+
+bool SameOptional(const std::optional<dns::Candidate>& a,
+                  const std::optional<dns::Candidate>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a.has_value() || SameCandidate(*a, *b);
+}
+
+}  // namespace
+
+absl::string_view DecisionStateName(DecisionState state) {
+  switch (state) {
+    case DecisionState::kSearching:
+      return "searching";
+    case DecisionState::kActive:
+      return "active";
+    case DecisionState::kNoWorkingServer:
+      return "no working server";
+  }
+  return "searching";
+}
+
+bool SameCandidate(const dns::Candidate& a, const dns::Candidate& b) {
+  return std::tie(a.target, a.address, a.port, a.priority, a.weight, a.source,
+                  a.ttl) == std::tie(b.target, b.address, b.port, b.priority,
+                                     b.weight, b.source, b.ttl);
+}
+
+bool SameContent(const Decision& a, const Decision& b) {
+  return a.state == b.state && SameOptional(a.primary, b.primary) &&
+         a.primary_health == b.primary_health &&
+         SameOptional(a.secondary, b.secondary) &&
+         SameCandidates(a.primary_fallback, b.primary_fallback) &&
+         SameCandidates(a.secondary_fallback, b.secondary_fallback) &&
+         SameCandidates(a.candidates, b.candidates) &&
+         a.keep_alive == b.keep_alive && a.next_search == b.next_search;
+}
+
+std::string DescribeCandidate(const dns::Candidate& c) {
+  const bool v6 = c.address.find(':') != std::string::npos;
+  std::string text = v6 ? absl::StrCat("[", c.address, "]:", c.port)
+                        : absl::StrCat(c.address, ":", c.port);
+  if (!c.target.empty() && c.target != c.address) {
+    absl::StrAppend(&text, " (", c.target, ")");
+  }
+  return text;
+}
+
+}  // namespace sipresolver::decision

@@ -1,0 +1,370 @@
+#include "lib/decision/decision_engine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lib/dns/domain_name.h"
+
+namespace sipresolver::decision {
+namespace {
+
+using health::HealthState;
+
+absl::Duration Clamp(absl::Duration d) {
+  return std::clamp(d, kMinCheckInterval, kMaxCheckInterval);
+}
+
+std::string Fmt(absl::Duration d) { return absl::FormatDuration(d); }
+
+}  // namespace
+
+DecisionEngine::DecisionEngine(Profile profile, EngineOptions options)
+    : profile_(std::move(profile)),
+      redundancy_(RedundancyApplies(profile_)),
+      secondary_applies_(redundancy_ && profile_.secondary_registration),
+      primary_interval_(Clamp(profile_.check_primary_fallback_interval)),
+      secondary_interval_(Clamp(profile_.check_secondary_fallback_interval)),
+      search_break_(Clamp(options.search_break)) {
+  decision_ = Build();
+  decision_.reason = "waiting for the candidate list (DNS)";
+}
+
+sip::Endpoint DecisionEngine::EndpointOf(const dns::Candidate& c) const {
+  return sip::Endpoint{c.address, c.port, profile_.transport};
+}
+
+HealthState DecisionEngine::HealthAt(size_t i) const {
+  auto it = health_.find(EndpointOf(candidates_[i]));
+  return it == health_.end() ? HealthState::kUnknown : it->second;
+}
+
+std::optional<size_t> DecisionEngine::IndexOf(
+    const std::optional<sip::Endpoint>& e) const {
+  if (!e) return std::nullopt;
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    if (EndpointOf(candidates_[i]) == *e) return i;
+  }
+  return std::nullopt;
+}
+
+// S9: priority lower or equal to the primary's, and not the primary itself
+// (compared by endpoint: DNS may list one address under two names).
+bool DecisionEngine::SecondaryEligible(size_t i) const {
+  if (!secondary_applies_ || !primary_) return false;
+  const dns::Candidate& p = candidates_[*primary_];
+  return candidates_[i].priority >= p.priority &&
+         EndpointOf(candidates_[i]) != EndpointOf(p);
+}
+
+std::vector<size_t> DecisionEngine::PrimaryFallback() const {
+  std::vector<size_t> out;
+  if (!primary_) return out;
+  const dns::Candidate& p = candidates_[*primary_];
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    if (candidates_[i].priority < p.priority &&
+        EndpointOf(candidates_[i]) != EndpointOf(p)) {
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
+std::vector<size_t> DecisionEngine::SecondaryFallback() const {
+  std::vector<size_t> out;
+  if (!secondary_) return out;
+  const dns::Candidate& s = candidates_[*secondary_];
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    if (SecondaryEligible(i) && candidates_[i].priority < s.priority) out.push_back(i);
+  }
+  return out;
+}
+
+// S6/S7: from the top, skipping candidates known to fail.
+void DecisionEngine::SearchPrimary(absl::Time now) {
+  primary_.reset();
+  secondary_.reset();
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    switch (HealthAt(i)) {
+      case HealthState::kUnhealthy:
+        continue;
+      case HealthState::kHealthy:
+        Note(absl::StrCat("primary ", DescribeCandidate(candidates_[i]),
+                          ": first working candidate in order (S6)"));
+        return ChoosePrimary(i, now);
+      case HealthState::kUnknown:
+        state_ = DecisionState::kSearching;
+        Note(absl::StrCat("searching: waiting for ", DescribeCandidate(candidates_[i]),
+                          ", the first candidate not known to fail (S6)"));
+        return;
+    }
+  }
+  state_ = DecisionState::kNoWorkingServer;
+  search_at_ = now + search_break_;
+  Note(absl::StrCat(candidates_.empty() ? "no candidates"
+                                        : absl::StrCat("all ", candidates_.size(),
+                                                       " candidates failed"),
+                    "; searching again in ", Fmt(search_break_), " (S7)"));
+}
+
+void DecisionEngine::ChoosePrimary(size_t i, absl::Time now) {
+  state_ = DecisionState::kActive;
+  primary_ = i;
+  primary_check_ = now + primary_interval_;
+  if (secondary_ && !SecondaryEligible(*secondary_)) secondary_.reset();
+  if (!secondary_) SearchSecondary(now);
+}
+
+// S10, or a new S6 search when there is no secondary to promote.
+void DecisionEngine::PrimaryLost(absl::Time now, const std::string& why) {
+  if (secondary_) {
+    const size_t promoted = *secondary_;
+    secondary_.reset();
+    Note(absl::StrCat(why, "; secondary ", DescribeCandidate(candidates_[promoted]),
+                      " promoted to primary (S10)"));
+    return ChoosePrimary(promoted, now);
+  }
+  Note(absl::StrCat(why, "; searching again from the top (S6)"));
+  SearchPrimary(now);
+}
+
+// S9: the S6 search over the eligible candidates; nothing when one before
+// the first healthy is still unknown (search pending) or all failed.
+void DecisionEngine::SearchSecondary(absl::Time now) {
+  if (!secondary_applies_ || !primary_ || secondary_) return;
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    if (!SecondaryEligible(i)) continue;
+    const HealthState h = HealthAt(i);
+    if (h == HealthState::kUnhealthy) continue;
+    if (h == HealthState::kHealthy) {
+      secondary_ = i;
+      secondary_check_ = now + secondary_interval_;
+      Note(absl::StrCat("secondary ", DescribeCandidate(candidates_[i]),
+                        ": first working candidate of lower or equal priority (S9)"));
+    }
+    return;
+  }
+}
+
+// S8: not faster than the interval, whatever happened in between.
+void DecisionEngine::CheckPrimaryFallback(absl::Time now) {
+  primary_check_ = now + primary_interval_;
+  for (size_t i : PrimaryFallback()) {
+    if (HealthAt(i) != HealthState::kHealthy) continue;
+    Note(absl::StrCat("fell back to higher-priority ", DescribeCandidate(candidates_[i]),
+                      " from ", DescribeCandidate(candidates_[*primary_]),
+                      " at the ", Fmt(primary_interval_), " check (S8)"));
+    return ChoosePrimary(i, now);
+  }
+}
+
+void DecisionEngine::CheckSecondaryFallback(absl::Time now) {
+  secondary_check_ = now + secondary_interval_;
+  for (size_t i : SecondaryFallback()) {
+    if (HealthAt(i) != HealthState::kHealthy) continue;
+    Note(absl::StrCat("secondary fell back to higher-priority ",
+                      DescribeCandidate(candidates_[i]), " from ",
+                      DescribeCandidate(candidates_[*secondary_]), " at the ",
+                      Fmt(secondary_interval_), " check (S9)"));
+    secondary_ = i;
+    return;
+  }
+}
+
+bool DecisionEngine::SetCandidates(std::vector<dns::Candidate> candidates,
+                                   absl::Time now) {
+  const bool same_endpoints =
+      have_candidates_ && candidates.size() == candidates_.size() &&
+      std::equal(candidates.begin(), candidates.end(), candidates_.begin(),
+                 [&](const dns::Candidate& a, const dns::Candidate& b) {
+                   return EndpointOf(a) == EndpointOf(b) && a.priority == b.priority;
+                 });
+  if (!have_candidates_) {
+    Note(absl::StrCat("DNS gave ", candidates.size(), " candidates"));
+  } else if (!same_endpoints) {
+    Note(absl::StrCat("DNS candidates changed: ", candidates_.size(), " -> ",
+                      candidates.size(), " (S11)"));
+  } else {
+    Note("DNS renewal refreshed candidate details (S11)");
+  }
+  std::optional<sip::Endpoint> old_primary, old_secondary;
+  if (primary_) old_primary = EndpointOf(candidates_[*primary_]);
+  if (secondary_) old_secondary = EndpointOf(candidates_[*secondary_]);
+  const bool had_primary_fallback = !PrimaryFallback().empty();
+  const bool had_secondary_fallback = !SecondaryFallback().empty();
+
+  have_candidates_ = true;
+  candidates_ = std::move(candidates);
+  // Re-find the chosen servers by endpoint: they take the new fields.
+  primary_ = IndexOf(old_primary);
+  secondary_ = IndexOf(old_secondary);
+  if (!redundancy_) return Publish();
+
+  switch (state_) {
+    case DecisionState::kNoWorkingServer:
+      Note("still taking the break; the next search uses the new list (S7)");
+      break;
+    case DecisionState::kSearching:
+      SearchPrimary(now);
+      break;
+    case DecisionState::kActive:
+      if (!primary_) {
+        PrimaryLost(now, absl::StrCat("primary ", old_primary->address, ":",
+                                      old_primary->port, " is no longer in DNS"));
+        break;
+      }
+      if (secondary_ && !SecondaryEligible(*secondary_)) {
+        Note(absl::StrCat("secondary ", DescribeCandidate(candidates_[*secondary_]),
+                          " now has a higher priority than the primary (S9)"));
+        secondary_.reset();
+      } else if (old_secondary && !secondary_) {
+        Note(absl::StrCat("secondary ", old_secondary->address, ":", old_secondary->port,
+                          " is no longer in DNS"));
+      }
+      if (!secondary_) SearchSecondary(now);
+      // A fallback list that just appeared gets a full interval (anti-flap).
+      if (!had_primary_fallback && !PrimaryFallback().empty()) {
+        primary_check_ = now + primary_interval_;
+      }
+      if (!had_secondary_fallback && !SecondaryFallback().empty()) {
+        secondary_check_ = now + secondary_interval_;
+      }
+      break;
+  }
+  return Publish();
+}
+
+bool DecisionEngine::SetHealth(const sip::Endpoint& endpoint, HealthState state,
+                               absl::Time now) {
+  auto [it, inserted] = health_.try_emplace(endpoint, HealthState::kUnknown);
+  if (it->second == state) return false;
+  it->second = state;
+  // Before the first list there is nothing to search: an empty search now
+  // would start an S7 break the first list then had to wait out.
+  if (!have_candidates_) return false;
+  if (!redundancy_) return Publish();  // Only the primary's health can show.
+
+  const std::string what = absl::StrCat(endpoint.address, ":", endpoint.port, " is ",
+                                        health::HealthStateName(state));
+  switch (state_) {
+    case DecisionState::kNoWorkingServer:
+      break;  // S7: the break is not cut short; the next search uses this.
+    case DecisionState::kSearching:
+      SearchPrimary(now);
+      break;
+    case DecisionState::kActive:
+      if (EndpointOf(candidates_[*primary_]) == endpoint) {
+        if (state == HealthState::kUnhealthy) {
+          PrimaryLost(now, absl::StrCat("primary ", what));
+        } else {
+          Note(absl::StrCat("primary ", what));
+        }
+      } else if (secondary_ && EndpointOf(candidates_[*secondary_]) == endpoint &&
+                 state == HealthState::kUnhealthy) {
+        Note(absl::StrCat("secondary ", what, "; searching a new secondary (S9)"));
+        secondary_.reset();
+        SearchSecondary(now);
+      } else if (!secondary_) {
+        SearchSecondary(now);  // A pending S9 search may complete.
+      }
+      break;
+  }
+  return Publish();
+}
+
+bool DecisionEngine::Advance(absl::Time now) {
+  if (!redundancy_) return false;
+  if (state_ == DecisionState::kNoWorkingServer && now >= search_at_) {
+    Note("break over: searching again in the same order (S7)");
+    SearchPrimary(now);
+  } else if (state_ == DecisionState::kActive) {
+    if (now >= primary_check_) CheckPrimaryFallback(now);
+    if (secondary_ && now >= secondary_check_) CheckSecondaryFallback(now);
+  }
+  return Publish();
+}
+
+absl::Time DecisionEngine::next_wakeup() const {
+  if (!redundancy_) return absl::InfiniteFuture();
+  if (state_ == DecisionState::kNoWorkingServer) return search_at_;
+  absl::Time t = absl::InfiniteFuture();
+  if (state_ == DecisionState::kActive) {
+    // A check with nothing to check is not worth a wakeup.
+    if (!PrimaryFallback().empty()) t = std::min(t, primary_check_);
+    if (!SecondaryFallback().empty()) t = std::min(t, secondary_check_);
+  }
+  return t;
+}
+
+std::string DecisionEngine::RedundancyOffReason() const {
+  std::string why;
+  if (!profile_.proxy_server_redundancy) {
+    why = "X_ProxyServerRedundancy is off (S4)";
+  } else if (!profile_.registration_enabled) {
+    why = "registration is disabled (S1)";
+  } else {
+    why = "the server is an IP address (S5)";
+  }
+  if (!have_candidates_) return absl::StrCat("redundancy off: ", why, "; waiting for DNS");
+  if (candidates_.empty()) return absl::StrCat("redundancy off: ", why, "; DNS gave no candidate");
+  return absl::StrCat("redundancy off: ", why, "; the device uses ",
+                      DescribeCandidate(candidates_[0]), " whatever its health (now ",
+                      health::HealthStateName(HealthAt(0)), ")");
+}
+
+Decision DecisionEngine::Build() const {
+  Decision d;
+  d.candidates = candidates_;
+  std::optional<size_t> primary = primary_;
+  if (!redundancy_) {
+    // S4: one candidate, no switching, no search schedule.
+    if (!have_candidates_) {
+      d.state = DecisionState::kSearching;
+    } else if (candidates_.empty()) {
+      d.state = DecisionState::kNoWorkingServer;
+    } else {
+      d.state = DecisionState::kActive;
+      primary = 0;
+    }
+  } else {
+    d.state = state_;
+    if (state_ == DecisionState::kNoWorkingServer) d.next_search = search_at_;
+    if (secondary_) d.secondary = candidates_[*secondary_];
+    for (size_t i : PrimaryFallback()) d.primary_fallback.push_back(candidates_[i]);
+    for (size_t i : SecondaryFallback()) d.secondary_fallback.push_back(candidates_[i]);
+  }
+  if (primary) {
+    d.primary = candidates_[*primary];
+    d.primary_health = HealthAt(*primary);
+  }
+  // N2: the configured keep-alive server, else where REGISTER goes.
+  if (profile_.keep_alive_enable) {
+    if (!profile_.keep_alive_server.empty()) {
+      KeepAliveTarget k;
+      k.host = CanonicalServer(profile_.keep_alive_server);
+      k.address = dns::ParseIpLiteral(k.host).value_or("");
+      k.port = profile_.keep_alive_port != 0
+                   ? static_cast<uint16_t>(profile_.keep_alive_port)
+                   : dns::DefaultPort(profile_.transport);
+      d.keep_alive = std::move(k);
+    } else if (d.primary) {
+      d.keep_alive = KeepAliveTarget{d.primary->target, d.primary->address, d.primary->port};
+    }
+  }
+  return d;
+}
+
+bool DecisionEngine::Publish() {
+  Decision next = Build();
+  std::vector<std::string> reasons = std::move(reasons_);
+  reasons_.clear();
+  if (SameContent(next, decision_)) return false;
+  if (!redundancy_) reasons.push_back(RedundancyOffReason());
+  next.version = decision_.version + 1;
+  next.reason = reasons.empty() ? "decision updated" : absl::StrJoin(reasons, "; ");
+  decision_ = std::move(next);
+  return true;
+}
+
+}  // namespace sipresolver::decision

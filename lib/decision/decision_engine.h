@@ -1,0 +1,133 @@
+// DecisionEngine: the redundancy state machine of one device (rules S1-S11,
+// N2), for one profile and one candidate order (a watcher keeps one engine per
+// distinct order that SpreadOrder hands out).
+//
+// Deterministic and passive: it never reads a clock, draws a random number or
+// starts a timer. Inputs are the candidate list, endpoint health changes and
+// the time, all passed in; the owner calls Advance(now) at next_wakeup(). The
+// same inputs always give the same decisions, so the whole behaviour is
+// unit-tested on simulated time.
+//
+// How the rules are read where the device guide is silent:
+//  - S6: the search walks the list in order. A candidate whose health is still
+//    UNKNOWN is one the device is still trying, so a healthy candidate behind
+//    it is not chosen yet (kSearching).
+//  - S7: once every candidate failed, the break is taken in full: health
+//    changes and new candidate lists during it are remembered but do not end
+//    it early (a device does not watch servers while it pauses). Each break
+//    publishes its own next_search.
+//  - S8/S9: fallback checks run every interval from the moment the server was
+//    chosen or last checked, and switch to the FIRST HEALTHY fallback
+//    candidate. A higher-priority server that recovers between checks waits
+//    for the next check (anti-flap). A fallback list that appears through a
+//    DNS change gets a full interval before its first check.
+//  - S9: the secondary search has no break: with no secondary, the first
+//    eligible candidate (priority >= the primary's, not the primary) that is
+//    HEALTHY with every eligible one before it UNHEALTHY is taken at once.
+//    When the primary moves up (S8) a still-eligible secondary is kept.
+//  - S10/S11: a primary that fails or disappears from DNS promotes the
+//    secondary at once; without one the search restarts from the top. A
+//    kept primary or secondary is matched by endpoint (address, port), and
+//    takes the new candidate's fields (priority, weight, ttl).
+//  - S1/S4/S5 (redundancy does not apply): the first candidate is the primary
+//    whatever its health; nothing is scheduled.
+//  - Health is remembered per endpoint, candidate or not, so SetHealth may
+//    come before or after the SetCandidates that lists the endpoint.
+//
+// Not thread-safe: owned and called by one thread (the watcher's loop).
+#ifndef SIPRESOLVER_LIB_DECISION_DECISION_ENGINE_H_
+#define SIPRESOLVER_LIB_DECISION_DECISION_ENGINE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "lib/decision/decision.h"
+#include "lib/decision/profile.h"
+#include "lib/health/health_state.h"
+#include "lib/sip/prober.h"
+
+namespace sipresolver::decision {
+
+struct EngineOptions {
+  // S7's "short break" before the search runs again. At least 1 s.
+  absl::Duration search_break = absl::Seconds(30);
+};
+
+class DecisionEngine {
+ public:
+  // `profile` should have passed ValidateProfile; the check intervals and the
+  // break are clamped to [1 s, 1 day] regardless, so that a bad value can
+  // never make the owner spin.
+  DecisionEngine(Profile profile, EngineOptions options = {});
+
+  // Each returns true when the decision changed (decision().version went up
+  // by one). `now` must not go backwards between calls.
+
+  // A new candidate list in the order the device tries it (S11), e.g. after a
+  // DNS renewal. An empty list means DNS produced none.
+  bool SetCandidates(std::vector<dns::Candidate> candidates, absl::Time now);
+  // The health of one endpoint changed (or was first learned).
+  bool SetHealth(const sip::Endpoint& endpoint, health::HealthState state,
+                 absl::Time now);
+  // Time-driven work due at `now`: fallback checks (S8/S9) and the search
+  // after a break (S7). Harmless to call early or often.
+  bool Advance(absl::Time now);
+
+  // When Advance has work next; InfiniteFuture when nothing is scheduled.
+  absl::Time next_wakeup() const;
+  const Decision& decision() const { return decision_; }
+
+  // The endpoint a candidate is probed and registered at.
+  sip::Endpoint EndpointOf(const dns::Candidate& candidate) const;
+  bool redundancy_applies() const { return redundancy_; }
+
+ private:
+  health::HealthState HealthAt(size_t i) const;
+  std::optional<size_t> IndexOf(const std::optional<sip::Endpoint>& e) const;
+  bool SecondaryEligible(size_t i) const;
+  std::vector<size_t> PrimaryFallback() const;
+  std::vector<size_t> SecondaryFallback() const;
+
+  void SearchPrimary(absl::Time now);
+  void ChoosePrimary(size_t i, absl::Time now);
+  void PrimaryLost(absl::Time now, const std::string& why);
+  void SearchSecondary(absl::Time now);
+  void CheckPrimaryFallback(absl::Time now);
+  void CheckSecondaryFallback(absl::Time now);
+
+  Decision Build() const;
+  std::string RedundancyOffReason() const;
+  void Note(std::string reason) { reasons_.push_back(std::move(reason)); }
+  // Builds the decision; when it differs, bumps the version and sets the
+  // reason from the notes of this call. Clears the notes.
+  bool Publish();
+
+  const Profile profile_;
+  const bool redundancy_;
+  const bool secondary_applies_;  // S9: secondary registration + redundancy.
+  const absl::Duration primary_interval_;
+  const absl::Duration secondary_interval_;
+  const absl::Duration search_break_;
+
+  bool have_candidates_ = false;
+  std::vector<dns::Candidate> candidates_;
+  absl::flat_hash_map<sip::Endpoint, health::HealthState> health_;
+
+  // Redundancy state; primary_/secondary_ index candidates_.
+  DecisionState state_ = DecisionState::kSearching;
+  std::optional<size_t> primary_;
+  std::optional<size_t> secondary_;
+  absl::Time primary_check_ = absl::InfiniteFuture();    // S8.
+  absl::Time secondary_check_ = absl::InfiniteFuture();  // S9.
+  absl::Time search_at_ = absl::InfiniteFuture();        // S7.
+
+  std::vector<std::string> reasons_;
+  Decision decision_;
+};
+
+}  // namespace sipresolver::decision
+
+#endif  // SIPRESOLVER_LIB_DECISION_DECISION_ENGINE_H_

@@ -1,0 +1,199 @@
+// sipresolverd's flags and their mapping onto DaemonConfig.
+#include "server/daemon_flags.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+
+ABSL_FLAG(std::string, listen, "[::]:50051", "gRPC listen address, HOST:PORT.");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
+          "Prometheus /metrics listen address, HOST:PORT.");
+ABSL_FLAG(std::string, dns_servers, "",
+          "DNS servers as HOST:PORT[,HOST:PORT...] (IPv6 as [ADDR]:PORT); "
+          "empty uses the system's /etc/resolv.conf.");
+ABSL_FLAG(absl::Duration, dns_timeout, absl::Seconds(2),
+          "Time to wait for a DNS answer before retrying (c-ares timeout).");
+ABSL_FLAG(int, dns_tries, 2, "DNS attempts per server before giving up.");
+ABSL_FLAG(absl::Duration, cache_min_ttl, absl::ZeroDuration(),
+          "Answers are cached at least this long, whatever their TTL.");
+ABSL_FLAG(absl::Duration, cache_max_ttl, absl::Hours(1),
+          "Answers are cached at most this long, whatever their TTL.");
+ABSL_FLAG(absl::Duration, cache_negative_ttl, absl::Seconds(30),
+          "How long NXDOMAIN/NODATA is cached when the answer has no SOA.");
+ABSL_FLAG(absl::Duration, cache_max_negative_ttl, absl::Minutes(5),
+          "Upper bound on caching NXDOMAIN/NODATA (RFC 2308 SOA TTL).");
+ABSL_FLAG(absl::Duration, cache_max_stale, absl::Hours(1),
+          "How long past its TTL a cached answer is still served when the "
+          "DNS server fails (0 disables serving stale).");
+ABSL_FLAG(int, cache_max_entries, 10000, "Maximum DNS cache entries.");
+ABSL_FLAG(int, max_pending_resolves, 10000,
+          "Resolve calls waiting on DNS at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_request_bytes, 64 * 1024,
+          "Largest request message accepted.");
+ABSL_FLAG(std::string, probe_allow, "",
+          "Where SIP probes may go: CIDR|DOMAIN[,...]. A domain admits the "
+          "public addresses its name resolves to; loopback, private and "
+          "link-local addresses need a CIDR. Empty: nothing is probed.");
+ABSL_FLAG(absl::Duration, probe_interval, absl::Seconds(5),
+          "Time between probes of an endpoint whose health is settled.");
+ABSL_FLAG(absl::Duration, probe_edge_interval, absl::Seconds(1),
+          "Time between probes while a health change is pending or unknown.");
+ABSL_FLAG(absl::Duration, probe_timeout, absl::Seconds(2),
+          "A probe transaction without a final response by then failed "
+          "(Timer F; UDP retransmits from 500ms doubling up to 4s).");
+ABSL_FLAG(int, probe_healthy_threshold, 2,
+          "Consecutive successes that make an unhealthy endpoint healthy.");
+ABSL_FLAG(int, probe_unhealthy_threshold, 2,
+          "Consecutive timeouts that make a healthy endpoint unhealthy (an "
+          "error reply or network error does at once).");
+ABSL_FLAG(std::string, probe_method, "register",
+          "register (S6: can a device register?) or options.");
+ABSL_FLAG(std::string, probe_accept_codes, "401,407",
+          "Response codes besides 2xx that mean working when probing "
+          "without credentials.");
+ABSL_FLAG(std::string, probe_credentials_file, "",
+          "File of \"DOMAIN USERNAME PASSWORD\" lines: probes for DOMAIN "
+          "register for real and only a 2xx counts. Never logged.");
+ABSL_FLAG(absl::Duration, probe_register_expires, absl::Seconds(60),
+          "Expires of probe REGISTERs: their bindings lapse by themselves.");
+ABSL_FLAG(double, probe_rate_limit, 50,
+          "Probes started per second, all endpoints together.");
+ABSL_FLAG(absl::Duration, probe_idle_timeout, absl::Minutes(10),
+          "Stop probing an endpoint no Resolve has returned for this long.");
+ABSL_FLAG(int, probe_max_endpoints, 1000, "Endpoints probed at most.");
+ABSL_FLAG(int, probe_max_endpoints_per_domain, 32,
+          "Endpoints probed at most for one configured server name.");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(30),
+          "WatchDecision: a heartbeat message after this long without one.");
+ABSL_FLAG(absl::Duration, search_break, absl::Seconds(30),
+          "S7: the break before searching again when no server works.");
+ABSL_FLAG(absl::Duration, watcher_idle_grace, absl::Seconds(30),
+          "Keep a profile's watcher (DNS, probes) this long after its last agent left.");
+ABSL_FLAG(int, max_watchers, 1000, "Distinct profiles watched at most.");
+ABSL_FLAG(int, max_streams, 20000, "WatchDecision streams open at most.");
+ABSL_FLAG(int, max_streams_per_connection, 1000,
+          "WatchDecision streams open at most on one client connection.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM/SIGINT, time in-flight calls get before cancellation.");
+
+namespace sipresolver::server {
+namespace {
+
+// "401,407" -> {401, 407}; empty string on success, else the problem.
+std::string ParseCodes(absl::string_view text, std::set<int>& codes) {
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    int code = 0;
+    if (!absl::SimpleAtoi(item, &code) || code < 100 || code > 699) {
+      return absl::StrCat("--probe_accept_codes: \"", item,
+                          "\" is not a SIP response code");
+    }
+    codes.insert(code);
+  }
+  return "";
+}
+
+std::string ProbeFlags(ProbeConfig& p) {
+  p.allow = absl::GetFlag(FLAGS_probe_allow);
+  p.rate_limit = absl::GetFlag(FLAGS_probe_rate_limit);
+  p.credentials_file = absl::GetFlag(FLAGS_probe_credentials_file);
+  p.health.intervals.interval = absl::GetFlag(FLAGS_probe_interval);
+  p.health.intervals.edge_interval = absl::GetFlag(FLAGS_probe_edge_interval);
+  p.health.thresholds.healthy = absl::GetFlag(FLAGS_probe_healthy_threshold);
+  p.health.thresholds.unhealthy = absl::GetFlag(FLAGS_probe_unhealthy_threshold);
+  p.health.register_expires = absl::GetFlag(FLAGS_probe_register_expires);
+  p.health.idle_timeout = absl::GetFlag(FLAGS_probe_idle_timeout);
+  p.health.max_endpoints = std::max(0, absl::GetFlag(FLAGS_probe_max_endpoints));
+  p.health.max_endpoints_per_domain =
+      std::max(0, absl::GetFlag(FLAGS_probe_max_endpoints_per_domain));
+  p.prober.timeout = absl::GetFlag(FLAGS_probe_timeout);
+  const std::string method = absl::GetFlag(FLAGS_probe_method);
+  if (method != "register" && method != "options") {
+    return "--probe_method must be register or options";
+  }
+  p.health.use_options = method == "options";
+  p.health.accepted.without_credentials.clear();
+  if (std::string bad = ParseCodes(absl::GetFlag(FLAGS_probe_accept_codes),
+                                   p.health.accepted.without_credentials);
+      !bad.empty()) {
+    return bad;
+  }
+  if (p.health.intervals.interval <= absl::ZeroDuration() ||
+      p.health.intervals.edge_interval <= absl::ZeroDuration() ||
+      p.prober.timeout <= absl::ZeroDuration()) {
+    return "--probe_interval, --probe_edge_interval and --probe_timeout must be > 0";
+  }
+  if (p.health.thresholds.healthy < 1 || p.health.thresholds.unhealthy < 1) {
+    return "probe thresholds must be >= 1";
+  }
+  if (p.health.register_expires < absl::Seconds(1)) {
+    return "--probe_register_expires must be >= 1s";
+  }
+  return "";
+}
+
+std::string WatchFlags(WatchOptions& w) {
+  w.heartbeat = absl::GetFlag(FLAGS_heartbeat_interval);
+  w.idle_grace = absl::GetFlag(FLAGS_watcher_idle_grace);
+  w.engine.search_break = absl::GetFlag(FLAGS_search_break);
+  w.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  w.max_streams = absl::GetFlag(FLAGS_max_streams);
+  w.max_streams_per_peer = absl::GetFlag(FLAGS_max_streams_per_connection);
+  if (w.heartbeat < absl::Seconds(1)) return "--heartbeat_interval must be >= 1s";
+  if (w.idle_grace < absl::ZeroDuration()) return "--watcher_idle_grace must be >= 0";
+  if (w.engine.search_break < absl::Seconds(1)) return "--search_break must be >= 1s";
+  if (w.max_watchers < 1 || w.max_streams < 1 || w.max_streams_per_peer < 1) {
+    return "--max_watchers, --max_streams and --max_streams_per_connection must be >= 1";
+  }
+  return "";
+}
+
+// Bad flag values are usage errors, caught before anything starts.
+std::string CheckConfig(const DaemonConfig& c) {
+  if (c.dns.timeout <= absl::ZeroDuration()) return "--dns_timeout must be > 0";
+  if (c.dns.tries < 1) return "--dns_tries must be >= 1";
+  if (c.cache.min_ttl < absl::ZeroDuration() || c.cache.max_ttl < c.cache.min_ttl) {
+    return "--cache_min_ttl must be >= 0 and <= --cache_max_ttl";
+  }
+  if (c.cache.default_negative_ttl < absl::ZeroDuration() ||
+      c.cache.max_negative_ttl < absl::ZeroDuration() ||
+      c.cache.max_stale < absl::ZeroDuration()) {
+    return "cache durations must not be negative";
+  }
+  if (c.service.max_pending_resolves < 1) return "--max_pending_resolves must be >= 1";
+  if (c.max_request_bytes < 1024) return "--max_request_bytes must be >= 1024";
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
+  DaemonConfig config;
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.dns.servers = absl::GetFlag(FLAGS_dns_servers);
+  config.dns.timeout = absl::GetFlag(FLAGS_dns_timeout);
+  config.dns.tries = absl::GetFlag(FLAGS_dns_tries);
+  config.cache.min_ttl = absl::GetFlag(FLAGS_cache_min_ttl);
+  config.cache.max_ttl = absl::GetFlag(FLAGS_cache_max_ttl);
+  config.cache.default_negative_ttl = absl::GetFlag(FLAGS_cache_negative_ttl);
+  config.cache.max_negative_ttl = absl::GetFlag(FLAGS_cache_max_negative_ttl);
+  config.cache.max_stale = absl::GetFlag(FLAGS_cache_max_stale);
+  config.cache.max_entries = static_cast<size_t>(
+      std::max(1, absl::GetFlag(FLAGS_cache_max_entries)));
+  config.service.max_pending_resolves = absl::GetFlag(FLAGS_max_pending_resolves);
+  config.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  std::string bad = ProbeFlags(config.probe);
+  if (bad.empty()) bad = WatchFlags(config.watch);
+  if (bad.empty()) bad = CheckConfig(config);
+  if (!bad.empty()) return absl::InvalidArgumentError(bad);
+  return config;
+}
+
+}  // namespace sipresolver::server

@@ -1,0 +1,146 @@
+#include "server/decision_convert.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "server/api_convert.h"
+
+namespace sipresolver::server {
+namespace {
+
+absl::Status Field(absl::string_view field, const absl::Status& s) {
+  return absl::InvalidArgumentError(absl::StrCat(field, s.message()));
+}
+
+absl::StatusOr<absl::Duration> Interval(const google::protobuf::Duration& d,
+                                        absl::string_view field) {
+  if (d.seconds() == 0 && d.nanos() == 0) return absl::Seconds(60);  // Default.
+  if (d.seconds() < 0 || d.nanos() < 0 || d.seconds() > 86400) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be between 1s and 24h"));
+  }
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+v1::DecisionState ToProto(decision::DecisionState state) {
+  switch (state) {
+    case decision::DecisionState::kSearching:
+      return v1::DECISION_STATE_SEARCHING;
+    case decision::DecisionState::kActive:
+      return v1::DECISION_STATE_ACTIVE;
+    case decision::DecisionState::kNoWorkingServer:
+      return v1::DECISION_STATE_NO_WORKING_SERVER;
+  }
+  return v1::DECISION_STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
+absl::StatusOr<WatchRequest> ToWatchRequest(const v1::WatchDecisionRequest& request) {
+  WatchRequest out;
+  const std::string& agent = request.agent_id();
+  if (agent.empty() || agent.size() > kMaxAgentIdLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("agent_id: must be 1 to ", kMaxAgentIdLength, " characters"));
+  }
+  for (char c : agent) {
+    if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) {
+      return absl::InvalidArgumentError(
+          "agent_id: only printable ASCII characters without spaces");
+    }
+  }
+  out.agent_id = agent;
+  out.last_applied_version = request.last_applied_version();
+  switch (request.spread_mode()) {
+    case v1::SPREAD_MODE_UNSPECIFIED:
+    case v1::SPREAD_MODE_SPREAD:
+      out.spread_mode = decision::SpreadMode::kSpread;
+      break;
+    case v1::SPREAD_MODE_DEVICE_ORDER:
+      out.spread_mode = decision::SpreadMode::kDeviceOrder;
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("spread_mode: unknown value ", request.spread_mode()));
+  }
+
+  const v1::ItspProfile& p = request.profile();
+  decision::Profile& profile = out.profile;
+  profile.proxy_server = p.proxy_server();
+  profile.proxy_server_port = p.proxy_server_port();
+  profile.registrar_server = p.registrar_server();
+  profile.registrar_server_port = p.registrar_server_port();
+  profile.outbound_proxy = p.outbound_proxy();
+  profile.outbound_proxy_port = p.outbound_proxy_port();
+  auto transport = FromProto(p.proxy_server_transport(), "profile.proxy_server_transport");
+  if (!transport.ok()) return transport.status();
+  profile.transport = *transport;
+  auto ip_version = FromProto(p.ip_version(), "profile.ip_version");
+  if (!ip_version.ok()) return ip_version.status();
+  profile.ip_version = *ip_version;
+  profile.proxy_server_redundancy = p.proxy_server_redundancy();
+  profile.secondary_registration = p.secondary_registration();
+  auto primary = Interval(p.check_primary_fallback_interval(),
+                          "profile.check_primary_fallback_interval");
+  if (!primary.ok()) return primary.status();
+  profile.check_primary_fallback_interval = *primary;
+  auto secondary = Interval(p.check_secondary_fallback_interval(),
+                            "profile.check_secondary_fallback_interval");
+  if (!secondary.ok()) return secondary.status();
+  profile.check_secondary_fallback_interval = *secondary;
+  profile.keep_alive_enable = p.keep_alive_enable();
+  switch (p.keep_alive_msg_type()) {
+    case v1::KEEP_ALIVE_MSG_TYPE_UNSPECIFIED:
+    case v1::KEEP_ALIVE_MSG_TYPE_STUN:
+      profile.keep_alive_type = decision::KeepAliveType::kStun;
+      break;
+    case v1::KEEP_ALIVE_MSG_TYPE_OPTIONS:
+      profile.keep_alive_type = decision::KeepAliveType::kOptions;
+      break;
+    case v1::KEEP_ALIVE_MSG_TYPE_CRLF:
+      profile.keep_alive_type = decision::KeepAliveType::kCrlf;
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "profile.keep_alive_msg_type: unknown value ", p.keep_alive_msg_type()));
+  }
+  profile.keep_alive_server = p.keep_alive_server();
+  profile.keep_alive_port = p.keep_alive_port();
+  profile.registration_enabled =
+      !p.has_registration_enabled() || p.registration_enabled();
+  if (absl::Status valid = decision::ValidateProfile(profile); !valid.ok()) {
+    return Field("profile.", valid);
+  }
+  return out;
+}
+
+void ToDecision(const decision::Decision& d, uint64_t version,
+                absl::Time clock_now, absl::Time wall_now, v1::Decision& out) {
+  out.set_version(version);
+  out.set_state(ToProto(d.state));
+  if (d.primary) {
+    ToCandidate(*d.primary, *out.mutable_primary());
+    out.mutable_primary()->mutable_health()->set_state(
+        d.primary_health == health::HealthState::kHealthy     ? v1::HEALTH_STATE_HEALTHY
+        : d.primary_health == health::HealthState::kUnhealthy ? v1::HEALTH_STATE_UNHEALTHY
+                                                              : v1::HEALTH_STATE_UNKNOWN);
+  }
+  if (d.secondary) ToCandidate(*d.secondary, *out.mutable_secondary());
+  for (const auto& c : d.primary_fallback) ToCandidate(c, *out.add_primary_fallback());
+  for (const auto& c : d.secondary_fallback) ToCandidate(c, *out.add_secondary_fallback());
+  for (const auto& c : d.candidates) ToCandidate(c, *out.add_candidates());
+  if (d.keep_alive) {
+    // The API's Endpoint has no host name: a configured keep-alive server
+    // that is a name goes in address as the name, for the device to resolve.
+    v1::Endpoint& k = *out.mutable_keep_alive_target();
+    k.set_address(d.keep_alive->address.empty() ? d.keep_alive->host
+                                                : d.keep_alive->address);
+    k.set_port(d.keep_alive->port);
+  }
+  if (d.next_search != absl::InfiniteFuture()) {
+    SetTimestamp(wall_now + (d.next_search - clock_now), *out.mutable_next_search_time());
+  }
+  out.set_reason(d.reason);
+  SetTimestamp(wall_now, *out.mutable_generated_at());
+}
+
+}  // namespace sipresolver::server

@@ -1,0 +1,81 @@
+#include "server/decision_hub.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace sipresolver::server {
+
+DecisionHub::DecisionHub(const WatcherContext& context) : context_(context) {
+  context_.health.SetListener([this](const health::EndpointStatus& status) {
+    for (auto& [key, entry] : watchers_) entry.watcher->OnHealth(status);
+  });
+}
+
+DecisionHub::~DecisionHub() { context_.health.SetListener(nullptr); }
+
+absl::Status DecisionHub::Subscribe(std::shared_ptr<DecisionStream> stream,
+                                    const WatchRequest& request,
+                                    const std::string& peer) {
+  const WatchOptions& limits = context_.options;
+  if (static_cast<int>(streams_.size()) >= limits.max_streams) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the server has ", streams_.size(), " decision streams (--max_streams)"));
+  }
+  if (streams_per_peer_[peer] >= limits.max_streams_per_peer) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "this connection has ", streams_per_peer_[peer],
+        " decision streams (--max_streams_per_connection)"));
+  }
+  const std::string key = decision::ProfileKey(request.profile);
+  auto it = watchers_.find(key);
+  if (it == watchers_.end()) {
+    if (static_cast<int>(watchers_.size()) >= limits.max_watchers) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the server watches ", watchers_.size(),
+          " distinct profiles (--max_watchers)"));
+    }
+    it = watchers_
+             .emplace(key, Entry{std::make_unique<ProfileWatcher>(context_,
+                                                                 request.profile),
+                                 nullptr})
+             .first;
+  }
+  it->second.reap.reset();
+  streams_[stream.get()] = StreamInfo{key, peer};
+  ++streams_per_peer_[peer];
+  it->second.watcher->Subscribe(std::move(stream), request);
+  ReportCounts();
+  return absl::OkStatus();
+}
+
+void DecisionHub::Unsubscribe(DecisionStream* stream) {
+  auto node = streams_.extract(stream);
+  if (node.empty()) return;
+  const StreamInfo& info = node.mapped();
+  if (--streams_per_peer_[info.peer] == 0) streams_per_peer_.erase(info.peer);
+  auto it = watchers_.find(info.key);
+  if (it != watchers_.end()) {
+    it->second.watcher->Unsubscribe(stream);
+    if (it->second.watcher->agents() == 0) {
+      it->second.reap = context_.loop.After(
+          context_.options.idle_grace, [this, key = info.key] {
+            auto w = watchers_.find(key);
+            if (w != watchers_.end() && w->second.watcher->agents() == 0) {
+              watchers_.erase(w);
+              ReportCounts();
+            }
+          });
+    }
+  }
+  ReportCounts();
+}
+
+void DecisionHub::EndAll(const grpc::Status& status) {
+  for (auto& [key, entry] : watchers_) entry.watcher->EndAll(status);
+}
+
+void DecisionHub::ReportCounts() {
+  context_.metrics.SetWatchCounts(static_cast<int>(watchers_.size()),
+                                  static_cast<int>(streams_.size()));
+}
+
+}  // namespace sipresolver::server

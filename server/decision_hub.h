@@ -1,0 +1,53 @@
+// DecisionHub: routes WatchDecision streams to profile watchers. Agents with
+// identical profiles (same ProfileKey) share one watcher, created on the
+// first subscription and removed `idle_grace` after the last agent left, so
+// its pins (and the probes they cause) go away too. Enforces the stream and
+// watcher limits. Loop thread only.
+#ifndef SIPRESOLVER_SERVER_DECISION_HUB_H_
+#define SIPRESOLVER_SERVER_DECISION_HUB_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "server/profile_watcher.h"
+
+namespace sipresolver::server {
+
+class DecisionHub {
+ public:
+  explicit DecisionHub(const WatcherContext& context);
+  ~DecisionHub();
+
+  // RESOURCE_EXHAUSTED past a limit, naming it. On success the stream gets
+  // its first decision at once.
+  absl::Status Subscribe(std::shared_ptr<DecisionStream> stream,
+                         const WatchRequest& request, const std::string& peer);
+  void Unsubscribe(DecisionStream* stream);
+  // Ends every stream with `status` (shutdown).
+  void EndAll(const grpc::Status& status);
+
+  size_t watchers() const { return watchers_.size(); }
+  size_t streams() const { return streams_.size(); }
+
+ private:
+  struct Entry {
+    std::unique_ptr<ProfileWatcher> watcher;
+    std::unique_ptr<Timer> reap;  // Set while the watcher has no agents.
+  };
+  struct StreamInfo {
+    std::string key;
+    std::string peer;
+  };
+  void ReportCounts();
+
+  const WatcherContext context_;
+  absl::flat_hash_map<std::string, Entry> watchers_;
+  absl::flat_hash_map<DecisionStream*, StreamInfo> streams_;
+  absl::flat_hash_map<std::string, int> streams_per_peer_;
+};
+
+}  // namespace sipresolver::server
+
+#endif  // SIPRESOLVER_SERVER_DECISION_HUB_H_

@@ -1,0 +1,100 @@
+#include "server/decision_stream.h"
+
+namespace sipresolver::server {
+
+// gRPC may run a reaction inline on the thread that starts an operation, so
+// StartWrite and Finish are called with mu_ released; the flags set under the
+// lock make sure only one caller starts each.
+
+std::shared_ptr<DecisionStream> DecisionStream::Create(OnDoneCallback on_done) {
+  std::shared_ptr<DecisionStream> stream(new DecisionStream(std::move(on_done)));
+  stream->self_ = stream;
+  return stream;
+}
+
+void DecisionStream::Offer(const v1::Decision& decision) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (writing_) {
+      pending_ = decision;  // Newest wins.
+      return;
+    }
+    in_flight_ = decision;
+    writing_ = true;
+  }
+  StartWrite(&in_flight_);
+}
+
+void DecisionStream::OfferHeartbeat(const v1::Decision& heartbeat) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || pending_) return;
+    if (writing_) {
+      pending_ = heartbeat;
+      return;
+    }
+    in_flight_ = heartbeat;
+    writing_ = true;
+  }
+  StartWrite(&in_flight_);
+}
+
+void DecisionStream::End(const grpc::Status& status) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    pending_.reset();
+    if (writing_) {
+      finish_after_write_ = status;
+      return;
+    }
+    finished_ = true;
+  }
+  Finish(status);
+}
+
+bool DecisionStream::done() const {
+  absl::MutexLock lock(&mu_);
+  return done_;
+}
+
+void DecisionStream::OnWriteDone(bool ok) {
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (finished_) return;
+    if (!ok) {
+      finish = grpc::Status::CANCELLED;  // The client is gone.
+    } else if (finish_after_write_) {
+      finish = finish_after_write_;
+    } else if (pending_) {
+      in_flight_ = *std::move(pending_);
+      pending_.reset();
+      writing_ = true;
+    } else {
+      return;
+    }
+    if (finish) finished_ = true;
+  }
+  if (finish) {
+    Finish(*finish);
+  } else {
+    StartWrite(&in_flight_);
+  }
+}
+
+void DecisionStream::OnCancel() { End(grpc::Status::CANCELLED); }
+
+void DecisionStream::OnDone() {
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+    finished_ = true;
+  }
+  on_done_(this);
+  self_.reset();  // May destroy this: last statement.
+}
+
+}  // namespace sipresolver::server

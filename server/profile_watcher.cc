@@ -1,0 +1,179 @@
+#include "server/profile_watcher.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "lib/dns/domain_name.h"
+#include "server/api_convert.h"
+
+namespace sipresolver::server {
+
+struct ProfileWatcher::Agent {
+  std::shared_ptr<DecisionStream> stream;
+  std::string id;
+  decision::SpreadMode mode;
+  decision::DecisionEngine engine;
+  // Versions the agent sees: wall-clock based at subscription, so they grow
+  // across reconnects and restarts; never below what the agent applied.
+  uint64_t version_base = 0;
+  v1::Decision last_sent;
+  std::unique_ptr<Timer> wakeup;
+};
+
+ProfileWatcher::ProfileWatcher(const WatcherContext& context,
+                               decision::Profile profile)
+    : context_(context),
+      profile_(std::move(profile)),
+      target_(decision::TargetOf(profile_)) {
+  Resolve();
+  heartbeat_ = context_.loop.After(context_.options.heartbeat, [this] { Heartbeat(); });
+}
+
+ProfileWatcher::~ProfileWatcher() {
+  *alive_ = false;
+  Repin({});
+}
+
+void ProfileWatcher::Resolve() {
+  dns::ServerSpec spec;
+  spec.server = target_.server;
+  spec.port = target_.port;
+  spec.transport = profile_.transport;
+  spec.ip_version = profile_.ip_version;
+  spec.redundancy = decision::RedundancyApplies(profile_);
+  context_.resolver.Resolve(spec, [this, alive = alive_](absl::Status status,
+                                                         dns::Resolution r) {
+    if (*alive) OnResolved(status, std::move(r));
+  });
+}
+
+void ProfileWatcher::OnResolved(const absl::Status& status,
+                                dns::Resolution resolution) {
+  absl::Duration next = context_.options.dns_retry;
+  if (status.ok()) {
+    dns_error_.clear();
+    candidates_ = std::move(resolution.candidates);
+    absl::Duration ttl = context_.options.max_refresh;
+    for (const dns::Candidate& c : candidates_) ttl = std::min(ttl, c.ttl);
+    next = std::max(ttl, context_.options.min_refresh);
+  } else {
+    // Keep the last candidates (their decisions stay valid); first failure
+    // leaves the agents searching with the error as the reason.
+    dns_error_ = std::string(status.message());
+  }
+  const bool first = !resolved_once_;
+  resolved_once_ = true;
+  if (status.ok() || first) {
+    Repin(candidates_);
+    for (auto& [stream, agent] : agents_) {
+      const absl::Time now = context_.clock.Now();
+      Settle(*agent, agent->engine.SetCandidates(
+                         decision::SpreadOrder(candidates_, agent->id, agent->mode), now));
+    }
+  }
+  refresh_ = context_.loop.After(next, [this] { Resolve(); });
+}
+
+// Pins what the candidates need, unpins what they no longer do. A refused
+// endpoint (allowlist) stays UNKNOWN: the engine then waits on it, which is
+// the truth: nobody knows whether it works.
+void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
+  const std::string domain =
+      dns::ParseIpLiteral(target_.server) ? "" : target_.server;
+  std::vector<sip::Endpoint> wanted;
+  for (const dns::Candidate& c : candidates) {
+    sip::Endpoint e{c.address, c.port, profile_.transport};
+    if (std::find(wanted.begin(), wanted.end(), e) == wanted.end()) wanted.push_back(e);
+  }
+  for (const sip::Endpoint& e : wanted) {
+    if (std::find(pinned_.begin(), pinned_.end(), e) != pinned_.end()) continue;
+    if (absl::Status s = context_.health.Pin(e, domain); !s.ok()) {
+      context_.metrics.OnProbeTargetRefused(s.code());
+      continue;
+    }
+    pinned_.push_back(e);
+  }
+  for (auto it = pinned_.begin(); it != pinned_.end();) {
+    if (std::find(wanted.begin(), wanted.end(), *it) == wanted.end()) {
+      context_.health.Unpin(*it);
+      it = pinned_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
+                               const WatchRequest& request) {
+  auto agent = std::make_unique<Agent>(Agent{
+      stream, request.agent_id, request.spread_mode,
+      decision::DecisionEngine(profile_, context_.options.engine), 0, {}, nullptr});
+  agent->version_base = std::max<uint64_t>(
+      static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())) * 1000,
+      request.last_applied_version);
+  const absl::Time now = context_.clock.Now();
+  for (const sip::Endpoint& e : pinned_) {
+    if (auto s = context_.health.Get(e)) agent->engine.SetHealth(e, s->counters.state, now);
+  }
+  if (resolved_once_) {
+    agent->engine.SetCandidates(decision::SpreadOrder(candidates_, agent->id, agent->mode), now);
+  }
+  Agent& a = *agent;
+  agents_.emplace(stream.get(), std::move(agent));
+  Settle(a, /*changed=*/true);  // The first message: the current decision.
+}
+
+void ProfileWatcher::Unsubscribe(DecisionStream* stream) { agents_.erase(stream); }
+
+void ProfileWatcher::OnHealth(const health::EndpointStatus& status) {
+  if (std::find(pinned_.begin(), pinned_.end(), status.endpoint) == pinned_.end()) return;
+  const absl::Time start = context_.clock.Now();
+  for (auto& [stream, agent] : agents_) {
+    Settle(*agent, agent->engine.SetHealth(status.endpoint, status.counters.state, start));
+  }
+  if (!agents_.empty()) context_.metrics.OnFanOut(context_.clock.Now() - start);
+}
+
+void ProfileWatcher::EndAll(const grpc::Status& status) {
+  for (auto& [stream, agent] : agents_) agent->stream->End(status);
+}
+
+void ProfileWatcher::Settle(Agent& agent, bool changed) {
+  if (changed) Send(agent);
+  const absl::Time wake = agent.engine.next_wakeup();
+  if (wake == absl::InfiniteFuture()) {
+    agent.wakeup.reset();
+    return;
+  }
+  agent.wakeup = context_.loop.After(wake - context_.clock.Now(), [this, a = &agent] {
+    Settle(*a, a->engine.Advance(context_.clock.Now()));
+  });
+}
+
+void ProfileWatcher::Send(Agent& agent) {
+  const decision::Decision& d = agent.engine.decision();
+  agent.last_sent.Clear();
+  ToDecision(d, agent.version_base + d.version, context_.clock.Now(), absl::Now(),
+             agent.last_sent);
+  if (d.version == 0) {  // The engine has decided nothing yet: say why.
+    agent.last_sent.set_reason(
+        !resolved_once_ ? absl::StrCat("resolving ", target_.server)
+        : !dns_error_.empty()
+            ? absl::StrCat("DNS: ", dns_error_)
+            : "waiting for the first probe results");
+  }
+  context_.metrics.OnDecisionPublished(agent.last_sent.state());
+  agent.stream->Offer(agent.last_sent);
+}
+
+void ProfileWatcher::Heartbeat() {
+  for (auto& [stream, agent] : agents_) {
+    v1::Decision beat = agent->last_sent;
+    beat.set_heartbeat(true);
+    SetTimestamp(absl::Now(), *beat.mutable_generated_at());
+    agent->stream->OfferHeartbeat(beat);
+  }
+  heartbeat_ = context_.loop.After(context_.options.heartbeat, [this] { Heartbeat(); });
+}
+
+}  // namespace sipresolver::server

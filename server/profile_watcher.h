@@ -1,0 +1,91 @@
+// ProfileWatcher: what all agents of one ITSP profile share, and each
+// agent's own decision.
+//
+// Shared: the resolution of the redundancy target (S3), renewed when its
+// smallest TTL runs out (S11) and retried after failures, keeping the last
+// candidates meanwhile; and pins that keep those servers probed. Per agent: a
+// DecisionEngine fed with the agent's spread order of the candidates, so
+// each agent has its own placement and its own fallback timeline, and the
+// latest Decision sent to its stream. Loop thread only.
+#ifndef SIPRESOLVER_SERVER_PROFILE_WATCHER_H_
+#define SIPRESOLVER_SERVER_PROFILE_WATCHER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "lib/core/clock.h"
+#include "lib/core/event_loop.h"
+#include "lib/decision/decision_engine.h"
+#include "lib/decision/spreading.h"
+#include "lib/dns/device_resolver.h"
+#include "lib/health/health_tracker.h"
+#include "server/decision_convert.h"
+#include "server/decision_stream.h"
+#include "server/metrics.h"
+
+namespace sipresolver::server {
+
+struct WatchOptions {
+  absl::Duration heartbeat = absl::Seconds(30);
+  // A watcher without agents lives on this long (an agent reconnecting
+  // finds its DNS answer and probes warm).
+  absl::Duration idle_grace = absl::Seconds(30);
+  absl::Duration dns_retry = absl::Seconds(5);
+  absl::Duration min_refresh = absl::Seconds(1);  // Bounds on TTL renewal.
+  absl::Duration max_refresh = absl::Hours(1);
+  decision::EngineOptions engine;
+  int max_watchers = 1000;
+  int max_streams = 20000;
+  int max_streams_per_peer = 1000;
+};
+
+// What a watcher needs from the daemon; all outlive it.
+struct WatcherContext {
+  EventLoop& loop;
+  dns::DeviceResolver& resolver;
+  health::HealthTracker& health;
+  const Clock& clock;
+  Metrics& metrics;
+  const WatchOptions& options;
+};
+
+class ProfileWatcher {
+ public:
+  ProfileWatcher(const WatcherContext& context, decision::Profile profile);
+  ~ProfileWatcher();  // Unpins its servers.
+
+  // The stream gets the agent's current decision at once, then every change.
+  void Subscribe(std::shared_ptr<DecisionStream> stream, const WatchRequest& request);
+  void Unsubscribe(DecisionStream* stream);
+  void OnHealth(const health::EndpointStatus& status);
+  void EndAll(const grpc::Status& status);
+  size_t agents() const { return agents_.size(); }
+
+ private:
+  struct Agent;
+  void Resolve();
+  void OnResolved(const absl::Status& status, dns::Resolution resolution);
+  void Repin(const std::vector<dns::Candidate>& candidates);
+  // After an engine call: publish when `changed`, re-arm its wakeup.
+  void Settle(Agent& agent, bool changed);
+  void Send(Agent& agent);
+  void Heartbeat();
+
+  const WatcherContext context_;
+  const decision::Profile profile_;
+  const decision::RedundancyTarget target_;
+  std::vector<dns::Candidate> candidates_;
+  bool resolved_once_ = false;
+  std::string dns_error_;
+  std::vector<sip::Endpoint> pinned_;
+  absl::flat_hash_map<DecisionStream*, std::unique_ptr<Agent>> agents_;
+  std::unique_ptr<Timer> refresh_;
+  std::unique_ptr<Timer> heartbeat_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace sipresolver::server
+
+#endif  // SIPRESOLVER_SERVER_PROFILE_WATCHER_H_

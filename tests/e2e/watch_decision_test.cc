@@ -1,0 +1,170 @@
+// End to end: agents watch the redundancy decision of a profile whose
+// servers are real Kamailio registrars at different SRV priorities, found
+// through a real DNS server, with the real sipresolverd in between (S1-S11).
+#include "gtest/gtest.h"
+#include "tests/support/decision_watcher.h"
+#include "tests/support/dnsmasq_server.h"
+#include "tests/support/kamailio_server.h"
+#include "tests/support/sipresolverd_process.h"
+
+namespace sipresolver::testing {
+namespace {
+
+class WatchDecisionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (auto* k : {&pbx1_, &pbx2_, &pbx3_}) {
+      auto server = KamailioServer::Start();
+      ASSERT_TRUE(server.ok()) << server.status();
+      *k = *std::move(server);
+    }
+    zone_.ttl = 2;
+    zone_.hosts = {{"pbx.test", {"127.0.0.1"}}};
+    zone_.srv = {{"itsp.test", "pbx.test", pbx1_->port(), 10, 10},
+                 {"itsp.test", "pbx.test", pbx2_->port(), 20, 10},
+                 {"itsp.test", "pbx.test", pbx3_->port(), 30, 10}};
+    auto dns = DnsmasqServer::Start(zone_);
+    ASSERT_TRUE(dns.ok()) << dns.status();
+    dns_ = *std::move(dns);
+    auto daemon = SipresolverdProcess::Start(
+        dns_->address(),
+        {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
+         "--probe_edge_interval=100ms", "--probe_timeout=300ms",
+         "--cache_max_ttl=2s", "--search_break=1s", "--heartbeat_interval=1s"});
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    daemon_ = *std::move(daemon);
+  }
+
+  v1::WatchDecisionRequest Request(bool redundancy = true, bool secondary = true) {
+    v1::WatchDecisionRequest r;
+    r.set_agent_id("agent-1");
+    v1::ItspProfile& p = *r.mutable_profile();
+    p.set_proxy_server("itsp.test");
+    p.set_proxy_server_redundancy(redundancy);
+    p.set_secondary_registration(secondary);
+    p.mutable_check_primary_fallback_interval()->set_seconds(2);
+    p.mutable_check_secondary_fallback_interval()->set_seconds(2);
+    return r;
+  }
+
+  static std::function<bool(const v1::Decision&)> PrimaryIs(uint16_t port) {
+    return [port](const v1::Decision& d) {
+      return d.state() == v1::DECISION_STATE_ACTIVE && d.primary().port() == port;
+    };
+  }
+
+  DnsZone zone_;
+  std::unique_ptr<KamailioServer> pbx1_, pbx2_, pbx3_;
+  std::unique_ptr<DnsmasqServer> dns_;
+  std::unique_ptr<SipresolverdProcess> daemon_;
+};
+
+// S6, S8, S9: primary is the best working server, secondary the next one.
+TEST_F(WatchDecisionTest, S6_S9_InitialDecisionHasPrimaryAndSecondary) {
+  DecisionWatcher agent(daemon_->stub(), Request());
+  auto d = agent.WaitFor(PrimaryIs(pbx1_->port()));
+  ASSERT_TRUE(d.has_value());
+  auto full = agent.WaitFor([&](const v1::Decision& x) {
+    return x.primary().port() == pbx1_->port() && x.secondary().port() == pbx2_->port();
+  }, absl::Seconds(5));
+  ASSERT_TRUE(full.has_value()) << d->DebugString();
+  EXPECT_EQ(full->candidates_size(), 3);
+  EXPECT_EQ(full->primary_fallback_size(), 0);
+  EXPECT_GT(full->version(), 0u);
+  EXPECT_FALSE(full->reason().empty());
+}
+
+// S10: the primary dies -> the secondary is promoted at once, a new secondary
+// is found; S8: it comes back -> fallback after the check interval.
+TEST_F(WatchDecisionTest, S10_S8_FailoverAndFallback) {
+  DecisionWatcher agent(daemon_->stub(), Request());
+  ASSERT_TRUE(agent.WaitFor([&](const v1::Decision& x) {
+    return x.primary().port() == pbx1_->port() && x.secondary().port() == pbx2_->port();
+  }));
+  pbx1_->Pause();
+  auto promoted = agent.WaitFor(PrimaryIs(pbx2_->port()), absl::Seconds(5));
+  ASSERT_TRUE(promoted.has_value());
+  ASSERT_TRUE(agent.WaitFor([&](const v1::Decision& x) {
+    return x.primary().port() == pbx2_->port() && x.secondary().port() == pbx3_->port();
+  }, absl::Seconds(5)));
+  pbx1_->Resume();
+  const absl::Time revived = absl::Now();
+  auto back = agent.WaitFor(PrimaryIs(pbx1_->port()), absl::Seconds(8));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_LE(absl::Now() - revived, absl::Seconds(4));  // Interval 2 s + probes.
+}
+
+// S4: redundancy off -> one candidate, kept whatever its health.
+TEST_F(WatchDecisionTest, S4_RedundancyOffHasOneCandidateAndNoSwitching) {
+  DecisionWatcher agent(daemon_->stub(), Request(/*redundancy=*/false));
+  auto d = agent.WaitFor([](const v1::Decision& x) {
+    return x.state() == v1::DECISION_STATE_ACTIVE;
+  });
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->candidates_size(), 1);
+  EXPECT_FALSE(d->has_secondary());
+}
+
+// S11: a DNS change after the TTL rearranges the decision.
+TEST_F(WatchDecisionTest, S11_DnsChangeRearrangesAfterTheTtl) {
+  DecisionWatcher agent(daemon_->stub(), Request());
+  ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx1_->port())));
+  DnsZone changed = zone_;
+  changed.srv = {{"itsp.test", "pbx.test", pbx3_->port(), 5, 10},
+                 {"itsp.test", "pbx.test", pbx2_->port(), 20, 10}};
+  ASSERT_TRUE(dns_->Restart(changed).ok());
+  // pbx1 is gone: the secondary (pbx2) is promoted; pbx3 is now the higher
+  // priority and becomes primary at the next fallback check.
+  auto d = agent.WaitFor([&](const v1::Decision& x) {
+    return x.candidates_size() == 2 && x.primary().port() == pbx3_->port();
+  }, absl::Seconds(10));
+  ASSERT_TRUE(d.has_value());
+}
+
+// S7: nothing works -> NO_WORKING_SERVER with a retry time, then recovery.
+TEST_F(WatchDecisionTest, S7_NoWorkingServerThenRecovery) {
+  DecisionWatcher agent(daemon_->stub(), Request());
+  ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx1_->port())));
+  for (auto* k : {&pbx1_, &pbx2_, &pbx3_}) (*k)->Pause();
+  auto none = agent.WaitFor([](const v1::Decision& x) {
+    return x.state() == v1::DECISION_STATE_NO_WORKING_SERVER;
+  }, absl::Seconds(8));
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->has_next_search_time());
+  pbx2_->Resume();
+  ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx2_->port()), absl::Seconds(8)));
+}
+
+TEST_F(WatchDecisionTest, HeartbeatsKeepComing) {
+  DecisionWatcher agent(daemon_->stub(), Request());
+  ASSERT_TRUE(agent.WaitFor([](const v1::Decision& x) { return x.heartbeat(); },
+                            absl::Seconds(5)));
+}
+
+TEST_F(WatchDecisionTest, BadProfileIsInvalidArgumentNamingTheField) {
+  v1::WatchDecisionRequest r = Request();
+  r.mutable_profile()->set_proxy_server("bad name");
+  DecisionWatcher agent(daemon_->stub(), r);
+  auto end = agent.WaitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(end->error_message().find("profile.proxy_server"), std::string::npos)
+      << end->error_message();
+  r = Request();
+  r.set_agent_id("");
+  DecisionWatcher anonymous(daemon_->stub(), r);
+  EXPECT_EQ(anonymous.WaitForEnd()->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(WatchDecisionTest, ShutdownEndsStreamsWithUnavailable) {
+  DecisionWatcher agent(daemon_->stub(), Request());
+  ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx1_->port())));
+  daemon_->process().Signal(SIGTERM);
+  auto end = agent.WaitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(daemon_->process().Wait(absl::Seconds(15)), 0);
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
