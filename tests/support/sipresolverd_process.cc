@@ -18,17 +18,28 @@ absl::StatusOr<std::unique_ptr<SipresolverdProcess>> SipresolverdProcess::Start(
       absl::StrCat("--metrics_listen=127.0.0.1:", d->metrics_port_),
       absl::StrCat("--dns_servers=", dns_servers)};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-  auto process = Subprocess::Start(argv);
-  if (!process.ok()) return process.status();
-  d->process_ = *std::move(process);
-  if (!d->process_->WaitForOutput("serving gRPC", absl::Seconds(10))) {
-    return absl::UnavailableError(
-        absl::StrCat("sipresolverd did not start:\n", d->process_->Output()));
-  }
+  d->argv_ = std::move(argv);
+  if (absl::Status s = d->Launch(); !s.ok()) return s;
   d->channel_ = grpc::CreateChannel(d->grpc_address(),
                                     grpc::InsecureChannelCredentials());
   d->stub_ = v1::SipResolver::NewStub(d->channel_);
   return d;
+}
+
+absl::Status SipresolverdProcess::Launch() {
+  auto process = Subprocess::Start(argv_);
+  if (!process.ok()) return process.status();
+  process_ = *std::move(process);
+  if (!process_->WaitForOutput("serving gRPC", absl::Seconds(10))) {
+    return absl::UnavailableError(
+        absl::StrCat("sipresolverd did not start:\n", process_->Output()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SipresolverdProcess::Restart() {
+  process_.reset();  // SIGKILL and reap.
+  return Launch();
 }
 
 std::string SipresolverdProcess::grpc_address() const {

@@ -22,6 +22,10 @@ class SipresolverdProcess {
       const std::string& dns_servers,
       const std::vector<std::string>& extra_flags = {});
 
+  // Kills the process (SIGKILL) if it runs and starts it again with the same
+  // flags and ports.
+  absl::Status Restart();
+
   std::string grpc_address() const;
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
@@ -33,6 +37,8 @@ class SipresolverdProcess {
 
  private:
   SipresolverdProcess() = default;
+  absl::Status Launch();
+  std::vector<std::string> argv_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
   std::unique_ptr<Subprocess> process_;

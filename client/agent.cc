@@ -1,0 +1,129 @@
+#include "client/agent.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace sipresolver::client {
+
+bool SameDecision(const v1::Decision& a, const v1::Decision& b) {
+  v1::Decision x = a, y = b;
+  for (v1::Decision* d : {&x, &y}) {
+    d->clear_version();
+    d->clear_heartbeat();
+    d->clear_reason();
+    d->clear_generated_at();
+  }
+  return google::protobuf::util::MessageDifferencer::Equals(x, y);
+}
+
+Agent::Agent(AgentOptions options)
+    : options_(std::move(options)),
+      stub_(v1::SipResolver::NewStub(options_.channel)) {}
+
+std::optional<v1::Decision> Agent::last_decision() const {
+  absl::MutexLock lock(&mu_);
+  return last_;
+}
+
+void Agent::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+  if (context_) context_->TryCancel();
+}
+
+absl::Status Agent::Run() {
+  while (true) {
+    const grpc::Status status = Stream();
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopped_) return absl::OkStatus();
+    }
+    const auto code = status.error_code();
+    if (code == grpc::StatusCode::INVALID_ARGUMENT ||
+        code == grpc::StatusCode::PERMISSION_DENIED ||
+        code == grpc::StatusCode::UNIMPLEMENTED) {
+      return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
+    }
+    // A server going away asks for an immediate reconnect (to a replica).
+    const bool now = code == grpc::StatusCode::UNAVAILABLE &&
+                     status.error_message().find("reconnect") != std::string::npos;
+    const absl::Duration wait = now ? absl::ZeroDuration() : NextBackoff();
+    if (options_.on_event) {
+      options_.on_event(absl::StrCat("stream ended (", status.error_code(), ": ",
+                                     status.error_message(), "); reconnecting in ",
+                                     absl::FormatDuration(wait)));
+    }
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopped_), wait);
+    if (stopped_) return absl::OkStatus();
+  }
+}
+
+grpc::Status Agent::Stream() {
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return grpc::Status::CANCELLED;
+    context_ = &context;
+  }
+  v1::WatchDecisionRequest request;
+  *request.mutable_profile() = options_.profile;
+  request.set_agent_id(options_.agent_id);
+  request.set_spread_mode(options_.spread_mode);
+  request.set_last_applied_version(last_version_);
+
+  // Watchdog: cancel a stream that has gone silent.
+  std::atomic<int64_t> last_message_ns{absl::GetCurrentTimeNanos()};
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    while (!done) {
+      absl::SleepFor(absl::Milliseconds(200));
+      if (absl::Nanoseconds(absl::GetCurrentTimeNanos() - last_message_ns) >
+          options_.stall_timeout) {
+        context.TryCancel();
+        return;
+      }
+    }
+  });
+
+  auto reader = stub_->WatchDecision(&context, request);
+  v1::Decision decision;
+  while (reader->Read(&decision)) {
+    last_message_ns = absl::GetCurrentTimeNanos();
+    failures_ = 0;  // Connected and served: the next outage starts fresh.
+    if (decision.heartbeat()) continue;
+    last_version_ = std::max(last_version_, decision.version());
+    bool changed;
+    {
+      absl::MutexLock lock(&mu_);
+      // "Still searching" from a server that has just (re)started knows less
+      // than the decision we hold: keep ours until it has a real one.
+      if (last_ && decision.state() == v1::DECISION_STATE_SEARCHING) continue;
+      changed = !last_ || !SameDecision(*last_, decision);
+      last_ = decision;
+    }
+    if (changed && options_.on_decision) options_.on_decision(decision);
+  }
+  grpc::Status status = reader->Finish();
+  done = true;
+  watchdog.join();
+  absl::MutexLock lock(&mu_);
+  context_ = nullptr;
+  return status;
+}
+
+// Full jitter (uniform in [0, min(max, initial * 2^failures)]): a fleet that
+// lost its server together does not come back together.
+absl::Duration Agent::NextBackoff() {
+  const absl::Duration cap = std::min(
+      options_.max_backoff, options_.initial_backoff * (1 << std::min(failures_, 16)));
+  ++failures_;
+  std::uniform_real_distribution<double> fraction(0.0, 1.0);
+  return cap * fraction(random_);
+}
+
+}  // namespace sipresolver::client

@@ -1,0 +1,82 @@
+// Agent: the device-side end of WatchDecision, as a library linked into
+// device software or run by `sipresolver watch`.
+//
+// Keeps one stream open and hands every new decision to `on_decision`
+// (heartbeats and unchanged decisions are not handed on, nor is SEARCHING
+// once a decision is held: a server that has just started knows less). When the stream
+// breaks it keeps the last decision and reconnects by itself, resuming with
+// the last applied version: at once when the server asked for it
+// (UNAVAILABLE, e.g. a replica shutting down), else after an exponential
+// backoff with full jitter. A stream silent for `stall_timeout` (no decision
+// and no heartbeat) counts as broken.
+//
+// Threading: Run() blocks the calling thread until Stop() (any thread) or a
+// permanent error (INVALID_ARGUMENT, PERMISSION_DENIED: retrying cannot
+// help). Callbacks run on Run()'s thread.
+#ifndef SIPRESOLVER_CLIENT_AGENT_H_
+#define SIPRESOLVER_CLIENT_AGENT_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "sipresolver/v1/sipresolver.grpc.pb.h"
+
+namespace sipresolver::client {
+
+struct AgentOptions {
+  std::shared_ptr<grpc::Channel> channel;
+  v1::ItspProfile profile;
+  std::string agent_id;
+  v1::SpreadMode spread_mode = v1::SPREAD_MODE_UNSPECIFIED;
+  absl::Duration initial_backoff = absl::Milliseconds(500);
+  absl::Duration max_backoff = absl::Seconds(30);
+  absl::Duration stall_timeout = absl::Seconds(90);  // > 2 server heartbeats.
+  // A new decision (content changed). Runs on Run()'s thread.
+  std::function<void(const v1::Decision&)> on_decision;
+  // The stream broke or came back; for logs. Optional.
+  std::function<void(const std::string& event)> on_event;
+};
+
+// Same decision for a device: everything but version, heartbeat, reason and
+// generated_at.
+bool SameDecision(const v1::Decision& a, const v1::Decision& b);
+
+class Agent {
+ public:
+  explicit Agent(AgentOptions options);
+
+  // Returns the permanent error that ended it, or OK after Stop().
+  absl::Status Run();
+  void Stop();
+
+  // The last decision handed on, kept while disconnected.
+  std::optional<v1::Decision> last_decision() const;
+
+ private:
+  // One stream until it ends; the status it ended with.
+  grpc::Status Stream();
+  absl::Duration NextBackoff();
+
+  const AgentOptions options_;
+  std::unique_ptr<v1::SipResolver::Stub> stub_;
+  std::mt19937_64 random_{std::random_device{}()};
+  int failures_ = 0;
+  uint64_t last_version_ = 0;
+
+  mutable absl::Mutex mu_;
+  std::optional<v1::Decision> last_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+}  // namespace sipresolver::client
+
+#endif  // SIPRESOLVER_CLIENT_AGENT_H_

@@ -1,0 +1,139 @@
+// End to end: the agent library against the real sipresolverd, through
+// server crashes and graceful shutdowns.
+#include <signal.h>
+
+#include <thread>
+
+#include "client/agent.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "tests/support/dnsmasq_server.h"
+#include "tests/support/kamailio_server.h"
+#include "tests/support/sipresolverd_process.h"
+
+namespace sipresolver::testing {
+namespace {
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto kamailio = KamailioServer::Start();
+    ASSERT_TRUE(kamailio.ok()) << kamailio.status();
+    pbx_ = *std::move(kamailio);
+    DnsZone zone;
+    zone.hosts = {{"pbx.test", {"127.0.0.1"}}};
+    zone.srv = {{"itsp.test", "pbx.test", pbx_->port(), 10, 10}};
+    auto dns = DnsmasqServer::Start(zone);
+    ASSERT_TRUE(dns.ok()) << dns.status();
+    dns_ = *std::move(dns);
+    auto daemon = SipresolverdProcess::Start(
+        dns_->address(), {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
+                          "--probe_edge_interval=100ms", "--probe_timeout=300ms"});
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    daemon_ = *std::move(daemon);
+  }
+
+  void TearDown() override {
+    if (agent_) agent_->Stop();
+    if (runner_.joinable()) runner_.join();
+  }
+
+  void StartAgent(v1::ItspProfile profile) {
+    client::AgentOptions options;
+    options.channel = grpc::CreateChannel(daemon_->grpc_address(),
+                                          grpc::InsecureChannelCredentials());
+    options.profile = std::move(profile);
+    options.agent_id = "agent-7";
+    options.initial_backoff = absl::Milliseconds(100);
+    options.max_backoff = absl::Milliseconds(500);
+    options.on_decision = [this](const v1::Decision& d) {
+      absl::MutexLock lock(&mu_);
+      decisions_.push_back(d);
+    };
+    options.on_event = [this](const std::string& e) {
+      absl::MutexLock lock(&mu_);
+      events_.push_back(e);
+    };
+    agent_ = std::make_unique<client::Agent>(options);
+    runner_ = std::thread([this] { result_ = agent_->Run(); });
+  }
+
+  static v1::ItspProfile Profile() {
+    v1::ItspProfile p;
+    p.set_proxy_server("itsp.test");
+    p.set_proxy_server_redundancy(true);
+    return p;
+  }
+
+  bool WaitUntil(const std::function<bool()>& condition,
+                 absl::Duration timeout = absl::Seconds(10)) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      if (condition()) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+  size_t Events() {
+    absl::MutexLock lock(&mu_);
+    return events_.size();
+  }
+  bool HasActiveDecision() {
+    auto d = agent_->last_decision();
+    return d && d->state() == v1::DECISION_STATE_ACTIVE;
+  }
+
+  std::unique_ptr<KamailioServer> pbx_;
+  std::unique_ptr<DnsmasqServer> dns_;
+  std::unique_ptr<SipresolverdProcess> daemon_;
+  std::unique_ptr<client::Agent> agent_;
+  std::thread runner_;
+  absl::Status result_;
+  absl::Mutex mu_;
+  std::vector<v1::Decision> decisions_;
+  std::vector<std::string> events_;
+};
+
+TEST_F(AgentTest, KeepsItsDecisionWhileTheServerIsDownAndResumes) {
+  StartAgent(Profile());
+  ASSERT_TRUE(WaitUntil([&] { return HasActiveDecision(); }));
+  const v1::Decision before = *agent_->last_decision();
+
+  daemon_->process().Signal(SIGKILL);
+  ASSERT_TRUE(WaitUntil([&] { return Events() >= 1; }));
+  absl::SleepFor(absl::Milliseconds(500));  // Reconnects fail meanwhile.
+  ASSERT_TRUE(agent_->last_decision().has_value());
+  EXPECT_TRUE(client::SameDecision(*agent_->last_decision(), before));
+
+  ASSERT_TRUE(daemon_->Restart().ok());
+  // Resumed: a newer version of the same decision arrives; it is not handed
+  // on again because nothing changed for the device.
+  ASSERT_TRUE(WaitUntil([&] {
+    auto d = agent_->last_decision();
+    return d && d->state() == v1::DECISION_STATE_ACTIVE && d->version() > before.version();
+  }));
+  absl::MutexLock lock(&mu_);
+  int active = 0;
+  for (const auto& d : decisions_) active += d.state() == v1::DECISION_STATE_ACTIVE;
+  EXPECT_EQ(active, 1);
+}
+
+TEST_F(AgentTest, GracefulShutdownMeansReconnectNow) {
+  StartAgent(Profile());
+  ASSERT_TRUE(WaitUntil([&] { return HasActiveDecision(); }));
+  daemon_->process().Signal(SIGTERM);
+  ASSERT_TRUE(WaitUntil([&] { return Events() >= 1; }));
+  absl::MutexLock lock(&mu_);
+  EXPECT_NE(events_[0].find("reconnecting in 0"), std::string::npos) << events_[0];
+}
+
+TEST_F(AgentTest, InvalidProfileEndsTheAgent) {
+  v1::ItspProfile bad = Profile();
+  bad.set_proxy_server("");
+  StartAgent(bad);
+  runner_.join();
+  EXPECT_EQ(result_.code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
