@@ -47,6 +47,11 @@ ABSL_FLAG(absl::Duration, probe_edge_interval, absl::Seconds(1),
 ABSL_FLAG(absl::Duration, probe_timeout, absl::Seconds(2),
           "A probe transaction without a final response by then failed "
           "(Timer F; UDP retransmits from 500ms doubling up to 4s).");
+ABSL_FLAG(std::string, probe_tls_ca_file, "",
+          "PEM file of CAs trusted for TLS probes besides the system store.");
+ABSL_FLAG(bool, probe_tls_verify, true,
+          "Verify TLS probe targets' certificates and names (the configured "
+          "server name). Turn off only for lab servers.");
 ABSL_FLAG(int, probe_healthy_threshold, 2,
           "Consecutive successes that make an unhealthy endpoint healthy.");
 ABSL_FLAG(int, probe_unhealthy_threshold, 2,
@@ -112,6 +117,8 @@ std::string ProbeFlags(ProbeConfig& p) {
   p.health.max_endpoints_per_domain =
       std::max(0, absl::GetFlag(FLAGS_probe_max_endpoints_per_domain));
   p.prober.timeout = absl::GetFlag(FLAGS_probe_timeout);
+  p.prober.tls_ca_file = absl::GetFlag(FLAGS_probe_tls_ca_file);
+  p.prober.tls_verify = absl::GetFlag(FLAGS_probe_tls_verify);
   const std::string method = absl::GetFlag(FLAGS_probe_method);
   if (method != "register" && method != "options") {
     return "--probe_method must be register or options";

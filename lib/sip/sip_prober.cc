@@ -42,8 +42,19 @@ class SipProber::Job {
   Callback TakeCallback() { return std::move(done_); }
 
   void Start() {
+    // Connecting (a TCP connect, a TLS handshake) has the same bound as a
+    // transaction: a server that accepts but never completes a handshake
+    // would otherwise hold the probe forever. SendRequest re-arms it.
+    timeout_ = prober_.timers_.After(prober_.options_.timeout, [this] {
+      Fail(ProbeResult::Outcome::kTimeout,
+           absl::StrCat("not connected within ",
+                        absl::FormatDuration(prober_.options_.timeout)));
+    });
     auto flow =
         Flow::Open(prober_.io_, request_.endpoint,
+                   Flow::TlsSettings{request_.domain,
+                                     prober_.options_.tls_ca_file,
+                                     prober_.options_.tls_verify},
                    Flow::Handlers{[this] {
                                     if (!finished_) SendRequest("");
                                   },
@@ -56,6 +67,7 @@ class SipProber::Job {
                                          std::string(e.message()));
                                   }});
     if (!flow.ok()) {
+      timeout_.reset();
       // Report from the loop, never inside Probe().
       asio::post(prober_.io_, [&prober = prober_, id = id_,
                                error = std::string(flow.status().message())] {

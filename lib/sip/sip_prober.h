@@ -27,6 +27,13 @@ struct ProberOptions {
   absl::Duration timeout = absl::Seconds(2);  // Per transaction (Timer F).
   std::string user = "sipresolver-probe";     // AOR user without credentials.
   std::string user_agent = "sipresolver-probe/1";
+  // TLS probes: the server's certificate must chain to the system trust
+  // store or to this PEM file of CA certificates ("": system store only),
+  // and name the probe's domain. tls_verify = false accepts any certificate
+  // (a lab registrar with a self-signed one); the probe is then encrypted
+  // but the server is not authenticated.
+  std::string tls_ca_file;
+  bool tls_verify = true;
 };
 
 class SipProber : public Prober {

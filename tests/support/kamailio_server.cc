@@ -21,6 +21,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -28,11 +29,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "tests/support/subprocess.h"
 
 namespace sipresolver::testing {
 namespace {
 
 constexpr char kKamailioPath[] = "/usr/sbin/kamailio";
+constexpr char kOpensslPath[] = "/usr/bin/openssl";
 constexpr char kModulesPath[] = "/usr/lib/x86_64-linux-gnu/kamailio/modules/";
 // The R-URI user of the fixture's readiness probe: answered before the mode
 // applies and never logged as a request.
@@ -223,6 +226,22 @@ absl::Status CheckCfgString(absl::string_view what, absl::string_view value) {
   return absl::OkStatus();
 }
 
+// Runs the openssl CLI; its output is in the error. With `new_key`, the
+// command also makes an EC P-256 key there (quick, and fine for TLS 1.2+).
+absl::Status Openssl(std::vector<std::string> args,
+                     const std::string& new_key = "") {
+  args.insert(args.begin(), kOpensslPath);
+  if (!new_key.empty()) {
+    args.insert(args.end(),
+                {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                 "-nodes", "-keyout", new_key});
+  }
+  CommandResult r = RunCommand(args, absl::Seconds(30));
+  if (r.exit_status == 0) return absl::OkStatus();
+  return absl::InternalError(
+      absl::StrCat(absl::StrJoin(args, " "), " failed: ", r.output));
+}
+
 // The request_route part that depends on the mode.
 std::string ModeRoute(const KamailioConfig& c) {
   // pv_auth_check returns -2 for a wrong password.
@@ -294,6 +313,7 @@ absl::StatusOr<std::unique_ptr<KamailioServer>> KamailioServer::Start(
     absl::StatusOr<uint16_t> port = PickFreeUdpTcpPort();
     if (!port.ok()) return port.status();
     server->port_ = *port;
+    server->tls_port_ = 0;  // Picked again by WriteConfig.
     if (absl::Status s = server->WriteConfig(config); !s.ok()) return s;
     last = server->Launch();
     if (last.ok()) return server;
@@ -324,6 +344,10 @@ absl::Status KamailioServer::WriteConfig(const KamailioConfig& config) {
     return absl::InvalidArgumentError(
         "KamailioConfig: retry_after_seconds must be >= 0");
   }
+  if (config.tls) {
+    if (absl::Status s = MakeTlsCertificate(config); !s.ok()) return s;
+    while (tls_port_ == 0 || tls_port_ == port_) tls_port_ = PickFreePort();
+  }
   std::vector<std::string> lines = {
       "#!KAMAILIO",
       "debug=2",  // Errors, warnings, notices (the request log), info.
@@ -342,6 +366,21 @@ absl::Status KamailioServer::WriteConfig(const KamailioConfig& config) {
       absl::StrCat("listen=tcp:127.0.0.1:", port_),
       absl::StrCat("mpath=\"", kModulesPath, "\""),
   };
+  if (config.tls) {
+    const std::string tls_cfg = dir_ + "/tls.cfg";
+    std::ofstream out(tls_cfg, std::ios::trunc);
+    out << "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\n"
+        << "require_certificate = no\nprivate_key = " << dir_
+        << "/server.key\ncertificate = " << dir_ << "/server.pem\n";
+    if (!out.flush()) {
+      return absl::InternalError(absl::StrCat("cannot write ", tls_cfg));
+    }
+    lines.insert(
+        lines.end(),
+        {"enable_tls=yes", absl::StrCat("listen=tls:127.0.0.1:", tls_port_),
+         "loadmodule \"tls.so\"",
+         absl::StrCat("modparam(\"tls\", \"config\", \"", tls_cfg, "\")")});
+  }
   for (const char* module : {"tm", "sl", "pv", "xlog", "maxfwd", "textops",
                              "siputils", "auth", "usrloc", "registrar"}) {
     lines.push_back(absl::StrCat("loadmodule \"", module, ".so\""));
@@ -352,6 +391,9 @@ absl::Status KamailioServer::WriteConfig(const KamailioConfig& config) {
       "    sl_send_reply(\"200\", \"Fixture Ready\"); exit;\n", "  }\n",
       // One line per request, written before any reply (see Requests()).
       "  xlog(\"L_NOTICE\", \"REQ $rm $pr $si:$sp $fU\\n\");\n",
+      config.tls ? "  if ($pr == \"tls\") xlog(\"L_NOTICE\", "
+                   "\"TLS SNI $tls_peer_server_name\\n\");\n"
+                 : "",
       "  if (method == \"ACK\") exit;\n",
       "  if (!mf_process_maxfwd_header(\"10\")) {\n",
       "    sl_send_reply(\"483\", \"Too Many Hops\"); exit;\n", "  }\n",
@@ -363,6 +405,56 @@ absl::Status KamailioServer::WriteConfig(const KamailioConfig& config) {
   if (!out) {
     return absl::InternalError(absl::StrCat("cannot write ", config_path_));
   }
+  return absl::OkStatus();
+}
+
+absl::Status KamailioServer::MakeTlsCertificate(const KamailioConfig& config) {
+  const std::string& name = config.tls_server_name;
+  bool ok = !name.empty();
+  for (char c : name)
+    ok = ok && (absl::ascii_isalnum(c) || c == '-' || c == '.');
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("KamailioConfig: tls_server_name \"", absl::CEscape(name),
+                     "\" must be a DNS name (letters, digits, '-' and '.')"));
+  }
+  const std::string wanted =
+      absl::StrCat(name, config.tls_self_signed ? " self-signed" : "");
+  if (wanted == tls_certificate_for_) return absl::OkStatus();
+  const std::string ca = dir_ + "/ca.pem", ca_key = dir_ + "/ca.key";
+  const std::string cert = dir_ + "/server.pem", key = dir_ + "/server.key";
+  const std::string subject = absl::StrCat("/CN=", name);
+  const std::string san = absl::StrCat("subjectAltName=DNS:", name);
+  std::vector<std::string> args = {"req", "-x509", "-days", "2", "-subj"};
+  if (config.tls_self_signed) {
+    args.insert(args.end(), {subject, "-addext", san, "-out", cert});
+    if (absl::Status s = Openssl(args, key); !s.ok()) return s;
+    ca_file_ = cert;  // A self-signed certificate is its own trust anchor.
+  } else {
+    if (!std::filesystem::exists(ca)) {
+      args.insert(args.end(), {"/CN=sipresolver test CA", "-out", ca});
+      if (absl::Status s = Openssl(args, ca_key); !s.ok()) return s;
+    }
+    const std::string csr = dir_ + "/server.csr", ext = dir_ + "/server.ext";
+    std::ofstream(ext, std::ios::trunc)
+        << "basicConstraints=critical,CA:FALSE\n"
+        << "keyUsage=critical,digitalSignature\n"
+        << "extendedKeyUsage=serverAuth\n"
+        << san << "\n";
+    if (absl::Status s =
+            Openssl({"req", "-new", "-subj", subject, "-out", csr}, key);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = Openssl({"x509", "-req", "-in", csr, "-CA", ca,
+                                  "-CAkey", ca_key, "-CAcreateserial", "-days",
+                                  "2", "-extfile", ext, "-out", cert});
+        !s.ok()) {
+      return s;
+    }
+    ca_file_ = ca;
+  }
+  tls_certificate_for_ = wanted;
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 // KamailioServer: a real SIP registrar (Debian 12 kamailio 5.6.3,
-// /usr/sbin/kamailio) on 127.0.0.1, UDP and TCP on one free port, for
-// integration tests that probe registrars with REGISTER and OPTIONS.
+// /usr/sbin/kamailio) on 127.0.0.1, UDP and TCP on one free port, and
+// optionally TLS (kamailio-tls-modules) on a second one, for integration
+// tests that probe registrars with REGISTER and OPTIONS.
 //
 // How it answers (pinned by kamailio_server_test.cc):
 //  - Replies are stateless (sl). Every reply's top Via gets "received=" when
@@ -93,12 +94,24 @@ struct KamailioConfig {
   WrongPassword wrong_password = kChallengeAgain;
   // kAlwaysUnavailable: adds "Retry-After: N" to the 503.
   std::optional<int> retry_after_seconds = std::nullopt;
+
+  // Also serve SIP over TLS on tls_port() (the tls module; TLS 1.2+, no
+  // client certificate asked for). The certificate (EC P-256, made with the
+  // openssl CLI in the temporary directory) names `tls_server_name` in its
+  // CN and its only DNS SAN, and is signed by the server's test CA, whose
+  // certificate is ca_file() - or, with `tls_self_signed`, signs itself and
+  // ca_file() is that certificate. The CA lives as long as the server; the
+  // certificate is made again only when these settings change (Restart).
+  // Each request over TLS also logs "TLS SNI NAME" ("<null>" without SNI).
+  bool tls = false;
+  std::string tls_server_name = "sipresolver.test";  // A DNS name.
+  bool tls_self_signed = false;
 };
 
 // One request as the registrar's script saw it (see Requests()).
 struct SipRequestRecord {
   std::string method;     // "REGISTER"
-  std::string transport;  // "udp" or "tcp"
+  std::string transport;  // "udp", "tcp" or "tls"
   std::string source;     // "127.0.0.1:PORT"
   std::string from_user;  // "alice" ("<null>" when the From URI has none)
 };
@@ -119,6 +132,11 @@ class KamailioServer {
   // "127.0.0.1:PORT"; the same port serves UDP and TCP.
   std::string address() const;
   uint16_t port() const { return port_; }
+  // With KamailioConfig::tls: the TLS port of 127.0.0.1 (kept by Restart),
+  // and the PEM file a client trusts to verify the server (see `tls`).
+  // 0 and "" until TLS has been asked for.
+  uint16_t tls_port() const { return tls_port_; }
+  const std::string& ca_file() const { return ca_file_; }
 
   // Stops kamailio and starts it again on the same port with `config`
   // (retrying for up to 2 s while the port is still held). The request log
@@ -163,6 +181,8 @@ class KamailioServer {
  private:
   KamailioServer() = default;
   absl::Status WriteConfig(const KamailioConfig& config);
+  // The CA (once) and the server certificate for `config` (when it changed).
+  absl::Status MakeTlsCertificate(const KamailioConfig& config);
   absl::Status Launch();   // Spawns kamailio and waits until it answers.
   void ReleaseGuardian();  // Lets the guardian exit without killing.
 
@@ -170,7 +190,10 @@ class KamailioServer {
   std::string config_path_;
   std::string log_path_;
   uint16_t port_ = 0;
-  pid_t pid_ = -1;  // Also the process group id.
+  uint16_t tls_port_ = 0;
+  std::string ca_file_;
+  std::string tls_certificate_for_;  // Settings the certificate was made for.
+  pid_t pid_ = -1;                   // Also the process group id.
   pid_t guardian_pid_ = -1;
   int guardian_fd_ = -1;  // Our end of the guardian's socket pair.
   bool paused_ = false;
