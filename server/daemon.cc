@@ -31,27 +31,61 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
       config.service);
   d->loop_.Start();
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(),
-                           &d->grpc_port_);
-  builder.SetMaxReceiveMessageSize(config.max_request_bytes);
-  builder.RegisterService(d->service_.get());
-  d->server_ = builder.BuildAndStart();
-  if (d->server_ == nullptr || d->grpc_port_ == 0) {
-    d->server_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("listen: cannot serve gRPC on ", config.listen));
-  }
-  d->server_->GetHealthCheckService()->SetServingStatus(kServiceName, true);
-  d->metrics_.SetServing(true);
+  if (absl::Status s = d->StartGrpc(); !s.ok()) return s;
+  d->SetServing(true);
   Log(absl::StrCat("serving gRPC on ", config.listen, " (port ", d->grpc_port_,
+                   config.tls.cert_file.empty() ? ", plaintext"
+                   : config.tls.client_ca_file.empty() ? ", TLS" : ", mutual TLS",
                    "), metrics on ", config.metrics_listen, " (port ",
                    d->metrics_port(), "), DNS servers: ",
                    config.dns.servers.empty() ? "resolv.conf"
                                               : config.dns.servers));
   return d;
+}
+
+absl::Status Daemon::StartGrpc() {
+  auto credentials = MakeServerCredentials(config_.tls);
+  if (!credentials.ok()) return credentials.status();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.listen, *credentials, &grpc_port_);
+  builder.SetMaxReceiveMessageSize(config_.max_request_bytes);
+  ApplyConnectionPolicy(config_.connections, builder);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || grpc_port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("listen: cannot serve gRPC on ", config_.listen));
+  }
+  if (config_.health_listen.empty()) return absl::OkStatus();
+  // Only the default health service: nothing else is reachable without TLS.
+  grpc::ServerBuilder health;
+  health.AddListeningPort(config_.health_listen, grpc::InsecureServerCredentials(),
+                          &health_port_);
+  health_server_ = health.BuildAndStart();
+  if (health_server_ == nullptr || health_port_ == 0) {
+    health_server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("health_listen: cannot serve on ", config_.health_listen));
+  }
+  Log(absl::StrCat("serving plaintext health checks on ", config_.health_listen,
+                   " (port ", health_port_, ")"));
+  return absl::OkStatus();
+}
+
+void Daemon::SetServing(bool serving) {
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    if (s == nullptr) continue;
+    if (serving) {
+      s->GetHealthCheckService()->SetServingStatus(kServiceName, true);
+    } else {
+      // Every service, "" included, reports NOT_SERVING from here on.
+      s->GetHealthCheckService()->Shutdown();
+    }
+  }
+  metrics_.SetServing(serving);
 }
 
 absl::Status Daemon::StartProbing() {
@@ -87,9 +121,8 @@ void Daemon::Shutdown() {
   shut_down_ = true;
   if (server_) {
     Log("shutting down: health NOT_SERVING, draining calls");
-    // Every service, "" included, reports NOT_SERVING from here on.
-    server_->GetHealthCheckService()->Shutdown();
-    metrics_.SetServing(false);
+    SetServing(false);
+    absl::SleepFor(config_.shutdown_drain_delay);
     // Agents reconnect (to another replica) on UNAVAILABLE at once.
     loop_.RunSync([this] {
       hub_->EndAll(grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -97,6 +130,7 @@ void Daemon::Shutdown() {
     });
     server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_grace));
   }
+  if (health_server_) health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
   if (transport_) loop_.RunSync([this] { transport_->CancelAll(); });
   loop_.Stop();
   Log("stopped");

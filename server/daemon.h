@@ -26,6 +26,7 @@
 #include "lib/sip/sip_prober.h"
 #include "server/decision_hub.h"
 #include "server/metrics.h"
+#include "server/server_security.h"
 #include "server/sip_resolver_service.h"
 
 namespace sipresolver::server {
@@ -42,6 +43,12 @@ struct ProbeConfig {
 
 struct DaemonConfig {
   std::string listen = "[::]:50051";
+  TlsFiles tls;
+  ConnectionPolicy connections;
+  // A second, plaintext gRPC port serving only grpc.health.v1.Health, for
+  // Kubernetes probes when the main port wants TLS client certificates.
+  // Empty: none.
+  std::string health_listen;
   std::string metrics_listen = "0.0.0.0:9464";
   dns::AresOptions dns;
   dns::CacheLimits cache;
@@ -49,6 +56,9 @@ struct DaemonConfig {
   ProbeConfig probe;
   WatchOptions watch;
   int max_request_bytes = 64 * 1024;
+  // On shutdown, after health turns NOT_SERVING and before streams end:
+  // time for load balancers to stop sending new calls.
+  absl::Duration shutdown_drain_delay = absl::ZeroDuration();
   absl::Duration shutdown_grace = absl::Seconds(10);
 };
 
@@ -66,10 +76,13 @@ class Daemon {
 
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_.port(); }
+  int health_port() const { return health_port_; }
 
  private:
   explicit Daemon(const DaemonConfig& config);
   absl::Status StartProbing();
+  absl::Status StartGrpc();
+  void SetServing(bool serving);
 
   const DaemonConfig config_;
   RealClock clock_;
@@ -84,7 +97,9 @@ class Daemon {
   std::unique_ptr<DecisionHub> hub_;
   std::unique_ptr<SipResolverService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;
   int grpc_port_ = 0;
+  int health_port_ = 0;
   bool shut_down_ = false;
 };
 

@@ -84,6 +84,31 @@ ABSL_FLAG(int, max_watchers, 1000, "Distinct profiles watched at most.");
 ABSL_FLAG(int, max_streams, 20000, "WatchDecision streams open at most.");
 ABSL_FLAG(int, max_streams_per_connection, 1000,
           "WatchDecision streams open at most on one client connection.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain for TLS on --listen (with --tls_key_file). "
+          "Re-read when it changes (see --tls_reload_interval).");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "Mutual TLS: clients must present a certificate signed by these CAs.");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
+          "How often the TLS files are checked for changes.");
+ABSL_FLAG(std::string, health_listen, "",
+          "Extra plaintext gRPC port serving only grpc.health.v1.Health "
+          "(for Kubernetes probes when --listen uses mutual TLS). Empty: none.");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(1),
+          "Ping idle client connections after this; drop them if no answer.");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
+          "Time a keepalive ping has to be answered.");
+ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Seconds(10),
+          "Agents may send keepalive pings this often (even without calls).");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "Close client connections after this age (+/-10% jitter) so "
+          "long-lived streams rebalance onto new replicas; 0 = never.");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Minutes(1),
+          "Time streams get to end after --max_connection_age.");
+ABSL_FLAG(absl::Duration, shutdown_drain_delay, absl::ZeroDuration(),
+          "On SIGTERM, time between reporting NOT_SERVING and ending streams, "
+          "for load balancers to notice.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, time in-flight calls get before cancellation.");
 
@@ -172,6 +197,17 @@ std::string CheckConfig(const DaemonConfig& c) {
       c.cache.max_stale < absl::ZeroDuration()) {
     return "cache durations must not be negative";
   }
+  const ConnectionPolicy& p = c.connections;
+  if (p.keepalive_time < absl::Seconds(1) || p.keepalive_timeout < absl::Seconds(1) ||
+      p.min_client_ping_interval < absl::ZeroDuration() ||
+      p.max_connection_age < absl::ZeroDuration() ||
+      p.max_connection_age_grace < absl::ZeroDuration()) {
+    return "keepalive and connection age durations must be positive";
+  }
+  if (c.shutdown_drain_delay < absl::ZeroDuration() ||
+      c.tls.reload_interval < absl::Seconds(1)) {
+    return "--shutdown_drain_delay must be >= 0 and --tls_reload_interval >= 1s";
+  }
   if (c.service.max_pending_resolves < 1) return "--max_pending_resolves must be >= 1";
   if (c.max_request_bytes < 1024) return "--max_request_bytes must be >= 1024";
   return "";
@@ -196,6 +232,18 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
   config.service.max_pending_resolves = absl::GetFlag(FLAGS_max_pending_resolves);
   config.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  config.shutdown_drain_delay = absl::GetFlag(FLAGS_shutdown_drain_delay);
+  config.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  config.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  config.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  config.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
+  config.health_listen = absl::GetFlag(FLAGS_health_listen);
+  ConnectionPolicy& c = config.connections;
+  c.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  c.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
+  c.min_client_ping_interval = absl::GetFlag(FLAGS_min_client_ping_interval);
+  c.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  c.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
   std::string bad = ProbeFlags(config.probe);
   if (bad.empty()) bad = WatchFlags(config.watch);
   if (bad.empty()) bad = CheckConfig(config);
