@@ -1,0 +1,203 @@
+// Fan-out: N agents watch one profile over real gRPC streams; the primary
+// registrar (a real Kamailio) is made unresponsive; how long until every
+// agent has the new primary? Also the server's memory per connected agent.
+//
+// Run: scripts/bench (README). Flags: --agents=N (default 10000),
+// --channels=C (connections the agents share, default 20).
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/support/client_callback.h"
+#include "tests/support/dnsmasq_server.h"
+#include "tests/support/kamailio_server.h"
+#include "tests/support/sipresolverd_process.h"
+
+ABSL_FLAG(int, agents, 10000, "Agents (WatchDecision streams).");
+ABSL_FLAG(int, channels, 20, "gRPC connections the agents share.");
+
+namespace sipresolver::testing {
+namespace {
+
+// Shared by all agents: when each one saw the primary change.
+struct Board {
+  std::atomic<int> initial{0};
+  std::atomic<int> switched{0};
+  std::atomic<int> ended{0};
+  uint16_t old_port = 0, new_port = 0;
+  absl::Mutex mu;
+  std::vector<absl::Time> switch_times ABSL_GUARDED_BY(mu);
+};
+
+class BenchAgent : public grpc::ClientReadReactor<v1::Decision> {
+ public:
+  BenchAgent(v1::SipResolver::Stub& stub, const v1::WatchDecisionRequest& request,
+             Board& board)
+      : board_(board) {
+    stub.async()->WatchDecision(&context_, &request, this);
+    StartRead(&decision_);
+    StartCall();
+  }
+  void Cancel() { context_.TryCancel(); }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    if (decision_.state() == v1::DECISION_STATE_ACTIVE) {
+      const uint16_t port = decision_.primary().port();
+      if (port == board_.old_port && !seen_initial_) {
+        seen_initial_ = true;
+        ++board_.initial;
+      } else if (port == board_.new_port && !switched_) {
+        switched_ = true;
+        const absl::Time now = absl::Now();
+        {
+          absl::MutexLock lock(&board_.mu);
+          board_.switch_times.push_back(now);
+        }
+        ++board_.switched;
+      }
+    }
+    StartRead(&decision_);
+  }
+  void OnDone(const grpc::Status&) override { ++board_.ended; }
+
+ private:
+  Board& board_;
+  grpc::ClientContext context_;
+  v1::Decision decision_;
+  bool seen_initial_ = false;
+  bool switched_ = false;
+};
+
+long RssKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+bool WaitUntil(const std::function<bool()>& f, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (f()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return f();
+}
+
+double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+int Run() {
+  const int agents = absl::GetFlag(FLAGS_agents);
+  const int channels = std::max(1, absl::GetFlag(FLAGS_channels));
+  auto pbx1 = KamailioServer::Start();
+  auto pbx2 = KamailioServer::Start();
+  if (!pbx1.ok() || !pbx2.ok()) {
+    std::fprintf(stderr, "kamailio failed\n");
+    return 1;
+  }
+  DnsZone zone;
+  zone.ttl = 3600;
+  zone.hosts = {{"pbx.test", {"127.0.0.1"}}};
+  zone.srv = {{"itsp.test", "pbx.test", (*pbx1)->port(), 10, 10},
+              {"itsp.test", "pbx.test", (*pbx2)->port(), 20, 10}};
+  auto dns = DnsmasqServer::Start(zone);
+  if (!dns.ok()) return 1;
+  const std::string interval = "1s", timeout = "500ms";
+  auto daemon = SipresolverdProcess::Start(
+      (*dns)->address(),
+      {"--probe_allow=127.0.0.1/32", "--probe_interval=" + interval,
+       "--probe_edge_interval=250ms", "--probe_timeout=" + timeout,
+       "--max_streams=1000000", "--max_streams_per_connection=1000000",
+       "--heartbeat_interval=60s"});
+  if (!daemon.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(daemon.status().message()).c_str());
+    return 1;
+  }
+  const pid_t pid = (*daemon)->process().pid();
+  absl::SleepFor(absl::Milliseconds(500));
+  const long rss_before = RssKib(pid);
+
+  Board board;
+  board.old_port = (*pbx1)->port();
+  board.new_port = (*pbx2)->port();
+  std::vector<std::unique_ptr<v1::SipResolver::Stub>> stubs;
+  for (int i = 0; i < channels; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", i);  // Distinct connections.
+    stubs.push_back(v1::SipResolver::NewStub(grpc::CreateCustomChannel(
+        (*daemon)->grpc_address(), grpc::InsecureChannelCredentials(), args)));
+  }
+  const absl::Time connect_start = absl::Now();
+  std::vector<std::unique_ptr<BenchAgent>> fleet;
+  for (int i = 0; i < agents; ++i) {
+    v1::WatchDecisionRequest request;
+    request.set_agent_id(absl::StrCat("agent-", i));
+    request.mutable_profile()->set_proxy_server("itsp.test");
+    request.mutable_profile()->set_proxy_server_redundancy(true);
+    fleet.push_back(std::make_unique<BenchAgent>(*stubs[i % channels], request, board));
+  }
+  if (!WaitUntil([&] { return board.initial == agents; }, absl::Seconds(120))) {
+    std::fprintf(stderr, "only %d of %d agents got the initial decision\n",
+                 board.initial.load(), agents);
+    return 1;
+  }
+  const absl::Duration connect_time = absl::Now() - connect_start;
+  absl::SleepFor(absl::Seconds(1));
+  const long rss_after = RssKib(pid);
+
+  const absl::Time paused = absl::Now();
+  (*pbx1)->Pause();
+  const bool all = WaitUntil([&] { return board.switched == agents; }, absl::Seconds(60));
+  std::vector<absl::Duration> latencies;
+  {
+    absl::MutexLock lock(&board.mu);
+    for (absl::Time t : board.switch_times) latencies.push_back(t - paused);
+  }
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) {
+    return latencies.empty() ? absl::ZeroDuration()
+                             : latencies[std::min(latencies.size() - 1,
+                                                  static_cast<size_t>(p * latencies.size()))];
+  };
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf(
+      "Fan-out: %d agents on %d connections watching one profile; probe interval "
+      "%s, timeout %s, unhealthy threshold 2\n"
+      "  all agents had their first decision after %.0f ms\n"
+      "  primary paused -> new primary at the agents (from SIGSTOP):\n"
+      "    first %.0f ms, p50 %.0f ms, p99 %.0f ms, max %.0f ms%s\n"
+      "    fan-out spread (last - first): %.0f ms\n"
+      "  server RSS: %ld KiB idle, %ld KiB with the agents: %.1f KiB per agent\n",
+      agents, channels, interval.c_str(), timeout.c_str(), Ms(connect_time),
+      Ms(pct(0)), Ms(pct(0.5)), Ms(pct(0.99)), Ms(latencies.empty() ? absl::ZeroDuration() : latencies.back()),
+      all ? "" : " (NOT ALL AGENTS SWITCHED)",
+      Ms(latencies.empty() ? absl::ZeroDuration() : latencies.back() - latencies.front()),
+      rss_before, rss_after,
+      static_cast<double>(rss_after - rss_before) / std::max(1, agents));
+  for (auto& a : fleet) a->Cancel();
+  WaitUntil([&] { return board.ended == agents; }, absl::Seconds(30));
+  fleet.clear();
+  return all ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return sipresolver::testing::Run();
+}
