@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
@@ -60,6 +61,14 @@ std::string FormatColumns(const std::vector<std::vector<std::string>>& rows,
 
 std::string Seconds(uint32_t seconds) { return absl::StrCat(seconds, "s"); }
 
+absl::Duration FromProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
 }  // namespace
 
 std::string UsageLine(absl::Span<const Command> commands) {
@@ -91,11 +100,15 @@ std::string ProgramUsage(absl::Span<const Command> commands) {
       &text,
       "\nThe server is reached over an insecure (plaintext) channel. --timeout "
       "is the RPC\ndeadline (e.g. 500ms, 10s; inf for none).\n\n"
-      "Output: a table of the candidates, in the order a device tries them, "
-      "then every\nDNS lookup made. With --json, the response message as one "
-      "line of JSON (proto3\nJSON mapping): proto field names such as "
-      "ttl_seconds, enums by name, fields at\ntheir default value (0, false, "
-      "\"\", UNSPECIFIED) omitted.\n\n"
+      "Output: resolve prints a table of the candidates, in the order a "
+      "device tries\nthem, then every DNS lookup made. servers prints a table "
+      "of the probed\nendpoints: STATE healthy, unhealthy or unknown (not "
+      "decided yet); LAST the last\nresponse code, or what went wrong; "
+      "LATENCY the moving average of the response\ntime; SINCE the time since "
+      "STATE last changed. With --json, the response\nmessage as one line of "
+      "JSON (proto3 JSON mapping): proto field names such as\nttl_seconds, "
+      "enums by name, fields at their default value (0, false, \"\",\n"
+      "UNSPECIFIED) omitted.\n\n"
       "Exit status: 0 success; 1 RPC error, printed on stderr as\n\"",
       kProgramName, ": CODE: message\" (also with --json); 2 usage error.");
   return text;
@@ -277,6 +290,86 @@ std::string FormatResolveTable(const v1::ResolveResponse& response) {
   return absl::StrCat(
       out, "\nLookups:\n",
       FormatColumns(rows, {false, false, false, true, false, false}, "  "));
+}
+
+absl::Status CheckServersArgs(const std::vector<std::string>& args) {
+  if (args.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("servers: unexpected argument '", args[0], "'"));
+}
+
+absl::string_view TransportName(v1::Transport transport) {
+  switch (transport) {
+    case v1::TRANSPORT_UNSPECIFIED:  // Means UDP (S12).
+    case v1::TRANSPORT_UDP: return "udp";
+    case v1::TRANSPORT_TCP: return "tcp";
+    case v1::TRANSPORT_TLS: return "tls";
+    default: return "?";
+  }
+}
+
+absl::string_view HealthStateName(v1::HealthState state) {
+  switch (state) {
+    case v1::HEALTH_STATE_UNKNOWN: return "unknown";
+    case v1::HEALTH_STATE_HEALTHY: return "healthy";
+    case v1::HEALTH_STATE_UNHEALTHY: return "unhealthy";
+    default: return "?";
+  }
+}
+
+std::string FormatAge(absl::Duration age) {
+  const int64_t s = std::max<int64_t>(0, absl::ToInt64Seconds(age));
+  if (s < 60) return absl::StrCat(s, "s ago");
+  if (s < 3600) return absl::StrFormat("%dm%02ds ago", s / 60, s % 60);
+  if (s < 86400) return absl::StrFormat("%dh%02dm ago", s / 3600, s % 3600 / 60);
+  return absl::StrFormat("%dd%02dh ago", s / 86400, s % 86400 / 3600);
+}
+
+std::string FormatLatency(absl::Duration latency) {
+  if (latency <= absl::ZeroDuration()) return "-";
+  const double ms = absl::ToDoubleMilliseconds(latency);
+  if (ms < 1) return absl::StrFormat("%.2fms", ms);
+  if (ms < 10) return absl::StrFormat("%.1fms", ms);
+  return absl::StrFormat("%.0fms", ms);
+}
+
+std::string FormatLastResult(const v1::EndpointHealth& health) {
+  const uint32_t code = health.last_response_code();
+  const std::string& error = health.last_error();
+  if (code == 0) return error.empty() ? "-" : error;
+  // The service words an error reply "answered 503": the code says it all.
+  if (error.empty() || error == absl::StrCat("answered ", code)) {
+    return absl::StrCat(code);
+  }
+  return absl::StrCat(code, " ", error);
+}
+
+std::string FormatServersTable(const v1::ListServersResponse& response,
+                               absl::Time now) {
+  if (response.servers().empty()) {
+    return "No servers are probed: a server is probed once a Resolve returns "
+           "it and\n--probe_allow allows it.\n";
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"ADDRESS", "PORT", "TRANSPORT", "STATE", "LAST", "LATENCY", "SINCE",
+       "DOMAINS"}};
+  for (const v1::ServerStatus& s : response.servers()) {
+    const v1::EndpointHealth& h = s.health();
+    std::vector<std::string> domains;
+    for (const std::string& d : s.domains()) {
+      domains.push_back(d.empty() ? "(IP literal)" : d);
+    }
+    rows.push_back({s.endpoint().address(), absl::StrCat(s.endpoint().port()),
+                    std::string(TransportName(s.endpoint().transport())),
+                    std::string(HealthStateName(h.state())),
+                    FormatLastResult(h), FormatLatency(FromProto(h.latency_ewma())),
+                    h.has_last_change()
+                        ? FormatAge(now - FromProto(h.last_change()))
+                        : "-",
+                    domains.empty() ? "-" : absl::StrJoin(domains, ",")});
+  }
+  return FormatColumns(rows,
+                       {false, true, false, false, false, true, true, false}, "");
 }
 
 absl::StatusOr<std::string> FormatJson(

@@ -43,8 +43,9 @@ namespace cli = sipresolver::cli;
 namespace v1 = sipresolver::v1;
 
 int RunResolve(const std::vector<std::string>& args);
+int RunServers(const std::vector<std::string>& args);
 
-// Commands by name. Later: watch (WatchDecision), servers (ListServers).
+// Commands by name. Later: watch (WatchDecision).
 constexpr cli::Command kCommands[] = {
     {"resolve",
      "NAME [--port=N] [--transport=udp|tcp|tls] [--ip_version=v4|v6|dual] "
@@ -52,6 +53,11 @@ constexpr cli::Command kCommands[] = {
      "Resolve NAME as a SIP device does; print the candidates in the order\n"
      "the device tries them, then the DNS lookups made.",
      RunResolve},
+    {"servers", "[--json]",
+     "List the SIP server endpoints the service probes and their health:\n"
+     "state, last response, latency, time since the state last changed,\n"
+     "and the names whose resolution returned them.",
+     RunServers},
 };
 
 int UsageError(absl::string_view reason) {
@@ -78,6 +84,22 @@ void SetDeadline(grpc::ClientContext& context) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
 }
 
+// The response as a table (`table` formats it) or, with --json, as JSON.
+template <typename Response, typename Table>
+int Print(const Response& response, Table table) {
+  if (!absl::GetFlag(FLAGS_json)) {
+    std::cout << table(response);
+    return cli::kExitOk;
+  }
+  absl::StatusOr<std::string> json = cli::FormatJson(response);
+  if (!json.ok()) {
+    std::cerr << cli::kProgramName << ": " << json.status().message() << "\n";
+    return cli::kExitRpcError;
+  }
+  std::cout << *json;
+  return cli::kExitOk;
+}
+
 int RunResolve(const std::vector<std::string>& args) {
   cli::ResolveFlags flags;
   flags.port = absl::GetFlag(FLAGS_port);
@@ -93,18 +115,22 @@ int RunResolve(const std::vector<std::string>& args) {
   v1::ResolveResponse response;
   const grpc::Status status = NewStub()->Resolve(&context, *request, &response);
   if (!status.ok()) return RpcError(status);
+  return Print(response, cli::FormatResolveTable);
+}
 
-  if (!absl::GetFlag(FLAGS_json)) {
-    std::cout << cli::FormatResolveTable(response);
-    return cli::kExitOk;
+int RunServers(const std::vector<std::string>& args) {
+  if (absl::Status s = cli::CheckServersArgs(args); !s.ok()) {
+    return UsageError(s.message());
   }
-  absl::StatusOr<std::string> json = cli::FormatJson(response);
-  if (!json.ok()) {
-    std::cerr << cli::kProgramName << ": " << json.status().message() << "\n";
-    return cli::kExitRpcError;
-  }
-  std::cout << *json;
-  return cli::kExitOk;
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ListServersResponse response;
+  const grpc::Status status =
+      NewStub()->ListServers(&context, v1::ListServersRequest(), &response);
+  if (!status.ok()) return RpcError(status);
+  return Print(response, [](const v1::ListServersResponse& r) {
+    return cli::FormatServersTable(r, absl::Now());
+  });
 }
 
 }  // namespace

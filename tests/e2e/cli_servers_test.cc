@@ -1,0 +1,177 @@
+// `sipresolver servers` against the real sipresolverd probing a real
+// Kamailio registrar found through a real DNS server: what an operator sees
+// once a Resolve has returned the server (S1, S6).
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "tests/support/dnsmasq_server.h"
+#include "tests/support/kamailio_server.h"
+#include "tests/support/sipresolverd_process.h"
+
+namespace sipresolver::testing {
+namespace {
+
+class CliServersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto kamailio = KamailioServer::Start();  // Challenges REGISTER: 401.
+    ASSERT_TRUE(kamailio.ok()) << kamailio.status();
+    kamailio_ = *std::move(kamailio);
+    DnsZone zone;
+    zone.hosts = {{"pbx1.test", {"127.0.0.1"}}};
+    zone.srv = {{"itsp.test", "pbx1.test", kamailio_->port(), 10, 10}};
+    auto dns = DnsmasqServer::Start(zone);
+    ASSERT_TRUE(dns.ok()) << dns.status();
+    dns_ = *std::move(dns);
+    auto daemon = SipresolverdProcess::Start(
+        dns_->address(),
+        {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
+         "--probe_edge_interval=100ms", "--probe_timeout=300ms"});
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    daemon_ = *std::move(daemon);
+  }
+
+  CommandResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {SIPRESOLVER_CLI_PATH,
+                               "--server=" + daemon_->grpc_address()});
+    return RunCommand(args);
+  }
+
+  // The table row (split on blanks) of the registrar's endpoint; empty if
+  // the table has none.
+  std::vector<std::string> RowOf(const std::string& table) {
+    const std::string port = std::to_string(kamailio_->port());
+    for (absl::string_view line : absl::StrSplit(table, '\n')) {
+      std::vector<std::string> cells =
+          absl::StrSplit(line, ' ', absl::SkipEmpty());
+      if (cells.size() > 1 && cells[0] == "127.0.0.1" && cells[1] == port) {
+        return cells;
+      }
+    }
+    return {};
+  }
+
+  // Runs `servers` until the registrar's row shows `state` (bounded: 5 s);
+  // returns the last table printed.
+  std::string WaitForState(const std::string& state) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    std::string table;
+    do {
+      CommandResult r = Cli({"servers"});
+      EXPECT_EQ(r.exit_status, 0) << r.output;
+      table = r.output;
+      const std::vector<std::string> row = RowOf(table);
+      if (row.size() > 3 && row[3] == state) return table;
+      absl::SleepFor(absl::Milliseconds(50));
+    } while (absl::Now() < deadline);
+    ADD_FAILURE() << "not " << state << " within 5 s:\n" << table;
+    return table;
+  }
+
+  v1::ListServersResponse ServersJson() {
+    CommandResult r = Cli({"servers", "--json"});
+    EXPECT_EQ(r.exit_status, 0) << r.output;
+    v1::ListServersResponse response;
+    EXPECT_TRUE(
+        google::protobuf::util::JsonStringToMessage(r.output, &response).ok())
+        << r.output;
+    return response;
+  }
+
+  void Resolve() {
+    CommandResult r = Cli({"resolve", "itsp.test"});
+    ASSERT_EQ(r.exit_status, 0) << r.output;
+  }
+
+  std::unique_ptr<KamailioServer> kamailio_;
+  std::unique_ptr<DnsmasqServer> dns_;
+  std::unique_ptr<SipresolverdProcess> daemon_;
+};
+
+TEST_F(CliServersTest, NothingResolvedNothingListed) {
+  CommandResult r = Cli({"servers"});
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "No servers are probed: a server is probed once a Resolve returns "
+            "it and\n--probe_allow allows it.\n");
+  r = Cli({"servers", "--json"});
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_EQ(r.output, "{}\n");
+}
+
+TEST_F(CliServersTest, S6_TableShowsTheResolvedRegistrarHealthy) {
+  Resolve();
+  const std::string table = WaitForState("healthy");
+  std::vector<std::string> lines = absl::StrSplit(table, '\n');
+  ASSERT_GE(lines.size(), 2u) << table;
+  EXPECT_EQ(std::vector<std::string>(absl::StrSplit(lines[0], ' ', absl::SkipEmpty())),
+            (std::vector<std::string>{"ADDRESS", "PORT", "TRANSPORT", "STATE",
+                                      "LAST", "LATENCY", "SINCE", "DOMAINS"}))
+      << table;
+  // 127.0.0.1 PORT udp healthy 401 0.21ms 0s ago itsp.test
+  const std::vector<std::string> row = RowOf(table);
+  ASSERT_EQ(row.size(), 9u) << table;
+  EXPECT_EQ(row[2], "udp");
+  EXPECT_EQ(row[4], "401") << table;  // The challenge: a working registrar.
+  EXPECT_TRUE(absl::EndsWith(row[5], "ms")) << table;
+  EXPECT_TRUE(absl::EndsWith(row[6], "s")) << table;
+  EXPECT_EQ(row[7], "ago");
+  EXPECT_EQ(row[8], "itsp.test");
+}
+
+TEST_F(CliServersTest, S6_JsonCarriesTheHealthFields) {
+  Resolve();
+  WaitForState("healthy");
+  const v1::ListServersResponse list = ServersJson();
+  ASSERT_EQ(list.servers_size(), 1);
+  const v1::ServerStatus& s = list.servers(0);
+  EXPECT_EQ(s.endpoint().address(), "127.0.0.1");
+  EXPECT_EQ(s.endpoint().port(), kamailio_->port());
+  EXPECT_EQ(s.endpoint().transport(), v1::TRANSPORT_UDP);
+  ASSERT_EQ(s.domains_size(), 1);
+  EXPECT_EQ(s.domains(0), "itsp.test");
+  EXPECT_EQ(s.health().state(), v1::HEALTH_STATE_HEALTHY);
+  EXPECT_EQ(s.health().last_response_code(), 401u);
+  EXPECT_EQ(s.health().via_received(), "127.0.0.1");
+  EXPECT_TRUE(s.health().has_latency_ewma());
+  EXPECT_GT(s.health().last_change().seconds(), 1700000000);  // Wall clock.
+
+  // Proto field names and enum names, one line.
+  CommandResult r = Cli({"servers", "--json"});
+  EXPECT_NE(r.output.find("\"state\":\"HEALTH_STATE_HEALTHY\""), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("\"last_response_code\":401"), std::string::npos);
+  EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << r.output;
+}
+
+// S1: a registrar that stops answering shows as unhealthy, with what went
+// wrong under LAST.
+TEST_F(CliServersTest, S1_StoppedRegistrarShowsUnhealthyWithTheError) {
+  Resolve();
+  WaitForState("healthy");
+  kamailio_->Pause();
+  const std::string table = WaitForState("unhealthy");
+  const v1::ListServersResponse list = ServersJson();
+  kamailio_->Resume();
+  ASSERT_EQ(list.servers_size(), 1);
+  const std::string& error = list.servers(0).health().last_error();
+  ASSERT_FALSE(error.empty());
+  EXPECT_EQ(list.servers(0).health().last_response_code(), 0u);
+  EXPECT_NE(table.find(error), std::string::npos) << table << "\n" << error;
+}
+
+TEST_F(CliServersTest, ArgumentIsUsageError) {
+  CommandResult r = Cli({"servers", "itsp.test"});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find("servers: unexpected argument 'itsp.test'"),
+            std::string::npos)
+      << r.output;
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
