@@ -2,6 +2,8 @@
 // Parsing, mapping and formatting live in cli_output so they can be tested;
 // this file holds the flags, the command table and the RPC calls.
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -15,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/cli_output.h"
+#include "client/watch_command.h"
 #include "grpcpp/grpcpp.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
 
@@ -33,6 +36,28 @@ ABSL_FLAG(std::string, transport, "",
 ABSL_FLAG(std::string, ip_version, "",
           "resolve: v4 (A), v6 (AAAA) or dual (A then AAAA); unset means v4, "
           "as the device does.");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "Connect with TLS, trusting the CAs in this PEM file.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "Client certificate (PEM) for servers that require mutual TLS.");
+ABSL_FLAG(std::string, tls_key_file, "", "Key (PEM) of --tls_cert_file.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name the server's certificate must carry, when it differs from "
+          "--server's host.");
+ABSL_FLAG(std::string, profile, "",
+          "watch: the ItspProfile as JSON, e.g. '{\"proxy_server\": "
+          "\"itsp.example.com\", \"proxy_server_redundancy\": true}', or @FILE.");
+ABSL_FLAG(std::string, agent_id, "", "watch: this agent's stable id; default the host name.");
+ABSL_FLAG(std::string, spread, "",
+          "watch: spread (default: agents of a profile spread over equal "
+          "servers) or device_order (exactly the device's order).");
+ABSL_FLAG(std::string, output_file, "",
+          "watch: write each new decision (JSON) to this file atomically.");
+ABSL_FLAG(std::string, hook, "",
+          "watch: run this shell command on each new decision, with "
+          "SIPRESOLVER_STATE, _PRIMARY, _SECONDARY, _KEEPALIVE, _VERSION, "
+          "_DECISION_FILE in its environment.");
+ABSL_FLAG(bool, once, false, "watch: exit after the first active decision.");
 ABSL_FLAG(bool, redundancy, false,
           "resolve: X_ProxyServerRedundancy. Off: only the first candidate; "
           "on: every candidate (needs a domain name).");
@@ -43,6 +68,7 @@ namespace cli = sipresolver::cli;
 namespace v1 = sipresolver::v1;
 
 int RunResolve(const std::vector<std::string>& args);
+int RunWatchCommand(const std::vector<std::string>& args);
 int RunServers(const std::vector<std::string>& args);
 
 // Commands by name. Later: watch (WatchDecision).
@@ -58,6 +84,13 @@ constexpr cli::Command kCommands[] = {
      "state, last response, latency, time since the state last changed,\n"
      "and the names whose resolution returned them.",
      RunServers},
+    {"watch",
+     "--profile=JSON|@FILE [--agent_id=ID] [--spread=spread|device_order] "
+     "[--output_file=PATH] [--hook=CMD] [--once] [--json]",
+     "Watch the redundancy decision for the profile, as the device's agent:\n"
+     "print each new decision (and write/run --output_file/--hook); keeps the\n"
+     "last decision and reconnects by itself. Stop with Ctrl-C.",
+     RunWatchCommand},
 };
 
 int UsageError(absl::string_view reason) {
@@ -72,10 +105,36 @@ int RpcError(const grpc::Status& status) {
   return cli::kExitRpcError;
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Plaintext unless a TLS flag is given.
+std::shared_ptr<grpc::Channel> NewChannel() {
+  const std::string ca = absl::GetFlag(FLAGS_tls_ca_file);
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
+  grpc::ChannelArguments args;
+  if (ca.empty() && cert.empty()) {
+    return grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
+                                     grpc::InsecureChannelCredentials(), args);
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!ca.empty()) ssl.pem_root_certs = ReadFile(ca);
+  if (!cert.empty()) {
+    ssl.pem_cert_chain = ReadFile(cert);
+    ssl.pem_private_key = ReadFile(absl::GetFlag(FLAGS_tls_key_file));
+  }
+  const std::string name = absl::GetFlag(FLAGS_tls_server_name);
+  if (!name.empty()) args.SetSslTargetNameOverride(name);
+  return grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
+                                   grpc::SslCredentials(ssl), args);
+}
+
 std::unique_ptr<v1::SipResolver::Stub> NewStub() {
-  // Plaintext for now; TLS credentials come with the server's TLS support.
-  return v1::SipResolver::NewStub(grpc::CreateChannel(
-      absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  return v1::SipResolver::NewStub(NewChannel());
 }
 
 void SetDeadline(grpc::ClientContext& context) {
@@ -131,6 +190,22 @@ int RunServers(const std::vector<std::string>& args) {
   return Print(response, [](const v1::ListServersResponse& r) {
     return cli::FormatServersTable(r, absl::Now());
   });
+}
+
+int RunWatchCommand(const std::vector<std::string>& args) {
+  if (!args.empty()) return UsageError(absl::StrCat("unexpected argument \"", args[0], "\""));
+  cli::WatchFlags flags;
+  flags.profile = absl::GetFlag(FLAGS_profile);
+  flags.agent_id = absl::GetFlag(FLAGS_agent_id);
+  flags.spread = absl::GetFlag(FLAGS_spread);
+  flags.output_file = absl::GetFlag(FLAGS_output_file);
+  flags.hook = absl::GetFlag(FLAGS_hook);
+  flags.once = absl::GetFlag(FLAGS_once);
+  flags.json = absl::GetFlag(FLAGS_json);
+  absl::StatusOr<v1::WatchDecisionRequest> request = cli::MakeWatchRequest(flags);
+  if (!request.ok()) return UsageError(request.status().message());
+  cli::BlockStopSignals();
+  return cli::RunWatch(flags, *request, NewChannel());
 }
 
 }  // namespace

@@ -1,0 +1,198 @@
+#include "client/watch_command.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "client/agent.h"
+#include "client/cli_output.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace sipresolver::cli {
+namespace {
+
+std::string Where(const v1::Candidate& c) {
+  const bool v6 = c.address().find(':') != std::string::npos;
+  return absl::StrCat(v6 ? "[" : "", c.address(), v6 ? "]" : "", ":", c.port(),
+                      c.target().empty() || c.target() == c.address()
+                          ? ""
+                          : absl::StrCat(" (", c.target(), ")"));
+}
+
+std::string StateName(v1::DecisionState state) {
+  switch (state) {
+    case v1::DECISION_STATE_SEARCHING:
+      return "searching";
+    case v1::DECISION_STATE_ACTIVE:
+      return "active";
+    case v1::DECISION_STATE_NO_WORKING_SERVER:
+      return "no working server";
+    default:
+      return "unknown";
+  }
+}
+
+// Runs the hook with the decision in its environment; bounded to 30 s.
+void RunHook(const std::string& hook, const v1::Decision& d, const std::string& file) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("SIPRESOLVER_STATE", StateName(d.state()).c_str(), 1);
+    setenv("SIPRESOLVER_VERSION", std::to_string(d.version()).c_str(), 1);
+    setenv("SIPRESOLVER_PRIMARY", d.has_primary() ? Where(d.primary()).c_str() : "", 1);
+    setenv("SIPRESOLVER_SECONDARY", d.has_secondary() ? Where(d.secondary()).c_str() : "", 1);
+    setenv("SIPRESOLVER_KEEPALIVE",
+           d.has_keep_alive_target()
+               ? absl::StrCat(d.keep_alive_target().address(), ":",
+                              d.keep_alive_target().port()).c_str()
+               : "",
+           1);
+    setenv("SIPRESOLVER_DECISION_FILE", file.c_str(), 1);
+    execl("/bin/sh", "sh", "-c", hook.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (pid < 0) return;
+  for (int i = 0; i < 3000; ++i) {  // 30 s.
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return;
+    usleep(10000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  std::cerr << kProgramName << ": hook ran longer than 30s and was killed\n";
+}
+
+}  // namespace
+
+sigset_t BlockStopSignals() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  return stop;
+}
+
+absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(const WatchFlags& flags) {
+  v1::WatchDecisionRequest request;
+  std::string json = flags.profile;
+  if (json.empty()) {
+    return absl::InvalidArgumentError(
+        "watch needs --profile='{\"proxy_server\": \"...\"}' or --profile=@FILE");
+  }
+  if (json.front() == '@') {
+    std::ifstream in(json.substr(1));
+    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", json.substr(1)));
+    std::stringstream text;
+    text << in.rdbuf();
+    json = text.str();
+  }
+  google::protobuf::util::JsonParseOptions options;
+  if (auto s = google::protobuf::util::JsonStringToMessage(json, request.mutable_profile(),
+                                                           options);
+      !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--profile is not an ItspProfile in JSON: ", s.message().ToString()));
+  }
+  std::string agent = flags.agent_id;
+  if (agent.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    agent = host;
+  }
+  request.set_agent_id(agent);
+  const std::string spread = absl::AsciiStrToLower(flags.spread);
+  if (spread.empty() || spread == "spread") {
+    request.set_spread_mode(v1::SPREAD_MODE_SPREAD);
+  } else if (spread == "device_order") {
+    request.set_spread_mode(v1::SPREAD_MODE_DEVICE_ORDER);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad --spread \"", flags.spread, "\": spread or device_order"));
+  }
+  return request;
+}
+
+std::string FormatDecisionLine(const v1::Decision& d) {
+  std::vector<std::string> parts;
+  if (d.has_primary()) parts.push_back(absl::StrCat("primary ", Where(d.primary())));
+  if (d.has_secondary()) parts.push_back(absl::StrCat("secondary ", Where(d.secondary())));
+  if (d.primary_fallback_size() > 0) {
+    parts.push_back(absl::StrCat("fallback ", absl::StrJoin(d.primary_fallback(), " ",
+        [](std::string* out, const v1::Candidate& c) { out->append(Where(c)); })));
+  }
+  if (d.has_keep_alive_target()) {
+    parts.push_back(absl::StrCat("keep-alive ", d.keep_alive_target().address(), ":",
+                                 d.keep_alive_target().port()));
+  }
+  return absl::StrCat("v", d.version(), " ", StateName(d.state()),
+                      parts.empty() ? "" : ": ", absl::StrJoin(parts, ", "),
+                      d.reason().empty() ? "" : absl::StrCat(" - ", d.reason()), "\n");
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string temp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", temp));
+  }
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    unlink(temp.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot rename ", temp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
+             std::shared_ptr<grpc::Channel> channel) {
+  const sigset_t stop = BlockStopSignals();
+
+  client::AgentOptions options;
+  options.channel = std::move(channel);
+  options.profile = request.profile();
+  options.agent_id = request.agent_id();
+  options.spread_mode = request.spread_mode();
+  client::Agent* agent_ptr = nullptr;
+  options.on_event = [](const std::string& event) {
+    std::cerr << kProgramName << ": " << event << "\n";
+  };
+  options.on_decision = [&](const v1::Decision& d) {
+    absl::StatusOr<std::string> json = FormatJson(d);
+    std::cout << (flags.json && json.ok() ? *json : FormatDecisionLine(d)) << std::flush;
+    if (!flags.output_file.empty() && json.ok()) {
+      if (absl::Status s = WriteFileAtomically(flags.output_file, *json); !s.ok()) {
+        std::cerr << kProgramName << ": " << s.message() << "\n";
+      }
+    }
+    if (!flags.hook.empty()) RunHook(flags.hook, d, flags.output_file);
+    if (flags.once && d.state() == v1::DECISION_STATE_ACTIVE) agent_ptr->Stop();
+  };
+  client::Agent agent(options);
+  agent_ptr = &agent;
+  std::thread stopper([&] {
+    int signal_number = 0;
+    sigwait(&stop, &signal_number);
+    agent.Stop();
+  });
+  const absl::Status result = agent.Run();
+  // Wake the stopper if the agent ended by itself.
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  if (!result.ok()) {
+    std::cerr << FormatRpcError(result);
+    return kExitRpcError;
+  }
+  return kExitOk;
+}
+
+}  // namespace sipresolver::cli

@@ -1,0 +1,49 @@
+// `sipresolver watch`: the agent as a command. Applies every new decision
+// by printing it, writing it atomically to a file and/or running a hook.
+#ifndef SIPRESOLVER_CLIENT_WATCH_COMMAND_H_
+#define SIPRESOLVER_CLIENT_WATCH_COMMAND_H_
+
+#include <signal.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/channel.h"
+#include "sipresolver/v1/sipresolver.pb.h"
+
+namespace sipresolver::cli {
+
+struct WatchFlags {
+  std::string profile;      // JSON ItspProfile, or @FILE holding it.
+  std::string agent_id;     // Empty: the host name.
+  std::string spread;       // "", "spread", "device_order".
+  std::string output_file;  // Written atomically (JSON) on every decision.
+  std::string hook;         // Run by /bin/sh on every decision.
+  bool once = false;        // Exit after the first ACTIVE decision.
+  bool json = false;        // One JSON object per line instead of text.
+};
+
+// The request the flags describe; INVALID_ARGUMENT for usage errors.
+absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(const WatchFlags& flags);
+
+// "v17 active: primary 192.0.2.1:5060 (pbx1.test), secondary ..., keep-alive
+// ... - reason", one line.
+std::string FormatDecisionLine(const v1::Decision& decision);
+
+// Writes `text` to `path` through a temporary file and rename, so readers
+// never see half a decision.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& text);
+
+// Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
+// so that RunWatch's waiting thread takes them: call before creating the
+// gRPC channel (its threads inherit the mask).
+sigset_t BlockStopSignals();
+
+// Runs until SIGINT/SIGTERM (exit 0) or a permanent error (exit 1).
+int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
+             std::shared_ptr<grpc::Channel> channel);
+
+}  // namespace sipresolver::cli
+
+#endif  // SIPRESOLVER_CLIENT_WATCH_COMMAND_H_
