@@ -51,7 +51,7 @@ struct Decision {
   // construction; with redundancy off (S4/S5) the device keeps the primary
   // whatever its health, and this is how the health is still reported.
   health::HealthState primary_health = health::HealthState::kUnknown;
-  std::optional<dns::Candidate> secondary;  // S9; implies a primary (S10).
+  std::optional<dns::Candidate> secondary;         // S9; implies a primary (S10).
   std::vector<dns::Candidate> primary_fallback;    // S8, in device order.
   std::vector<dns::Candidate> secondary_fallback;  // S9, in device order.
   std::vector<dns::Candidate> candidates;          // All, in device order.

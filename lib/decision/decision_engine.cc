@@ -18,6 +18,18 @@ absl::Duration Clamp(absl::Duration d) {
 
 std::string Fmt(absl::Duration d) { return absl::FormatDuration(d); }
 
+// The first tick of the period grid through `tick` that is not before `now`.
+absl::Time NextTick(absl::Time tick, absl::Duration period, absl::Time now) {
+  if (tick >= now) return tick;
+  absl::Duration rest;
+  const absl::Time t = tick + absl::IDivDuration(now - tick, period, &rest) * period;
+  return t < now ? t + period : t;
+}
+
+std::string Count(size_t n) {
+  return absl::StrCat(n, n == 1 ? " candidate" : " candidates");
+}
+
 }  // namespace
 
 DecisionEngine::DecisionEngine(Profile profile, EngineOptions options)
@@ -102,9 +114,9 @@ void DecisionEngine::SearchPrimary(absl::Time now) {
   }
   state_ = DecisionState::kNoWorkingServer;
   search_at_ = now + search_break_;
-  Note(absl::StrCat(candidates_.empty() ? "no candidates"
-                                        : absl::StrCat("all ", candidates_.size(),
-                                                       " candidates failed"),
+  Note(absl::StrCat(candidates_.empty()
+                        ? "no candidates"
+                        : absl::StrCat("all ", Count(candidates_.size()), " failed"),
                     "; searching again in ", Fmt(search_break_), " (S7)"));
 }
 
@@ -147,14 +159,26 @@ void DecisionEngine::SearchSecondary(absl::Time now) {
   }
 }
 
+// A periodic check due while its fallback list was empty checked nothing;
+// move it to the next tick that is still ahead, as the device's timer would
+// have ticked. Keeps the grid without waking the owner for nothing.
+void DecisionEngine::SkipIdleChecks(absl::Time now) {
+  if (primary_ && PrimaryFallback().empty()) {
+    primary_check_ = NextTick(primary_check_, primary_interval_, now);
+  }
+  if (secondary_ && SecondaryFallback().empty()) {
+    secondary_check_ = NextTick(secondary_check_, secondary_interval_, now);
+  }
+}
+
 // S8: not faster than the interval, whatever happened in between.
 void DecisionEngine::CheckPrimaryFallback(absl::Time now) {
   primary_check_ = now + primary_interval_;
   for (size_t i : PrimaryFallback()) {
     if (HealthAt(i) != HealthState::kHealthy) continue;
     Note(absl::StrCat("fell back to higher-priority ", DescribeCandidate(candidates_[i]),
-                      " from ", DescribeCandidate(candidates_[*primary_]),
-                      " at the ", Fmt(primary_interval_), " check (S8)"));
+                      " from ", DescribeCandidate(candidates_[*primary_]), " at the ",
+                      Fmt(primary_interval_), " check (S8)"));
     return ChoosePrimary(i, now);
   }
 }
@@ -174,6 +198,7 @@ void DecisionEngine::CheckSecondaryFallback(absl::Time now) {
 
 bool DecisionEngine::SetCandidates(std::vector<dns::Candidate> candidates,
                                    absl::Time now) {
+  SkipIdleChecks(now);
   const bool same_endpoints =
       have_candidates_ && candidates.size() == candidates_.size() &&
       std::equal(candidates.begin(), candidates.end(), candidates_.begin(),
@@ -181,7 +206,7 @@ bool DecisionEngine::SetCandidates(std::vector<dns::Candidate> candidates,
                    return EndpointOf(a) == EndpointOf(b) && a.priority == b.priority;
                  });
   if (!have_candidates_) {
-    Note(absl::StrCat("DNS gave ", candidates.size(), " candidates"));
+    Note(absl::StrCat("DNS gave ", Count(candidates.size())));
   } else if (!same_endpoints) {
     Note(absl::StrCat("DNS candidates changed: ", candidates_.size(), " -> ",
                       candidates.size(), " (S11)"));
@@ -191,8 +216,6 @@ bool DecisionEngine::SetCandidates(std::vector<dns::Candidate> candidates,
   std::optional<sip::Endpoint> old_primary, old_secondary;
   if (primary_) old_primary = EndpointOf(candidates_[*primary_]);
   if (secondary_) old_secondary = EndpointOf(candidates_[*secondary_]);
-  const bool had_primary_fallback = !PrimaryFallback().empty();
-  const bool had_secondary_fallback = !SecondaryFallback().empty();
 
   have_candidates_ = true;
   candidates_ = std::move(candidates);
@@ -223,13 +246,6 @@ bool DecisionEngine::SetCandidates(std::vector<dns::Candidate> candidates,
                           " is no longer in DNS"));
       }
       if (!secondary_) SearchSecondary(now);
-      // A fallback list that just appeared gets a full interval (anti-flap).
-      if (!had_primary_fallback && !PrimaryFallback().empty()) {
-        primary_check_ = now + primary_interval_;
-      }
-      if (!had_secondary_fallback && !SecondaryFallback().empty()) {
-        secondary_check_ = now + secondary_interval_;
-      }
       break;
   }
   return Publish();
@@ -237,13 +253,14 @@ bool DecisionEngine::SetCandidates(std::vector<dns::Candidate> candidates,
 
 bool DecisionEngine::SetHealth(const sip::Endpoint& endpoint, HealthState state,
                                absl::Time now) {
-  auto [it, inserted] = health_.try_emplace(endpoint, HealthState::kUnknown);
+  auto it = health_.try_emplace(endpoint, HealthState::kUnknown).first;
   if (it->second == state) return false;
   it->second = state;
   // Before the first list there is nothing to search: an empty search now
   // would start an S7 break the first list then had to wait out.
   if (!have_candidates_) return false;
   if (!redundancy_) return Publish();  // Only the primary's health can show.
+  SkipIdleChecks(now);
 
   const std::string what = absl::StrCat(endpoint.address, ":", endpoint.port, " is ",
                                         health::HealthStateName(state));
@@ -275,6 +292,7 @@ bool DecisionEngine::SetHealth(const sip::Endpoint& endpoint, HealthState state,
 
 bool DecisionEngine::Advance(absl::Time now) {
   if (!redundancy_) return false;
+  SkipIdleChecks(now);
   if (state_ == DecisionState::kNoWorkingServer && now >= search_at_) {
     Note("break over: searching again in the same order (S7)");
     SearchPrimary(now);
@@ -290,7 +308,7 @@ absl::Time DecisionEngine::next_wakeup() const {
   if (state_ == DecisionState::kNoWorkingServer) return search_at_;
   absl::Time t = absl::InfiniteFuture();
   if (state_ == DecisionState::kActive) {
-    // A check with nothing to check is not worth a wakeup.
+    // A check with nothing to check is not worth a wakeup (SkipIdleChecks).
     if (!PrimaryFallback().empty()) t = std::min(t, primary_check_);
     if (!SecondaryFallback().empty()) t = std::min(t, secondary_check_);
   }
@@ -306,8 +324,10 @@ std::string DecisionEngine::RedundancyOffReason() const {
   } else {
     why = "the server is an IP address (S5)";
   }
-  if (!have_candidates_) return absl::StrCat("redundancy off: ", why, "; waiting for DNS");
-  if (candidates_.empty()) return absl::StrCat("redundancy off: ", why, "; DNS gave no candidate");
+  if (!have_candidates_)
+    return absl::StrCat("redundancy off: ", why, "; waiting for DNS");
+  if (candidates_.empty())
+    return absl::StrCat("redundancy off: ", why, "; DNS gave no candidate");
   return absl::StrCat("redundancy off: ", why, "; the device uses ",
                       DescribeCandidate(candidates_[0]), " whatever its health (now ",
                       health::HealthStateName(HealthAt(0)), ")");
@@ -349,7 +369,8 @@ Decision DecisionEngine::Build() const {
                    : dns::DefaultPort(profile_.transport);
       d.keep_alive = std::move(k);
     } else if (d.primary) {
-      d.keep_alive = KeepAliveTarget{d.primary->target, d.primary->address, d.primary->port};
+      d.keep_alive =
+          KeepAliveTarget{d.primary->target, d.primary->address, d.primary->port};
     }
   }
   return d;

@@ -1,6 +1,6 @@
 // DecisionEngine: the redundancy state machine of one device (rules S1-S11,
-// N2), for one profile and one candidate order (a watcher keeps one engine per
-// distinct order that SpreadOrder hands out).
+// N2), for one profile and one candidate order (the order SpreadOrder gives an
+// agent; engines are cheap, so a watcher may keep one per agent).
 //
 // Deterministic and passive: it never reads a clock, draws a random number or
 // starts a timer. Inputs are the candidate list, endpoint health changes and
@@ -16,11 +16,14 @@
 //    changes and new candidate lists during it are remembered but do not end
 //    it early (a device does not watch servers while it pauses). Each break
 //    publishes its own next_search.
-//  - S8/S9: fallback checks run every interval from the moment the server was
-//    chosen or last checked, and switch to the FIRST HEALTHY fallback
-//    candidate. A higher-priority server that recovers between checks waits
-//    for the next check (anti-flap). A fallback list that appears through a
-//    DNS change gets a full interval before its first check.
+//  - S8/S9: fallback checks tick every interval from the moment the server
+//    was chosen (re-based on the actual time when a check runs late), like
+//    the device's periodic timer, and switch to the FIRST HEALTHY fallback
+//    candidate. A higher-priority server that recovers between ticks waits
+//    for the next tick (anti-flap: at most one fallback per interval). A
+//    tick with an empty fallback list checks nothing and wakes nobody; a list
+//    that appears later (DNS change, primary moved up) is checked at the
+//    next tick of the same grid.
 //  - S9: the secondary search has no break: with no secondary, the first
 //    eligible candidate (priority >= the primary's, not the primary) that is
 //    HEALTHY with every eligible one before it UNHEALTHY is taken at once.
@@ -95,6 +98,7 @@ class DecisionEngine {
   void ChoosePrimary(size_t i, absl::Time now);
   void PrimaryLost(absl::Time now, const std::string& why);
   void SearchSecondary(absl::Time now);
+  void SkipIdleChecks(absl::Time now);
   void CheckPrimaryFallback(absl::Time now);
   void CheckSecondaryFallback(absl::Time now);
 

@@ -10,8 +10,7 @@ namespace {
 
 absl::Status CheckPort(absl::string_view field, uint32_t port) {
   if (port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", port, " is above 65535"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", port, " is above 65535"));
   }
   return absl::OkStatus();
 }
@@ -21,18 +20,17 @@ absl::Status CheckServer(absl::string_view field, const std::string& server) {
   if (server.empty() || dns::ParseIpLiteral(server)) return absl::OkStatus();
   if (auto name = dns::NormalizeDomainName(server); !name.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ": not an IP address or a valid domain name: ",
-        name.status().message()));
+        field, ": not an IP address or a valid domain name: ", name.status().message()));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckInterval(absl::string_view field, absl::Duration d) {
   if (d < kMinCheckInterval || d > kMaxCheckInterval) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", absl::FormatDuration(d), " is outside [",
-        absl::FormatDuration(kMinCheckInterval), ", ",
-        absl::FormatDuration(kMaxCheckInterval), "] (S8/S9)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", absl::FormatDuration(d), " is outside [",
+                     absl::FormatDuration(kMinCheckInterval), ", ",
+                     absl::FormatDuration(kMaxCheckInterval), "] (S8/S9)"));
   }
   return absl::OkStatus();
 }
@@ -109,9 +107,8 @@ RedundancyTarget TargetOf(const Profile& p) {
     return {CanonicalServer(p.outbound_proxy), p.outbound_proxy_port};
   }
   if (p.registrar_server.empty()) {
-    return {CanonicalServer(p.proxy_server), p.registrar_server_port != 0
-                                           ? p.registrar_server_port
-                                           : p.proxy_server_port};
+    return {CanonicalServer(p.proxy_server),
+            p.registrar_server_port != 0 ? p.registrar_server_port : p.proxy_server_port};
   }
   return {CanonicalServer(p.registrar_server), p.registrar_server_port};
 }
@@ -123,27 +120,32 @@ bool RedundancyApplies(const Profile& p) {
 
 std::string ProfileKey(const Profile& p) {
   const Transport t = p.transport;
-  const RedundancyTarget target = TargetOf(p);
-  // The proxy and registrar stay in the key even when an outbound proxy is
-  // the target: probes carry the registration domain, so they can differ.
+  // All three servers are in the key, not just the S3 target: probes carry
+  // the registration domain, so two profiles sharing an outbound proxy can
+  // still need different probes.
   Profile without_outbound = p;
   without_outbound.outbound_proxy.clear();
   const RedundancyTarget registrar = TargetOf(without_outbound);
-  std::string key = absl::StrCat(
-      "target=", target.server, ":", EffectivePort(target.port, t),
-      "|proxy=", CanonicalServer(p.proxy_server), ":", EffectivePort(p.proxy_server_port, t),
-      "|registrar=", registrar.server, ":", EffectivePort(registrar.port, t),
-      "|outbound=", p.outbound_proxy.empty() ? "none" : absl::StrCat(target.server, ":", EffectivePort(target.port, t)),
-      "|transport=", TransportName(t), "|ip=", IpVersionName(p.ip_version),
-      "|registration=", p.registration_enabled ? "on" : "off");
+  std::string key =
+      absl::StrCat("proxy=", CanonicalServer(p.proxy_server), ":",
+                   EffectivePort(p.proxy_server_port, t), "|registrar=", registrar.server,
+                   ":", EffectivePort(registrar.port, t), "|outbound=");
+  if (p.outbound_proxy.empty()) {
+    absl::StrAppend(&key, "none");
+  } else {
+    absl::StrAppend(&key, CanonicalServer(p.outbound_proxy), ":",
+                    EffectivePort(p.outbound_proxy_port, t));
+  }
+  absl::StrAppend(&key, "|transport=", TransportName(t),
+                  "|ip=", IpVersionName(p.ip_version),
+                  "|registration=", p.registration_enabled ? "on" : "off");
   if (RedundancyApplies(p)) {
-    absl::StrAppend(
-        &key, "|redundancy=on|primary_check=",
-        absl::ToInt64Milliseconds(p.check_primary_fallback_interval), "ms");
+    absl::StrAppend(&key, "|redundancy=on|primary_check=",
+                    absl::ToInt64Milliseconds(p.check_primary_fallback_interval), "ms");
     if (p.secondary_registration) {
-      absl::StrAppend(
-          &key, "|secondary=on|secondary_check=",
-          absl::ToInt64Milliseconds(p.check_secondary_fallback_interval), "ms");
+      absl::StrAppend(&key, "|secondary=on|secondary_check=",
+                      absl::ToInt64Milliseconds(p.check_secondary_fallback_interval),
+                      "ms");
     }
   } else {
     absl::StrAppend(&key, "|redundancy=off");

@@ -15,7 +15,11 @@ using health::HealthState;
 
 dns::Candidate Srv(const std::string& address, uint16_t priority, uint16_t weight = 10) {
   return dns::Candidate{"sip" + address.substr(address.rfind('.') + 1) + ".itsp.test",
-                        address, 5060, priority, weight, dns::CandidateSource::kSrv,
+                        address,
+                        5060,
+                        priority,
+                        weight,
+                        dns::CandidateSource::kSrv,
                         absl::Seconds(300)};
 }
 

@@ -13,7 +13,11 @@ using health::HealthState;
 
 dns::Candidate Srv(const std::string& address, uint16_t priority) {
   return dns::Candidate{"sip" + address.substr(address.rfind('.') + 1) + ".itsp.test",
-                        address, 5060, priority, 10, dns::CandidateSource::kSrv,
+                        address,
+                        5060,
+                        priority,
+                        10,
+                        dns::CandidateSource::kSrv,
                         absl::Seconds(300)};
 }
 
@@ -162,7 +166,7 @@ TEST_F(DecisionSecondaryTest, S10_PrimaryFailurePromotesTheSecondaryAtOnce) {
   AllHealthy();
   EXPECT_TRUE(Set(kA, HealthState::kUnhealthy));
   EXPECT_EQ(Primary(), kA2.address);
-  EXPECT_EQ(Secondary(), kB.address);  // New secondary searched.
+  EXPECT_EQ(Secondary(), kB.address);         // New secondary searched.
   EXPECT_TRUE(D().primary_fallback.empty());  // kA has the same priority.
   EXPECT_NE(D().reason.find("(S10)"), std::string::npos);
   Set(kA, HealthState::kHealthy);
@@ -200,10 +204,34 @@ TEST_F(DecisionSecondaryTest, S8_PrimaryFallbackKeepsAStillEligibleSecondary) {
   Set(kA, HealthState::kHealthy);
   RunFor(absl::Seconds(60));
   EXPECT_EQ(Primary(), kA.address);
-  EXPECT_EQ(Secondary(), kC.address);  // Kept: not dropped needlessly.
+  EXPECT_EQ(Secondary(), kC.address);            // Kept: not dropped needlessly.
   ASSERT_EQ(D().secondary_fallback.size(), 1u);  // The old primary.
   EXPECT_EQ(D().secondary_fallback[0].address, kB.address);
   RunFor(absl::Seconds(30));  // The secondary's own check, at 90 s.
+  EXPECT_EQ(Secondary(), kB.address);
+}
+
+// A secondary check tick that passed while the secondary had nothing above
+// it checked nothing; the list that appears when the primary moves up is
+// checked at the next tick of the secondary's own grid.
+TEST_F(DecisionSecondaryTest, S9_SecondaryChecksKeepTheirGridWhileTheListIsEmpty) {
+  Profile p = Dual();
+  p.check_primary_fallback_interval = absl::Seconds(100);
+  p.check_secondary_fallback_interval = absl::Seconds(60);
+  Start(p, {kA, kB, kC});
+  const absl::Time t0 = clock_.Now();
+  Set(kA, HealthState::kUnhealthy);
+  Set(kB, HealthState::kHealthy);
+  Set(kC, HealthState::kHealthy);
+  Set(kA, HealthState::kHealthy);
+  EXPECT_EQ(engine_->next_wakeup(), t0 + absl::Seconds(100));  // Not the idle 60 s.
+  RunFor(absl::Seconds(100));
+  EXPECT_EQ(Primary(), kA.address);
+  EXPECT_EQ(Secondary(), kC.address);
+  EXPECT_EQ(engine_->next_wakeup(), t0 + absl::Seconds(120));
+  RunFor(absl::Seconds(19));
+  EXPECT_EQ(Secondary(), kC.address);
+  RunFor(absl::Seconds(1));
   EXPECT_EQ(Secondary(), kB.address);
 }
 
