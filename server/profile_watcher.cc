@@ -65,18 +65,15 @@ void ProfileWatcher::OnResolved(const absl::Status& status,
   resolved_once_ = true;
   if (status.ok() || first) {
     Repin(candidates_);
-    for (auto& [stream, agent] : agents_) {
-      const absl::Time now = context_.clock.Now();
-      Settle(*agent, agent->engine.SetCandidates(
-                         decision::SpreadOrder(candidates_, agent->id, agent->mode), now));
-    }
+    for (auto& [stream, agent] : agents_) Settle(*agent, Feed(*agent));
   }
   refresh_ = context_.loop.After(next, [this] { Resolve(); });
 }
 
-// Pins what the candidates need, unpins what they no longer do. A refused
-// endpoint (allowlist) stays UNKNOWN: the engine then waits on it, which is
-// the truth: nobody knows whether it works.
+// Pins what the candidates need, unpins what they no longer do. An endpoint
+// the allowlist refuses is never probed; the engines take it as working, as
+// the device would try it (without this the search would wait on it
+// forever), so its agents get the device's order but no failover.
 void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
   const std::string domain =
       dns::ParseIpLiteral(target_.server) ? "" : target_.server;
@@ -85,10 +82,12 @@ void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
     sip::Endpoint e{c.address, c.port, profile_.transport};
     if (std::find(wanted.begin(), wanted.end(), e) == wanted.end()) wanted.push_back(e);
   }
+  unprobed_.clear();
   for (const sip::Endpoint& e : wanted) {
     if (std::find(pinned_.begin(), pinned_.end(), e) != pinned_.end()) continue;
     if (absl::Status s = context_.health.Pin(e, domain); !s.ok()) {
       context_.metrics.OnProbeTargetRefused(s.code());
+      unprobed_.push_back(e);
       continue;
     }
     pinned_.push_back(e);
@@ -115,12 +114,21 @@ void ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
   for (const sip::Endpoint& e : pinned_) {
     if (auto s = context_.health.Get(e)) agent->engine.SetHealth(e, s->counters.state, now);
   }
-  if (resolved_once_) {
-    agent->engine.SetCandidates(decision::SpreadOrder(candidates_, agent->id, agent->mode), now);
-  }
   Agent& a = *agent;
   agents_.emplace(stream.get(), std::move(agent));
+  if (resolved_once_) Feed(a);
   Settle(a, /*changed=*/true);  // The first message: the current decision.
+}
+
+bool ProfileWatcher::Feed(Agent& agent) {
+  const absl::Time now = context_.clock.Now();
+  bool changed = false;
+  for (const sip::Endpoint& e : unprobed_) {
+    changed |= agent.engine.SetHealth(e, health::HealthState::kHealthy, now);
+  }
+  changed |= agent.engine.SetCandidates(
+      decision::SpreadOrder(candidates_, agent.id, agent.mode), now);
+  return changed;
 }
 
 void ProfileWatcher::Unsubscribe(DecisionStream* stream) { agents_.erase(stream); }

@@ -68,6 +68,9 @@ class ProfileWatcher {
   void Resolve();
   void OnResolved(const absl::Status& status, dns::Resolution resolution);
   void Repin(const std::vector<dns::Candidate>& candidates);
+  // Hands the agent the candidates in its own order (and the assumed health
+  // of endpoints nobody may probe). True when its decision changed.
+  bool Feed(Agent& agent);
   // After an engine call: publish when `changed`, re-arm its wakeup.
   void Settle(Agent& agent, bool changed);
   void Send(Agent& agent);
@@ -80,6 +83,7 @@ class ProfileWatcher {
   bool resolved_once_ = false;
   std::string dns_error_;
   std::vector<sip::Endpoint> pinned_;
+  std::vector<sip::Endpoint> unprobed_;  // Refused by the allowlist.
   absl::flat_hash_map<DecisionStream*, std::unique_ptr<Agent>> agents_;
   std::unique_ptr<Timer> refresh_;
   std::unique_ptr<Timer> heartbeat_;

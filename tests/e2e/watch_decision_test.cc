@@ -135,6 +135,16 @@ TEST_F(WatchDecisionTest, S7_NoWorkingServerThenRecovery) {
   ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx2_->port()), absl::Seconds(8)));
 }
 
+// Servers the allowlist refuses are never probed: taken as working, as the
+// device would try them, so agents get the device's choice (and no failover).
+TEST_F(WatchDecisionTest, UnprobedServersAreTakenAsWorking) {
+  auto daemon = SipresolverdProcess::Start(dns_->address());  // No --probe_allow.
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  DecisionWatcher agent((*daemon)->stub(), Request());
+  ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx1_->port())));
+  EXPECT_EQ(pbx1_->CountRequests("REGISTER"), 0);
+}
+
 TEST_F(WatchDecisionTest, HeartbeatsKeepComing) {
   DecisionWatcher agent(daemon_->stub(), Request());
   ASSERT_TRUE(agent.WaitFor([](const v1::Decision& x) { return x.heartbeat(); },
