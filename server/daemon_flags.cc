@@ -34,6 +34,8 @@ ABSL_FLAG(absl::Duration, cache_max_stale, absl::Hours(1),
 ABSL_FLAG(int, cache_max_entries, 10000, "Maximum DNS cache entries.");
 ABSL_FLAG(int, max_pending_resolves, 10000,
           "Resolve calls waiting on DNS at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(double, max_reports_per_minute, 60,
+          "ReportObservation calls per minute per client connection.");
 ABSL_FLAG(int, max_request_bytes, 64 * 1024,
           "Largest request message accepted.");
 ABSL_FLAG(std::string, probe_allow, "",
@@ -208,6 +210,7 @@ std::string CheckConfig(const DaemonConfig& c) {
       c.tls.reload_interval < absl::Seconds(1)) {
     return "--shutdown_drain_delay must be >= 0 and --tls_reload_interval >= 1s";
   }
+  if (!(c.service.max_reports_per_minute >= 1)) return "--max_reports_per_minute must be >= 1";
   if (c.service.max_pending_resolves < 1) return "--max_pending_resolves must be >= 1";
   if (c.max_request_bytes < 1024) return "--max_request_bytes must be >= 1024";
   return "";
@@ -230,6 +233,7 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
   config.cache.max_entries = static_cast<size_t>(
       std::max(1, absl::GetFlag(FLAGS_cache_max_entries)));
   config.service.max_pending_resolves = absl::GetFlag(FLAGS_max_pending_resolves);
+  config.service.max_reports_per_minute = absl::GetFlag(FLAGS_max_reports_per_minute);
   config.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   config.shutdown_drain_delay = absl::GetFlag(FLAGS_shutdown_drain_delay);

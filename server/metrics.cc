@@ -90,6 +90,17 @@ Metrics::Metrics()
                          "(not allowed by --probe_allow) or RESOURCE_EXHAUSTED "
                          "(endpoint limits).")
                    .Register(*registry_)),
+      mapping_reports_(BuildCounter()
+                           .Name("sipresolver_nat_reports_total")
+                           .Help("Mapped addresses agents reported, by how they "
+                                 "learned it (via, stun), whether the agent is "
+                                 "behind NAT, and whether the mapping changed.")
+                           .Register(*registry_)),
+      registration_reports_(BuildCounter()
+                                .Name("sipresolver_reported_registrations_total")
+                                .Help("Registrations agents reported, by outcome "
+                                      "(success = 2xx, failure).")
+                                .Register(*registry_)),
       watchers_(BuildGauge()
                     .Name("sipresolver_watchers")
                     .Help("Profile watchers (distinct profiles being watched).")
@@ -176,6 +187,18 @@ void Metrics::OnTransition(health::HealthState from, health::HealthState to) {
 
 void Metrics::OnEndpointCount(health::HealthState state, int count) {
   endpoints_.Add({{"state", std::string(health::HealthStateName(state))}}).Set(count);
+}
+
+void Metrics::OnMappingReport(absl::string_view method, bool behind_nat, bool changed) {
+  mapping_reports_
+      .Add({{"method", std::string(method)},
+            {"behind_nat", behind_nat ? "true" : "false"},
+            {"changed", changed ? "true" : "false"}})
+      .Increment();
+}
+
+void Metrics::OnRegistrationReport(bool success) {
+  registration_reports_.Add({{"outcome", success ? "success" : "failure"}}).Increment();
 }
 
 void Metrics::SetWatchCounts(int watchers, int streams) {

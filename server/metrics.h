@@ -52,6 +52,10 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   // A Resolve candidate the tracker refused (allowlist, caps).
   void OnProbeTargetRefused(absl::StatusCode code);
 
+  // ReportObservation. `method` "via" or "stun".
+  void OnMappingReport(absl::string_view method, bool behind_nat, bool changed);
+  void OnRegistrationReport(bool success);
+
   // Decision streams.
   void SetWatchCounts(int watchers, int streams);
   void OnDecisionPublished(int state);  // v1::DecisionState number.
@@ -73,6 +77,8 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Family<prometheus::Gauge>& endpoints_;
   prometheus::Family<prometheus::Counter>& transitions_;
   prometheus::Family<prometheus::Counter>& refused_;
+  prometheus::Family<prometheus::Counter>& mapping_reports_;
+  prometheus::Family<prometheus::Counter>& registration_reports_;
   prometheus::Gauge& watchers_;
   prometheus::Gauge& streams_;
   prometheus::Family<prometheus::Counter>& decisions_;

@@ -17,11 +17,6 @@ class FinishedWriter : public grpc::ServerWriteReactor<v1::Decision> {
   void OnDone() override { delete this; }
 };
 
-grpc::Status NotYet(absl::string_view method) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      absl::StrCat(method, " is not implemented yet"));
-}
-
 }  // namespace
 
 SipResolverService::SipResolverService(EventLoop& loop,
@@ -35,7 +30,8 @@ SipResolverService::SipResolverService(EventLoop& loop,
       hub_(hub),
       metrics_(metrics),
       clock_(clock),
-      limits_(limits) {}
+      limits_(limits),
+      report_limiter_(limits.max_reports_per_minute) {}
 
 grpc::ServerUnaryReactor* SipResolverService::Finish(
     grpc::CallbackServerContext* context, absl::string_view method,
@@ -135,9 +131,43 @@ grpc::ServerWriteReactor<v1::Decision>* SipResolverService::WatchDecision(
 }
 
 grpc::ServerUnaryReactor* SipResolverService::ReportObservation(
-    grpc::CallbackServerContext* context, const v1::ReportObservationRequest*,
-    v1::ReportObservationResponse*) {
-  return Finish(context, "ReportObservation", NotYet("ReportObservation"));
+    grpc::CallbackServerContext* context, const v1::ReportObservationRequest* request,
+    v1::ReportObservationResponse* response) {
+  constexpr absl::string_view kMethod = "ReportObservation";
+  if (absl::Status s = ValidateObservation(*request); !s.ok()) {
+    return Finish(context, kMethod, ToGrpcStatus(s));
+  }
+  if (!report_limiter_.Allow(context->peer(), absl::Now())) {
+    return Finish(context, kMethod,
+                  grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               "too many reports from this connection; slow down"));
+  }
+  if (request->has_mapped_address()) {
+    const v1::MappedAddress& m = request->mapped_address();
+    const bool behind_nat = !m.local_address().empty() &&
+                            (m.local_address() != m.address() || m.local_port() != m.port());
+    metrics_.OnMappingReport(m.method() == v1::MAPPING_METHOD_STUN ? "stun" : "via",
+                             behind_nat, m.changed());
+  }
+  std::vector<sip::Endpoint> failed;
+  for (const v1::RegistrationOutcome& o : request->registrations()) {
+    const bool ok = o.status_code() >= 200 && o.status_code() < 300;
+    metrics_.OnRegistrationReport(ok);
+    if (!ok) {
+      failed.push_back(sip::Endpoint{*dns::ParseIpLiteral(o.server().address()),
+                                     static_cast<uint16_t>(o.server().port()),
+                                     *FromProto(o.server().transport(), "transport")});
+    }
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  loop_.Post([this, reactor, response, failed = std::move(failed)] {
+    uint32_t reprobes = 0;
+    for (const sip::Endpoint& e : failed) reprobes += health_.ProbeSoon(e) ? 1 : 0;
+    response->set_reprobes_scheduled(reprobes);
+    metrics_.OnRpc("ReportObservation", grpc::StatusCode::OK);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 }  // namespace sipresolver::server

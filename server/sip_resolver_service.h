@@ -4,8 +4,8 @@
 // the request to the event loop, where resolver and health tracker live, and
 // finish the call from there. Every candidate a Resolve returns is handed to
 // the health tracker, which probes it if the operator's allowlist admits it.
-// WatchDecision streams go to the DecisionHub. ReportObservation answers
-// UNIMPLEMENTED until its issue lands.
+// WatchDecision streams go to the DecisionHub. ReportObservation feeds
+// aggregated metrics and re-probes servers agents failed to register with.
 #ifndef SIPRESOLVER_SERVER_SIP_RESOLVER_SERVICE_H_
 #define SIPRESOLVER_SERVER_SIP_RESOLVER_SERVICE_H_
 
@@ -17,6 +17,7 @@
 #include "lib/health/health_tracker.h"
 #include "server/decision_hub.h"
 #include "server/metrics.h"
+#include "server/observations.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
 
 namespace sipresolver::server {
@@ -24,6 +25,8 @@ namespace sipresolver::server {
 struct ServiceLimits {
   // Resolve calls waiting on DNS at once; more get RESOURCE_EXHAUSTED.
   int max_pending_resolves = 10000;
+  // ReportObservation calls per minute per client connection.
+  double max_reports_per_minute = 60;
 };
 
 class SipResolverService final : public v1::SipResolver::CallbackService {
@@ -64,6 +67,7 @@ class SipResolverService final : public v1::SipResolver::CallbackService {
   const Clock& clock_;
   const ServiceLimits limits_;
   std::atomic<int> pending_resolves_{0};
+  ReportLimiter report_limiter_;
 };
 
 }  // namespace sipresolver::server

@@ -95,6 +95,13 @@ void HealthTracker::Unpin(const sip::Endpoint& endpoint) {
   it->second->last_touch = clock_.Now();
 }
 
+bool HealthTracker::ProbeSoon(const sip::Endpoint& endpoint) {
+  auto it = endpoints_.find(endpoint);
+  if (it == endpoints_.end() || it->second->probing) return false;
+  Schedule(*it->second, absl::ZeroDuration());
+  return true;
+}
+
 std::optional<EndpointStatus> HealthTracker::Get(const sip::Endpoint& e) const {
   auto it = endpoints_.find(e);
   if (it == endpoints_.end()) return std::nullopt;

@@ -90,6 +90,11 @@ class HealthTracker {
   // Counts from now toward idle_timeout once the last pin is gone.
   void Unpin(const sip::Endpoint& endpoint);
 
+  // Probe `endpoint` now instead of at its next turn (an agent reported a
+  // failed registration with it). False when it is not tracked or a probe is
+  // already in flight. The global rate limit still applies.
+  bool ProbeSoon(const sip::Endpoint& endpoint);
+
   // Called after every state change of an endpoint. One listener.
   using Listener = std::function<void(const EndpointStatus& status)>;
   void SetListener(Listener listener) { listener_ = std::move(listener); }

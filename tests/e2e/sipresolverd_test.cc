@@ -115,14 +115,6 @@ TEST_F(SipresolverdTest, MetricsCountersMove) {
             std::string::npos);
 }
 
-TEST_F(SipresolverdTest, LaterRpcsAnswerUnimplemented) {
-  grpc::ClientContext context;
-  v1::ReportObservationResponse response;
-  grpc::Status status = daemon_->stub().ReportObservation(
-      &context, v1::ReportObservationRequest(), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-}
-
 // Without --probe_allow nothing is probed: the servers a Resolve returned
 // are refused (and counted), never sent a packet, and not listed.
 TEST_F(SipresolverdTest, NothingIsProbedWithoutAnAllowlist) {

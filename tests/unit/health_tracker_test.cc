@@ -229,3 +229,20 @@ TEST_F(HealthTrackerTest, ListenerHearsEveryStateChange) {
 
 }  // namespace
 }  // namespace sipresolver::health
+
+namespace sipresolver::health {
+namespace {
+
+TEST_F(HealthTrackerTest, ProbeSoonProbesAtOnceUnlessInFlight) {
+  tracker().Touch(kPbx, "itsp.test");
+  timers_.RunDue();
+  EXPECT_FALSE(tracker().ProbeSoon(kPbx));  // In flight.
+  prober_.Complete();
+  EXPECT_TRUE(tracker().ProbeSoon(kPbx));
+  timers_.RunDue();  // Not the 10 s interval: now.
+  EXPECT_EQ(prober_.requests().size(), 2u);
+  EXPECT_FALSE(tracker().ProbeSoon(kOther));  // Not tracked.
+}
+
+}  // namespace
+}  // namespace sipresolver::health
