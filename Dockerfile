@@ -1,0 +1,65 @@
+# sipresolver container image.
+#
+#   docker build -t sipresolver:dev .
+#   docker run --rm --read-only -p 50051:50051 -p 9464:9464 sipresolver:dev
+#   grpcurl -plaintext localhost:50051 list
+#
+# Stage 1 builds sipresolverd and the sipresolver CLI on Debian 12 with the
+# Debian packages of scripts/install-deps (the one list of build packages, so
+# the image and a developer machine build alike). Stage 2 is Debian 12 slim with
+# only the shared libraries those binaries link (checked against `ldd` by
+# scripts/check-deploy), CA certificates for TLS probes, and a non-root user.
+# Nothing is written at run time: the image runs with a read-only root file
+# system. Arguments after the image name replace CMD, e.g.
+#   docker run sipresolver:dev --listen=[::]:50051 --metrics_listen=0.0.0.0:9464 \
+#     --probe_allow=203.0.113.0/24
+ARG BUILD_IMAGE=debian:12
+ARG RUNTIME_IMAGE=debian:12-slim
+
+FROM ${BUILD_IMAGE} AS build
+WORKDIR /src
+COPY scripts/install-deps scripts/install-deps
+RUN scripts/install-deps build && rm -rf /var/lib/apt/lists/*
+COPY . .
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSIPRESOLVER_BUILD_TESTS=OFF \
+ && cmake --build /build --target sipresolverd sipresolver \
+ && install -D -m 0755 -s /build/server/sipresolverd /out/usr/local/bin/sipresolverd \
+ && install -D -m 0755 -s /build/client/sipresolver /out/usr/local/bin/sipresolver
+
+FROM ${RUNTIME_IMAGE} AS runtime
+# Runtime libraries of sipresolverd and sipresolver (Debian 12 package names;
+# scripts/check-deploy maps every `ldd` line of the built binaries to its
+# package and fails if one is missing here). ca-certificates: the system trust
+# store that TLS probes verify against (--probe_tls_verify).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates \
+      libabsl20220623 \
+      libc-ares2 \
+      libc6 \
+      libcivetweb1 \
+      libgcc-s1 \
+      libgrpc++1.51 \
+      libgrpc29 \
+      libprometheus-cpp-core1.0 \
+      libprometheus-cpp-pull1.0 \
+      libprotobuf32 \
+      libre2-9 \
+      libssl3 \
+      libstdc++6 \
+      zlib1g \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 65532 sipresolver \
+ && useradd --system --uid 65532 --gid 65532 --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin sipresolver
+COPY --from=build /out/ /
+USER 65532:65532
+# 50051 gRPC (--listen), 9464 Prometheus /metrics (--metrics_listen).
+# With TLS on --listen, Kubernetes probes use a plaintext health-only port
+# (--health_listen, 50052 in the chart and manifests).
+EXPOSE 50051 9464
+# SIGTERM: health NOT_SERVING, --shutdown_drain_delay, streams end UNAVAILABLE
+# ("reconnect"), calls drain within --shutdown_grace, exit 0.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/sipresolverd"]
+CMD ["--listen=[::]:50051", "--metrics_listen=0.0.0.0:9464"]

@@ -1,0 +1,119 @@
+{{/* Chart name, truncated to the 63 characters of a DNS label. */}}
+{{- define "sipresolver.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release-chart, or the release name when it contains the chart name. */}}
+{{- define "sipresolver.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "sipresolver.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The recommended app.kubernetes.io labels. */}}
+{{- define "sipresolver.labels" -}}
+helm.sh/chart: {{ include "sipresolver.chart" . }}
+{{ include "sipresolver.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/component: server
+app.kubernetes.io/part-of: sipresolver
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "sipresolver.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "sipresolver.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "sipresolver.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "sipresolver.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The port Kubernetes' gRPC probes use: plaintext, so the health-only port under TLS. */}}
+{{- define "sipresolver.probePort" -}}
+{{- if .Values.tls.enabled }}{{ .Values.ports.health }}{{ else }}{{ .Values.ports.grpc }}{{ end }}
+{{- end }}
+
+{{- define "sipresolver.probeCredentialsSecret" -}}
+{{- default (printf "%s-probe-credentials" (include "sipresolver.fullname" .)) .Values.probeCredentials.existingSecret }}
+{{- end }}
+
+{{- define "sipresolver.tlsSecret" -}}
+{{- default (printf "%s-tls" (include "sipresolver.fullname" .)) .Values.tls.existingSecret }}
+{{- end }}
+
+{{- define "sipresolver.clientCaSecret" -}}
+{{- default (printf "%s-client-ca" (include "sipresolver.fullname" .)) .Values.tls.clientCa.existingSecret }}
+{{- end }}
+
+{{- define "sipresolver.probeCredentialsEnabled" -}}
+{{- if or .Values.probeCredentials.entries .Values.probeCredentials.existingSecret }}true{{ end }}
+{{- end }}
+
+{{- define "sipresolver.hasVolumes" -}}
+{{- if or (include "sipresolver.probeCredentialsEnabled" .) .Values.probeTlsCa .Values.tls.enabled }}true{{ end }}
+{{- end }}
+
+{{/* A value as a flag value: whole numbers without exponent (values arrive as float64). */}}
+{{- define "sipresolver.scalar" -}}
+{{- if and (kindIs "float64" .) (eq . (floor .)) }}{{ int64 . }}{{ else }}{{ . }}{{ end }}
+{{- end }}
+
+{{/*
+sipresolverd's arguments, as a YAML list: the ports, every `server` key as
+--<key in snake_case>, every `probe` key as --probe_<key in snake_case>
+(null, "" and [] left out, so the binary's default applies; lists joined
+with commas), the mounted files' flags, TLS, then extraArgs.
+*/}}
+{{- define "sipresolver.args" -}}
+{{- $args := list (printf "--listen=[::]:%v" .Values.ports.grpc) (printf "--metrics_listen=0.0.0.0:%v" .Values.ports.metrics) }}
+{{- range $group := list (list "" .Values.server) (list "probe_" .Values.probe) }}
+{{- $prefix := index $group 0 }}
+{{- range $key, $value := index $group 1 }}
+{{- $name := printf "%s%s" $prefix (snakecase $key) }}
+{{- if kindIs "slice" $value }}
+{{- if $value }}
+{{- $items := list }}
+{{- range $value }}{{ $items = append $items (include "sipresolver.scalar" .) }}{{ end }}
+{{- $args = append $args (printf "--%s=%s" $name (join "," $items)) }}
+{{- end }}
+{{- else if not (or (kindIs "invalid" $value) (eq (toString $value) "")) }}
+{{- $args = append $args (printf "--%s=%s" $name (include "sipresolver.scalar" $value)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if include "sipresolver.probeCredentialsEnabled" . }}
+{{- $args = append $args "--probe_credentials_file=/etc/sipresolver/probe-credentials/credentials" }}
+{{- end }}
+{{- if .Values.probeTlsCa }}
+{{- $args = append $args "--probe_tls_ca_file=/etc/sipresolver/probe-tls-ca/ca.crt" }}
+{{- end }}
+{{- if .Values.tls.enabled }}
+{{- $args = append $args "--tls_cert_file=/etc/sipresolver/tls/tls.crt" }}
+{{- $args = append $args "--tls_key_file=/etc/sipresolver/tls/tls.key" }}
+{{- $args = append $args (printf "--tls_reload_interval=%v" .Values.tls.reloadInterval) }}
+{{- $args = append $args (printf "--health_listen=0.0.0.0:%v" .Values.ports.health) }}
+{{- if .Values.tls.clientCa.enabled }}
+{{- $args = append $args "--tls_client_ca_file=/etc/sipresolver/client-ca/ca.crt" }}
+{{- end }}
+{{- end }}
+{{- range .Values.extraArgs }}
+{{- $args = append $args . }}
+{{- end }}
+{{- toYaml $args }}
+{{- end }}

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Static checks of a rendered Deployment and the objects around it, against
+the real sipresolverd's flags.
+
+  check_manifests.py --help-file H RENDERED.yaml [--default-ports] [--external-secret NAME]...
+
+H is the output of `sipresolverd --help`. Every container argument is
+--flag=value with a real flag; ports, probes and prometheus.io annotations
+match --listen/--metrics_listen/--health_listen; probes are gRPC on a
+plaintext port with served service names; the grace period covers drain and
+grace; security context; flag files on mounted volumes; the PrometheusRule and
+dashboard carry the sources; Services, PDB, HPA, NetworkPolicy and
+ServiceMonitor select the pods and name real ports. Exits 1 on any failure."""
+import argparse
+import json
+import pathlib
+import re
+import sys
+
+import yaml
+
+from checklib import check_flags, expect, FAILURES, parse_args, parse_help, port_of, seconds
+
+
+# --- rendered Kubernetes objects --------------------------------------------------
+
+def load_docs(path):
+    return [d for d in yaml.safe_load_all(pathlib.Path(path).read_text()) if d]
+
+
+def selects(selector, labels):
+    return all(labels.get(k) == v for k, v in (selector or {}).items())
+
+
+def cmd_deployment(ns):
+    flags = parse_help(ns.help_file)
+    docs = load_docs(ns.rendered)
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    if not expect(len(deployments) == 1, f"{ns.rendered}: exactly one Deployment"):
+        return
+    dep = deployments[0]
+    pod = dep["spec"]["template"]
+    spec = pod["spec"]
+    labels = pod["metadata"].get("labels", {})
+    annotations = pod["metadata"].get("annotations", {})
+    c = spec["containers"][0]
+    where = f"Deployment {dep['metadata']['name']}"
+    args = c.get("args", [])
+    check_flags(where, args, flags)
+
+    values = {}
+    for name, value in parse_args(args):
+        if name:
+            values[name] = value  # the last one wins, as with Abseil flags
+    # $(VAR) references resolve to env entries of the container.
+    env = {e["name"] for e in c.get("env", [])}
+    refs = set(re.findall(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", " ".join(args)))
+    expect(refs <= env, f"{where}: $(VAR) in arguments are defined in env ({sorted(refs)})")
+    configmaps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
+    for e in c.get("env", []):
+        ref = e.get("valueFrom", {}).get("configMapKeyRef")
+        if ref:
+            cm = configmaps.get(ref["name"])
+            expect(cm is not None and ref["key"] in cm.get("data", {}),
+                   f"{where}: env {e['name']} comes from ConfigMap {ref['name']} key {ref['key']}, which is rendered")
+
+    def flag(name):
+        return values.get(name, flags[name])
+
+    ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
+    grpc_port = port_of(flag("listen"))
+    metrics_port = port_of(flag("metrics_listen"))
+    health = flag("health_listen") if "health_listen" in flags else ""
+    health_port = port_of(health) if health else None
+    if ns.default_ports:
+        expect(grpc_port == port_of(flags["listen"]) and metrics_port == port_of(flags["metrics_listen"]),
+               f"{where}: gRPC port {grpc_port} and metrics port {metrics_port} are the flags' defaults "
+               f"({flags['listen']}, {flags['metrics_listen']})")
+    expect(ports.get("grpc") == grpc_port, f"{where}: container port 'grpc' ({ports.get('grpc')}) is --listen's port ({grpc_port})")
+    expect(ports.get("metrics") == metrics_port,
+           f"{where}: container port 'metrics' ({ports.get('metrics')}) is --metrics_listen's port ({metrics_port})")
+    if health_port:
+        expect(ports.get("health") == health_port,
+               f"{where}: container port 'health' ({ports.get('health')}) is --health_listen's port ({health_port})")
+    if annotations.get("prometheus.io/scrape") == "true":
+        expect(annotations.get("prometheus.io/port") == str(metrics_port) and
+               annotations.get("prometheus.io/path") == "/metrics",
+               f"{where}: prometheus.io annotations point at {metrics_port}/metrics")
+
+    # Probes: native gRPC on a plaintext port that serves the health service.
+    tls = bool(values.get("tls_cert_file"))
+    plaintext_health_port = health_port if tls else grpc_port
+    for kind, service in (("livenessProbe", ""), ("readinessProbe", "sipresolver.v1.SipResolver")):
+        probe = c.get(kind, {})
+        g = probe.get("grpc")
+        expect(g is not None and g.get("port") == plaintext_health_port and g.get("service", "") == service,
+               f"{where}: {kind} is gRPC on plaintext port {plaintext_health_port}, service \"{service}\""
+               + (" (TLS on --listen: the health-only port)" if tls else ""))
+    drain = seconds(flag("shutdown_drain_delay")) if "shutdown_drain_delay" in flags else 0
+    grace = seconds(flag("shutdown_grace"))
+    tgp = spec.get("terminationGracePeriodSeconds", 30)
+    expect(tgp > drain + grace,
+           f"{where}: terminationGracePeriodSeconds {tgp} > shutdown_drain_delay {drain:g}s + shutdown_grace {grace:g}s")
+    ready = c.get("readinessProbe", {})
+    noticed = ready.get("periodSeconds", 10) * ready.get("failureThreshold", 3)
+    expect(noticed <= drain,
+           f"{where}: readiness notices NOT_SERVING within the drain delay ({noticed}s <= {drain:g}s)")
+    live = c.get("livenessProbe", {})
+    expect(live.get("periodSeconds", 10) * live.get("failureThreshold", 3) > drain,
+           f"{where}: liveness gives up after longer than the drain delay ({drain:g}s)")
+
+    # Security context: non-root, read-only root, no capabilities.
+    psc, sc = spec.get("securityContext", {}), c.get("securityContext", {})
+    expect(psc.get("runAsNonRoot") is True or sc.get("runAsNonRoot") is True, f"{where}: runAsNonRoot")
+    expect(sc.get("readOnlyRootFilesystem") is True, f"{where}: readOnlyRootFilesystem")
+    expect(sc.get("allowPrivilegeEscalation") is False, f"{where}: allowPrivilegeEscalation false")
+    expect(sc.get("capabilities", {}).get("drop") == ["ALL"], f"{where}: capabilities drop ALL")
+    expect(psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", f"{where}: seccomp RuntimeDefault")
+    expect(psc.get("runAsUser", sc.get("runAsUser")) == 65532, f"{where}: runs as uid 65532 (the image's user)")
+    expect(bool(c.get("resources", {}).get("requests")) and bool(c.get("resources", {}).get("limits")),
+           f"{where}: resource requests and limits")
+    expect(len(spec.get("topologySpreadConstraints", [])) >= 1, f"{where}: topologySpreadConstraints")
+
+    # Files named by flags live on mounted volumes; volumes exist.
+    mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+    volumes = {v["name"]: v for v in spec.get("volumes", []) or []}
+    for name in ("probe_credentials_file", "probe_tls_ca_file", "tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+        path = values.get(name)
+        if not path:
+            continue
+        mount = next((m for m in mounts if path.startswith(m.rstrip("/") + "/")), None)
+        expect(mount is not None and mounts[mount] in volumes,
+               f"{where}: --{name}={path} is on a mounted volume ({mount})")
+    for name, vol in volumes.items():
+        expect(name in mounts.values(), f"{where}: volume {name} is mounted")
+        secret = vol.get("secret", {}).get("secretName")
+        if secret and secret not in ns.external_secret:
+            expect(any(d["kind"] == "Secret" and d["metadata"]["name"] == secret for d in docs),
+                   f"{where}: Secret {secret} of volume {name} is rendered")
+
+    # The PrometheusRule and the dashboard ConfigMap carry the sources.
+    root = pathlib.Path(__file__).resolve().parents[2]
+    rules = yaml.safe_load((root / "deploy/prometheus/sipresolver-rules.yml").read_text())["groups"]
+    dashboard = json.loads((root / "deploy/dashboards/sipresolver.json").read_text())
+    for d in docs:
+        if d["kind"] == "PrometheusRule":
+            expect(d["spec"]["groups"] == rules,
+                   f"PrometheusRule {d['metadata']['name']}: the groups of deploy/prometheus/sipresolver-rules.yml")
+        if d["kind"] == "ConfigMap" and "sipresolver.json" in d.get("data", {}):
+            expect(json.loads(d["data"]["sipresolver.json"]) == dashboard
+                   and d["metadata"].get("labels", {}).get("grafana_dashboard") == "1",
+                   f"ConfigMap {d['metadata']['name']}: deploy/dashboards/sipresolver.json, "
+                   f"labelled grafana_dashboard=1 for the Grafana sidecar")
+
+    # Objects around the Deployment select its pods and name its ports.
+    named_ports = set(ports)
+    services = [d for d in docs if d["kind"] == "Service"]
+    expect(len(services) >= 2 and any(s["spec"].get("clusterIP") == "None" for s in services),
+           f"{where}: a headless Service and a normal Service")
+    for s in services:
+        sname = s["metadata"]["name"]
+        expect(selects(s["spec"]["selector"], labels), f"Service {sname}: selector matches the pods")
+        for p in s["spec"]["ports"]:
+            expect(p.get("targetPort") in named_ports or p.get("targetPort") in ports.values(),
+                   f"Service {sname}: port {p['name']} targets container port {p.get('targetPort')}")
+    for d in docs:
+        kind, name = d["kind"], d["metadata"]["name"]
+        if kind == "PodDisruptionBudget":
+            expect(selects(d["spec"]["selector"]["matchLabels"], labels), f"{kind} {name}: selects the pods")
+        elif kind == "NetworkPolicy":
+            expect(selects(d["spec"]["podSelector"]["matchLabels"], labels), f"{kind} {name}: selects the pods")
+            ingress_ports = {p["port"] for r in d["spec"].get("ingress", []) for p in r.get("ports", [])}
+            expect({grpc_port, metrics_port} <= ingress_ports,
+                   f"{kind} {name}: admits the gRPC ({grpc_port}) and metrics ({metrics_port}) ports")
+            egress_ports = {p["port"] for r in d["spec"].get("egress", []) for p in r.get("ports", [])}
+            expect({53, 5060, 5061} <= egress_ports, f"{kind} {name}: lets out DNS (53) and SIP (5060, 5061)")
+        elif kind == "HorizontalPodAutoscaler":
+            ref = d["spec"]["scaleTargetRef"]
+            expect(ref["kind"] == "Deployment" and ref["name"] == dep["metadata"]["name"],
+                   f"{kind} {name}: scales Deployment {ref['name']}")
+            expect("replicas" not in dep["spec"], f"{kind} {name}: the Deployment leaves replicas to it")
+        elif kind == "ServiceMonitor":
+            sel = d["spec"]["selector"].get("matchLabels", {})
+            matched = [s for s in services if selects(sel, s["metadata"].get("labels", {}))]
+            with_port = [s for s in matched for ep in d["spec"]["endpoints"]
+                         if any(p["name"] == ep["port"] for p in s["spec"]["ports"])]
+            expect(len(with_port) == 1, f"{kind} {name}: scrapes exactly one Service's 'metrics' port "
+                                        f"({[s['metadata']['name'] for s in with_port]})")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--help-file", required=True)
+    p.add_argument("--default-ports", action="store_true")
+    p.add_argument("--external-secret", action="append", default=[])
+    p.add_argument("rendered")
+    p.set_defaults(fn=cmd_deployment)
+    ns = p.parse_args()
+    ns.fn(ns)
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

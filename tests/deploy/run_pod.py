@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Runs the real sipresolverd the way a rendered Deployment says, and probes
+it the way the kubelet and Prometheus would.
+
+  run_pod.py --binary BIN RENDERED.yaml [--secret NAME=DIR]... [--tls-client DIR]
+             [--then CMD]
+
+From the Deployment's first container: the arguments with $(VAR) expanded
+from env (ConfigMap/Secret keys of the rendered objects), the volumes
+(rendered Secrets and ConfigMaps, or --secret directories for Secrets the
+manifests expect to exist) mounted at their mountPath. With bubblewrap
+(`bwrap`) it runs as in the image: uid 65532, a read-only root file system
+holding only /usr, a few /etc files and the mounted volumes. One deviation:
+the listen addresses (--listen, --metrics_listen, --health_listen) move to
+free ports on 127.0.0.1 (the pod's container ports mapped to them), so
+nothing leaves loopback.
+
+Checks, all bounded: the readiness and liveness probes (grpc.health.v1.Health
+/Check with the probe's service name, plaintext HTTP/2 as the kubelet sends
+it) answer SERVING; with TLS on --listen, plaintext is refused there and, given
+--tls-client DIR (ca.crt, client.crt, client.key), a TLS health check with the
+client certificate is SERVING and one without is refused; the metrics port
+and path of the prometheus.io annotations serve sipresolver_serving 1; --then
+CMD runs while the pod serves (env: SIPRESOLVER_POD_JSON); on SIGTERM the
+readiness probe turns NOT_SERVING during the drain and the process exits 0
+within terminationGracePeriodSeconds.
+"""
+import argparse
+import base64
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+FAILURES = []
+
+
+def ok(msg):
+    print(f"  ok   {msg}", flush=True)
+
+
+def fail(msg):
+    print(f"  FAIL {msg}", flush=True)
+    FAILURES.append(msg)
+
+
+def expect(cond, msg):
+    (ok if cond else fail)(msg)
+    return cond
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def grpc_frame(service):
+    msg = b"" if not service else b"\x0a" + bytes([len(service)]) + service.encode()
+    return b"\x00" + len(msg).to_bytes(4, "big") + msg
+
+
+def health_check(url, service, extra=()):
+    """grpc.health.v1.Health/Check over HTTP/2: 1 SERVING, 2 NOT_SERVING,
+    0 UNKNOWN, None when the call failed (refused, TLS error, grpc-status != 0)."""
+    h2 = ["--http2-prior-knowledge"] if url.startswith("http:") else []
+    with tempfile.NamedTemporaryFile() as hdr:
+        res = subprocess.run(
+            ["curl", "-s", *h2, "--max-time", "2", "-X", "POST", "-H", "content-type: application/grpc",
+             "-H", "te: trailers", "--data-binary", "@-", "-D", hdr.name, *extra,
+             f"{url}/grpc.health.v1.Health/Check"],
+            input=grpc_frame(service), capture_output=True)
+        headers = pathlib.Path(hdr.name).read_text(errors="replace")
+    if res.returncode != 0 or not re.search(r"grpc-status: 0\b", headers):
+        return None
+    body = res.stdout
+    if len(body) < 5:
+        return None
+    msg = body[5:5 + int.from_bytes(body[1:5], "big")]
+    return msg[1] if len(msg) >= 2 and msg[0] == 0x08 else 0
+
+
+def wait_for(fn, timeout, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def seconds(text):
+    units = {"ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    if text in ("", "0"):
+        return 0.0
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--binary", required=True)
+    p.add_argument("--secret", action="append", default=[], help="NAME=DIR for a Secret not in the manifests")
+    p.add_argument("--tls-client", help="DIR with ca.crt, client.crt, client.key")
+    p.add_argument("--tls-name", default="sipresolver.test", help="name in the server certificate")
+    p.add_argument("--then", help="command to run while the pod serves")
+    p.add_argument("rendered")
+    ns = p.parse_args()
+
+    docs = [d for d in yaml.safe_load_all(pathlib.Path(ns.rendered).read_text()) if d]
+    dep = next(d for d in docs if d["kind"] == "Deployment")
+    pod = dep["spec"]["template"]
+    spec, c = pod["spec"], pod["spec"]["containers"][0]
+    annotations = pod["metadata"].get("annotations", {})
+    objects = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    external = dict(s.split("=", 1) for s in ns.secret)
+
+    def data_of(kind, name):
+        if kind == "Secret" and name in external:
+            return {f.name: f.read_bytes() for f in pathlib.Path(external[name]).iterdir() if f.is_file()}
+        obj = objects.get((kind, name))
+        if obj is None:
+            raise SystemExit(f"{kind} {name} is neither rendered nor given with --secret")
+        out = {k: v.encode() for k, v in (obj.get("stringData") or {}).items()}
+        for k, v in (obj.get("data") or {}).items():
+            out[k] = base64.b64decode("".join(v.split())) if kind == "Secret" else v.encode()
+        return out
+
+    work = pathlib.Path(tempfile.mkdtemp(prefix="sipresolver-pod-"))
+    proc = None
+    try:
+        # Environment and $(VAR) expansion, as the kubelet does.
+        env = {}
+        for e in c.get("env", []):
+            if "value" in e:
+                env[e["name"]] = e["value"]
+            else:
+                ref = e["valueFrom"].get("configMapKeyRef") or e["valueFrom"].get("secretKeyRef")
+                kind = "ConfigMap" if "configMapKeyRef" in e["valueFrom"] else "Secret"
+                env[e["name"]] = data_of(kind, ref["name"])[ref["key"]].decode()
+        args = [re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m.group(1), m.group(0)), a)
+                for a in c.get("args", [])]
+
+        # Volumes: one directory each, mounted at mountPath.
+        mounts = []
+        volumes = {v["name"]: v for v in spec.get("volumes", []) or []}
+        for m in c.get("volumeMounts", []) or []:
+            v = volumes[m["name"]]
+            if "secret" in v:
+                files = data_of("Secret", v["secret"]["secretName"])
+            elif "configMap" in v:
+                files = data_of("ConfigMap", v["configMap"]["name"])
+            else:
+                raise SystemExit(f"volume {m['name']}: only secret and configMap volumes are emulated")
+            d = work / "volumes" / m["name"]
+            d.mkdir(parents=True)
+            for k, content in files.items():
+                (d / k).write_bytes(content)
+                os.chmod(d / k, 0o444)
+            mounts.append((d, m["mountPath"]))
+
+        # Container ports -> free loopback ports.
+        mapped = {p["containerPort"]: free_port() for p in c.get("ports", [])}
+        flags = {}
+        for i, a in enumerate(args):
+            m = re.fullmatch(r"--(listen|metrics_listen|health_listen)=(.*):(\d+)", a)
+            if m:
+                port = int(m.group(3))
+                if not expect(port in mapped, f"--{m.group(1)} port {port} is a container port"):
+                    return 1
+                args[i] = f"--{m.group(1)}=127.0.0.1:{mapped[port]}"
+            m = re.fullmatch(r"--([a-z_]+)=(.*)", a, re.S)
+            if m:
+                flags[m.group(1)] = m.group(2)
+
+        binary = str(pathlib.Path(ns.binary).resolve())
+        cmd = [binary, *args]
+        sandboxed = shutil.which("bwrap") is not None and subprocess.run(
+            ["bwrap", "--unshare-user", "--ro-bind", "/", "/", "true"], capture_output=True).returncode == 0
+        if sandboxed:
+            box = ["bwrap", "--unshare-user", "--uid", "65532", "--gid", "65532", "--die-with-parent",
+                   "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+                   "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin", "--dir", "/etc",
+                   "--proc", "/proc", "--dev", "/dev"]
+            for f in ("/etc/ssl", "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/passwd",
+                      "/etc/group", "/etc/ld.so.cache"):
+                if os.path.exists(f):
+                    box += ["--ro-bind", f, f]
+            box += ["--ro-bind", binary, binary]
+            for d, path in mounts:
+                box += ["--ro-bind", str(d), path]
+            cmd = box + ["--remount-ro", "/"] + cmd
+        else:
+            print("  note bwrap unusable: running without the read-only root and uid 65532 (volumes by path)")
+            for i, a in enumerate(cmd):
+                for d, path in mounts:
+                    cmd[i] = cmd[i].replace(path.rstrip("/") + "/", str(d) + "/")
+        log = open(work / "sipresolverd.log", "wb")
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+
+        def server_pid():
+            if not sandboxed:
+                return proc.pid
+            try:  # bwrap's child is sipresolverd
+                return int(pathlib.Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0])
+            except (OSError, IndexError, ValueError):
+                return None
+
+        where = dep["metadata"]["name"] + (" (read-only root, uid 65532)" if sandboxed else "")
+        probe = {}
+        for kind in ("readinessProbe", "livenessProbe"):
+            g = c[kind]["grpc"]
+            probe[kind] = (f"http://127.0.0.1:{mapped[g['port']]}", g.get("service", ""))
+        url, service = probe["readinessProbe"]
+        if not expect(wait_for(lambda: proc.poll() is None and health_check(url, service) == 1, 10),
+                      f"{where}: readiness probe (gRPC :{c['readinessProbe']['grpc']['port']} \"{service}\") SERVING within 10s"):
+            raise RuntimeError("not ready")
+        url, service = probe["livenessProbe"]
+        expect(health_check(url, service) == 1,
+               f"{where}: liveness probe (gRPC :{c['livenessProbe']['grpc']['port']} \"{service}\") SERVING")
+
+        grpc_port = next(p["containerPort"] for p in c["ports"] if p["name"] == "grpc")
+        grpc_local = mapped[grpc_port]
+        if flags.get("tls_cert_file"):
+            expect(health_check(f"http://127.0.0.1:{grpc_local}", "") is None,
+                   f"{where}: gRPC port {grpc_port} refuses plaintext (TLS)")
+            if ns.tls_client:
+                t = pathlib.Path(ns.tls_client)
+                tls = ["--http2", "--cacert", str(t / "ca.crt"), "--resolve", f"{ns.tls_name}:{grpc_local}:127.0.0.1"]
+                https = f"https://{ns.tls_name}:{grpc_local}"
+                expect(health_check(https, "sipresolver.v1.SipResolver",
+                                    tls + ["--cert", str(t / "client.crt"), "--key", str(t / "client.key")]) == 1,
+                       f"{where}: TLS with a client certificate: SERVING")
+                if flags.get("tls_client_ca_file"):
+                    expect(health_check(https, "sipresolver.v1.SipResolver", tls) is None,
+                           f"{where}: TLS without a client certificate: refused (mutual TLS)")
+        else:
+            expect(health_check(f"http://127.0.0.1:{grpc_local}", "sipresolver.v1.SipResolver") == 1,
+                   f"{where}: gRPC port {grpc_port} serves plaintext health checks")
+
+        metrics_url = None
+        if annotations.get("prometheus.io/scrape") == "true":
+            port = int(annotations["prometheus.io/port"])
+            metrics_url = f"http://127.0.0.1:{mapped[port]}{annotations.get('prometheus.io/path', '/metrics')}"
+            res = subprocess.run(["curl", "-s", "--max-time", "3", metrics_url], capture_output=True, text=True)
+            expect(re.search(r"^sipresolver_serving 1$", res.stdout, re.M) is not None,
+                   f"{where}: metrics at the annotated port {port} {annotations.get('prometheus.io/path')}: sipresolver_serving 1")
+
+        if ns.then:
+            info = {"ports": {str(k): v for k, v in mapped.items()}, "labels": pod["metadata"].get("labels", {}),
+                    "annotations": annotations, "namespace": dep["metadata"].get("namespace", "default"),
+                    "name": dep["metadata"]["name"], "metrics_url": metrics_url}
+            rc = subprocess.run(ns.then, shell=True, env={**os.environ, "SIPRESOLVER_POD_JSON": json.dumps(info)}).returncode
+            expect(rc == 0, f"{where}: the --then checks passed while the pod served")
+
+        # SIGTERM: NOT_SERVING during the drain, exit 0 within the grace period.
+        tgp = spec.get("terminationGracePeriodSeconds", 30)
+        drain = seconds(flags.get("shutdown_drain_delay", "0"))
+        start = time.monotonic()
+        os.kill(server_pid(), signal.SIGTERM)
+        url, service = probe["readinessProbe"]
+        if drain >= 1:
+            expect(wait_for(lambda: health_check(url, service) == 2, min(drain, 3)) == True,
+                   f"{where}: after SIGTERM the readiness probe reports NOT_SERVING during the {drain:g}s drain")
+        try:
+            rc = proc.wait(timeout=tgp)
+        except subprocess.TimeoutExpired:
+            rc = None
+        took = time.monotonic() - start
+        expect(rc == 0, f"{where}: SIGTERM -> exit {rc} after {took:.1f}s (terminationGracePeriodSeconds {tgp})")
+    except RuntimeError:
+        pass
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if FAILURES:
+            log_path = work / "sipresolverd.log"
+            if log_path.exists():
+                print("  --- sipresolverd log ---\n" + log_path.read_text(errors="replace")[-3000:])
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
