@@ -1,46 +1,43 @@
 // The header value grammars (RFC 3261 20, 25) behind ParseResponse, for
-// values from servers we do not control. See message.h for the policy.
+// values from servers we do not control: Via, Contact, From/To tags, CSeq and
+// delta-seconds; the challenges are in challenge_parser.cc. See message.h for
+// the policy.
 //
-// Safety: all reading goes through Scanner, which checks its position against
-// the end before every access, or through string_view operations that clamp.
-// Every loop consumes input or stops; lists are capped (kMaxListValues), so
-// the work and memory are linear in the value. ParseResponse passes values
-// with no control character but HTAB (SplitMessage in message.cc).
+// Safety: all reading goes through Scanner (message_internal.h), which checks
+// its position against the end before every access, or through string_view
+// operations that clamp. Every loop consumes input or stops; lists are capped
+// (kMaxListValues), so the work and memory are linear in the value.
+// ParseResponse passes values with no control character but HTAB
+// (SplitMessage in message.cc).
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "lib/sip/message.h"
+#include "lib/sip/message_internal.h"
 
 namespace sipresolver::sip {
 namespace {
 
-bool IsWs(char c) { return c == ' ' || c == '\t'; }
-bool IsTokenChar(char c) {  // RFC 3261 25.1 token.
-  return absl::ascii_isalnum(c) ||
-         absl::string_view("-.!%*_+`'~").find(c) != absl::string_view::npos;
-}
+using internal::Invalid;
+using internal::IsWs;
+using internal::Quote;
+using internal::Scanner;
+
 bool IsHostChar(char c) {
   return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_';
 }
 bool IsIpv6Char(char c) {
   return absl::ascii_isxdigit(c) || c == ':' || c == '.';
-}
-
-// Hostile input shown in an error message: short and escaped.
-std::string Quote(absl::string_view s) {
-  return absl::StrCat("'", absl::CHexEscape(s.substr(0, 40)),
-                      s.size() > 40 ? "...'" : "'");
-}
-
-absl::Status Invalid(absl::string_view where, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
 }
 
 #define RETURN_IF_ERROR(expr)          \
@@ -55,57 +52,6 @@ absl::Status Invalid(absl::string_view where, absl::string_view what) {
   lhs = *std::move(SIP_CONCAT_(or_, __LINE__))
 #define SIP_CONCAT_(a, b) SIP_CONCAT_INNER_(a, b)
 #define SIP_CONCAT_INNER_(a, b) a##b
-
-// Bounds-checked cursor over one header value.
-class Scanner {
- public:
-  explicit Scanner(absl::string_view text) : text_(text) {}
-
-  bool done() const { return pos_ >= text_.size(); }
-  char peek() const { return done() ? '\0' : text_[pos_]; }
-  void Advance(size_t n) { pos_ = std::min(text_.size(), pos_ + n); }
-  absl::string_view rest() const { return text_.substr(pos_); }
-
-  void SkipWs() {
-    while (!done() && IsWs(text_[pos_])) ++pos_;
-  }
-  bool Consume(char c) {
-    if (done() || text_[pos_] != c) return false;
-    ++pos_;
-    return true;
-  }
-  template <typename Pred>
-  absl::string_view While(Pred pred) {
-    const size_t start = pos_;
-    while (!done() && pred(text_[pos_])) ++pos_;
-    return text_.substr(start, pos_ - start);
-  }
-  absl::string_view Token() { return While(IsTokenChar); }
-  // Up to whitespace, the end, or a character of `stops`.
-  absl::string_view Until(absl::string_view stops) {
-    return While([stops](char c) {
-      return !IsWs(c) && stops.find(c) == absl::string_view::npos;
-    });
-  }
-  // At '"': appends the unescaped content to `out`; false if unterminated.
-  bool QuotedString(std::string* out) {
-    if (!Consume('"')) return false;
-    while (!done()) {
-      char c = text_[pos_++];
-      if (c == '"') return true;
-      if (c == '\\') {
-        if (done()) return false;
-        c = text_[pos_++];
-      }
-      out->push_back(c);
-    }
-    return false;
-  }
-
- private:
-  absl::string_view text_;
-  size_t pos_ = 0;
-};
 
 // Decimal digits only, in [min, max]; max is at most UINT32_MAX, so n stays
 // below 2^36 and cannot overflow.
@@ -354,85 +300,6 @@ absl::Status ParseContactValue(absl::string_view value,
       return Invalid("Contact", absl::StrCat("unexpected ", Quote(sc.rest())));
     }
   }
-}
-
-// ------------------------------------------------------------ challenges
-
-// One WWW-/Proxy-Authenticate header: one or more challenges, each a scheme
-// followed by comma-separated auth-params (RFC 7235 4.1 allows several
-// challenges in one header; RFC 8760 servers usually send one header each).
-absl::Status ParseAuthenticateValue(absl::string_view value, bool proxy,
-                                    std::vector<Challenge>* out) {
-  const absl::string_view where =
-      proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
-  Scanner sc(value);
-  Challenge* current = nullptr;  // Stable: out only grows before it is set.
-  bool scheme_allowed = true;    // At the start or after a comma.
-  unsigned seen = 0;             // Bit per parameter below, to refuse twins.
-  constexpr absl::string_view kNames[] = {"realm",     "nonce", "opaque",
-                                          "algorithm", "qop",   "stale"};
-  while (true) {
-    sc.SkipWs();
-    if (sc.done()) break;
-    if (sc.Consume(',')) {
-      scheme_allowed = true;
-      continue;
-    }
-    const absl::string_view name = sc.Token();
-    if (name.empty()) {
-      return Invalid(where, absl::StrCat("unexpected ", Quote(sc.rest())));
-    }
-    sc.SkipWs();
-    if (!sc.Consume('=')) {  // A new challenge: its scheme.
-      if (!scheme_allowed) {
-        return Invalid(where, absl::StrCat("no '=' after ", Quote(name)));
-      }
-      if (out->size() >= static_cast<size_t>(kMaxListValues)) {
-        return Invalid(where, "too many challenges");
-      }
-      out->push_back(Challenge{});
-      current = &out->back();
-      current->proxy = proxy;
-      current->scheme = std::string(name);
-      scheme_allowed = false;
-      seen = 0;
-      continue;
-    }
-    if (current == nullptr) return Invalid(where, "parameter before scheme");
-    scheme_allowed = false;
-    sc.SkipWs();
-    std::string v;
-    if (sc.peek() == '"' ? !sc.QuotedString(&v)
-                         : (v = std::string(sc.Until(",\""))).empty()) {
-      return Invalid(where, absl::StrCat("bad value of ", Quote(name)));
-    }
-    sc.SkipWs();
-    if (!sc.done() && sc.peek() != ',') {
-      return Invalid(where, absl::StrCat("no ',' after ", Quote(name)));
-    }
-    for (unsigned i = 0; i < std::size(kNames); ++i) {
-      if (!absl::EqualsIgnoreCase(name, kNames[i])) continue;
-      if (seen & (1u << i)) {
-        return Invalid(where, absl::StrCat(kNames[i], " appears twice"));
-      }
-      seen |= 1u << i;
-    }
-    if (absl::EqualsIgnoreCase(name, "realm")) current->realm = v;
-    if (absl::EqualsIgnoreCase(name, "nonce")) current->nonce = v;
-    if (absl::EqualsIgnoreCase(name, "opaque")) current->opaque = v;
-    if (absl::EqualsIgnoreCase(name, "algorithm")) current->algorithm = v;
-    if (absl::EqualsIgnoreCase(name, "stale")) {
-      current->stale = absl::EqualsIgnoreCase(v, "true");
-    }
-    if (absl::EqualsIgnoreCase(name, "qop")) {
-      for (absl::string_view q :
-           absl::StrSplit(v, ',', absl::SkipWhitespace())) {
-        current->qop.emplace_back(absl::StripAsciiWhitespace(q));
-      }
-    }
-  }
-  if (current == nullptr) return Invalid(where, "no auth scheme");
-  return absl::OkStatus();
 }
 
 absl::Status ParseCSeqValue(absl::string_view value, uint32_t* number,

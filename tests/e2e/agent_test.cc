@@ -7,9 +7,7 @@
 #include "client/agent.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
-#include "tests/support/dnsmasq_server.h"
-#include "tests/support/kamailio_server.h"
-#include "tests/support/sipresolverd_process.h"
+#include "tests/support/registrar_stack.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -17,20 +15,10 @@ namespace {
 class AgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto kamailio = KamailioServer::Start();
-    ASSERT_TRUE(kamailio.ok()) << kamailio.status();
-    pbx_ = *std::move(kamailio);
-    DnsZone zone;
-    zone.hosts = {{"pbx.test", {"127.0.0.1"}}};
-    zone.srv = {{"itsp.test", "pbx.test", pbx_->port(), 10, 10}};
-    auto dns = DnsmasqServer::Start(zone);
-    ASSERT_TRUE(dns.ok()) << dns.status();
-    dns_ = *std::move(dns);
-    auto daemon = SipresolverdProcess::Start(
-        dns_->address(), {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
-                          "--probe_edge_interval=100ms", "--probe_timeout=300ms"});
-    ASSERT_TRUE(daemon.ok()) << daemon.status();
-    daemon_ = *std::move(daemon);
+    auto stack = RegistrarStack::Start();
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    daemon_ = &stack_->daemon();
   }
 
   void TearDown() override {
@@ -83,9 +71,8 @@ class AgentTest : public ::testing::Test {
     return d && d->state() == v1::DECISION_STATE_ACTIVE;
   }
 
-  std::unique_ptr<KamailioServer> pbx_;
-  std::unique_ptr<DnsmasqServer> dns_;
-  std::unique_ptr<SipresolverdProcess> daemon_;
+  std::unique_ptr<RegistrarStack> stack_;
+  SipresolverdProcess* daemon_ = nullptr;  // Owned by stack_.
   std::unique_ptr<client::Agent> agent_;
   std::thread runner_;
   absl::Status result_;

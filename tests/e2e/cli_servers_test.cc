@@ -9,9 +9,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "tests/support/dnsmasq_server.h"
-#include "tests/support/kamailio_server.h"
-#include "tests/support/sipresolverd_process.h"
+#include "tests/support/registrar_stack.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -19,21 +17,13 @@ namespace {
 class CliServersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto kamailio = KamailioServer::Start();  // Challenges REGISTER: 401.
-    ASSERT_TRUE(kamailio.ok()) << kamailio.status();
-    kamailio_ = *std::move(kamailio);
-    DnsZone zone;
-    zone.hosts = {{"pbx1.test", {"127.0.0.1"}}};
-    zone.srv = {{"itsp.test", "pbx1.test", kamailio_->port(), 10, 10}};
-    auto dns = DnsmasqServer::Start(zone);
-    ASSERT_TRUE(dns.ok()) << dns.status();
-    dns_ = *std::move(dns);
-    auto daemon = SipresolverdProcess::Start(
-        dns_->address(),
-        {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
-         "--probe_edge_interval=100ms", "--probe_timeout=300ms"});
-    ASSERT_TRUE(daemon.ok()) << daemon.status();
-    daemon_ = *std::move(daemon);
+    RegistrarStackOptions options;
+    options.srv_target = "pbx1.test";
+    auto stack = RegistrarStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    kamailio_ = &stack_->registrar(0);  // Challenges REGISTER: 401.
+    daemon_ = &stack_->daemon();
   }
 
   CommandResult Cli(std::vector<std::string> args) {
@@ -88,9 +78,9 @@ class CliServersTest : public ::testing::Test {
     ASSERT_EQ(r.exit_status, 0) << r.output;
   }
 
-  std::unique_ptr<KamailioServer> kamailio_;
-  std::unique_ptr<DnsmasqServer> dns_;
-  std::unique_ptr<SipresolverdProcess> daemon_;
+  std::unique_ptr<RegistrarStack> stack_;
+  KamailioServer* kamailio_ = nullptr;  // Owned by stack_, as is daemon_.
+  SipresolverdProcess* daemon_ = nullptr;
 };
 
 TEST_F(CliServersTest, NothingResolvedNothingListed) {

@@ -8,9 +8,7 @@
 #include <fstream>
 
 #include "gtest/gtest.h"
-#include "tests/support/dnsmasq_server.h"
-#include "tests/support/kamailio_server.h"
-#include "tests/support/sipresolverd_process.h"
+#include "tests/support/registrar_stack.h"
 #include "tests/support/test_pki.h"
 
 namespace sipresolver::testing {
@@ -19,20 +17,11 @@ namespace {
 class CliWatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto kamailio = KamailioServer::Start();
-    ASSERT_TRUE(kamailio.ok()) << kamailio.status();
-    pbx_ = *std::move(kamailio);
-    DnsZone zone;
-    zone.hosts = {{"pbx.test", {"127.0.0.1"}}};
-    zone.srv = {{"itsp.test", "pbx.test", pbx_->port(), 10, 10}};
-    auto dns = DnsmasqServer::Start(zone);
-    ASSERT_TRUE(dns.ok()) << dns.status();
-    dns_ = *std::move(dns);
-    auto daemon = SipresolverdProcess::Start(
-        dns_->address(), {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
-                          "--probe_edge_interval=100ms", "--probe_timeout=300ms"});
-    ASSERT_TRUE(daemon.ok()) << daemon.status();
-    daemon_ = *std::move(daemon);
+    auto stack = RegistrarStack::Start();
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    pbx_ = &stack_->registrar(0);
+    daemon_ = &stack_->daemon();
     dir_ = "/tmp/sipresolver-watch-" + std::to_string(getpid());
     mkdir(dir_.c_str(), 0700);
   }
@@ -44,9 +33,9 @@ class CliWatchTest : public ::testing::Test {
     return RunCommand(args, absl::Seconds(20));
   }
 
-  std::unique_ptr<KamailioServer> pbx_;
-  std::unique_ptr<DnsmasqServer> dns_;
-  std::unique_ptr<SipresolverdProcess> daemon_;
+  std::unique_ptr<RegistrarStack> stack_;
+  KamailioServer* pbx_ = nullptr;  // Owned by stack_, as is daemon_.
+  SipresolverdProcess* daemon_ = nullptr;
   std::string dir_;
 };
 

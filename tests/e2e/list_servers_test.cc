@@ -6,9 +6,7 @@
 #include <chrono>
 
 #include "gtest/gtest.h"
-#include "tests/support/dnsmasq_server.h"
-#include "tests/support/kamailio_server.h"
-#include "tests/support/sipresolverd_process.h"
+#include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 
 namespace sipresolver::testing {
@@ -19,24 +17,16 @@ class ListServersTest : public ::testing::Test {
   void SetUp() override { StartAll({}); }
 
   void StartAll(std::vector<std::string> extra_flags) {
-    for (auto* k : {&primary_, &secondary_}) {
-      auto server = KamailioServer::Start();
-      ASSERT_TRUE(server.ok()) << server.status();
-      *k = *std::move(server);
-    }
-    DnsZone zone;
-    zone.hosts = {{"pbx1.test", {"127.0.0.1"}}};
-    zone.srv = {{"itsp.test", "pbx1.test", primary_->port(), 10, 10},
-                {"itsp.test", "pbx1.test", secondary_->port(), 20, 10}};
-    auto dns = DnsmasqServer::Start(zone);
-    ASSERT_TRUE(dns.ok()) << dns.status();
-    dns_ = *std::move(dns);
-    std::vector<std::string> flags = {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
-                                      "--probe_edge_interval=100ms", "--probe_timeout=300ms"};
-    flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
-    auto daemon = SipresolverdProcess::Start(dns_->address(), flags);
-    ASSERT_TRUE(daemon.ok()) << daemon.status();
-    daemon_ = *std::move(daemon);
+    RegistrarStackOptions options;
+    options.registrars = 2;  // SRV priorities 10 and 20.
+    options.srv_target = "pbx1.test";
+    options.extra_flags = std::move(extra_flags);
+    auto stack = RegistrarStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    primary_ = &stack_->registrar(0);
+    secondary_ = &stack_->registrar(1);
+    daemon_ = &stack_->daemon();
   }
 
   v1::ResolveResponse Resolve() {
@@ -73,9 +63,10 @@ class ListServersTest : public ::testing::Test {
     return false;
   }
 
-  std::unique_ptr<KamailioServer> primary_, secondary_;
-  std::unique_ptr<DnsmasqServer> dns_;
-  std::unique_ptr<SipresolverdProcess> daemon_;
+  std::unique_ptr<RegistrarStack> stack_;
+  // Owned by stack_.
+  KamailioServer *primary_ = nullptr, *secondary_ = nullptr;
+  SipresolverdProcess* daemon_ = nullptr;
 };
 
 TEST_F(ListServersTest, S6_ShowsLiveHealthOfResolvedServers) {

@@ -1,9 +1,7 @@
 // End to end: agents report what they saw (N1-N3 mappings, registration
 // outcomes); the service aggregates it and re-probes servers that failed.
 #include "gtest/gtest.h"
-#include "tests/support/dnsmasq_server.h"
-#include "tests/support/kamailio_server.h"
-#include "tests/support/sipresolverd_process.h"
+#include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 
 namespace sipresolver::testing {
@@ -12,20 +10,15 @@ namespace {
 class ReportObservationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto kamailio = KamailioServer::Start();
-    ASSERT_TRUE(kamailio.ok()) << kamailio.status();
-    pbx_ = *std::move(kamailio);
-    DnsZone zone;
-    zone.hosts = {{"pbx.test", {"127.0.0.1"}}};
-    zone.srv = {{"itsp.test", "pbx.test", pbx_->port(), 10, 10}};
-    auto dns = DnsmasqServer::Start(zone);
-    ASSERT_TRUE(dns.ok()) << dns.status();
-    dns_ = *std::move(dns);
-    auto daemon = SipresolverdProcess::Start(
-        dns_->address(), {"--probe_allow=127.0.0.1/32", "--probe_interval=30s",
-                          "--max_reports_per_minute=60"});
-    ASSERT_TRUE(daemon.ok()) << daemon.status();
-    daemon_ = *std::move(daemon);
+    RegistrarStackOptions options;
+    // Probes far apart: only a report brings the next one forward.
+    options.probe_flags = {"--probe_allow=127.0.0.1/32", "--probe_interval=30s"};
+    options.extra_flags = {"--max_reports_per_minute=60"};
+    auto stack = RegistrarStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    pbx_ = &stack_->registrar(0);
+    daemon_ = &stack_->daemon();
   }
 
   grpc::Status Report(const v1::ReportObservationRequest& request,
@@ -47,9 +40,9 @@ class ReportObservationTest : public ::testing::Test {
     return r;
   }
 
-  std::unique_ptr<KamailioServer> pbx_;
-  std::unique_ptr<DnsmasqServer> dns_;
-  std::unique_ptr<SipresolverdProcess> daemon_;
+  std::unique_ptr<RegistrarStack> stack_;
+  KamailioServer* pbx_ = nullptr;  // Owned by stack_, as is daemon_.
+  SipresolverdProcess* daemon_ = nullptr;
 };
 
 TEST_F(ReportObservationTest, ReportedFailureReprobesTheServerAtOnce) {

@@ -3,9 +3,7 @@
 // through a real DNS server, with the real sipresolverd in between (S1-S11).
 #include "gtest/gtest.h"
 #include "tests/support/decision_watcher.h"
-#include "tests/support/dnsmasq_server.h"
-#include "tests/support/kamailio_server.h"
-#include "tests/support/sipresolverd_process.h"
+#include "tests/support/registrar_stack.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -13,26 +11,19 @@ namespace {
 class WatchDecisionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (auto* k : {&pbx1_, &pbx2_, &pbx3_}) {
-      auto server = KamailioServer::Start();
-      ASSERT_TRUE(server.ok()) << server.status();
-      *k = *std::move(server);
-    }
-    zone_.ttl = 2;
-    zone_.hosts = {{"pbx.test", {"127.0.0.1"}}};
-    zone_.srv = {{"itsp.test", "pbx.test", pbx1_->port(), 10, 10},
-                 {"itsp.test", "pbx.test", pbx2_->port(), 20, 10},
-                 {"itsp.test", "pbx.test", pbx3_->port(), 30, 10}};
-    auto dns = DnsmasqServer::Start(zone_);
-    ASSERT_TRUE(dns.ok()) << dns.status();
-    dns_ = *std::move(dns);
-    auto daemon = SipresolverdProcess::Start(
-        dns_->address(),
-        {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
-         "--probe_edge_interval=100ms", "--probe_timeout=300ms",
-         "--cache_max_ttl=2s", "--search_break=1s", "--heartbeat_interval=1s"});
-    ASSERT_TRUE(daemon.ok()) << daemon.status();
-    daemon_ = *std::move(daemon);
+    RegistrarStackOptions options;
+    options.registrars = 3;  // SRV priorities 10, 20 and 30.
+    options.dns_ttl = 2;
+    options.extra_flags = {"--cache_max_ttl=2s", "--search_break=1s",
+                           "--heartbeat_interval=1s"};
+    auto stack = RegistrarStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    pbx1_ = &stack_->registrar(0);
+    pbx2_ = &stack_->registrar(1);
+    pbx3_ = &stack_->registrar(2);
+    dns_ = &stack_->dns();
+    daemon_ = &stack_->daemon();
   }
 
   v1::WatchDecisionRequest Request(bool redundancy = true, bool secondary = true) {
@@ -53,10 +44,11 @@ class WatchDecisionTest : public ::testing::Test {
     };
   }
 
-  DnsZone zone_;
-  std::unique_ptr<KamailioServer> pbx1_, pbx2_, pbx3_;
-  std::unique_ptr<DnsmasqServer> dns_;
-  std::unique_ptr<SipresolverdProcess> daemon_;
+  std::unique_ptr<RegistrarStack> stack_;
+  // Owned by stack_.
+  KamailioServer *pbx1_ = nullptr, *pbx2_ = nullptr, *pbx3_ = nullptr;
+  DnsmasqServer* dns_ = nullptr;
+  SipresolverdProcess* daemon_ = nullptr;
 };
 
 // S6, S8, S9: primary is the best working server, secondary the next one.
@@ -109,7 +101,7 @@ TEST_F(WatchDecisionTest, S4_RedundancyOffHasOneCandidateAndNoSwitching) {
 TEST_F(WatchDecisionTest, S11_DnsChangeRearrangesAfterTheTtl) {
   DecisionWatcher agent(daemon_->stub(), Request());
   ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx1_->port())));
-  DnsZone changed = zone_;
+  DnsZone changed = stack_->zone();
   changed.srv = {{"itsp.test", "pbx.test", pbx3_->port(), 5, 10},
                  {"itsp.test", "pbx.test", pbx2_->port(), 20, 10}};
   ASSERT_TRUE(dns_->Restart(changed).ok());
