@@ -86,6 +86,20 @@ TEST_F(WatchDecisionTest, S10_S8_FailoverAndFallback) {
   EXPECT_LE(absl::Now() - revived, absl::Seconds(4));  // Interval 2 s + probes.
 }
 
+// S3: with an outbound proxy, redundancy applies to it: its candidates are
+// the ones probed and decided on, not the registrar's.
+TEST_F(WatchDecisionTest, S3_OutboundProxyIsTheRedundancyTarget) {
+  v1::WatchDecisionRequest r = Request();
+  r.mutable_profile()->set_proxy_server("registrar.nowhere.test");  // NXDOMAIN.
+  r.mutable_profile()->set_outbound_proxy("itsp.test");
+  DecisionWatcher agent(daemon_->stub(), r);
+  auto d = agent.WaitFor(PrimaryIs(pbx1_->port()));
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->candidates_size(), 3);
+  pbx1_->Pause();
+  ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx2_->port()), absl::Seconds(5)));
+}
+
 // S4: redundancy off -> one candidate, kept whatever its health.
 TEST_F(WatchDecisionTest, S4_RedundancyOffHasOneCandidateAndNoSwitching) {
   DecisionWatcher agent(daemon_->stub(), Request(/*redundancy=*/false));
