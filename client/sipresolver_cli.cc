@@ -58,6 +58,16 @@ ABSL_FLAG(std::string, hook, "",
           "SIPRESOLVER_STATE, _PRIMARY, _SECONDARY, _KEEPALIVE, _VERSION, "
           "_DECISION_FILE in its environment.");
 ABSL_FLAG(bool, once, false, "watch: exit after the first active decision.");
+ABSL_FLAG(uint32_t, sip_port, 0,
+          "watch: the device's SIP port; STUN keep-alives are sent from it "
+          "(SO_REUSEPORT) so the mapping is the SIP flow's. 0: any port.");
+ABSL_FLAG(absl::Duration, stun_interval, absl::Seconds(30),
+          "watch: time between STUN binding requests (profiles with STUN keep-alives).");
+ABSL_FLAG(absl::Duration, stun_rto, absl::Milliseconds(500),
+          "watch: STUN retransmission timeout (RFC 5389 RTO; 7 tries).");
+ABSL_FLAG(std::string, register_response_file, "",
+          "watch: a REGISTER response the device received: its Via "
+          "received=/rport= give the mapped address (N1).");
 ABSL_FLAG(bool, redundancy, false,
           "resolve: X_ProxyServerRedundancy. Off: only the first candidate; "
           "on: every candidate (needs a domain name).");
@@ -86,7 +96,8 @@ constexpr cli::Command kCommands[] = {
      RunServers},
     {"watch",
      "--profile=JSON|@FILE [--agent_id=ID] [--spread=spread|device_order] "
-     "[--output_file=PATH] [--hook=CMD] [--once] [--json]",
+     "[--output_file=PATH] [--hook=CMD] [--once] [--json] [--sip_port=N] "
+     "[--stun_interval=30s] [--register_response_file=PATH]",
      "Watch the redundancy decision for the profile, as the device's agent:\n"
      "print each new decision (and write/run --output_file/--hook); keeps the\n"
      "last decision and reconnects by itself. Stop with Ctrl-C.",
@@ -202,6 +213,14 @@ int RunWatchCommand(const std::vector<std::string>& args) {
   flags.hook = absl::GetFlag(FLAGS_hook);
   flags.once = absl::GetFlag(FLAGS_once);
   flags.json = absl::GetFlag(FLAGS_json);
+  if (absl::GetFlag(FLAGS_sip_port) > 65535) return UsageError("bad --sip_port: above 65535");
+  flags.sip_port = static_cast<uint16_t>(absl::GetFlag(FLAGS_sip_port));
+  flags.stun_interval = absl::GetFlag(FLAGS_stun_interval);
+  flags.stun_rto = absl::GetFlag(FLAGS_stun_rto);
+  flags.register_response_file = absl::GetFlag(FLAGS_register_response_file);
+  if (flags.stun_interval < absl::Seconds(1) || flags.stun_rto < absl::Milliseconds(10)) {
+    return UsageError("--stun_interval must be >= 1s and --stun_rto >= 10ms");
+  }
   absl::StatusOr<v1::WatchDecisionRequest> request = cli::MakeWatchRequest(flags);
   if (!request.ok()) return UsageError(request.status().message());
   cli::BlockStopSignals();

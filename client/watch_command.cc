@@ -16,6 +16,8 @@
 #include "absl/strings/str_join.h"
 #include "client/agent.h"
 #include "client/cli_output.h"
+#include "client/nat_keeper.h"
+#include "sipresolver/v1/sipresolver.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace sipresolver::cli {
@@ -42,10 +44,39 @@ std::string StateName(v1::DecisionState state) {
   }
 }
 
+// The profile asks for STUN keep-alives (N2).
+bool WantsStun(const v1::ItspProfile& p) {
+  return p.keep_alive_enable() &&
+         (p.keep_alive_msg_type() == v1::KEEP_ALIVE_MSG_TYPE_STUN ||
+          p.keep_alive_msg_type() == v1::KEEP_ALIVE_MSG_TYPE_UNSPECIFIED);
+}
+
+// Tells the service (aggregated metrics only); failures are just logged.
+void ReportMapping(v1::SipResolver::Stub& stub, const std::string& agent_id,
+                   const nat::MappedAddress& m, bool changed, uint16_t local_port) {
+  v1::ReportObservationRequest request;
+  request.set_agent_id(agent_id);
+  v1::MappedAddress& out = *request.mutable_mapped_address();
+  out.set_address(m.address);
+  out.set_port(m.port);
+  out.set_method(m.method == nat::MappedAddress::Method::kStun ? v1::MAPPING_METHOD_STUN
+                                                               : v1::MAPPING_METHOD_VIA);
+  out.set_changed(changed);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::ReportObservationResponse response;
+  grpc::Status s = stub.ReportObservation(&context, request, &response);
+  if (!s.ok()) std::cerr << kProgramName << ": report: " << s.error_message() << "\n";
+}
+
 // Runs the hook with the decision in its environment; bounded to 30 s.
-void RunHook(const std::string& hook, const v1::Decision& d, const std::string& file) {
+void RunHook(const std::string& hook, const v1::Decision& d, const std::string& file,
+             const std::optional<nat::MappedAddress>& mapped) {
   pid_t pid = fork();
   if (pid == 0) {
+    setenv("SIPRESOLVER_MAPPED", mapped ? nat::HostPort(*mapped).c_str() : "", 1);
+    setenv("SIPRESOLVER_MAPPED_BY",
+           mapped ? std::string(nat::MethodName(mapped->method)).c_str() : "", 1);
     setenv("SIPRESOLVER_STATE", StateName(d.state()).c_str(), 1);
     setenv("SIPRESOLVER_VERSION", std::to_string(d.version()).c_str(), 1);
     setenv("SIPRESOLVER_PRIMARY", d.has_primary() ? Where(d.primary()).c_str() : "", 1);
@@ -166,15 +197,64 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
   options.on_event = [](const std::string& event) {
     std::cerr << kProgramName << ": " << event << "\n";
   };
+
+  // N1-N3: the mapped address, when the profile uses STUN keep-alives or a
+  // REGISTER response is given.
+  std::unique_ptr<client::NatKeeper> nat;
+  auto report_stub = v1::SipResolver::NewStub(options.channel);
+  absl::Mutex out_mu;  // Decisions and mappings print from two threads.
+  if (WantsStun(request.profile()) || !flags.register_response_file.empty()) {
+    client::NatOptions nat_options;
+    nat_options.local_port = flags.sip_port;
+    nat_options.interval = flags.stun_interval;
+    nat_options.stun.rto = flags.stun_rto;
+    nat_options.on_event = options.on_event;
+    nat_options.on_mapping = [&](const nat::MappedAddress& m, bool changed) {
+      {
+        absl::MutexLock lock(&out_mu);
+        if (flags.json) {
+          std::cout << "{\"mapped_address\":\"" << nat::HostPort(m) << "\",\"method\":\""
+                    << nat::MethodName(m.method) << "\"}\n" << std::flush;
+        } else {
+          std::cout << "mapped " << nat::HostPort(m) << " (learned by "
+                    << nat::MethodName(m.method) << ")\n" << std::flush;
+        }
+      }
+      ReportMapping(*report_stub, request.agent_id(), m, changed, flags.sip_port);
+    };
+    auto keeper = client::NatKeeper::Create(nat_options);
+    if (!keeper.ok()) {
+      std::cerr << FormatRpcError(keeper.status());
+      return kExitRpcError;
+    }
+    nat = *std::move(keeper);
+    if (!flags.register_response_file.empty()) {
+      std::ifstream in(flags.register_response_file);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (absl::Status s = nat->ObserveRegisterResponse(text.str()); !s.ok()) {
+        std::cerr << kProgramName << ": --register_response_file: " << s.message() << "\n";
+      }
+    }
+  }
+
   options.on_decision = [&](const v1::Decision& d) {
     absl::StatusOr<std::string> json = FormatJson(d);
-    std::cout << (flags.json && json.ok() ? *json : FormatDecisionLine(d)) << std::flush;
+    {
+      absl::MutexLock lock(&out_mu);
+      std::cout << (flags.json && json.ok() ? *json : FormatDecisionLine(d)) << std::flush;
+    }
     if (!flags.output_file.empty() && json.ok()) {
       if (absl::Status s = WriteFileAtomically(flags.output_file, *json); !s.ok()) {
         std::cerr << kProgramName << ": " << s.message() << "\n";
       }
     }
-    if (!flags.hook.empty()) RunHook(flags.hook, d, flags.output_file);
+    if (nat && WantsStun(request.profile())) {
+      nat->SetTarget(d.keep_alive_target().address(), d.keep_alive_target().port());
+    }
+    if (!flags.hook.empty()) {
+      RunHook(flags.hook, d, flags.output_file, nat ? nat->current() : std::nullopt);
+    }
     if (flags.once && d.state() == v1::DECISION_STATE_ACTIVE) agent_ptr->Stop();
   };
   client::Agent agent(options);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "sipresolver/v1/sipresolver.pb.h"
 
@@ -22,6 +23,11 @@ struct WatchFlags {
   std::string hook;         // Run by /bin/sh on every decision.
   bool once = false;        // Exit after the first ACTIVE decision.
   bool json = false;        // One JSON object per line instead of text.
+  // NAT (N1-N3), when the profile enables STUN keep-alives:
+  uint16_t sip_port = 0;                 // STUN from the device's SIP port.
+  absl::Duration stun_interval = absl::Seconds(30);
+  absl::Duration stun_rto = absl::Milliseconds(500);
+  std::string register_response_file;    // N1: a REGISTER response to read.
 };
 
 // The request the flags describe; INVALID_ARGUMENT for usage errors.

@@ -100,6 +100,23 @@ TEST_F(WatchDecisionTest, S3_OutboundProxyIsTheRedundancyTarget) {
   ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx2_->port()), absl::Seconds(5)));
 }
 
+// N2: without a keep-alive server, keep-alives go where REGISTER goes, and
+// follow the primary through a failover.
+TEST_F(WatchDecisionTest, N2_KeepAliveTargetFollowsTheFailover) {
+  v1::WatchDecisionRequest r = Request();
+  r.mutable_profile()->set_keep_alive_enable(true);
+  r.mutable_profile()->set_keep_alive_msg_type(v1::KEEP_ALIVE_MSG_TYPE_STUN);
+  DecisionWatcher agent(daemon_->stub(), r);
+  auto first = agent.WaitFor(PrimaryIs(pbx1_->port()));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->keep_alive_target().port(), pbx1_->port());
+  pbx1_->Pause();
+  auto after = agent.WaitFor(PrimaryIs(pbx2_->port()), absl::Seconds(5));
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->keep_alive_target().port(), pbx2_->port());
+  EXPECT_EQ(after->keep_alive_target().address(), "127.0.0.1");
+}
+
 // S4: redundancy off -> one candidate, kept whatever its health.
 TEST_F(WatchDecisionTest, S4_RedundancyOffHasOneCandidateAndNoSwitching) {
   DecisionWatcher agent(daemon_->stub(), Request(/*redundancy=*/false));
