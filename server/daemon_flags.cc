@@ -36,6 +36,9 @@ ABSL_FLAG(int, max_pending_resolves, 10000,
           "Resolve calls waiting on DNS at once; more get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(double, max_reports_per_minute, 60,
           "ReportObservation calls per minute per client connection.");
+ABSL_FLAG(absl::Duration, max_stream_write_stall, absl::Seconds(90),
+          "Cut off a WatchDecision agent that has taken no message for this "
+          "long (it stopped reading); its memory stays bounded meanwhile.");
 ABSL_FLAG(int, max_request_bytes, 64 * 1024,
           "Largest request message accepted.");
 ABSL_FLAG(std::string, probe_allow, "",
@@ -210,6 +213,9 @@ std::string CheckConfig(const DaemonConfig& c) {
       c.tls.reload_interval < absl::Seconds(1)) {
     return "--shutdown_drain_delay must be >= 0 and --tls_reload_interval >= 1s";
   }
+  if (c.service.max_stream_write_stall < absl::Seconds(1)) {
+    return "--max_stream_write_stall must be >= 1s";
+  }
   if (!(c.service.max_reports_per_minute >= 1)) return "--max_reports_per_minute must be >= 1";
   if (c.service.max_pending_resolves < 1) return "--max_pending_resolves must be >= 1";
   if (c.max_request_bytes < 1024) return "--max_request_bytes must be >= 1024";
@@ -234,6 +240,7 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
       std::max(1, absl::GetFlag(FLAGS_cache_max_entries)));
   config.service.max_pending_resolves = absl::GetFlag(FLAGS_max_pending_resolves);
   config.service.max_reports_per_minute = absl::GetFlag(FLAGS_max_reports_per_minute);
+  config.service.max_stream_write_stall = absl::GetFlag(FLAGS_max_stream_write_stall);
   config.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   config.shutdown_drain_delay = absl::GetFlag(FLAGS_shutdown_drain_delay);

@@ -1,43 +1,58 @@
 #include "server/decision_stream.h"
 
+#include "grpcpp/server_context.h"
+
 namespace sipresolver::server {
 
 // gRPC may run a reaction inline on the thread that starts an operation, so
 // StartWrite and Finish are called with mu_ released; the flags set under the
 // lock make sure only one caller starts each.
 
-std::shared_ptr<DecisionStream> DecisionStream::Create(OnDoneCallback on_done) {
-  std::shared_ptr<DecisionStream> stream(new DecisionStream(std::move(on_done)));
+std::shared_ptr<DecisionStream> DecisionStream::Create(
+    OnDoneCallback on_done, grpc::CallbackServerContext* context,
+    absl::Duration max_write_stall) {
+  std::shared_ptr<DecisionStream> stream(
+      new DecisionStream(std::move(on_done), context, max_write_stall));
   stream->self_ = stream;
   return stream;
 }
 
-void DecisionStream::Offer(const v1::Decision& decision) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return;
-    if (writing_) {
-      pending_ = decision;  // Newest wins.
-      return;
-    }
-    in_flight_ = decision;
-    writing_ = true;
-  }
-  StartWrite(&in_flight_);
+bool DecisionStream::Offer(const v1::Decision& decision) { return Put(decision, false); }
+
+bool DecisionStream::OfferHeartbeat(const v1::Decision& heartbeat) {
+  return Put(heartbeat, true);
 }
 
-void DecisionStream::OfferHeartbeat(const v1::Decision& heartbeat) {
+bool DecisionStream::StalledLocked() {
+  return writing_ && absl::Now() - write_started_ > max_write_stall_;
+}
+
+bool DecisionStream::Put(const v1::Decision& decision, bool heartbeat) {
+  bool start = false;
   {
     absl::MutexLock lock(&mu_);
-    if (finished_ || pending_) return;
-    if (writing_) {
-      pending_ = heartbeat;
-      return;
+    if (finished_ || cancelling_) return true;
+    if (StalledLocked()) {
+      // The agent stopped reading. Cancelling ends the write in flight,
+      // then the call (OnCancel, OnWriteDone, Finish, OnDone).
+      cancelling_ = true;
+      pending_.reset();
+    } else if (writing_) {
+      if (!heartbeat || !pending_) pending_ = decision;  // Newest wins.
+      return true;
+    } else {
+      in_flight_ = decision;
+      writing_ = true;
+      write_started_ = absl::Now();
+      start = true;
     }
-    in_flight_ = heartbeat;
-    writing_ = true;
+  }
+  if (!start) {
+    context_->TryCancel();
+    return false;
   }
   StartWrite(&in_flight_);
+  return true;
 }
 
 void DecisionStream::End(const grpc::Status& status) {
@@ -73,6 +88,7 @@ void DecisionStream::OnWriteDone(bool ok) {
       in_flight_ = *std::move(pending_);
       pending_.reset();
       writing_ = true;
+      write_started_ = absl::Now();
     } else {
       return;
     }

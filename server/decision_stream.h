@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpcpp/support/server_callback.h"
 #include "sipresolver/v1/sipresolver.pb.h"
 
@@ -27,11 +28,16 @@ class DecisionStream : public grpc::ServerWriteReactor<v1::Decision> {
  public:
   using OnDoneCallback = std::function<void(DecisionStream*)>;
 
-  // The stream keeps itself alive until gRPC is done with it.
-  static std::shared_ptr<DecisionStream> Create(OnDoneCallback on_done);
+  // The stream keeps itself alive until gRPC is done with it. `context`
+  // must be the call's.
+  static std::shared_ptr<DecisionStream> Create(OnDoneCallback on_done,
+                                                grpc::CallbackServerContext* context,
+                                                absl::Duration max_write_stall);
 
-  void Offer(const v1::Decision& decision);
-  void OfferHeartbeat(const v1::Decision& heartbeat);
+  // Both return false when the agent was found stalled and its call is
+  // being cancelled.
+  bool Offer(const v1::Decision& decision);
+  bool OfferHeartbeat(const v1::Decision& heartbeat);
   // Ends the call with `status` once the write in flight, if any, is done.
   void End(const grpc::Status& status);
   bool done() const;
@@ -41,9 +47,16 @@ class DecisionStream : public grpc::ServerWriteReactor<v1::Decision> {
   void OnDone() override;
 
  private:
-  explicit DecisionStream(OnDoneCallback on_done) : on_done_(std::move(on_done)) {}
+  DecisionStream(OnDoneCallback on_done, grpc::CallbackServerContext* context,
+                 absl::Duration max_write_stall)
+      : on_done_(std::move(on_done)), context_(context), max_write_stall_(max_write_stall) {}
+  // Cancels the call if the write in flight is older than max_write_stall.
+  bool StalledLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Put(const v1::Decision& decision, bool heartbeat);
 
   const OnDoneCallback on_done_;
+  grpc::CallbackServerContext* const context_;
+  const absl::Duration max_write_stall_;
   std::shared_ptr<DecisionStream> self_;  // Released in OnDone.
   mutable absl::Mutex mu_;
   // Written by the one thread that set writing_; read by gRPC until
@@ -52,6 +65,8 @@ class DecisionStream : public grpc::ServerWriteReactor<v1::Decision> {
   std::optional<v1::Decision> pending_ ABSL_GUARDED_BY(mu_);
   std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelling_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time write_started_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
 };

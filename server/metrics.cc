@@ -121,7 +121,13 @@ Metrics::Metrics()
                   .Help("From a health change to the new decisions offered to "
                         "every agent of a profile.")
                   .Register(*registry_)
-                  .Add({}, LatencyBuckets())) {}
+                  .Add({}, LatencyBuckets())),
+      slow_dropped_(BuildCounter()
+                        .Name("sipresolver_decision_streams_dropped_total")
+                        .Help("WatchDecision streams cut off because the agent "
+                              "stopped reading (--max_stream_write_stall).")
+                        .Register(*registry_)
+                        .Add({})) {}
 
 absl::Status Metrics::Serve(const std::string& listen) {
   try {
@@ -217,6 +223,8 @@ void Metrics::OnDecisionPublished(int state) {
 void Metrics::OnFanOut(absl::Duration latency) {
   fanout_.Observe(absl::ToDoubleSeconds(latency));
 }
+
+void Metrics::OnSlowStreamDropped() { slow_dropped_.Increment(); }
 
 void Metrics::OnProbeTargetRefused(absl::StatusCode code) {
   refused_.Add({{"code", std::string(StatusCodeName(static_cast<int>(code)))}})

@@ -61,6 +61,7 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   void OnDecisionPublished(int state);  // v1::DecisionState number.
   // From an event (health change) to the last agent's decision offered.
   void OnFanOut(absl::Duration latency);
+  void OnSlowStreamDropped();
 
   prometheus::Registry& registry() { return *registry_; }
 
@@ -83,6 +84,7 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Gauge& streams_;
   prometheus::Family<prometheus::Counter>& decisions_;
   prometheus::Histogram& fanout_;
+  prometheus::Counter& slow_dropped_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

@@ -171,7 +171,7 @@ void ProfileWatcher::Send(Agent& agent) {
             : "waiting for the first probe results");
   }
   context_.metrics.OnDecisionPublished(agent.last_sent.state());
-  agent.stream->Offer(agent.last_sent);
+  if (!agent.stream->Offer(agent.last_sent)) context_.metrics.OnSlowStreamDropped();
 }
 
 void ProfileWatcher::Heartbeat() {
@@ -179,7 +179,7 @@ void ProfileWatcher::Heartbeat() {
     v1::Decision beat = agent->last_sent;
     beat.set_heartbeat(true);
     SetTimestamp(absl::Now(), *beat.mutable_generated_at());
-    agent->stream->OfferHeartbeat(beat);
+    if (!agent->stream->OfferHeartbeat(beat)) context_.metrics.OnSlowStreamDropped();
   }
   heartbeat_ = context_.loop.After(context_.options.heartbeat, [this] { Heartbeat(); });
 }

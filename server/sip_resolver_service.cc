@@ -119,9 +119,11 @@ grpc::ServerWriteReactor<v1::Decision>* SipResolverService::WatchDecision(
     return new FinishedWriter(ToGrpcStatus(watch.status()));
   }
   // The hub lets go of the stream when gRPC is done with it.
-  auto stream = DecisionStream::Create([this](DecisionStream* done) {
-    loop_.Post([this, done] { hub_.Unsubscribe(done); });
-  });
+  auto stream = DecisionStream::Create(
+      [this](DecisionStream* done) {
+        loop_.Post([this, done] { hub_.Unsubscribe(done); });
+      },
+      context, limits_.max_stream_write_stall);
   loop_.Post([this, stream, watch = *std::move(watch), peer = context->peer()] {
     absl::Status s = hub_.Subscribe(stream, watch, peer);
     metrics_.OnRpc("WatchDecision", static_cast<int>(s.code()));

@@ -27,6 +27,8 @@ struct ServiceLimits {
   int max_pending_resolves = 10000;
   // ReportObservation calls per minute per client connection.
   double max_reports_per_minute = 60;
+  // A WatchDecision agent that takes no message for this long is cut off.
+  absl::Duration max_stream_write_stall = absl::Seconds(90);
 };
 
 class SipResolverService final : public v1::SipResolver::CallbackService {
