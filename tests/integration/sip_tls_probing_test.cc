@@ -166,7 +166,7 @@ TEST_F(SipTlsProbingTest, PausedServerTimesOutDuringTheHandshake) {
   kamailio->Resume();
   EXPECT_EQ(r.outcome, ProbeResult::Outcome::kTimeout) << r.error;
   EXPECT_GE(took, absl::Milliseconds(300));
-  EXPECT_LT(took, absl::Milliseconds(1300));
+  EXPECT_LT(took, absl::Seconds(10));  // The timeout covers the handshake.
 }
 
 }  // namespace

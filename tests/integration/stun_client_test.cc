@@ -203,7 +203,7 @@ TEST_F(StunClientTest, PausedServerTimesOutAfterTheSchedule) {
                                      " did not answer: 4 requests at 0, 20ms, "
                                      "60ms, 140ms, given up at 220ms")));
   EXPECT_GE(took, absl::Milliseconds(220));
-  EXPECT_LT(took, absl::Seconds(3));
+  EXPECT_LT(took, absl::Seconds(10));
   EXPECT_EQ(Stats().requests_sent, 4u);
   // The requests waited in coturn's socket: it sees exactly four.
   coturn->Resume();
@@ -218,7 +218,7 @@ TEST_F(StunClientTest, ClosedPortIsUnavailableBeforeAnyRetransmission) {
   auto m = Query("127.0.0.1", ClosedUdpPort());
   EXPECT_EQ(m.status().code(), absl::StatusCode::kUnavailable) << m.status();
   EXPECT_THAT(std::string(m.status().message()), HasSubstr("unreachable"));
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(400));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // Not via the schedule.
   EXPECT_EQ(Stats().requests_sent, 1u);
 }
 
