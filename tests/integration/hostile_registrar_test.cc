@@ -1,0 +1,163 @@
+// Fault injection: a "registrar" that answers probes with garbage, with
+// responses to someone else's transaction, or with a flood. The prober must
+// ignore and count them, never crash, and still time out or finish cleanly.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "lib/core/event_loop.h"
+#include "lib/sip/sip_prober.h"
+
+namespace sipresolver::testing {
+namespace {
+
+// A UDP socket on 127.0.0.1 that answers each request with what `reply`
+// makes of it (any number of datagrams).
+class HostileRegistrar {
+ public:
+  using Reply = std::function<std::vector<std::string>(const std::string& request)>;
+  explicit HostileRegistrar(Reply reply) : reply_(std::move(reply)) {
+    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    timeval tv{0, 100000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~HostileRegistrar() {
+    stop_ = true;
+    thread_.join();
+    close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  void Serve() {
+    char buf[65536];
+    while (!stop_) {
+      sockaddr_in from{};
+      socklen_t len = sizeof(from);
+      ssize_t n = recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n <= 0) continue;
+      for (const std::string& d : reply_(std::string(buf, n))) {
+        sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+      }
+    }
+  }
+  Reply reply_;
+  int fd_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// The value of header `name` in `request`.
+std::string Header(const std::string& request, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(request, "\r\n")) {
+    if (absl::StartsWith(line, name + ": ")) return std::string(line.substr(name.size() + 2));
+  }
+  return "";
+}
+
+// A 200 OK echoing the request's transaction, with `call_id` instead of the
+// request's when given.
+std::string Ok(const std::string& request, const std::string& call_id = "") {
+  return absl::StrCat("SIP/2.0 200 OK\r\nVia: ", Header(request, "Via"),
+                      "\r\nFrom: ", Header(request, "From"), "\r\nTo: ",
+                      Header(request, "To"), ";tag=x\r\nCall-ID: ",
+                      call_id.empty() ? Header(request, "Call-ID") : call_id,
+                      "\r\nCSeq: ", Header(request, "CSeq"), "\r\nContent-Length: 0\r\n\r\n");
+}
+
+class HostileRegistrarTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sip::ProberOptions options;
+    options.t1 = absl::Milliseconds(50);
+    options.timeout = absl::Milliseconds(400);
+    loop_.RunSync([&] {
+      prober_ = std::make_unique<sip::SipProber>(loop_.io_context(), loop_, clock_,
+                                                 random_, options);
+    });
+    loop_.Start();
+  }
+  void TearDown() override {
+    loop_.RunSync([&] { prober_.reset(); });
+    loop_.Stop();
+  }
+  sip::ProbeResult Probe(uint16_t port) {
+    std::promise<sip::ProbeResult> done;
+    loop_.Post([&] {
+      sip::ProbeRequest r;
+      r.endpoint = {"127.0.0.1", port, Transport::kUdp};
+      r.domain = "itsp.test";
+      prober_->Probe(r, [&](sip::ProbeResult result) { done.set_value(result); });
+    });
+    auto f = done.get_future();
+    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) std::abort();
+    return f.get();
+  }
+  uint64_t Ignored() {
+    uint64_t n = 0;
+    loop_.RunSync([&] { n = prober_->ignored_responses(); });
+    return n;
+  }
+
+  EventLoop loop_;
+  RealClock clock_;
+  RealRandom random_;
+  std::unique_ptr<sip::SipProber> prober_;
+};
+
+TEST_F(HostileRegistrarTest, GarbageIsIgnoredAndCountedThenTimesOut) {
+  HostileRegistrar registrar([](const std::string&) {
+    return std::vector<std::string>{"", "SIP/2.0", std::string(3000, '\xff'),
+                                    "SIP/2.0 200 OK\r\nVia: broken\r\n\r\n",
+                                    "REGISTER sip:x SIP/2.0\r\n\r\n"};
+  });
+  sip::ProbeResult r = Probe(registrar.port());
+  EXPECT_EQ(r.outcome, sip::ProbeResult::Outcome::kTimeout);
+  EXPECT_GE(Ignored(), 5u);
+}
+
+TEST_F(HostileRegistrarTest, ResponseForAnotherCallIdIsIgnored) {
+  HostileRegistrar registrar([](const std::string& request) {
+    return std::vector<std::string>{Ok(request, "someone-else@elsewhere")};
+  });
+  sip::ProbeResult r = Probe(registrar.port());
+  EXPECT_EQ(r.outcome, sip::ProbeResult::Outcome::kTimeout);
+  EXPECT_GE(Ignored(), 1u);
+}
+
+TEST_F(HostileRegistrarTest, FloodOfResponsesEndsTheProbeOnceNoCrash) {
+  HostileRegistrar registrar([](const std::string& request) {
+    std::vector<std::string> flood(200, Ok(request));
+    flood.insert(flood.begin(), 50, std::string("garbage"));
+    return flood;
+  });
+  for (int i = 0; i < 5; ++i) {
+    sip::ProbeResult r = Probe(registrar.port());
+    EXPECT_EQ(r.status_code, 200) << r.error;
+  }
+  size_t in_flight = 1;
+  loop_.RunSync([&] { in_flight = prober_->in_flight(); });
+  EXPECT_EQ(in_flight, 0u);
+  EXPECT_GE(Ignored(), 50u);
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
