@@ -1,5 +1,6 @@
 #include "server/observations.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "lib/dns/domain_name.h"
 
@@ -24,6 +25,12 @@ absl::Status CheckAddress(const std::string& address, uint32_t port,
 absl::Status ValidateObservation(const v1::ReportObservationRequest& r) {
   if (r.agent_id().empty() || r.agent_id().size() > 128) {
     return absl::InvalidArgumentError("agent_id: must be 1 to 128 characters");
+  }
+  for (char c : r.agent_id()) {
+    if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) {
+      return absl::InvalidArgumentError(
+          "agent_id: only printable ASCII characters without spaces");
+    }
   }
   if (r.has_mapped_address()) {
     const v1::MappedAddress& m = r.mapped_address();
@@ -66,6 +73,12 @@ absl::Status ValidateObservation(const v1::ReportObservationRequest& r) {
     if (o.error().size() > kMaxReportedErrorLength) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, ".error: at most ", kMaxReportedErrorLength, " characters"));
+    }
+    for (char c : o.error()) {
+      if (absl::ascii_iscntrl(static_cast<unsigned char>(c))) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".error: no control characters"));
+      }
     }
   }
   return absl::OkStatus();

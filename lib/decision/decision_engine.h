@@ -81,6 +81,7 @@ class DecisionEngine {
 
   // When Advance has work next; InfiniteFuture when nothing is scheduled.
   absl::Time next_wakeup() const;
+  // Valid until the next SetCandidates/SetHealth/Advance call.
   const Decision& decision() const { return decision_; }
 
   // The endpoint a candidate is probed and registered at.

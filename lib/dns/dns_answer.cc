@@ -52,6 +52,15 @@ struct Record {
   }
 };
 
+// Whether `name` ends in a label separator (a dot not escaped by an odd run
+// of backslashes).
+bool EndsWithSeparator(const std::string& name) {
+  if (name.empty() || name.back() != '.') return false;
+  size_t backslashes = 0;
+  for (size_t i = name.size() - 1; i > 0 && name[i - 1] == '\\'; --i) ++backslashes;
+  return backslashes % 2 == 0;
+}
+
 // ares_expand_name gives "" for the root and never a trailing dot.
 std::string NormalizeName(const char* expanded) {
   if (*expanded == '\0') return ".";
@@ -96,8 +105,15 @@ class Reader {
     if (rc != ARES_SUCCESS) {
       return Invalid(absl::StrCat(what, " is malformed or truncated"));
     }
-    *out = NormalizeName(expanded);
+    const std::string text(expanded);
     ares_free_string(expanded);
+    // c-ares 1.18 writes a one-byte label of 0x00 as a terminator instead of
+    // escaping it, cutting the name short: "" for a name that is not the
+    // root, or a trailing unescaped dot. Such a name is not the one sent.
+    if ((text.empty() && *here() != 0) || EndsWithSeparator(text)) {
+      return Invalid(absl::StrCat(what, " has a label holding a NUL byte"));
+    }
+    *out = NormalizeName(text.c_str());
     if (enclen <= 0 || limit < pos_ ||
         static_cast<size_t>(enclen) > limit - pos_) {
       return Invalid(absl::StrCat(what, " runs past end of its rdata"));

@@ -153,7 +153,9 @@ TEST(ProbeFlagsTest, BadCredentialsFileIsAUsageErrorThatHidesItsContent) {
 }
 
 TEST(ProbeFlagsTest, BadAllowlistIsAUsageError) {
-  CommandResult r = RunCommand({SIPRESOLVERD_PATH, "--probe_allow=10.0.0.0/33"});
+  CommandResult r = RunCommand({SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
+                                "--metrics_listen=127.0.0.1:0",
+                                "--probe_allow=10.0.0.0/33"});
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.output.find("probe_allow"), std::string::npos) << r.output;
 }

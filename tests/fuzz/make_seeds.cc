@@ -156,6 +156,33 @@ void RpcSeeds() {
   p->mutable_check_primary_fallback_interval()->set_nanos(1);
   p->set_proxy_server_port(65536);
   Rpc("rpc_watch", "bad_interval_port", w);
+
+  v1::ReportObservationRequest o;
+  o.set_agent_id("device-00:11:22:33:44:55");
+  Rpc("rpc_observation", "agent_only", o);
+  v1::MappedAddress* m = o.mutable_mapped_address();
+  m->set_address("203.0.113.7");
+  m->set_port(40123);
+  m->set_method(v1::MAPPING_METHOD_VIA);
+  m->set_local_address("192.168.1.20");
+  m->set_local_port(5060);
+  m->set_changed(true);
+  v1::RegistrationOutcome* r1 = o.add_registrations();
+  r1->mutable_server()->set_address("192.0.2.11");
+  r1->mutable_server()->set_port(5060);
+  r1->mutable_server()->set_transport(v1::TRANSPORT_UDP);
+  r1->set_status_code(200);
+  v1::RegistrationOutcome* r2 = o.add_registrations();
+  r2->mutable_server()->set_address("2001:db8::12");
+  r2->mutable_server()->set_port(5061);
+  r2->mutable_server()->set_transport(v1::TRANSPORT_TLS);
+  r2->set_error("timeout");
+  Rpc("rpc_observation", "via_mapping_two_registrations", o);
+  m->set_method(v1::MAPPING_METHOD_STUN);
+  m->clear_local_address();
+  m->set_local_port(0);
+  r1->set_status_code(99);
+  Rpc("rpc_observation", "stun_bad_status", o);
 }
 
 }  // namespace

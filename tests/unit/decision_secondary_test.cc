@@ -47,7 +47,9 @@ class DecisionSecondaryTest : public ::testing::Test {
     return engine_->SetHealth(engine_->EndpointOf(c), s, clock_.Now());
   }
   void AllHealthy() {
-    for (const auto& c : engine_->decision().candidates) Set(c, HealthState::kHealthy);
+    // A copy: every Set publishes a new decision, freeing the old list.
+    const std::vector<dns::Candidate> all = engine_->decision().candidates;
+    for (const auto& c : all) Set(c, HealthState::kHealthy);
   }
   const Decision& D() const { return engine_->decision(); }
   std::string Primary() const { return D().primary ? D().primary->address : "none"; }

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 #include "tests/support/dns_packet_builder.h"
 
@@ -601,6 +602,37 @@ TEST(DnsAnswerTest, RecordTypeNames) {
   EXPECT_EQ(RecordTypeName(RecordType::kSrv), "SRV");
   EXPECT_EQ(RecordTypeName(RecordType::kCname), "CNAME");
   EXPECT_EQ(RecordTypeName(RecordType::kSoa), "SOA");
+}
+
+}  // namespace
+}  // namespace sipresolver::dns
+
+namespace sipresolver::dns {
+namespace {
+
+// Regressions found by the dns_answer fuzzer: c-ares 1.18 cuts a name short at
+// a one-byte label holding 0x00 (a trailing dot, or "" for a non-root name).
+// Such names are rejected instead of being taken for other names.
+std::vector<uint8_t> FromBase64(absl::string_view b64) {
+  std::string bytes;
+  EXPECT_TRUE(absl::Base64Unescape(b64, &bytes));
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+}
+
+TEST(DnsAnswerTest, NulLabelInSrvTargetIsRejected) {
+  auto packet = FromBase64(
+      "EjSBgAABAAEAAAAABF9zaXAEX3VkcAdleGFtcGxlA2NvbQAAIQABwAwAIQABAAABLAAaAAoAPBPE"
+      "BHBieDEHZXhhbXBsZQNjb20BAAA=");
+  auto answer = ParseDnsAnswer(packet, RecordType::kSrv);
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kInvalidArgument) << answer.status();
+}
+
+TEST(DnsAnswerTest, NulLabelCuttingTheQuestionNameIsRejected) {
+  auto packet = FromBase64(
+      "EjSBgAABAAIAAAAAA3NpcAdleGFtcGxlA2NvbQEAAAABAAHADAAAAAEAAAA8AATAAAIBwAwHAQABAAAB"
+      "LAAEwAACAg==");
+  auto answer = ParseDnsAnswer(packet, RecordType::kA);
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kInvalidArgument) << answer.status();
 }
 
 }  // namespace
