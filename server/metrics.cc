@@ -19,18 +19,6 @@ prometheus::Histogram::BucketBoundaries LatencyBuckets() {
 
 }  // namespace
 
-absl::string_view StatusCodeName(int code) {
-  static constexpr absl::string_view kNames[] = {
-      "OK",           "CANCELLED",         "UNKNOWN",
-      "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED",     "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",
-      "DATA_LOSS",    "UNAUTHENTICATED"};
-  if (code < 0 || code >= static_cast<int>(std::size(kNames))) return "UNKNOWN";
-  return kNames[code];
-}
-
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       rpcs_(BuildCounter()
@@ -148,7 +136,7 @@ int Metrics::port() const {
 
 void Metrics::OnRpc(absl::string_view method, int code) {
   rpcs_.Add({{"method", std::string(method)},
-             {"code", std::string(StatusCodeName(code))}})
+             {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}})
       .Increment();
 }
 
@@ -227,7 +215,7 @@ void Metrics::OnFanOut(absl::Duration latency) {
 void Metrics::OnSlowStreamDropped() { slow_dropped_.Increment(); }
 
 void Metrics::OnProbeTargetRefused(absl::StatusCode code) {
-  refused_.Add({{"code", std::string(StatusCodeName(static_cast<int>(code)))}})
+  refused_.Add({{"code", absl::StatusCodeToString(code)}})
       .Increment();
 }
 

@@ -88,9 +88,6 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 
-// "OK", "NOT_FOUND", ... for a gRPC status code number.
-absl::string_view StatusCodeName(int code);
-
 }  // namespace sipresolver::server
 
 #endif  // SIPRESOLVER_SERVER_METRICS_H_
