@@ -1,5 +1,8 @@
 #include "client/cli_output.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <algorithm>
 #include <cstddef>
 #include <utility>
@@ -383,6 +386,14 @@ absl::StatusOr<std::string> FormatJson(
       google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) return absl::InternalError(status.ToString());
   return json + "\n";
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_view what) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 std::string FormatRpcError(const absl::Status& status) {

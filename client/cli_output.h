@@ -117,6 +117,9 @@ std::string FormatServersTable(const v1::ListServersResponse& response,
 // their default value omitted, enums by name. Ends in "\n".
 absl::StatusOr<std::string> FormatJson(const google::protobuf::Message& message);
 
+// The whole file; INVALID_ARGUMENT "<what>: cannot read <path>" otherwise.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_view what);
+
 // "sipresolver: NOT_FOUND: <message>\n" for a failed RPC. The codes of
 // absl::Status and grpc::Status are the same numbers.
 std::string FormatRpcError(const absl::Status& status);

@@ -2,8 +2,8 @@
 // Parsing, mapping and formatting live in cli_output so they can be tested;
 // this file holds the flags, the command table and the RPC calls.
 #include <cstdint>
-#include <fstream>
-#include <sstream>
+#include <optional>
+#include <tuple>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -116,32 +116,41 @@ int RpcError(const grpc::Status& status) {
   return cli::kExitRpcError;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+// The TLS flags' files, read once in main; nullopt: plaintext. Plain data:
+// no gRPC call may happen before `watch` blocks its stop signals, or gRPC's
+// threads would take SIGINT with its default action.
+std::optional<grpc::SslCredentialsOptions> g_tls;
 
-// Plaintext unless a TLS flag is given.
-std::shared_ptr<grpc::Channel> NewChannel() {
+// INVALID_ARGUMENT naming a TLS flag whose file cannot be read (never a
+// silent fall back to the system CAs).
+absl::StatusOr<std::optional<grpc::SslCredentialsOptions>> LoadTlsFiles() {
   const std::string ca = absl::GetFlag(FLAGS_tls_ca_file);
   const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
-  grpc::ChannelArguments args;
-  if (ca.empty() && cert.empty()) {
-    return grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
-                                     grpc::InsecureChannelCredentials(), args);
+  const std::string key = absl::GetFlag(FLAGS_tls_key_file);
+  if (ca.empty() && cert.empty() && key.empty()) return std::nullopt;
+  if (cert.empty() != key.empty()) {
+    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
   }
   grpc::SslCredentialsOptions ssl;
-  if (!ca.empty()) ssl.pem_root_certs = ReadFile(ca);
-  if (!cert.empty()) {
-    ssl.pem_cert_chain = ReadFile(cert);
-    ssl.pem_private_key = ReadFile(absl::GetFlag(FLAGS_tls_key_file));
+  for (const auto& [path, flag, out] :
+       {std::tuple{ca, "--tls_ca_file", &ssl.pem_root_certs},
+        std::tuple{cert, "--tls_cert_file", &ssl.pem_cert_chain},
+        std::tuple{key, "--tls_key_file", &ssl.pem_private_key}}) {
+    if (path.empty()) continue;
+    absl::StatusOr<std::string> pem = cli::ReadWholeFile(path, flag);
+    if (!pem.ok()) return pem.status();
+    *out = *std::move(pem);
   }
+  return ssl;
+}
+
+std::shared_ptr<grpc::Channel> NewChannel() {
+  grpc::ChannelArguments args;
   const std::string name = absl::GetFlag(FLAGS_tls_server_name);
   if (!name.empty()) args.SetSslTargetNameOverride(name);
-  return grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
-                                   grpc::SslCredentials(ssl), args);
+  return grpc::CreateCustomChannel(
+      absl::GetFlag(FLAGS_server),
+      g_tls ? grpc::SslCredentials(*g_tls) : grpc::InsecureChannelCredentials(), args);
 }
 
 std::unique_ptr<v1::SipResolver::Stub> NewStub() {
@@ -257,6 +266,9 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_timeout) <= absl::ZeroDuration()) {
     return UsageError("bad --timeout: must be positive");
   }
+  absl::StatusOr<std::optional<grpc::SslCredentialsOptions>> tls = LoadTlsFiles();
+  if (!tls.ok()) return UsageError(tls.status().message());
+  g_tls = *std::move(tls);
   absl::StatusOr<const cli::Command*> command =
       cli::FindCommand(kCommands, positionals);
   if (!command.ok()) return UsageError(command.status().message());

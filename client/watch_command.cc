@@ -120,11 +120,9 @@ absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(const WatchFlags& flag
         "watch needs --profile='{\"proxy_server\": \"...\"}' or --profile=@FILE");
   }
   if (json.front() == '@') {
-    std::ifstream in(json.substr(1));
-    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", json.substr(1)));
-    std::stringstream text;
-    text << in.rdbuf();
-    json = text.str();
+    absl::StatusOr<std::string> text = ReadWholeFile(json.substr(1), "--profile");
+    if (!text.ok()) return text.status();
+    json = *std::move(text);
   }
   google::protobuf::util::JsonParseOptions options;
   if (auto s = google::protobuf::util::JsonStringToMessage(json, request.mutable_profile(),
@@ -229,12 +227,10 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
     }
     nat = *std::move(keeper);
     if (!flags.register_response_file.empty()) {
-      std::ifstream in(flags.register_response_file);
-      std::stringstream text;
-      text << in.rdbuf();
-      if (absl::Status s = nat->ObserveRegisterResponse(text.str()); !s.ok()) {
-        std::cerr << kProgramName << ": --register_response_file: " << s.message() << "\n";
-      }
+      absl::StatusOr<std::string> text =
+          ReadWholeFile(flags.register_response_file, "--register_response_file");
+      absl::Status s = text.ok() ? nat->ObserveRegisterResponse(*text) : text.status();
+      if (!s.ok()) std::cerr << kProgramName << ": " << s.message() << "\n";
     }
   }
 

@@ -60,6 +60,15 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Cli({"frobnicate"}).exit_status, 2);
 }
 
+TEST_F(CliTest, UnreadableTlsFileIsAUsageErrorNamingTheFlag) {
+  CommandResult r = Cli({"--tls_ca_file=/nonexistent/ca.pem", "resolve", "plain.test"});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find("--tls_ca_file: cannot read /nonexistent/ca.pem"), std::string::npos)
+      << r.output;
+  r = Cli({"--tls_cert_file=/nonexistent/c.pem", "resolve", "plain.test"});
+  EXPECT_EQ(r.exit_status, 2);  // Without its key.
+}
+
 TEST_F(CliTest, UnreachableServerExitsOne) {
   CommandResult r = RunCommand({SIPRESOLVER_CLI_PATH, "--server=127.0.0.1:1",
                                 "--timeout=2s", "resolve", "plain.test"});

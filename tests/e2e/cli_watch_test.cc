@@ -73,6 +73,9 @@ TEST_F(CliWatchTest, RunsUntilInterruptedThenExitsCleanly) {
 TEST_F(CliWatchTest, UsageErrors) {
   EXPECT_EQ(Watch({}).exit_status, 2);
   EXPECT_EQ(Watch({"--profile={not json"}).exit_status, 2);
+  CommandResult missing = Watch({"--profile=@/nonexistent/profile.json"});
+  EXPECT_EQ(missing.exit_status, 2);
+  EXPECT_NE(missing.output.find("--profile: cannot read"), std::string::npos) << missing.output;
   EXPECT_EQ(Watch({"--profile={\"proxy_server\":\"x.test\"}", "--spread=random"}).exit_status, 2);
 }
 
