@@ -4,6 +4,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/decision_watcher.h"
 #include "tests/support/registrar_stack.h"
+#include "tests/support/standard_services.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -64,6 +65,12 @@ TEST_F(WatchDecisionTest, S6_S9_InitialDecisionHasPrimaryAndSecondary) {
   EXPECT_EQ(full->primary_fallback_size(), 0);
   EXPECT_GT(full->version(), 0u);
   EXPECT_FALSE(full->reason().empty());
+
+  // Operators see the stream, its watcher and what was published.
+  const std::string metrics = daemon_->Metrics();
+  EXPECT_EQ(MetricValue(metrics, "sipresolver_decision_streams"), 1);
+  EXPECT_EQ(MetricValue(metrics, "sipresolver_watchers"), 1);
+  EXPECT_GE(MetricValue(metrics, "sipresolver_decisions_published_total{state=\"active\"}"), 1);
 }
 
 // S10: the primary dies -> the secondary is promoted at once, a new secondary
