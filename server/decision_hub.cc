@@ -15,6 +15,10 @@ DecisionHub::~DecisionHub() { context_.health.SetListener(nullptr); }
 absl::Status DecisionHub::Subscribe(std::shared_ptr<DecisionStream> stream,
                                     const WatchRequest& request,
                                     const std::string& peer) {
+  if (context_.health.policy().empty()) {
+    return absl::PermissionDeniedError(
+        "no decisions: --probe_allow is empty, so no server may be probed");
+  }
   const WatchOptions& limits = context_.options;
   if (static_cast<int>(streams_.size()) >= limits.max_streams) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -39,10 +43,13 @@ absl::Status DecisionHub::Subscribe(std::shared_ptr<DecisionStream> stream,
                                  nullptr})
              .first;
   }
+  if (absl::Status s = it->second.watcher->Subscribe(stream, request); !s.ok()) {
+    ReapWhenIdle(key);  // It stays a while: an agent retrying is refused at once.
+    return s;
+  }
   it->second.reap.reset();
   streams_[stream.get()] = StreamInfo{key, peer};
   ++streams_per_peer_[peer];
-  it->second.watcher->Subscribe(std::move(stream), request);
   ReportCounts();
   return absl::OkStatus();
 }
@@ -53,20 +60,21 @@ void DecisionHub::Unsubscribe(DecisionStream* stream) {
   const StreamInfo& info = node.mapped();
   if (--streams_per_peer_[info.peer] == 0) streams_per_peer_.erase(info.peer);
   auto it = watchers_.find(info.key);
-  if (it != watchers_.end()) {
-    it->second.watcher->Unsubscribe(stream);
-    if (it->second.watcher->agents() == 0) {
-      it->second.reap = context_.loop.After(
-          context_.options.idle_grace, [this, key = info.key] {
-            auto w = watchers_.find(key);
-            if (w != watchers_.end() && w->second.watcher->agents() == 0) {
-              watchers_.erase(w);
-              ReportCounts();
-            }
-          });
-    }
-  }
+  if (it != watchers_.end()) it->second.watcher->Unsubscribe(stream);
+  ReapWhenIdle(info.key);
   ReportCounts();
+}
+
+void DecisionHub::ReapWhenIdle(const std::string& key) {
+  auto it = watchers_.find(key);
+  if (it == watchers_.end() || it->second.watcher->agents() > 0 || it->second.reap) return;
+  it->second.reap = context_.loop.After(context_.options.idle_grace, [this, key] {
+    auto w = watchers_.find(key);
+    if (w != watchers_.end() && w->second.watcher->agents() == 0) {
+      watchers_.erase(w);
+      ReportCounts();
+    }
+  });
 }
 
 void DecisionHub::EndAll(const grpc::Status& status) {

@@ -20,8 +20,9 @@ class DecisionHub {
   explicit DecisionHub(const WatcherContext& context);
   ~DecisionHub();
 
-  // RESOURCE_EXHAUSTED past a limit, naming it. On success the stream gets
-  // its first decision at once.
+  // RESOURCE_EXHAUSTED past a limit, naming it; PERMISSION_DENIED when
+  // nothing may be probed or (ProfileWatcher) a server of the profile may
+  // not be. On success the stream gets its first decision at once.
   absl::Status Subscribe(std::shared_ptr<DecisionStream> stream,
                          const WatchRequest& request, const std::string& peer);
   void Unsubscribe(DecisionStream* stream);
@@ -40,6 +41,8 @@ class DecisionHub {
     std::string key;
     std::string peer;
   };
+  // Removes the watcher `idle_grace` from now unless an agent comes.
+  void ReapWhenIdle(const std::string& key);
   void ReportCounts();
 
   const WatcherContext context_;

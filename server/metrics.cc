@@ -17,6 +17,13 @@ prometheus::Histogram::BucketBoundaries LatencyBuckets() {
           0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 }
 
+// v1::DecisionState numbers as label values.
+std::string DecisionStateLabel(int state) {
+  static constexpr absl::string_view kStates[] = {"unspecified", "searching",
+                                                  "active", "no_working_server"};
+  return std::string(state >= 0 && state < 4 ? kStates[state] : kStates[0]);
+}
+
 }  // namespace
 
 Metrics::Metrics()
@@ -104,6 +111,11 @@ Metrics::Metrics()
                      .Help("Decisions sent to agents, by state (searching, "
                            "active, no_working_server).")
                      .Register(*registry_)),
+      agents_(BuildGauge()
+                  .Name("sipresolver_agents")
+                  .Help("Connected agents, by the state of their current "
+                        "decision (searching, active, no_working_server).")
+                  .Register(*registry_)),
       fanout_(BuildHistogram()
                   .Name("sipresolver_decision_fanout_seconds")
                   .Help("From a health change to the new decisions offered to "
@@ -201,11 +213,13 @@ void Metrics::SetWatchCounts(int watchers, int streams) {
 }
 
 void Metrics::OnDecisionPublished(int state) {
-  static constexpr absl::string_view kStates[] = {"unspecified", "searching",
-                                                  "active", "no_working_server"};
-  const absl::string_view name =
-      state >= 0 && state < 4 ? kStates[state] : kStates[0];
-  decisions_.Add({{"state", std::string(name)}}).Increment();
+  decisions_.Add({{"state", DecisionStateLabel(state)}}).Increment();
+}
+
+void Metrics::OnAgentState(int from, int to) {
+  if (from == to) return;
+  if (from != 0) agents_.Add({{"state", DecisionStateLabel(from)}}).Decrement();
+  if (to != 0) agents_.Add({{"state", DecisionStateLabel(to)}}).Increment();
 }
 
 void Metrics::OnFanOut(absl::Duration latency) {

@@ -59,6 +59,9 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   // Decision streams.
   void SetWatchCounts(int watchers, int streams);
   void OnDecisionPublished(int state);  // v1::DecisionState number.
+  // An agent's current decision went from state `from` to `to`
+  // (v1::DecisionState numbers; 0 = not connected).
+  void OnAgentState(int from, int to);
   // From an event (health change) to the last agent's decision offered.
   void OnFanOut(absl::Duration latency);
   void OnSlowStreamDropped();
@@ -83,6 +86,7 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Gauge& watchers_;
   prometheus::Gauge& streams_;
   prometheus::Family<prometheus::Counter>& decisions_;
+  prometheus::Family<prometheus::Gauge>& agents_;
   prometheus::Histogram& fanout_;
   prometheus::Counter& slow_dropped_;
   std::unique_ptr<prometheus::Exposer> exposer_;

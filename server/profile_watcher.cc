@@ -31,7 +31,15 @@ ProfileWatcher::ProfileWatcher(const WatcherContext& context,
 
 ProfileWatcher::~ProfileWatcher() {
   *alive_ = false;
+  DropAgents();
   Repin({});
+}
+
+void ProfileWatcher::DropAgents() {
+  for (auto& [stream, agent] : agents_) {
+    context_.metrics.OnAgentState(agent->last_sent.state(), 0);
+  }
+  agents_.clear();
 }
 
 void ProfileWatcher::Resolve() {
@@ -65,15 +73,20 @@ void ProfileWatcher::OnResolved(const absl::Status& status,
   resolved_once_ = true;
   if (status.ok() || first) {
     Repin(candidates_);
-    for (auto& [stream, agent] : agents_) Settle(*agent, Feed(*agent));
+    if (refused_.ok()) {
+      for (auto& [stream, agent] : agents_) Settle(*agent, Feed(*agent));
+    } else {
+      // A decision that ignored the refused server would not be the device's,
+      // and one that assumed it works would be a guess: tell the agents why.
+      for (auto& [stream, agent] : agents_) agent->stream->End(ToGrpcStatus(refused_));
+      DropAgents();
+    }
   }
   refresh_ = context_.loop.After(next, [this] { Resolve(); });
 }
 
 // Pins what the candidates need, unpins what they no longer do. An endpoint
-// the allowlist refuses is never probed; the engines take it as working, as
-// the device would try it (without this the search would wait on it
-// forever), so its agents get the device's order but no failover.
+// the health tracker refuses is never probed, and refuses the profile.
 void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
   const std::string domain =
       dns::ParseIpLiteral(target_.server) ? "" : target_.server;
@@ -82,12 +95,15 @@ void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
     sip::Endpoint e{c.address, c.port, profile_.transport};
     if (std::find(wanted.begin(), wanted.end(), e) == wanted.end()) wanted.push_back(e);
   }
-  unprobed_.clear();
+  refused_ = absl::OkStatus();
   for (const sip::Endpoint& e : wanted) {
     if (std::find(pinned_.begin(), pinned_.end(), e) != pinned_.end()) continue;
     if (absl::Status s = context_.health.Pin(e, domain); !s.ok()) {
       context_.metrics.OnProbeTargetRefused(s.code());
-      unprobed_.push_back(e);
+      if (refused_.ok()) {
+        refused_ = absl::Status(
+            s.code(), absl::StrCat("no decision for ", target_.server, ": ", s.message()));
+      }
       continue;
     }
     pinned_.push_back(e);
@@ -102,8 +118,9 @@ void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
   }
 }
 
-void ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
-                               const WatchRequest& request) {
+absl::Status ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
+                                       const WatchRequest& request) {
+  if (!refused_.ok()) return refused_;
   auto agent = std::make_unique<Agent>(Agent{
       stream, request.agent_id, request.spread_mode,
       decision::DecisionEngine(profile_, context_.options.engine), 0, {}, nullptr});
@@ -118,20 +135,20 @@ void ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
   agents_.emplace(stream.get(), std::move(agent));
   if (resolved_once_) Feed(a);
   Settle(a, /*changed=*/true);  // The first message: the current decision.
+  return absl::OkStatus();
 }
 
 bool ProfileWatcher::Feed(Agent& agent) {
-  const absl::Time now = context_.clock.Now();
-  bool changed = false;
-  for (const sip::Endpoint& e : unprobed_) {
-    changed |= agent.engine.SetHealth(e, health::HealthState::kHealthy, now);
-  }
-  changed |= agent.engine.SetCandidates(
-      decision::SpreadOrder(candidates_, agent.id, agent.mode), now);
-  return changed;
+  return agent.engine.SetCandidates(
+      decision::SpreadOrder(candidates_, agent.id, agent.mode), context_.clock.Now());
 }
 
-void ProfileWatcher::Unsubscribe(DecisionStream* stream) { agents_.erase(stream); }
+void ProfileWatcher::Unsubscribe(DecisionStream* stream) {
+  auto it = agents_.find(stream);
+  if (it == agents_.end()) return;
+  context_.metrics.OnAgentState(it->second->last_sent.state(), 0);
+  agents_.erase(it);
+}
 
 void ProfileWatcher::OnHealth(const health::EndpointStatus& status) {
   if (std::find(pinned_.begin(), pinned_.end(), status.endpoint) == pinned_.end()) return;
@@ -160,6 +177,7 @@ void ProfileWatcher::Settle(Agent& agent, bool changed) {
 
 void ProfileWatcher::Send(Agent& agent) {
   const decision::Decision& d = agent.engine.decision();
+  const int previous_state = agent.last_sent.state();
   agent.last_sent.Clear();
   ToDecision(d, agent.version_base + d.version, context_.clock.Now(), absl::Now(),
              agent.last_sent);
@@ -171,6 +189,7 @@ void ProfileWatcher::Send(Agent& agent) {
             : "waiting for the first probe results");
   }
   context_.metrics.OnDecisionPublished(agent.last_sent.state());
+  context_.metrics.OnAgentState(previous_state, agent.last_sent.state());
   if (!agent.stream->Offer(agent.last_sent)) context_.metrics.OnSlowStreamDropped();
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "lib/core/clock.h"
 #include "lib/core/event_loop.h"
 #include "lib/decision/decision_engine.h"
@@ -57,7 +58,9 @@ class ProfileWatcher {
   ~ProfileWatcher();  // Unpins its servers.
 
   // The stream gets the agent's current decision at once, then every change.
-  void Subscribe(std::shared_ptr<DecisionStream> stream, const WatchRequest& request);
+  // Refused (see refused()) while a server of the profile may not be probed.
+  absl::Status Subscribe(std::shared_ptr<DecisionStream> stream,
+                         const WatchRequest& request);
   void Unsubscribe(DecisionStream* stream);
   void OnHealth(const health::EndpointStatus& status);
   void EndAll(const grpc::Status& status);
@@ -68,13 +71,15 @@ class ProfileWatcher {
   void Resolve();
   void OnResolved(const absl::Status& status, dns::Resolution resolution);
   void Repin(const std::vector<dns::Candidate>& candidates);
-  // Hands the agent the candidates in its own order (and the assumed health
-  // of endpoints nobody may probe). True when its decision changed.
+  // Hands the agent the candidates in its own order. True when its decision
+  // changed.
   bool Feed(Agent& agent);
   // After an engine call: publish when `changed`, re-arm its wakeup.
   void Settle(Agent& agent, bool changed);
   void Send(Agent& agent);
   void Heartbeat();
+  // Forgets every agent (their streams are ended or being ended).
+  void DropAgents();
 
   const WatcherContext context_;
   const decision::Profile profile_;
@@ -83,7 +88,9 @@ class ProfileWatcher {
   bool resolved_once_ = false;
   std::string dns_error_;
   std::vector<sip::Endpoint> pinned_;
-  std::vector<sip::Endpoint> unprobed_;  // Refused by the allowlist.
+  // Why the latest candidates cannot be decided on: a server the allowlist
+  // refuses (PERMISSION_DENIED) or the probe caps (RESOURCE_EXHAUSTED).
+  absl::Status refused_;
   absl::flat_hash_map<DecisionStream*, std::unique_ptr<Agent>> agents_;
   std::unique_ptr<Timer> refresh_;
   std::unique_ptr<Timer> heartbeat_;

@@ -101,6 +101,7 @@ class HealthTracker {
 
   std::optional<EndpointStatus> Get(const sip::Endpoint& endpoint) const;
   std::vector<EndpointStatus> List() const;  // Ordered by endpoint.
+  const ProbePolicy& policy() const { return policy_; }
 
  private:
   struct Tracked;

@@ -14,13 +14,16 @@ namespace {
 v1::WatchDecisionRequest Request(const std::string& agent) {
   v1::WatchDecisionRequest r;
   r.set_agent_id(agent);
-  r.mutable_profile()->set_proxy_server("192.0.2.1");  // No DNS needed.
+  // No DNS needed; the probes find nothing listening on the discard port.
+  r.mutable_profile()->set_proxy_server("127.0.0.1");
+  r.mutable_profile()->set_proxy_server_port(9);
   return r;
 }
 
 TEST(SlowAgentTest, AgentThatNeverReadsIsDroppedOthersUnaffected) {
   auto daemon = SipresolverdProcess::Start(
-      "127.0.0.1:1", {"--heartbeat_interval=1s", "--max_stream_write_stall=2s"});
+      "127.0.0.1:1", {"--probe_allow=127.0.0.1/32", "--heartbeat_interval=1s",
+                     "--max_stream_write_stall=2s"});
   ASSERT_TRUE(daemon.ok()) << daemon.status();
 
   // A small flow-control window, never reopened: the agent reads nothing.

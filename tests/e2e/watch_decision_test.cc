@@ -71,6 +71,7 @@ TEST_F(WatchDecisionTest, S6_S9_InitialDecisionHasPrimaryAndSecondary) {
   EXPECT_EQ(MetricValue(metrics, "sipresolver_decision_streams"), 1);
   EXPECT_EQ(MetricValue(metrics, "sipresolver_watchers"), 1);
   EXPECT_GE(MetricValue(metrics, "sipresolver_decisions_published_total{state=\"active\"}"), 1);
+  EXPECT_EQ(MetricValue(metrics, "sipresolver_agents{state=\"active\"}"), 1);
 }
 
 // S10: the primary dies -> the secondary is promoted at once, a new secondary
@@ -160,18 +161,88 @@ TEST_F(WatchDecisionTest, S7_NoWorkingServerThenRecovery) {
   }, absl::Seconds(8));
   ASSERT_TRUE(none.has_value());
   EXPECT_TRUE(none->has_next_search_time());
+  // What the "no working server" alert watches.
+  EXPECT_EQ(MetricValue(daemon_->Metrics(), "sipresolver_agents{state=\"no_working_server\"}"), 1);
   pbx2_->Resume();
   ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx2_->port()), absl::Seconds(8)));
+  const std::string metrics = daemon_->Metrics();
+  EXPECT_EQ(MetricValue(metrics, "sipresolver_agents{state=\"no_working_server\"}"), 0);
+  EXPECT_EQ(MetricValue(metrics, "sipresolver_agents{state=\"active\"}"), 1);
 }
 
-// Servers the allowlist refuses are never probed: taken as working, as the
-// device would try them, so agents get the device's choice (and no failover).
-TEST_F(WatchDecisionTest, UnprobedServersAreTakenAsWorking) {
+// The allowlist is checked before any packet: a profile naming a server
+// outside it gets PERMISSION_DENIED naming the server, and nothing is probed.
+TEST_F(WatchDecisionTest, ProfileOutsideTheAllowlistIsPermissionDeniedNamingTheHost) {
+  auto daemon = SipresolverdProcess::Start(dns_->address(), {"--probe_allow=192.0.2.0/24"});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+
+  // Found through DNS: refused once resolved.
+  DecisionWatcher agent((*daemon)->stub(), Request());
+  auto end = agent.WaitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(end->error_message().find("itsp.test"), std::string::npos) << end->error_message();
+  EXPECT_NE(end->error_message().find("127.0.0.1"), std::string::npos) << end->error_message();
+  // An agent retrying is refused at once.
+  DecisionWatcher again((*daemon)->stub(), Request());
+  EXPECT_EQ(again.WaitForEnd()->error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // An IP literal: refused before the first decision.
+  v1::WatchDecisionRequest literal = Request();
+  literal.mutable_profile()->set_proxy_server("10.1.2.3");
+  DecisionWatcher direct((*daemon)->stub(), literal);
+  end = direct.WaitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(end->error_message().find("10.1.2.3"), std::string::npos) << end->error_message();
+  EXPECT_TRUE(direct.Received().empty());
+
+  EXPECT_GE(MetricValue((*daemon)->Metrics(),
+                        "sipresolver_probe_targets_refused_total{code=\"PERMISSION_DENIED\"}"),
+            2);
+  EXPECT_EQ(pbx1_->CountRequests("REGISTER"), 0);
+}
+
+// A domain admits what its name resolves to, but never a loopback address.
+TEST_F(WatchDecisionTest, AllowedDomainResolvingToLoopbackIsPermissionDenied) {
+  auto daemon = SipresolverdProcess::Start(dns_->address(), {"--probe_allow=itsp.test"});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  DecisionWatcher agent((*daemon)->stub(), Request());
+  auto end = agent.WaitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(end->error_message().find("loopback"), std::string::npos) << end->error_message();
+  EXPECT_EQ(pbx1_->CountRequests("REGISTER"), 0);
+}
+
+// The default: nothing may be probed, so there is nothing to decide.
+TEST_F(WatchDecisionTest, EmptyAllowlistIsPermissionDeniedNamingTheFlag) {
   auto daemon = SipresolverdProcess::Start(dns_->address());  // No --probe_allow.
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   DecisionWatcher agent((*daemon)->stub(), Request());
-  ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx1_->port())));
+  auto end = agent.WaitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(end->error_message().find("--probe_allow"), std::string::npos)
+      << end->error_message();
   EXPECT_EQ(pbx1_->CountRequests("REGISTER"), 0);
+}
+
+// The agents gauge counts connected agents only: one leaving is one less.
+TEST_F(WatchDecisionTest, AgentsGaugeCountsConnectedAgents) {
+  auto leaving = std::make_unique<DecisionWatcher>(daemon_->stub(), Request());
+  DecisionWatcher staying(daemon_->stub(), Request());
+  ASSERT_TRUE(leaving->WaitFor(PrimaryIs(pbx1_->port())));
+  ASSERT_TRUE(staying.WaitFor(PrimaryIs(pbx1_->port())));
+  const std::string active = "sipresolver_agents{state=\"active\"}";
+  EXPECT_EQ(MetricValue(daemon_->Metrics(), active), 2);
+  leaving.reset();
+  double left = 2;
+  for (int i = 0; i < 100 && left != 1; ++i) {  // At most 10 s.
+    absl::SleepFor(absl::Milliseconds(100));
+    left = MetricValue(daemon_->Metrics(), active);
+  }
+  EXPECT_EQ(left, 1);
 }
 
 TEST_F(WatchDecisionTest, HeartbeatsKeepComing) {
