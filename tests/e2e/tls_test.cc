@@ -119,8 +119,8 @@ TEST_F(TlsTest, MissingCertificateFileIsAUsageError) {
 // A replica shutting down ends streams with "reconnect"; agents whose channel
 // knows another replica continue there at once.
 TEST_F(TlsTest, ShutdownHandsAgentsToAnotherReplica) {
-  auto a = StartDaemon({});
-  auto b = StartDaemon({});
+  auto a = StartDaemon({"--probe_allow=127.0.0.1/32"});
+  auto b = StartDaemon({"--probe_allow=127.0.0.1/32"});
   ASSERT_TRUE(a && b);
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = ReadFile(pki_->ca_file());
@@ -132,7 +132,9 @@ TEST_F(TlsTest, ShutdownHandsAgentsToAnotherReplica) {
       grpc::SslCredentials(ssl), args);
   client::AgentOptions options;
   options.channel = channel;
-  options.profile.set_proxy_server("192.0.2.1");  // IP literal: one candidate.
+  // IP literal: one candidate; its probes find nothing on the discard port.
+  options.profile.set_proxy_server("127.0.0.1");
+  options.profile.set_proxy_server_port(9);
   options.agent_id = "agent-7";
   std::atomic<int> reconnects{0};
   options.on_event = [&](const std::string& e) {
