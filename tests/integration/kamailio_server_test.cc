@@ -3,8 +3,6 @@
 // digest, Via received/rport, 503, 403, silence, SIGSTOP).
 #include "tests/support/kamailio_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,20 +28,13 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/loopback.h"
 
 namespace sipresolver::testing {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-sockaddr_in Loopback(uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 // A SIP client on one socket of 127.0.0.1: UDP, or TCP connected to
 // `server_port`. Blocking calls, bounded by poll timeouts.
@@ -52,24 +43,19 @@ class SipClient {
   explicit SipClient(uint16_t server_port, bool tcp = false)
       : server_port_(server_port), tcp_(tcp) {
     fd_ = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
-    sockaddr_in a = Loopback(0);
-    socklen_t len = sizeof(a);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    port_ = BindLoopback(fd_, 0);
     if (tcp) {
-      sockaddr_in s = Loopback(server_port);
-      connect(fd_, reinterpret_cast<sockaddr*>(&s), sizeof(s));
+      LoopbackAddress s(server_port);
+      connect(fd_, s.get(), s.size);
     }
   }
   ~SipClient() { close(fd_); }
   uint16_t port() const { return port_; }
 
   void Send(const std::string& msg) {
-    sockaddr_in s = Loopback(server_port_);
-    sendto(fd_, msg.data(), msg.size(), 0,
-           tcp_ ? nullptr : reinterpret_cast<sockaddr*>(&s),
-           tcp_ ? 0 : sizeof(s));
+    LoopbackAddress s(server_port_);
+    sendto(fd_, msg.data(), msg.size(), 0, tcp_ ? nullptr : s.get(),
+           tcp_ ? 0 : s.size);
   }
   // One message (UDP datagram; for TCP, whatever the first read brings: our
   // replies have no body).

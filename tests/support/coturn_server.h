@@ -44,6 +44,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/support/child_process.h"
+#include "tests/support/log_file.h"
+#include "tests/support/temp_dir.h"
 
 namespace sipresolver::testing {
 
@@ -69,14 +72,14 @@ class CoturnServer {
 
   // SIGTERM (resuming it if paused), SIGKILL after 2 s; reaps. Idempotent.
   void Stop();
-  bool running() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
+  bool running() const { return process_.running(); }
+  pid_t pid() const { return process_.pid(); }
 
   // SIGSTOP / SIGCONT. Pause() returns once every thread is stopped
   // (bounded: 2 s).
   void Pause();
   void Resume();
-  bool paused() const { return paused_; }
+  bool paused() const { return process_.paused(); }
 
   // Binding requests coturn processed since start or ResetCounts().
   int CountBindingRequests() const;
@@ -88,20 +91,18 @@ class CoturnServer {
   void ResetCounts();
 
   std::string ReadLog() const;  // For diagnostics.
-  const std::string& log_path() const { return log_path_; }
+  const std::string& log_path() const { return log_.path(); }
 
  private:
-  CoturnServer() = default;
+  CoturnServer(std::string ip, TempDir dir);
   absl::Status Launch();  // Spawns coturn on port_ and waits until ready.
 
   std::string ip_;
-  std::string dir_;
-  std::string log_path_;
-  std::string output_path_;
+  TempDir dir_;
+  LogFile log_;     // --log-file, all starts.
+  LogFile output_;  // stdout and stderr, all starts.
   uint16_t port_ = 0;
-  pid_t pid_ = -1;
-  bool paused_ = false;
-  size_t log_offset_ = 0;
+  ChildProcess process_;
 };
 
 }  // namespace sipresolver::testing

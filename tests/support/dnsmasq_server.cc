@@ -1,26 +1,16 @@
 #include "tests/support/dnsmasq_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <grp.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
-#include <iostream>
-#include <sstream>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -30,72 +20,15 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "tests/support/loopback.h"
+#include "tests/support/scoped_fd.h"
 
 namespace sipresolver::testing {
 namespace {
 
 constexpr char kDnsmasqPath[] = "/usr/sbin/dnsmasq";
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
-constexpr absl::Duration kTermTimeout = absl::Seconds(2);
-constexpr absl::Duration kKillTimeout = absl::Seconds(5);
-constexpr int kStartAttempts = 5;
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-sockaddr_in Loopback(uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return addr;
-}
-
-// A UDP socket bound to 127.0.0.1 on an ephemeral port.
-absl::StatusOr<std::pair<int, uint16_t>> BindUdp() {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
-  sockaddr_in addr = Loopback(0);
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    int err = errno;
-    close(fd);
-    return absl::InternalError(absl::StrCat("bind: ", strerror(err)));
-  }
-  return std::make_pair(fd, ntohs(addr.sin_port));
-}
-
-// A port of 127.0.0.1 free for both UDP and TCP right now.
-absl::StatusOr<uint16_t> PickFreePort() {
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    auto udp = BindUdp();
-    if (!udp.ok()) return udp.status();
-    Fd udp_fd(udp->first);
-    Fd tcp_fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (tcp_fd.get() < 0) return absl::InternalError("socket(TCP) failed");
-    int one = 1;  // dnsmasq sets SO_REUSEADDR too.
-    setsockopt(tcp_fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr = Loopback(udp->second);
-    if (bind(tcp_fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) ==
-        0) {
-      return udp->second;
-    }
-  }
-  return absl::UnavailableError("no free UDP+TCP port on 127.0.0.1");
-}
 
 // A DNS query for version.bind TXT CH, which dnsmasq answers itself.
 std::string ProbeQuery(uint16_t id) {
@@ -113,65 +46,22 @@ std::string ProbeQuery(uint16_t id) {
 
 // Sends one probe; true if dnsmasq answered within `wait`.
 bool Probe(uint16_t port, absl::Duration wait) {
-  Fd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return false;
-  sockaddr_in addr = Loopback(port);
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) !=
-      0) {
-    return false;
-  }
   static uint16_t next_id = 0x4d51;
-  uint16_t id = ++next_id;
-  std::string q = ProbeQuery(id);
-  if (send(fd.get(), q.data(), q.size(), 0) != static_cast<ssize_t>(q.size())) {
-    return false;
-  }
-  absl::Time deadline = absl::Now() + wait;
-  while (true) {
-    int ms =
-        static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
-    if (ms <= 0) return false;
-    pollfd p{fd.get(), POLLIN, 0};
-    if (poll(&p, 1, ms) <= 0) return false;
-    unsigned char buf[512];
-    ssize_t n = recv(fd.get(), buf, sizeof(buf), 0);
-    if (n < 0) return false;  // e.g. ECONNREFUSED: not listening yet.
-    if (n >= 12 && buf[0] == (id >> 8) && buf[1] == (id & 0xff) &&
-        (buf[2] & 0x80) != 0) {
-      return true;
-    }
-  }
-}
-
-std::string ReadFile(const std::string& path, size_t offset = 0) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  in.seekg(static_cast<std::streamoff>(offset));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-size_t FileSize(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
+  const uint16_t id = ++next_id;
+  return UdpProbe(
+      port, [id](uint16_t) { return ProbeQuery(id); },
+      [id](absl::string_view reply) {
+        return reply.size() >= 12 &&
+               static_cast<uint8_t>(reply[0]) == (id >> 8) &&
+               static_cast<uint8_t>(reply[1]) == (id & 0xff) &&
+               (reply[2] & 0x80) != 0;  // QR: a response.
+      },
+      wait);
 }
 
 std::string Normalize(absl::string_view name) {
   absl::ConsumeSuffix(&name, ".");
   return absl::AsciiStrToLower(name);
-}
-
-// Polls waitpid for up to `timeout`; true once the child has been reaped.
-bool ReapWithin(pid_t pid, absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    int status;
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid || (r < 0 && errno == ECHILD)) return true;
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
 }
 
 absl::Status CheckValue(absl::string_view what, absl::string_view value) {
@@ -190,40 +80,43 @@ absl::Status CheckValue(absl::string_view what, absl::string_view value) {
 class DnsmasqServer::Upstream {
  public:
   static absl::StatusOr<std::unique_ptr<Upstream>> Create() {
-    auto servfail = BindUdp();
-    if (!servfail.ok()) return servfail.status();
-    auto silent = BindUdp();
-    if (!silent.ok()) {
-      close(servfail->first);
-      return silent.status();
+    ScopedFd servfail(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ScopedFd silent(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    const uint16_t servfail_port =
+        servfail.valid() ? BindLoopback(servfail.get(), 0) : 0;
+    const uint16_t silent_port =
+        silent.valid() ? BindLoopback(silent.get(), 0) : 0;
+    if (servfail_port == 0 || silent_port == 0) {
+      return absl::InternalError(
+          absl::StrCat("upstream socket: ", strerror(errno)));
     }
-    return std::unique_ptr<Upstream>(new Upstream(*servfail, *silent));
+    return std::unique_ptr<Upstream>(new Upstream(
+        std::move(servfail), servfail_port, std::move(silent), silent_port));
   }
   ~Upstream() {
     stop_ = true;
     thread_.join();  // Bounded: the thread polls with a 20 ms timeout.
-    close(servfail_fd_);
-    close(silent_fd_);
   }
   uint16_t servfail_port() const { return servfail_port_; }
   uint16_t silent_port() const { return silent_port_; }
 
  private:
-  Upstream(std::pair<int, uint16_t> servfail, std::pair<int, uint16_t> silent)
-      : servfail_fd_(servfail.first),
-        servfail_port_(servfail.second),
-        silent_fd_(silent.first),
-        silent_port_(silent.second),
+  Upstream(ScopedFd servfail, uint16_t servfail_port, ScopedFd silent,
+           uint16_t silent_port)
+      : servfail_fd_(std::move(servfail)),
+        servfail_port_(servfail_port),
+        silent_fd_(std::move(silent)),
+        silent_port_(silent_port),
         thread_([this] { Serve(); }) {}
 
   void Serve() {
     while (!stop_) {
-      pollfd p{servfail_fd_, POLLIN, 0};
+      pollfd p{servfail_fd_.get(), POLLIN, 0};
       if (poll(&p, 1, 20) <= 0) continue;
       unsigned char buf[4096];
       sockaddr_storage from;
       socklen_t from_len = sizeof(from);
-      ssize_t n = recvfrom(servfail_fd_, buf, sizeof(buf), MSG_DONTWAIT,
+      ssize_t n = recvfrom(servfail_fd_.get(), buf, sizeof(buf), MSG_DONTWAIT,
                            reinterpret_cast<sockaddr*>(&from), &from_len);
       if (n < 12 || (buf[2] & 0x80) != 0) continue;
       // Keep the header and the first question; drop the rest (EDNS OPT).
@@ -240,14 +133,14 @@ class DnsmasqServer::Upstream {
       buf[2] = 0x80 | (buf[2] & 0x79);  // QR, keep opcode and RD.
       buf[3] = 0x80 | 2;                // RA, RCODE=SERVFAIL.
       std::memset(buf + 6, 0, 6);       // No answer/authority/additional.
-      sendto(servfail_fd_, buf, pos, 0, reinterpret_cast<sockaddr*>(&from),
-             from_len);
+      sendto(servfail_fd_.get(), buf, pos, 0,
+             reinterpret_cast<sockaddr*>(&from), from_len);
     }
   }
 
-  int servfail_fd_;
+  ScopedFd servfail_fd_;
   uint16_t servfail_port_;
-  int silent_fd_;
+  ScopedFd silent_fd_;  // Never read.
   uint16_t silent_port_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
@@ -255,43 +148,29 @@ class DnsmasqServer::Upstream {
 
 absl::StatusOr<std::unique_ptr<DnsmasqServer>> DnsmasqServer::Start(
     const DnsZone& zone) {
-  std::unique_ptr<DnsmasqServer> server(new DnsmasqServer());
-  const char* base = getenv("TEST_TMPDIR");
-  if (base == nullptr || *base == '\0') base = getenv("TMPDIR");
-  if (base == nullptr || *base == '\0') base = "/tmp";
-  std::string templ = absl::StrCat(base, "/dnsmasq.XXXXXX");
-  if (mkdtemp(templ.data()) == nullptr) {
-    return absl::InternalError(
-        absl::StrCat("mkdtemp ", templ, ": ", strerror(errno)));
-  }
-  server->dir_ = templ;
-  server->config_path_ = templ + "/dnsmasq.conf";
-  server->log_path_ = templ + "/dnsmasq.log";
-  server->stderr_path_ = templ + "/dnsmasq.stderr";
-
-  absl::Status last;
-  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-    absl::StatusOr<uint16_t> port = PickFreePort();
-    if (!port.ok()) return port.status();
-    server->port_ = *port;
-    if (absl::Status s = server->WriteConfig(zone); !s.ok()) return s;
-    last = server->Launch();
-    if (last.ok()) return server;
-    // Another process may have taken the port between the check and
-    // dnsmasq's bind; anything else is not worth retrying.
-    if (!absl::StrContains(last.message(), "in use")) break;
-  }
-  return last;
+  absl::StatusOr<TempDir> dir = TempDir::Create("dnsmasq");
+  if (!dir.ok()) return dir.status();
+  std::unique_ptr<DnsmasqServer> server(new DnsmasqServer(*std::move(dir)));
+  absl::Status s =
+      StartOnFreePort(PickFreeUdpTcpPort, "in use", [&](uint16_t port) {
+        server->port_ = port;
+        absl::Status s = server->WriteConfig(zone);
+        return s.ok() ? server->Launch() : s;
+      });
+  if (!s.ok()) return s;
+  return server;
 }
+
+DnsmasqServer::DnsmasqServer(TempDir dir)
+    : dir_(std::move(dir)),
+      config_path_(dir_.File("dnsmasq.conf")),
+      log_(dir_.File("dnsmasq.log")),
+      stderr_(dir_.File("dnsmasq.stderr")) {}
 
 DnsmasqServer::~DnsmasqServer() {
   Stop();
   upstream_.reset();
-  if (!dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-}
+}  // Then dir_ goes, and the files with it.
 
 std::string DnsmasqServer::address() const {
   return absl::StrCat("127.0.0.1:", port_);
@@ -317,7 +196,7 @@ absl::Status DnsmasqServer::WriteConfig(const DnsZone& zone) {
       absl::StrCat("local=/", zone.domain, "/"),
       absl::StrCat("local-ttl=", zone.ttl),
       "log-queries",
-      absl::StrCat("log-facility=", log_path_),
+      absl::StrCat("log-facility=", log_.path()),
   };
   // Keep dnsmasq's credentials: by default it switches to user "nobody" and
   // group "dip", and any change of effective uid/gid clears the
@@ -392,67 +271,11 @@ absl::Status DnsmasqServer::WriteConfig(const DnsZone& zone) {
 }
 
 absl::Status DnsmasqServer::Launch() {
-  // Everything the child needs is prepared before fork(): after it, only
-  // async-signal-safe calls.
-  std::string conf = config_path_;
-  char arg0[] = "dnsmasq";
-  char arg1[] = "-k";  // Foreground; SIGTERM exits.
-  char arg2[] = "-C";
-  char* argv[] = {arg0, arg1, arg2, conf.data(), nullptr};
-  int err_fd = open(stderr_path_.c_str(),
-                    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (err_fd < 0) {
-    return absl::InternalError(
-        absl::StrCat("open ", stderr_path_, ": ", strerror(errno)));
-  }
-  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  pid_t parent = getpid();
-
-  pid_t pid = fork();
-  if (pid < 0) {
-    int e = errno;
-    close(err_fd);
-    if (null_fd >= 0) close(null_fd);
-    return absl::InternalError(absl::StrCat("fork: ", strerror(e)));
-  }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    if (null_fd >= 0) {
-      dup2(null_fd, 0);
-      dup2(null_fd, 1);
-    }
-    dup2(err_fd, 2);
-    execv(kDnsmasqPath, argv);
-    _exit(127);
-  }
-  close(err_fd);
-  if (null_fd >= 0) close(null_fd);
-  pid_ = pid;
-  paused_ = false;
-
-  absl::Time deadline = absl::Now() + kStartTimeout;
-  while (true) {
-    int status;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      std::string why = WIFEXITED(status)
-                            ? absl::StrCat("exit status ", WEXITSTATUS(status))
-                            : absl::StrCat("signal ", WTERMSIG(status));
-      return absl::InternalError(
-          absl::StrCat(kDnsmasqPath, " -k -C ", config_path_, " failed (", why,
-                       "); stderr: ", ReadFile(stderr_path_)));
-    }
-    if (Probe(port_, absl::Milliseconds(100))) return absl::OkStatus();
-    if (absl::Now() >= deadline) {
-      Stop();
-      return absl::DeadlineExceededError(
-          absl::StrCat("dnsmasq did not answer on ", address(), " within ",
-                       absl::FormatDuration(kStartTimeout),
-                       "; stderr: ", ReadFile(stderr_path_)));
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  // -k: foreground; SIGTERM exits.
+  return process_.StartAndWaitUntilReady(
+      {{kDnsmasqPath, "-k", "-C", config_path_}, "", stderr_.path()},
+      [this] { return Probe(port_, absl::Milliseconds(100)); }, kStartTimeout,
+      absl::Milliseconds(10));
 }
 
 absl::Status DnsmasqServer::Restart(const DnsZone& zone) {
@@ -461,53 +284,16 @@ absl::Status DnsmasqServer::Restart(const DnsZone& zone) {
   return Launch();
 }
 
-void DnsmasqServer::Stop() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  kill(pid_, SIGCONT);  // A stopped process only acts on SIGTERM once resumed.
-  if (!ReapWithin(pid_, kTermTimeout)) {
-    kill(pid_, SIGKILL);
-    if (!ReapWithin(pid_, kKillTimeout)) {
-      std::cerr << "DnsmasqServer: dnsmasq pid " << pid_
-                << " survived SIGKILL for " << kKillTimeout << "\n";
-    }
-  }
-  pid_ = -1;
-  paused_ = false;
-}
+void DnsmasqServer::Stop() { process_.Stop(); }
 
-void DnsmasqServer::Pause() {
-  if (pid_ > 0 && !paused_) {
-    kill(pid_, SIGSTOP);
-    // Wait (bounded) until the stop has taken effect, so that queries sent
-    // after Pause() returns are certainly not answered.
-    absl::Time deadline = absl::Now() + absl::Seconds(2);
-    while (absl::Now() < deadline) {
-      std::ifstream stat(absl::StrCat("/proc/", pid_, "/stat"));
-      std::string line;
-      std::getline(stat, line);
-      size_t paren = line.rfind(')');
-      if (paren == std::string::npos || paren + 2 >= line.size() ||
-          line[paren + 2] == 'T') {
-        break;
-      }
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-    paused_ = true;
-  }
-}
+void DnsmasqServer::Pause() { process_.Pause(); }
 
-void DnsmasqServer::Resume() {
-  if (pid_ > 0 && paused_) {
-    kill(pid_, SIGCONT);
-    paused_ = false;
-  }
-}
+void DnsmasqServer::Resume() { process_.Resume(); }
 
 int DnsmasqServer::CountQueries(absl::string_view name,
                                 absl::string_view type) const {
   const std::string want_name = Normalize(name);
-  const std::string log = ReadFile(log_path_, log_offset_);
+  const std::string log = log_.ReadSinceMark();
   int count = 0;
   for (absl::string_view line : absl::StrSplit(log, '\n')) {
     // "... dnsmasq[PID]: query[SRV] _sip._udp.x.test from 127.0.0.1"
@@ -546,8 +332,8 @@ bool DnsmasqServer::WaitForQueries(absl::string_view name,
   }
 }
 
-void DnsmasqServer::ResetQueryCounts() { log_offset_ = FileSize(log_path_); }
+void DnsmasqServer::ResetQueryCounts() { log_.Mark(); }
 
-std::string DnsmasqServer::ReadLog() const { return ReadFile(log_path_); }
+std::string DnsmasqServer::ReadLog() const { return log_.Read(); }
 
 }  // namespace sipresolver::testing

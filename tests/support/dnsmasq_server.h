@@ -33,8 +33,6 @@
 #ifndef SIPRESOLVER_TESTS_SUPPORT_DNSMASQ_SERVER_H_
 #define SIPRESOLVER_TESTS_SUPPORT_DNSMASQ_SERVER_H_
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -45,6 +43,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tests/support/child_process.h"
+#include "tests/support/log_file.h"
+#include "tests/support/temp_dir.h"
 
 namespace sipresolver::testing {
 
@@ -122,7 +123,7 @@ class DnsmasqServer {
   // SIGTERM (resuming it if paused), SIGKILL after 2 s; reaps the child.
   // Idempotent.
   void Stop();
-  bool running() const { return pid_ > 0; }
+  bool running() const { return process_.running(); }
 
   // SIGSTOP / SIGCONT. While paused, queries go unanswered; they queue in the
   // socket and are answered (late) after Resume().
@@ -142,23 +143,21 @@ class DnsmasqServer {
   // For diagnostics.
   std::string ReadLog() const;
   const std::string& config_path() const { return config_path_; }
-  const std::string& log_path() const { return log_path_; }
+  const std::string& log_path() const { return log_.path(); }
 
  private:
   class Upstream;  // The SERVFAIL and silent upstreams.
 
-  DnsmasqServer() = default;
+  explicit DnsmasqServer(TempDir dir);
   absl::Status WriteConfig(const DnsZone& zone);
   absl::Status Launch();  // Spawns dnsmasq and waits until it answers.
 
-  std::string dir_;
+  TempDir dir_;
   std::string config_path_;
-  std::string log_path_;
-  std::string stderr_path_;
+  LogFile log_;     // The query log (log-facility).
+  LogFile stderr_;  // dnsmasq's stderr, all starts.
   uint16_t port_ = 0;
-  pid_t pid_ = -1;
-  bool paused_ = false;
-  size_t log_offset_ = 0;
+  ChildProcess process_;
   std::unique_ptr<Upstream> upstream_;
 };
 

@@ -32,13 +32,11 @@
 // to the mode.
 //
 // Processes: kamailio forks ~6 children (UDP and TCP receivers, timers, TCP
-// main) that share its process group; the fixture gives kamailio its own
-// group and signals the group as a whole. Killing only the main process
-// leaves the children serving the port, so a small guardian process (a
-// fork of the test process, no exec) SIGKILLs the whole group as soon as the
-// test process dies, whatever the cause. No `-u`/`-g`, no pid file, nothing
-// under /run: the Debian package's own service (kamailio.service, port 5060,
-// /run/kamailio) is neither needed nor disturbed.
+// main) that share its process group, which the fixture runs as a
+// GuardedProcessGroup: paused and stopped as a whole, and SIGKILLed by a
+// guardian as soon as the test process dies. No `-u`/`-g`, no pid file,
+// nothing under /run: the Debian package's own service (kamailio.service,
+// port 5060, /run/kamailio) is neither needed nor disturbed.
 //
 // Thread-compatible. Create the server on the test's own thread (the main
 // process also has PR_SET_PDEATHSIG tied to the creating thread).
@@ -57,6 +55,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tests/support/guarded_process_group.h"
+#include "tests/support/log_file.h"
+#include "tests/support/temp_dir.h"
 
 namespace sipresolver::testing {
 
@@ -148,7 +149,7 @@ class KamailioServer {
   // SIGTERM); SIGKILL to the whole group after 2 s. Reaps the main process;
   // leaves no process of the group behind. Idempotent.
   void Stop();
-  bool running() const { return pid_ > 0; }
+  bool running() const { return group_.running(); }
 
   // SIGSTOP / SIGCONT to the whole process group. Pause() returns once every
   // process of the group is stopped (bounded: 2 s), so a request sent after
@@ -156,7 +157,7 @@ class KamailioServer {
   // (late) after Resume().
   void Pause();
   void Resume();
-  bool paused() const { return paused_; }
+  bool paused() const { return group_.paused(); }
 
   // The processes of kamailio's group right now (main process first), e.g.
   // to check that none is left after Stop().
@@ -176,28 +177,23 @@ class KamailioServer {
   // For diagnostics: kamailio's stderr (all starts) and the current config.
   std::string ReadLog() const;
   const std::string& config_path() const { return config_path_; }
-  const std::string& log_path() const { return log_path_; }
+  const std::string& log_path() const { return log_.path(); }
 
  private:
-  KamailioServer() = default;
+  explicit KamailioServer(TempDir dir);
   absl::Status WriteConfig(const KamailioConfig& config);
   // The CA (once) and the server certificate for `config` (when it changed).
   absl::Status MakeTlsCertificate(const KamailioConfig& config);
-  absl::Status Launch();   // Spawns kamailio and waits until it answers.
-  void ReleaseGuardian();  // Lets the guardian exit without killing.
+  absl::Status Launch();  // Spawns kamailio and waits until it answers.
 
-  std::string dir_;
+  TempDir dir_;
   std::string config_path_;
-  std::string log_path_;
+  LogFile log_;  // kamailio's stderr, all starts.
   uint16_t port_ = 0;
   uint16_t tls_port_ = 0;
   std::string ca_file_;
   std::string tls_certificate_for_;  // Settings the certificate was made for.
-  pid_t pid_ = -1;                   // Also the process group id.
-  pid_t guardian_pid_ = -1;
-  int guardian_fd_ = -1;  // Our end of the guardian's socket pair.
-  bool paused_ = false;
-  size_t log_offset_ = 0;
+  GuardedProcessGroup group_;
 };
 
 }  // namespace sipresolver::testing

@@ -1,20 +1,16 @@
 #include "tests/support/subprocess.h"
 
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tests/support/child_process.h"
 
 namespace sipresolver::testing {
 
@@ -24,33 +20,11 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   char path[] = "/tmp/sipresolver-subprocess-XXXXXX";
   int fd = mkstemp(path);
   if (fd < 0) return absl::InternalError("mkstemp failed");
-  p->output_path_ = path;
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fd);
-    return absl::InternalError("fork failed");
-  }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, STDIN_FILENO);
-    // Unblock what the test runner may have blocked.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(args[0], args.data());
-    std::perror("execv");
-    _exit(127);
-  }
   close(fd);
-  p->pid_ = pid;
+  p->output_path_ = path;
+  absl::StatusOr<pid_t> pid = SpawnChild({argv, path, path});
+  if (!pid.ok()) return pid.status();
+  p->pid_ = *pid;
   return p;
 }
 
@@ -67,11 +41,10 @@ void Subprocess::Signal(int signal_number) {
 }
 
 bool Subprocess::running() {
-  if (exit_status_) return false;
-  int status = 0;
-  if (waitpid(pid_, &status, WNOHANG) == pid_) {
-    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                     : 128 + WTERMSIG(status);
+  if (exit_status_ || pid_ <= 0) return false;
+  if (std::optional<int> status = TryReap(pid_)) {
+    exit_status_ =
+        WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
     return false;
   }
   return true;
@@ -110,18 +83,6 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   if (!p.ok()) return CommandResult{-1, std::string(p.status().message())};
   std::optional<int> status = (*p)->Wait(timeout);
   return CommandResult{status.value_or(-1), (*p)->Output()};
-}
-
-uint16_t PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 }  // namespace sipresolver::testing

@@ -1,7 +1,7 @@
 // Subprocess: runs a real binary for end-to-end tests (sipresolverd, the
 // CLI) with its stdout and stderr captured in a file. The child is killed
-// if the test process dies (PR_SET_PDEATHSIG) and by the destructor, so no
-// process outlives its test. Every wait is bounded.
+// if the test process dies (see child_process.h) and by the destructor, so
+// no process outlives its test. Every wait is bounded.
 #ifndef SIPRESOLVER_TESTS_SUPPORT_SUBPROCESS_H_
 #define SIPRESOLVER_TESTS_SUPPORT_SUBPROCESS_H_
 
@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/support/loopback.h"  // PickFreePort, long declared here.
 
 namespace sipresolver::testing {
 
@@ -47,9 +48,6 @@ struct CommandResult {
 // Runs argv to completion (killed after `timeout`).
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          absl::Duration timeout = absl::Seconds(30));
-
-// A TCP port on 127.0.0.1 that was free a moment ago.
-uint16_t PickFreePort();
 
 }  // namespace sipresolver::testing
 

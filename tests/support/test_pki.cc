@@ -11,10 +11,9 @@
 #include "tests/support/subprocess.h"
 
 namespace sipresolver::testing {
-namespace {
 
-// The openssl CLI; with `new_key`, it also makes an EC P-256 key there.
-absl::Status Openssl(std::vector<std::string> args, const std::string& new_key = "") {
+absl::Status RunOpenssl(std::vector<std::string> args,
+                        const std::string& new_key) {
   args.insert(args.begin(), "/usr/bin/openssl");
   if (!new_key.empty()) {
     args.insert(args.end(), {"-newkey", "ec", "-pkeyopt",
@@ -24,8 +23,6 @@ absl::Status Openssl(std::vector<std::string> args, const std::string& new_key =
   if (r.exit_status == 0) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(absl::StrJoin(args, " "), " failed: ", r.output));
 }
-
-}  // namespace
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -41,9 +38,9 @@ absl::StatusOr<std::unique_ptr<TestPki>> TestPki::Create(const std::string& name
   pki->dir_ = dir;
   pki->ca_file_ = pki->dir_ + "/ca.pem";
   pki->ca_key_ = pki->dir_ + "/ca.key";
-  if (absl::Status s = Openssl({"req", "-x509", "-days", "2", "-subj",
-                                absl::StrCat("/CN=", name), "-out", pki->ca_file_},
-                               pki->ca_key_);
+  if (absl::Status s = RunOpenssl({"req", "-x509", "-days", "2", "-subj",
+                                   absl::StrCat("/CN=", name), "-out", pki->ca_file_},
+                                  pki->ca_key_);
       !s.ok()) {
     return s;
   }
@@ -67,15 +64,15 @@ absl::StatusOr<IssuedCertificate> TestPki::Issue(
       << "keyUsage=critical,digitalSignature\n"
       << "extendedKeyUsage=" << (usage == Usage::kServer ? "serverAuth" : "clientAuth") << "\n"
       << "subjectAltName=" << absl::StrJoin(subject_alt_names, ",") << "\n";
-  if (absl::Status s = Openssl({"req", "-new", "-subj", absl::StrCat("/CN=", file_stem),
-                                "-out", csr},
-                               out.key_file);
+  if (absl::Status s = RunOpenssl({"req", "-new", "-subj", absl::StrCat("/CN=", file_stem),
+                                   "-out", csr},
+                                  out.key_file);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = Openssl({"x509", "-req", "-in", csr, "-CA", ca_file_, "-CAkey",
-                                ca_key_, "-CAcreateserial", "-days", "2", "-extfile",
-                                ext, "-out", out.cert_file});
+  if (absl::Status s = RunOpenssl({"x509", "-req", "-in", csr, "-CA", ca_file_, "-CAkey",
+                                   ca_key_, "-CAcreateserial", "-days", "2", "-extfile",
+                                   ext, "-out", out.cert_file});
       !s.ok()) {
     return s;
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace sipresolver::testing {
@@ -39,6 +40,12 @@ class TestPki {
   std::string ca_file_;
   std::string ca_key_;
 };
+
+// Runs the openssl CLI (/usr/bin/openssl) with `args`; its output is in the
+// error. With `new_key`, the command also makes an EC P-256 key there
+// (quick, and fine for TLS 1.2+).
+absl::Status RunOpenssl(std::vector<std::string> args,
+                        const std::string& new_key = "");
 
 // Reads a whole file ("" when it cannot).
 std::string ReadFile(const std::string& path);
