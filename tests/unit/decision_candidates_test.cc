@@ -1,67 +1,17 @@
 // The decision engine when DNS renewals change the candidate list (S11), on
 // simulated time.
-#include <memory>
-
-#include "gtest/gtest.h"
-#include "lib/core/clock.h"
-#include "lib/decision/decision_engine.h"
+#include "tests/unit/decision_test_fixture.h"
 
 namespace sipresolver::decision {
 namespace {
 
 using health::HealthState;
 
-dns::Candidate Srv(const std::string& address, uint16_t priority) {
-  return dns::Candidate{"sip" + address.substr(address.rfind('.') + 1) + ".itsp.test",
-                        address,
-                        5060,
-                        priority,
-                        10,
-                        dns::CandidateSource::kSrv,
-                        absl::Seconds(300)};
-}
-
-const dns::Candidate kA = Srv("192.0.2.1", 10);
-const dns::Candidate kB = Srv("192.0.2.2", 20);
-const dns::Candidate kC = Srv("192.0.2.3", 30);
 const dns::Candidate kD = Srv("192.0.2.4", 5);
 
-Profile Dual() {
-  Profile p;
-  p.proxy_server = "itsp.test";
-  p.proxy_server_redundancy = true;
-  p.secondary_registration = true;
-  return p;
-}
-
-class DecisionCandidatesTest : public ::testing::Test {
+class DecisionCandidatesTest : public DecisionEngineFixture {
  protected:
-  void Start(Profile profile = Dual(), std::vector<dns::Candidate> list = {kA, kB, kC}) {
-    engine_ = std::make_unique<DecisionEngine>(std::move(profile), EngineOptions{});
-    engine_->SetCandidates(std::move(list), clock_.Now());
-  }
-  bool Set(const dns::Candidate& c, HealthState s) {
-    return engine_->SetHealth(engine_->EndpointOf(c), s, clock_.Now());
-  }
-  bool Dns(std::vector<dns::Candidate> list) {
-    return engine_->SetCandidates(std::move(list), clock_.Now());
-  }
-  const Decision& D() const { return engine_->decision(); }
-  std::string Primary() const { return D().primary ? D().primary->address : "none"; }
-  std::string Secondary() const {
-    return D().secondary ? D().secondary->address : "none";
-  }
-  void RunFor(absl::Duration d) {
-    const absl::Time end = clock_.Now() + d;
-    for (int i = 0; i < 10000 && engine_->next_wakeup() <= end; ++i) {
-      clock_.Advance(engine_->next_wakeup() - clock_.Now());
-      engine_->Advance(clock_.Now());
-    }
-    clock_.Advance(end - clock_.Now());
-  }
-
-  SimulatedClock clock_;
-  std::unique_ptr<DecisionEngine> engine_;
+  DecisionCandidatesTest() : DecisionEngineFixture(Dual(), {kA, kB, kC}) {}
 };
 
 TEST_F(DecisionCandidatesTest, S11_HealthLearnedBeforeTheListIsUsed) {

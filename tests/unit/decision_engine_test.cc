@@ -3,64 +3,16 @@
 // files.
 #include "lib/decision/decision_engine.h"
 
-#include <memory>
-
-#include "gtest/gtest.h"
-#include "lib/core/clock.h"
+#include "tests/unit/decision_test_fixture.h"
 
 namespace sipresolver::decision {
 namespace {
 
 using health::HealthState;
 
-dns::Candidate Srv(const std::string& address, uint16_t priority, uint16_t weight = 10) {
-  return dns::Candidate{"sip" + address.substr(address.rfind('.') + 1) + ".itsp.test",
-                        address,
-                        5060,
-                        priority,
-                        weight,
-                        dns::CandidateSource::kSrv,
-                        absl::Seconds(300)};
-}
-
-const dns::Candidate kA = Srv("192.0.2.1", 10);
-const dns::Candidate kB = Srv("192.0.2.2", 20);
-const dns::Candidate kC = Srv("192.0.2.3", 30);
-
-Profile Redundant() {
-  Profile p;
-  p.proxy_server = "itsp.test";
-  p.proxy_server_redundancy = true;
-  return p;
-}
-
-class DecisionEngineTest : public ::testing::Test {
+class DecisionEngineTest : public DecisionEngineFixture {
  protected:
-  DecisionEngine& Start(Profile profile = Redundant(),
-                        std::vector<dns::Candidate> list = {kA, kB, kC}) {
-    engine_ = std::make_unique<DecisionEngine>(std::move(profile), options_);
-    engine_->SetCandidates(std::move(list), Now());
-    return *engine_;
-  }
-  absl::Time Now() const { return clock_.Now(); }
-  bool Set(const dns::Candidate& c, HealthState s) {
-    return engine_->SetHealth(engine_->EndpointOf(c), s, Now());
-  }
-  const Decision& D() const { return engine_->decision(); }
-  std::string Primary() const { return D().primary ? D().primary->address : "none"; }
-  // Moves time like the owner's timer would: Advance at every wakeup.
-  void RunFor(absl::Duration d) {
-    const absl::Time end = Now() + d;
-    for (int i = 0; i < 10000 && engine_->next_wakeup() <= end; ++i) {
-      clock_.Advance(engine_->next_wakeup() - Now());
-      engine_->Advance(Now());
-    }
-    clock_.Advance(end - Now());
-  }
-
-  SimulatedClock clock_;
-  EngineOptions options_;
-  std::unique_ptr<DecisionEngine> engine_;
+  DecisionEngineTest() : DecisionEngineFixture(Redundant(), {kA, kB, kC}) {}
 };
 
 TEST_F(DecisionEngineTest, S4_RedundancyOffUsesOnlyTheFirstCandidateWhateverItsHealth) {
