@@ -18,8 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/support/client_callback.h"
+#include "tests/bench/streaming_agents.h"
 #include "tests/support/dnsmasq_server.h"
 #include "tests/support/kamailio_server.h"
 #include "tests/support/sipresolverd_process.h"
@@ -34,50 +33,32 @@ namespace {
 struct Board {
   std::atomic<int> initial{0};
   std::atomic<int> switched{0};
-  std::atomic<int> ended{0};
   uint16_t old_port = 0, new_port = 0;
   absl::Mutex mu;
   std::vector<absl::Time> switch_times ABSL_GUARDED_BY(mu);
 };
 
-class BenchAgent : public grpc::ClientReadReactor<v1::Decision> {
- public:
-  BenchAgent(v1::SipResolver::Stub& stub, const v1::WatchDecisionRequest& request,
-             Board& board)
-      : board_(board) {
-    stub.async()->WatchDecision(&context_, &request, this);
-    StartRead(&decision_);
-    StartCall();
-  }
-  void Cancel() { context_.TryCancel(); }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    if (decision_.state() == v1::DECISION_STATE_ACTIVE) {
-      const uint16_t port = decision_.primary().port();
-      if (port == board_.old_port && !seen_initial_) {
-        seen_initial_ = true;
-        ++board_.initial;
-      } else if (port == board_.new_port && !switched_) {
-        switched_ = true;
-        const absl::Time now = absl::Now();
-        {
-          absl::MutexLock lock(&board_.mu);
-          board_.switch_times.push_back(now);
-        }
-        ++board_.switched;
+// One agent's handler: counts its first decision on the old primary, and
+// when it first saw the new one.
+StreamingFleet::DecisionHandler RecordSwitch(Board& board) {
+  return [&board, seen_initial = false,
+          switched = false](const v1::Decision& decision) mutable {
+    if (decision.state() != v1::DECISION_STATE_ACTIVE) return;
+    const uint16_t port = decision.primary().port();
+    if (port == board.old_port && !seen_initial) {
+      seen_initial = true;
+      ++board.initial;
+    } else if (port == board.new_port && !switched) {
+      switched = true;
+      const absl::Time now = absl::Now();
+      {
+        absl::MutexLock lock(&board.mu);
+        board.switch_times.push_back(now);
       }
+      ++board.switched;
     }
-    StartRead(&decision_);
-  }
-  void OnDone(const grpc::Status&) override { ++board_.ended; }
-
- private:
-  Board& board_;
-  grpc::ClientContext context_;
-  v1::Decision decision_;
-  bool seen_initial_ = false;
-  bool switched_ = false;
-};
+  };
+}
 
 long RssKib(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -133,21 +114,14 @@ int Run() {
   Board board;
   board.old_port = (*pbx1)->port();
   board.new_port = (*pbx2)->port();
-  std::vector<std::unique_ptr<v1::SipResolver::Stub>> stubs;
-  for (int i = 0; i < channels; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.channel_id", i);  // Distinct connections.
-    stubs.push_back(v1::SipResolver::NewStub(grpc::CreateCustomChannel(
-        (*daemon)->grpc_address(), grpc::InsecureChannelCredentials(), args)));
-  }
+  StreamingFleet fleet((*daemon)->grpc_address(), channels);
   const absl::Time connect_start = absl::Now();
-  std::vector<std::unique_ptr<BenchAgent>> fleet;
   for (int i = 0; i < agents; ++i) {
     v1::WatchDecisionRequest request;
     request.set_agent_id(absl::StrCat("agent-", i));
     request.mutable_profile()->set_proxy_server("itsp.test");
     request.mutable_profile()->set_proxy_server_redundancy(true);
-    fleet.push_back(std::make_unique<BenchAgent>(*stubs[i % channels], request, board));
+    fleet.Add(request, RecordSwitch(board));
   }
   if (!WaitUntil([&] { return board.initial == agents; }, absl::Seconds(120))) {
     std::fprintf(stderr, "only %d of %d agents got the initial decision\n",
@@ -188,9 +162,7 @@ int Run() {
       Ms(latencies.empty() ? absl::ZeroDuration() : latencies.back() - latencies.front()),
       rss_before, rss_after,
       static_cast<double>(rss_after - rss_before) / std::max(1, agents));
-  for (auto& a : fleet) a->Cancel();
-  WaitUntil([&] { return board.ended == agents; }, absl::Seconds(30));
-  fleet.clear();
+  fleet.CancelAll(absl::Seconds(30));
   return all ? 0 : 1;
 }
 

@@ -9,6 +9,7 @@
 // it is resumed, in rotation.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <cstdio>
@@ -21,8 +22,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/support/client_callback.h"
+#include "tests/bench/streaming_agents.h"
 #include "tests/support/dnsmasq_server.h"
 #include "tests/support/kamailio_server.h"
 #include "tests/support/sipresolverd_process.h"
@@ -34,44 +34,19 @@ ABSL_FLAG(absl::Duration, flap_every, absl::Seconds(20), "Registrar failure peri
 namespace sipresolver::testing {
 namespace {
 
-struct Totals {
-  std::atomic<int64_t> decisions{0};
-  std::atomic<int> ended{0};
-};
-
-class SoakAgent : public grpc::ClientReadReactor<v1::Decision> {
- public:
-  SoakAgent(v1::SipResolver::Stub& stub, const v1::WatchDecisionRequest& request,
-            Totals& totals)
-      : totals_(totals) {
-    stub.async()->WatchDecision(&context_, &request, this);
-    StartRead(&decision_);
-    StartCall();
-  }
-  void Cancel() { context_.TryCancel(); }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    if (!decision_.heartbeat()) {
-      ++totals_.decisions;
-      primary_port_ = decision_.state() == v1::DECISION_STATE_ACTIVE
-                          ? static_cast<int>(decision_.primary().port())
-                          : 0;
-    }
-    StartRead(&decision_);
-  }
-  void OnDone(const grpc::Status& s) override {
-    status_ = s;
-    ++totals_.ended;
-  }
-  int primary_port() const { return primary_port_; }
-
- private:
-  Totals& totals_;
-  grpc::ClientContext context_;
-  v1::Decision decision_;
-  std::atomic<int> primary_port_{0};
-  grpc::Status status_;
-};
+// One agent's handler: counts the decisions it is sent (not heartbeats) in
+// `decisions` and keeps its current primary's port in `primary_port` (0 while
+// it has none).
+StreamingFleet::DecisionHandler TrackPrimary(std::atomic<int64_t>& decisions,
+                                             std::atomic<int>& primary_port) {
+  return [&decisions, &primary_port](const v1::Decision& decision) {
+    if (decision.heartbeat()) return;
+    ++decisions;
+    primary_port = decision.state() == v1::DECISION_STATE_ACTIVE
+                       ? static_cast<int>(decision.primary().port())
+                       : 0;
+  };
+}
 
 long ProcKib(pid_t pid, const char* field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -120,15 +95,9 @@ int Run() {
   if (!daemon.ok()) return 1;
   const pid_t pid = (*daemon)->process().pid();
 
-  Totals totals;
-  std::vector<std::unique_ptr<v1::SipResolver::Stub>> stubs;
-  for (int i = 0; i < 10; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.channel_id", i);
-    stubs.push_back(v1::SipResolver::NewStub(grpc::CreateCustomChannel(
-        (*daemon)->grpc_address(), grpc::InsecureChannelCredentials(), args)));
-  }
-  std::vector<std::unique_ptr<SoakAgent>> fleet;
+  std::atomic<int64_t> decisions{0};
+  std::vector<std::atomic<int>> primary_ports(std::max(0, agents));  // Each agent's, 0 at first.
+  StreamingFleet fleet((*daemon)->grpc_address(), 10);
   for (int i = 0; i < agents; ++i) {
     v1::WatchDecisionRequest r;
     r.set_agent_id(absl::StrCat("soak-", i));
@@ -136,7 +105,7 @@ int Run() {
     r.mutable_profile()->set_proxy_server_redundancy(true);
     r.mutable_profile()->set_secondary_registration(true);
     r.mutable_profile()->mutable_check_primary_fallback_interval()->set_seconds(5);
-    fleet.push_back(std::make_unique<SoakAgent>(*stubs[i % stubs.size()], r, totals));
+    fleet.Add(r, TrackPrimary(decisions, primary_ports[i]));
   }
 
   std::printf("Soak: %d agents, 3 registrars (one fails every %s, in rotation), "
@@ -152,7 +121,7 @@ int Run() {
     if (now >= next_sample) {
       std::printf("  %7.0fs %10ld %6d %12lld\n", absl::ToDoubleSeconds(now - start),
                   ProcKib(pid, "VmRSS:"), Fds(pid),
-                  static_cast<long long>(totals.decisions.load()));
+                  static_cast<long long>(decisions.load()));
       std::fflush(stdout);
       next_sample += absl::Seconds(30);
     }
@@ -172,14 +141,12 @@ int Run() {
   // Everything up again: after fallback checks, every agent is on pbx0.
   absl::SleepFor(absl::Seconds(15));
   int right = 0;
-  for (const auto& a : fleet) right += a->primary_port() == pbx[0]->port();
+  for (const auto& port : primary_ports) right += port == pbx[0]->port();
   std::printf("  end: %d of %d agents on the top-priority registrar; %lld decisions "
               "delivered; %d streams ended early; RSS %ld KiB, %d fds\n",
-              right, agents, static_cast<long long>(totals.decisions.load()),
-              totals.ended.load(), ProcKib(pid, "VmRSS:"), Fds(pid));
-  for (auto& a : fleet) a->Cancel();
-  for (int i = 0; i < 300 && totals.ended < agents; ++i) absl::SleepFor(absl::Milliseconds(100));
-  fleet.clear();
+              right, agents, static_cast<long long>(decisions.load()),
+              fleet.ended(), ProcKib(pid, "VmRSS:"), Fds(pid));
+  fleet.CancelAll(absl::Seconds(30));
   return right == agents ? 0 : 1;
 }
 
