@@ -2,63 +2,29 @@
 // a truncated (TC) answer with no TCP behind it. The c-ares transport must
 // report an error: never crash, never invent records. (That errors are never
 // cached is pinned by CachingResolverTest.FailureIsNeverCached.)
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
+#include <cstdlib>
 #include <functional>
 #include <future>
-#include <thread>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/core/event_loop.h"
 #include "lib/dns/ares_transport.h"
+#include "tests/integration/hostile_udp_server.h"
 
 namespace sipresolver::testing {
 namespace {
 
-class HostileDns {
+// A DNS server that answers each query with the one datagram `reply` makes
+// of it.
+class HostileDns : public HostileUdpServer {
  public:
-  using Reply = std::function<std::string(const std::string& query)>;
-  explicit HostileDns(Reply reply) : reply_(std::move(reply)) {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    timeval tv{0, 100000};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    thread_ = std::thread([this] {
-      char buf[4096];
-      while (!stop_) {
-        sockaddr_in from{};
-        socklen_t len = sizeof(from);
-        ssize_t n = recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
-        if (n <= 0) continue;
-        ++queries_;
-        std::string out = reply_(std::string(buf, n));
-        sendto(fd_, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
-      }
-    });
-  }
-  ~HostileDns() {
-    stop_ = true;
-    thread_.join();
-    close(fd_);
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  Reply reply_;
-  int fd_;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> queries_{0};
-  std::thread thread_;
+  explicit HostileDns(std::function<std::string(const std::string& query)> reply)
+      : HostileUdpServer([reply = std::move(reply)](const std::string& query) {
+          return std::vector<std::string>{reply(query)};
+        }) {}
 };
 
 // The query turned into a response header: same id and question, QR set.

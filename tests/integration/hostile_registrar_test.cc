@@ -1,14 +1,11 @@
 // Fault injection: a "registrar" that answers probes with garbage, with
 // responses to someone else's transaction, or with a flood. The prober must
 // ignore and count them, never crash, and still time out or finish cleanly.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <functional>
+#include <cstdlib>
 #include <future>
-#include <thread>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
@@ -16,54 +13,14 @@
 #include "gtest/gtest.h"
 #include "lib/core/event_loop.h"
 #include "lib/sip/sip_prober.h"
+#include "tests/integration/hostile_udp_server.h"
 
 namespace sipresolver::testing {
 namespace {
 
-// A UDP socket on 127.0.0.1 that answers each request with what `reply`
-// makes of it (any number of datagrams).
-class HostileRegistrar {
- public:
-  using Reply = std::function<std::vector<std::string>(const std::string& request)>;
-  explicit HostileRegistrar(Reply reply) : reply_(std::move(reply)) {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    timeval tv{0, 100000};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~HostileRegistrar() {
-    stop_ = true;
-    thread_.join();
-    close(fd_);
-  }
-  uint16_t port() const { return port_; }
-
- private:
-  void Serve() {
-    char buf[65536];
-    while (!stop_) {
-      sockaddr_in from{};
-      socklen_t len = sizeof(from);
-      ssize_t n = recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
-      if (n <= 0) continue;
-      for (const std::string& d : reply_(std::string(buf, n))) {
-        sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
-      }
-    }
-  }
-  Reply reply_;
-  int fd_;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+// A "registrar" on 127.0.0.1 that answers each request with the datagrams
+// `reply` makes of it (any number).
+using HostileRegistrar = HostileUdpServer;
 
 // The value of header `name` in `request`.
 std::string Header(const std::string& request, const std::string& name) {
