@@ -78,7 +78,8 @@ ABSL_FLAG(absl::Duration, probe_idle_timeout, absl::Minutes(10),
           "Stop probing an endpoint no Resolve has returned for this long.");
 ABSL_FLAG(int, probe_max_endpoints, 1000, "Endpoints probed at most.");
 ABSL_FLAG(int, probe_max_endpoints_per_domain, 32,
-          "Endpoints probed at most for one configured server name.");
+          "Endpoints probed at most for one configured server name (IP "
+          "literals count only in --probe_max_endpoints).");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(30),
           "WatchDecision: a heartbeat message after this long without one.");
 ABSL_FLAG(absl::Duration, search_break, absl::Seconds(30),

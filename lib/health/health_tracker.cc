@@ -60,13 +60,14 @@ absl::Status HealthTracker::Touch(const sip::Endpoint& endpoint,
     }
     if (endpoints_.size() >= options_.max_endpoints) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "already probing ", endpoints_.size(), " endpoints (the limit)"));
+          "already probing ", endpoints_.size(),
+          " endpoints (the limit, --probe_max_endpoints)"));
     }
-    if (endpoints_per_domain_[domain] >=
-        static_cast<int>(options_.max_endpoints_per_domain)) {
+    if (!domain.empty() && endpoints_per_domain_[domain] >=
+                               static_cast<int>(options_.max_endpoints_per_domain)) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "already probing ", options_.max_endpoints_per_domain,
-          " endpoints for ", domain, " (the limit per domain)"));
+          "already probing ", options_.max_endpoints_per_domain, " endpoints for ",
+          domain, " (the limit per domain, --probe_max_endpoints_per_domain)"));
     }
     auto tracked = std::make_unique<Tracked>();
     tracked->status.endpoint = endpoint;

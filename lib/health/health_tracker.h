@@ -39,6 +39,8 @@ struct HealthOptions {
   absl::Duration register_expires = absl::Seconds(60);
   absl::Duration idle_timeout = absl::Minutes(10);
   size_t max_endpoints = 1000;
+  // Bounds what one name's DNS can make us probe. IP literals (domain "")
+  // name their one address themselves: only max_endpoints bounds them.
   size_t max_endpoints_per_domain = 32;
   double ewma_weight = 0.3;  // Weight of the newest latency sample.
 };

@@ -176,6 +176,20 @@ TEST_F(HealthTrackerTest, EndpointsPerDomainAreCapped) {
   EXPECT_TRUE(tracker().Touch({"192.0.2.3", 5060, Transport::kUdp}, "other.test").ok());
 }
 
+// IP-literal servers share no name, so only the total cap bounds them.
+TEST_F(HealthTrackerTest, IpLiteralEndpointsAreCappedOnlyInTotal) {
+  options_.max_endpoints_per_domain = 2;
+  options_.max_endpoints = 4;
+  for (int i = 1; i <= 4; ++i) {
+    EXPECT_TRUE(
+        tracker().Touch({"192.0.2." + std::to_string(i), 5060, Transport::kUdp}, "").ok())
+        << i;
+  }
+  absl::Status full = tracker().Touch({"192.0.2.5", 5060, Transport::kUdp}, "");
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(full.message().find("--probe_max_endpoints"), std::string::npos) << full;
+}
+
 TEST_F(HealthTrackerTest, LatencyAndViaAreKept) {
   sip::ProbeResult r = Reply(200);
   r.latency = absl::Milliseconds(40);
