@@ -203,6 +203,36 @@ TEST_F(WatchDecisionTest, ProfileOutsideTheAllowlistIsPermissionDeniedNamingTheH
   EXPECT_EQ(pbx1_->CountRequests("REGISTER"), 0);
 }
 
+// A DNS renewal that brings in a refused address ends the profile's streams
+// the same way: the decision the device would make includes that server.
+TEST_F(WatchDecisionTest, RenewalBringingARefusedAddressIsPermissionDenied) {
+  DecisionWatcher agent(daemon_->stub(), Request());
+  ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx1_->port())));
+  DnsZone changed = stack_->zone();
+  changed.hosts.push_back({"inside.test", {"10.9.9.9"}});
+  changed.srv.push_back({"itsp.test", "inside.test", 5060, 40, 10});
+  ASSERT_TRUE(dns_->Restart(changed).ok());
+  auto end = agent.WaitForEnd();  // After the 2 s TTL.
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(end->error_message().find("10.9.9.9"), std::string::npos) << end->error_message();
+  EXPECT_EQ(MetricValue(daemon_->Metrics(), "sipresolver_agents{state=\"active\"}"), 0);
+}
+
+// More servers than the probe caps allow: RESOURCE_EXHAUSTED naming the cap
+// (agents retry it), not a decision that ignores a server.
+TEST_F(WatchDecisionTest, ProfileOverTheProbeCapsIsResourceExhausted) {
+  auto daemon = SipresolverdProcess::Start(
+      dns_->address(), {"--probe_allow=127.0.0.1/32", "--probe_max_endpoints_per_domain=2"});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  DecisionWatcher agent((*daemon)->stub(), Request());  // Three servers.
+  auto end = agent.WaitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(end->error_message().find("--probe_max_endpoints_per_domain"), std::string::npos)
+      << end->error_message();
+}
+
 // A domain admits what its name resolves to, but never a loopback address.
 TEST_F(WatchDecisionTest, AllowedDomainResolvingToLoopbackIsPermissionDenied) {
   auto daemon = SipresolverdProcess::Start(dns_->address(), {"--probe_allow=itsp.test"});
