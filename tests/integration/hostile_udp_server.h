@@ -10,15 +10,18 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "tests/support/loopback.h"
+#include "tests/support/scoped_fd.h"
 
 namespace sipresolver::testing {
 
@@ -27,23 +30,19 @@ class HostileUdpServer {
   // The datagrams to send back for one received datagram.
   using Reply = std::function<std::vector<std::string>(const std::string& received)>;
 
-  explicit HostileUdpServer(Reply reply) : reply_(std::move(reply)) {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+  explicit HostileUdpServer(Reply reply)
+      : reply_(std::move(reply)),
+        fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)),
+        port_(fd_.valid() ? BindLoopback(fd_.get(), 0) : 0) {
+    // A test against a server that is not there would fail obscurely.
+    if (port_ == 0) std::abort();
     timeval tv{0, 100000};  // recvfrom wakes up to see stop_.
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     thread_ = std::thread([this] { Serve(); });
   }
   ~HostileUdpServer() {
     stop_ = true;
     thread_.join();
-    close(fd_);
   }
   HostileUdpServer(const HostileUdpServer&) = delete;
   HostileUdpServer& operator=(const HostileUdpServer&) = delete;
@@ -57,17 +56,17 @@ class HostileUdpServer {
     while (!stop_) {
       sockaddr_in from{};
       socklen_t len = sizeof(from);
-      ssize_t n = recvfrom(fd_, buf.data(), buf.size(), 0,
+      ssize_t n = recvfrom(fd_.get(), buf.data(), buf.size(), 0,
                            reinterpret_cast<sockaddr*>(&from), &len);
       if (n <= 0) continue;
       for (const std::string& d : reply_(std::string(buf.data(), n))) {
-        sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+        sendto(fd_.get(), d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
       }
     }
   }
 
   Reply reply_;
-  int fd_ = -1;
+  ScopedFd fd_;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
