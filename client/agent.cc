@@ -44,7 +44,6 @@ absl::Status Agent::Run() {
     }
     const auto code = status.error_code();
     if (code == grpc::StatusCode::INVALID_ARGUMENT ||
-        code == grpc::StatusCode::PERMISSION_DENIED ||
         code == grpc::StatusCode::UNIMPLEMENTED) {
       return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
     }

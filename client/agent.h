@@ -11,8 +11,11 @@
 // and no heartbeat) counts as broken.
 //
 // Threading: Run() blocks the calling thread until Stop() (any thread) or a
-// permanent error (INVALID_ARGUMENT, PERMISSION_DENIED: retrying cannot
-// help). Callbacks run on Run()'s thread.
+// permanent error (INVALID_ARGUMENT, UNIMPLEMENTED: retrying cannot help).
+// PERMISSION_DENIED (a server of the profile is outside the operator's
+// allowlist) is retried like any other error: the allowlist or the DNS
+// answer may change, and a fleet must not need a restart when it does.
+// Callbacks run on Run()'s thread.
 #ifndef SIPRESOLVER_CLIENT_AGENT_H_
 #define SIPRESOLVER_CLIENT_AGENT_H_
 

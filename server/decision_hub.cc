@@ -67,10 +67,10 @@ void DecisionHub::Unsubscribe(DecisionStream* stream) {
 
 void DecisionHub::ReapWhenIdle(const std::string& key) {
   auto it = watchers_.find(key);
-  if (it == watchers_.end() || it->second.watcher->agents() > 0 || it->second.reap) return;
+  if (it == watchers_.end() || !it->second.watcher->idle() || it->second.reap) return;
   it->second.reap = context_.loop.After(context_.options.idle_grace, [this, key] {
     auto w = watchers_.find(key);
-    if (w != watchers_.end() && w->second.watcher->agents() == 0) {
+    if (w != watchers_.end() && w->second.watcher->idle()) {
       watchers_.erase(w);
       ReportCounts();
     }

@@ -55,6 +55,17 @@ bool DecisionStream::Put(const v1::Decision& decision, bool heartbeat) {
   return true;
 }
 
+bool DecisionStream::CancelIfStalled() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || cancelling_ || !StalledLocked()) return true;
+    cancelling_ = true;
+    pending_.reset();
+  }
+  context_->TryCancel();
+  return false;
+}
+
 void DecisionStream::End(const grpc::Status& status) {
   {
     absl::MutexLock lock(&mu_);

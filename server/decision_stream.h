@@ -40,6 +40,9 @@ class DecisionStream : public grpc::ServerWriteReactor<v1::Decision> {
   bool OfferHeartbeat(const v1::Decision& heartbeat);
   // Ends the call with `status` once the write in flight, if any, is done.
   void End(const grpc::Status& status);
+  // Cancels the call if its write in flight has stalled, as Offer would (and
+  // returns false then); for an ended stream, which gets no more offers.
+  bool CancelIfStalled();
   bool done() const;
 
   void OnWriteDone(bool ok) override;

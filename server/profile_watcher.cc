@@ -31,13 +31,17 @@ ProfileWatcher::ProfileWatcher(const WatcherContext& context,
 
 ProfileWatcher::~ProfileWatcher() {
   *alive_ = false;
-  DropAgents();
+  for (auto& [stream, agent] : agents_) {
+    context_.metrics.OnAgentState(agent->last_sent.state(), 0);
+  }
   Repin({});
 }
 
-void ProfileWatcher::DropAgents() {
+void ProfileWatcher::EndAgents(const absl::Status& status) {
   for (auto& [stream, agent] : agents_) {
     context_.metrics.OnAgentState(agent->last_sent.state(), 0);
+    agent->stream->End(ToGrpcStatus(status));
+    ending_.emplace(stream, std::move(agent->stream));
   }
   agents_.clear();
 }
@@ -73,20 +77,23 @@ void ProfileWatcher::OnResolved(const absl::Status& status,
   resolved_once_ = true;
   if (status.ok() || first) {
     Repin(candidates_);
-    if (refused_.ok()) {
-      for (auto& [stream, agent] : agents_) Settle(*agent, Feed(*agent));
-    } else {
+    if (!refused_.ok()) {
       // A decision that ignored the refused server would not be the device's,
       // and one that assumed it works would be a guess: tell the agents why.
-      for (auto& [stream, agent] : agents_) agent->stream->End(ToGrpcStatus(refused_));
-      DropAgents();
+      // No more renewals: the refusal stands until the hub reaps this
+      // watcher; a new one looks again.
+      EndAgents(refused_);
+      refresh_.reset();
+      return;
     }
+    for (auto& [stream, agent] : agents_) Settle(*agent, Feed(*agent));
   }
   refresh_ = context_.loop.After(next, [this] { Resolve(); });
 }
 
 // Pins what the candidates need, unpins what they no longer do. An endpoint
-// the health tracker refuses is never probed, and refuses the profile.
+// the health tracker refuses is never probed and refuses the profile, which
+// then pins nothing (its probes would serve no one).
 void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
   const std::string domain =
       dns::ParseIpLiteral(target_.server) ? "" : target_.server;
@@ -108,6 +115,7 @@ void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
     }
     pinned_.push_back(e);
   }
+  if (!refused_.ok()) wanted.clear();
   for (auto it = pinned_.begin(); it != pinned_.end();) {
     if (std::find(wanted.begin(), wanted.end(), *it) == wanted.end()) {
       context_.health.Unpin(*it);
@@ -144,6 +152,7 @@ bool ProfileWatcher::Feed(Agent& agent) {
 }
 
 void ProfileWatcher::Unsubscribe(DecisionStream* stream) {
+  ending_.erase(stream);
   auto it = agents_.find(stream);
   if (it == agents_.end()) return;
   context_.metrics.OnAgentState(it->second->last_sent.state(), 0);
@@ -194,6 +203,9 @@ void ProfileWatcher::Send(Agent& agent) {
 }
 
 void ProfileWatcher::Heartbeat() {
+  for (auto& [raw, stream] : ending_) {
+    if (!stream->CancelIfStalled()) context_.metrics.OnSlowStreamDropped();
+  }
   for (auto& [stream, agent] : agents_) {
     v1::Decision beat = agent->last_sent;
     beat.set_heartbeat(true);

@@ -58,13 +58,15 @@ class ProfileWatcher {
   ~ProfileWatcher();  // Unpins its servers.
 
   // The stream gets the agent's current decision at once, then every change.
-  // Refused (see refused()) while a server of the profile may not be probed.
+  // PERMISSION_DENIED or RESOURCE_EXHAUSTED, naming the server, while a
+  // server of the profile may not be probed (the streams it had are ended so).
   absl::Status Subscribe(std::shared_ptr<DecisionStream> stream,
                          const WatchRequest& request);
   void Unsubscribe(DecisionStream* stream);
   void OnHealth(const health::EndpointStatus& status);
   void EndAll(const grpc::Status& status);
-  size_t agents() const { return agents_.size(); }
+  // No agent and no stream still ending: the watcher may go.
+  bool idle() const { return agents_.empty() && ending_.empty(); }
 
  private:
   struct Agent;
@@ -78,8 +80,9 @@ class ProfileWatcher {
   void Settle(Agent& agent, bool changed);
   void Send(Agent& agent);
   void Heartbeat();
-  // Forgets every agent (their streams are ended or being ended).
-  void DropAgents();
+  // Ends every agent's stream with `status` and forgets the agent; the
+  // stream stays in ending_ until gRPC is done with it.
+  void EndAgents(const absl::Status& status);
 
   const WatcherContext context_;
   const decision::Profile profile_;
@@ -92,6 +95,10 @@ class ProfileWatcher {
   // refuses (PERMISSION_DENIED) or the probe caps (RESOURCE_EXHAUSTED).
   absl::Status refused_;
   absl::flat_hash_map<DecisionStream*, std::unique_ptr<Agent>> agents_;
+  // Ended streams whose final write may still be in flight: checked at each
+  // heartbeat, so an agent that stopped reading is cut off (and its hub
+  // entry freed) rather than kept forever.
+  absl::flat_hash_map<DecisionStream*, std::shared_ptr<DecisionStream>> ending_;
   std::unique_ptr<Timer> refresh_;
   std::unique_ptr<Timer> heartbeat_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

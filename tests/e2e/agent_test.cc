@@ -114,6 +114,23 @@ TEST_F(AgentTest, GracefulShutdownMeansReconnectNow) {
   EXPECT_NE(events_[0].find("reconnecting in 0"), std::string::npos) << events_[0];
 }
 
+// Refused by the allowlist: the agent keeps trying (the operator may widen
+// the allowlist, the ITSP's DNS may change) instead of giving up for good.
+TEST_F(AgentTest, PermissionDeniedIsRetried) {
+  v1::ItspProfile refused = Profile();
+  refused.set_proxy_server("10.9.9.9");  // --probe_allow=127.0.0.1/32.
+  refused.set_proxy_server_redundancy(false);
+  StartAgent(refused);
+  auto refusals = [this] {
+    absl::MutexLock lock(&mu_);
+    int n = 0;
+    for (const std::string& e : events_) n += e.find("10.9.9.9") != std::string::npos;
+    return n;
+  };
+  EXPECT_TRUE(WaitUntil([&] { return refusals() >= 3; }));
+  EXPECT_FALSE(agent_->last_decision().has_value());
+}
+
 TEST_F(AgentTest, InvalidProfileEndsTheAgent) {
   v1::ItspProfile bad = Profile();
   bad.set_proxy_server("");

@@ -3,8 +3,10 @@
 #include <thread>
 
 #include "grpcpp/create_channel.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/decision_watcher.h"
+#include "tests/support/dnsmasq_server.h"
 #include "tests/support/sipresolverd_process.h"
 #include "tests/support/standard_services.h"
 
@@ -50,6 +52,51 @@ TEST(SlowAgentTest, AgentThatNeverReadsIsDroppedOthersUnaffected) {
   EXPECT_TRUE(healthy.WaitFor([](const v1::Decision& d) { return d.heartbeat(); },
                               absl::Seconds(5)));
   slow_context.TryCancel();
+}
+
+// An agent that stopped reading and whose profile is then refused (a DNS
+// renewal brings in an address outside --probe_allow): its stream was ended
+// with its last write stuck, and gets no more decisions, yet it is still cut
+// off once that write stalls, so it holds no stream slot forever.
+TEST(SlowAgentTest, StalledAgentOfARefusedProfileIsStillDropped) {
+  // Twenty servers: each decision lists them all, so two fill the window.
+  DnsZone zone;
+  zone.ttl = 1;
+  zone.hosts = {{"pbx.test", {}}};
+  for (int i = 1; i <= 20; ++i) zone.hosts[0].addresses.push_back(absl::StrCat("127.0.0.", i));
+  auto dns = DnsmasqServer::Start(zone);
+  ASSERT_TRUE(dns.ok()) << dns.status();
+  auto daemon = SipresolverdProcess::Start(
+      (*dns)->address(), {"--probe_allow=127.0.0.0/8", "--heartbeat_interval=1s",
+                          "--max_stream_write_stall=6s", "--cache_max_ttl=1s"});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+
+  grpc::ChannelArguments args;  // A small window, never reopened.
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  auto channel = grpc::CreateCustomChannel((*daemon)->grpc_address(),
+                                           grpc::InsecureChannelCredentials(), args);
+  auto stub = v1::SipResolver::NewStub(channel);
+  grpc::ClientContext context;
+  v1::WatchDecisionRequest request;
+  request.set_agent_id("slow");
+  request.mutable_profile()->set_proxy_server("pbx.test");
+  request.mutable_profile()->set_proxy_server_redundancy(true);
+  auto reader = stub->WatchDecision(&context, request);
+  absl::SleepFor(absl::Seconds(3));  // Decisions and heartbeats fill the window.
+
+  zone.hosts = {{"pbx.test", {"10.9.9.9"}}};
+  ASSERT_TRUE((*dns)->Restart(zone).ok());
+  double streams = 1;
+  for (int i = 0; i < 300 && streams != 0; ++i) {  // At most 30 s.
+    absl::SleepFor(absl::Milliseconds(100));
+    streams = MetricValue((*daemon)->Metrics(), "sipresolver_decision_streams");
+  }
+  EXPECT_EQ(streams, 0);
+  EXPECT_GE(MetricValue((*daemon)->Metrics(), "sipresolver_probe_targets_refused_total"
+                                              "{code=\"PERMISSION_DENIED\"}"),
+            1);
+  context.TryCancel();
 }
 
 }  // namespace
