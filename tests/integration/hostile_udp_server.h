@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <string>
@@ -35,7 +36,10 @@ class HostileUdpServer {
         fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)),
         port_(fd_.valid() ? BindLoopback(fd_.get(), 0) : 0) {
     // A test against a server that is not there would fail obscurely.
-    if (port_ == 0) std::abort();
+    if (port_ == 0) {
+      std::perror("HostileUdpServer: no UDP socket on 127.0.0.1");
+      std::abort();
+    }
     timeval tv{0, 100000};  // recvfrom wakes up to see stop_.
     setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     thread_ = std::thread([this] { Serve(); });

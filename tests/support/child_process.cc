@@ -79,14 +79,21 @@ absl::StatusOr<pid_t> SpawnChild(const ChildOptions& options) {
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   ScopedFd null_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null_fd.valid()) {
+    return absl::InternalError(absl::StrCat("open /dev/null: ", strerror(errno)));
+  }
   ScopedFd out_fd = OpenOutput(options.stdout_path);
+  if (!out_fd.valid()) {
+    return absl::InternalError(
+        absl::StrCat("open ", options.stdout_path, ": ", strerror(errno)));
+  }
+  // F_DUPFD_CLOEXEC: a fork on another thread must not inherit it either.
   ScopedFd err_fd = options.stderr_path == options.stdout_path
-                        ? ScopedFd(dup(out_fd.get()))
+                        ? ScopedFd(fcntl(out_fd.get(), F_DUPFD_CLOEXEC, 0))
                         : OpenOutput(options.stderr_path);
-  if (!null_fd.valid() || !out_fd.valid() || !err_fd.valid()) {
-    return absl::InternalError(absl::StrCat("open ", options.stdout_path, " / ",
-                                            options.stderr_path, ": ",
-                                            strerror(errno)));
+  if (!err_fd.valid()) {
+    return absl::InternalError(
+        absl::StrCat("open ", options.stderr_path, ": ", strerror(errno)));
   }
   const int limit = FdLimit();
   struct sigaction default_action = {};

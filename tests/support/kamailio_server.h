@@ -146,7 +146,7 @@ class KamailioServer {
 
   // SIGKILL to kamailio's children (resuming the group if paused), which
   // makes the main process reap them and exit (see the .cc for why not
-  // SIGTERM); SIGKILL to the whole group after 2 s. Reaps the main process;
+  // SIGTERM); SIGKILL to the whole group after 250 ms. Reaps the main process;
   // leaves no process of the group behind. Idempotent.
   void Stop();
   bool running() const { return group_.running(); }
