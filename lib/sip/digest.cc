@@ -19,6 +19,17 @@
 #include "absl/strings/string_view.h"
 
 namespace sipresolver::sip {
+
+DigestChallenge ToDigestChallenge(const Challenge& c) {
+  DigestChallenge d;
+  d.realm = c.realm;
+  d.nonce = c.nonce;
+  d.opaque = c.opaque;
+  d.algorithm = c.algorithm;
+  d.qop = c.qop;
+  d.proxy = c.proxy;
+  return d;
+}
 namespace {
 
 struct Algorithm {

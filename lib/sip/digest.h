@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/sip/message.h"
 
 namespace sipresolver::sip {
 
@@ -44,6 +45,9 @@ struct DigestChallenge {
   // 407 Proxy-Authenticate: answer with Proxy-Authorization.
   bool proxy = false;
 };
+
+// The digest view of a parsed WWW-/Proxy-Authenticate challenge.
+DigestChallenge ToDigestChallenge(const Challenge& challenge);
 
 struct DigestCredentials {
   std::string username;

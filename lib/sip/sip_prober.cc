@@ -12,20 +12,6 @@
 #include "lib/sip/message.h"
 
 namespace sipresolver::sip {
-namespace {
-
-DigestChallenge ToDigestChallenge(const Challenge& c) {
-  DigestChallenge d;
-  d.realm = c.realm;
-  d.nonce = c.nonce;
-  d.opaque = c.opaque;
-  d.algorithm = c.algorithm;
-  d.qop = c.qop;
-  d.proxy = c.proxy;
-  return d;
-}
-
-}  // namespace
 
 // One probe: open the flow, run the transaction(s), report once.
 class SipProber::Job {

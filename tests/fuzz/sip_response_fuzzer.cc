@@ -70,13 +70,7 @@ void CheckResponse(const sip::Response& r) {
 
 // What SipProber does with a challenge: answer it and retry the REGISTER.
 void AnswerChallenge(const sip::Challenge& c) {
-  sip::DigestChallenge d;
-  d.realm = c.realm;
-  d.nonce = c.nonce;
-  d.opaque = c.opaque;
-  d.algorithm = c.algorithm;
-  d.qop = c.qop;
-  d.proxy = c.proxy;
+  const sip::DigestChallenge d = sip::ToDigestChallenge(c);
   sip::RequestParams p;
   p.method = "REGISTER";
   p.domain = "itsp.example.com";

@@ -327,5 +327,24 @@ TEST(SipDigestTest, PasswordNeverInHeaderOrErrors) {
               Not(HasSubstr(password)));
 }
 
+// What the prober answers is what the registrar asked: every field carries over.
+TEST(SipDigestTest, ToDigestChallengeKeepsEveryField) {
+  Challenge c;
+  c.proxy = true;
+  c.scheme = "Digest";
+  c.realm = "itsp.test";
+  c.nonce = "n0nce";
+  c.opaque = "0paque";
+  c.algorithm = "SHA-256";
+  c.qop = {"auth", "auth-int"};
+  const DigestChallenge d = ToDigestChallenge(c);
+  EXPECT_TRUE(d.proxy);
+  EXPECT_EQ(d.realm, "itsp.test");
+  EXPECT_EQ(d.nonce, "n0nce");
+  EXPECT_EQ(d.opaque, "0paque");
+  EXPECT_EQ(d.algorithm, "SHA-256");
+  EXPECT_EQ(d.qop, (std::vector<std::string>{"auth", "auth-int"}));
+}
+
 }  // namespace
 }  // namespace sipresolver::sip
