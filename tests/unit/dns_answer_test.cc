@@ -12,13 +12,13 @@
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 #include "tests/support/dns_packet_builder.h"
+#include "tests/support/expect_error.h"
 
 namespace sipresolver::dns {
 namespace {
 
 using ::sipresolver::testing::DnsPacketBuilder;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 
 constexpr auto kAnswer = DnsPacketBuilder::kAnswer;
 constexpr auto kAuthority = DnsPacketBuilder::kAuthority;
@@ -36,14 +36,7 @@ MATCHER_P5(IsSrv, target, priority, weight, port, ttl, "") {
          arg.weight == weight && arg.port == port && arg.ttl == ttl;
 }
 
-// Expects `result` to be an error with `code` whose message contains `text`.
-template <typename T>
-void ExpectError(const absl::StatusOr<T>& result, absl::StatusCode code,
-                 const std::string& text) {
-  ASSERT_FALSE(result.ok()) << "parsed although expected: " << text;
-  EXPECT_EQ(result.status().code(), code) << result.status();
-  EXPECT_THAT(std::string(result.status().message()), HasSubstr(text));
-}
+using ::sipresolver::testing::ExpectError;
 
 // A header with QR, RD and RA set and the given counts (each under 256).
 std::vector<uint8_t> Header(uint8_t qd, uint8_t an, uint8_t ns, uint8_t ar) {

@@ -8,19 +8,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/nat/mapped_address.h"
+#include "tests/support/expect_error.h"
 
 namespace sipresolver::nat {
 namespace {
 
-using ::testing::HasSubstr;
 
-template <typename T>
-void ExpectError(const absl::StatusOr<T>& result, absl::StatusCode code,
-                 const std::string& text) {
-  ASSERT_FALSE(result.ok()) << "succeeded although expected: " << text;
-  EXPECT_EQ(result.status().code(), code) << result.status();
-  EXPECT_THAT(std::string(result.status().message()), HasSubstr(text));
-}
+using ::sipresolver::testing::ExpectError;
 
 sip::Via BehindNat() {
   sip::Via via;

@@ -17,20 +17,14 @@
 #include "gtest/gtest.h"
 #include "lib/nat/mapped_address.h"
 #include "lib/nat/stun_message.h"
+#include "tests/support/expect_error.h"
 
 namespace sipresolver::nat {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 
-template <typename T>
-void ExpectError(const absl::StatusOr<T>& result, absl::StatusCode code,
-                 const std::string& text) {
-  ASSERT_FALSE(result.ok()) << "decoded although expected: " << text;
-  EXPECT_EQ(result.status().code(), code) << result.status();
-  EXPECT_THAT(std::string(result.status().message()), HasSubstr(text));
-}
+using ::sipresolver::testing::ExpectError;
 
 // Hex digits, spaces ignored.
 std::string Hex(absl::string_view hex) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/expect_error.h"
 
 // Where an expected hash comes from:
 // - RFC 2617 3.5 and RFC 7616 3.9.1: the responses printed in the RFCs.
@@ -54,14 +55,7 @@ const DigestCredentials kAlice{"alice", "wonderland"};
 const DigestResponseParams kRegister{"REGISTER", "sip:example.com", "0a4f113b",
                                      1};
 
-// Expects `result` to be an error with `code` whose message contains `text`.
-template <typename T>
-void ExpectError(const absl::StatusOr<T>& result, absl::StatusCode code,
-                 const std::string& text) {
-  ASSERT_FALSE(result.ok()) << "succeeded although expected: " << text;
-  EXPECT_EQ(result.status().code(), code) << result.status();
-  EXPECT_THAT(std::string(result.status().message()), HasSubstr(text));
-}
+using ::sipresolver::testing::ExpectError;
 
 TEST(SipDigestTest, Rfc2617Section35Example) {
   DigestChallenge challenge{"testrealm@host.com",

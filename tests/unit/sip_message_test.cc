@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/sip/message.h"
+#include "tests/support/expect_error.h"
 
 namespace sipresolver::sip {
 namespace {
@@ -23,13 +24,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
 
-template <typename T>
-void ExpectError(const absl::StatusOr<T>& result, absl::StatusCode code,
-                 const std::string& text) {
-  ASSERT_FALSE(result.ok()) << "parsed although expected: " << text;
-  EXPECT_EQ(result.status().code(), code) << result.status();
-  EXPECT_THAT(std::string(result.status().message()), HasSubstr(text));
-}
+using ::sipresolver::testing::ExpectError;
 
 MATCHER_P(IsOkAndHolds, value, "") {
   if (!arg.ok()) {
