@@ -106,16 +106,6 @@ Metrics::Metrics()
                    .Help("Open WatchDecision streams (connected agents).")
                    .Register(*registry_)
                    .Add({})),
-      decisions_(BuildCounter()
-                     .Name("sipresolver_decisions_published_total")
-                     .Help("Decisions sent to agents, by state (searching, "
-                           "active, no_working_server).")
-                     .Register(*registry_)),
-      agents_(BuildGauge()
-                  .Name("sipresolver_agents")
-                  .Help("Connected agents, by the state of their current "
-                        "decision (searching, active, no_working_server).")
-                  .Register(*registry_)),
       fanout_(BuildHistogram()
                   .Name("sipresolver_decision_fanout_seconds")
                   .Help("From a health change to the new decisions offered to "
@@ -127,7 +117,23 @@ Metrics::Metrics()
                         .Help("WatchDecision streams cut off because the agent "
                               "stopped reading (--max_stream_write_stall).")
                         .Register(*registry_)
-                        .Add({})) {}
+                        .Add({})) {
+  auto& decisions = BuildCounter()
+                        .Name("sipresolver_decisions_published_total")
+                        .Help("Decisions sent to agents, by state (searching, "
+                              "active, no_working_server).")
+                        .Register(*registry_);
+  auto& agents = BuildGauge()
+                     .Name("sipresolver_agents")
+                     .Help("Connected agents, by the state of their current "
+                           "decision (searching, active, no_working_server).")
+                     .Register(*registry_);
+  for (int state = 0; state < 4; ++state) {
+    decisions_[state] = &decisions.Add({{"state", DecisionStateLabel(state)}});
+    // "unspecified" is never a connected agent's state: no such series.
+    agents_[state] = state == 0 ? nullptr : &agents.Add({{"state", DecisionStateLabel(state)}});
+  }
+}
 
 absl::Status Metrics::Serve(const std::string& listen) {
   try {
@@ -213,13 +219,13 @@ void Metrics::SetWatchCounts(int watchers, int streams) {
 }
 
 void Metrics::OnDecisionPublished(int state) {
-  decisions_.Add({{"state", DecisionStateLabel(state)}}).Increment();
+  decisions_[state >= 0 && state < 4 ? state : 0]->Increment();
 }
 
 void Metrics::OnAgentState(int from, int to) {
   if (from == to) return;
-  if (from != 0) agents_.Add({{"state", DecisionStateLabel(from)}}).Decrement();
-  if (to != 0) agents_.Add({{"state", DecisionStateLabel(to)}}).Increment();
+  if (from > 0 && from < 4) agents_[from]->Decrement();
+  if (to > 0 && to < 4) agents_[to]->Increment();
 }
 
 void Metrics::OnFanOut(absl::Duration latency) {

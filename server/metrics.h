@@ -8,6 +8,7 @@
 #ifndef SIPRESOLVER_SERVER_METRICS_H_
 #define SIPRESOLVER_SERVER_METRICS_H_
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -85,8 +86,10 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Family<prometheus::Counter>& registration_reports_;
   prometheus::Gauge& watchers_;
   prometheus::Gauge& streams_;
-  prometheus::Family<prometheus::Counter>& decisions_;
-  prometheus::Family<prometheus::Gauge>& agents_;
+  // By v1::DecisionState number (0 = unspecified), looked up once: both
+  // move for every agent at every fan-out.
+  std::array<prometheus::Counter*, 4> decisions_;
+  std::array<prometheus::Gauge*, 4> agents_;
   prometheus::Histogram& fanout_;
   prometheus::Counter& slow_dropped_;
   std::unique_ptr<prometheus::Exposer> exposer_;
