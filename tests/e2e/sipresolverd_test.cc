@@ -79,6 +79,15 @@ TEST_F(SipresolverdTest, BadInputIsInvalidArgumentNamingTheField) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A request over --max_request_bytes (64 KiB) is refused before it is
+// parsed, and the server keeps serving.
+TEST_F(SipresolverdTest, OversizedRequestIsResourceExhausted) {
+  v1::ResolveResponse response;
+  grpc::Status status = Resolve(std::string(70 * 1024, 'a'), response, false);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_TRUE(Resolve("itsp.test", response).ok());
+}
+
 TEST_F(SipresolverdTest, ReflectionListsTheService) {
   auto services = ReflectionListServices(daemon_->channel());
   ASSERT_TRUE(services.ok()) << services.status();
