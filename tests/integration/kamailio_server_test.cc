@@ -1,6 +1,7 @@
 // Checks KamailioServer against hand-written SIP over UDP and TCP, and pins
 // down how Kamailio 5.6 answers the requests the prober sends (challenge,
-// digest, Via received/rport, 503, 403, silence, SIGSTOP).
+// digest, Via received/rport, 503, 403, silence, a banned User-Agent,
+// SIGSTOP).
 #include "tests/support/kamailio_server.h"
 
 #include <openssl/evp.h>
@@ -92,6 +93,7 @@ struct Request {
   int cseq = 1;
   int expires = 60;
   std::string authorization;  // Header value, if any.
+  std::string user_agent;     // Header value, if any.
 };
 
 Request Method(const std::string& method) {
@@ -123,6 +125,9 @@ std::string Build(const Request& r, uint16_t client_port) {
   }
   if (!r.authorization.empty()) {
     absl::StrAppend(&msg, "Authorization: ", r.authorization, "\r\n");
+  }
+  if (!r.user_agent.empty()) {
+    absl::StrAppend(&msg, "User-Agent: ", r.user_agent, "\r\n");
   }
   return msg + "Content-Length: 0\r\n\r\n";
 }
@@ -244,6 +249,7 @@ TEST(KamailioServerTest, OptionsAnswered200WithReceivedAndRport) {
   EXPECT_EQ(record.transport, "udp");
   EXPECT_EQ(record.source, absl::StrCat("127.0.0.1:", client.port()));
   EXPECT_EQ(record.from_user, "alice");
+  EXPECT_EQ(record.user_agent, "<null>");
 }
 
 TEST(KamailioServerTest, ReceivedWithoutRportGoesToSentByPort) {
@@ -372,6 +378,59 @@ TEST(KamailioServerTest, SilentReceivesButNeverAnswers) {
   EXPECT_EQ(client.Exchange(Build({}, client.port()), absl::Milliseconds(300)),
             std::nullopt);
   EXPECT_TRUE(server->WaitForRequests("OPTIONS", 1));
+}
+
+// An ITSP's fail2ban/pike/APIBAN ban of the prober: requests whose
+// User-Agent contains the banned text (in any case) are logged but never
+// answered, while devices are served. One UDP receiver handles requests in
+// order, so the device's 401 arriving shows the banned ones were dropped.
+TEST(KamailioServerTest, DropUserAgentSilencesOnlyThatUserAgent) {
+  KamailioConfig config;
+  config.drop_user_agent = "sipresolver-probe";
+  auto server = StartOrDie(config);
+  ASSERT_NE(server, nullptr);
+  SipClient client(server->port());
+  int call = 0;
+  auto send = [&](const std::string& user_agent) {
+    Request r = Method("REGISTER");
+    r.user_agent = user_agent;
+    r.call_id = absl::StrCat("call-", ++call, "@sipresolver");
+    client.Send(Build(r, client.port()));
+  };
+  send("sipresolver-probe/1");
+  send("Acme SIPRESOLVER-Probe/2");
+  send("Device/1.0");
+  std::string reply = client.Receive(absl::Seconds(5)).value_or("");
+  EXPECT_EQ(StatusCode(reply), 401) << reply;
+  EXPECT_EQ(Header(reply, "Call-ID"), "call-3@sipresolver") << reply;
+  send("");  // No User-Agent at all: served too.
+  reply = client.Receive(absl::Seconds(5)).value_or("");
+  EXPECT_EQ(StatusCode(reply), 401) << reply;
+  EXPECT_EQ(Header(reply, "Call-ID"), "call-4@sipresolver") << reply;
+
+  std::vector<SipRequestRecord> requests = server->Requests();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(requests[0].user_agent, "sipresolver-probe/1");
+  EXPECT_EQ(requests[1].user_agent, "Acme SIPRESOLVER-Probe/2");
+  EXPECT_EQ(requests[2].user_agent, "Device/1.0");
+  EXPECT_EQ(requests[3].user_agent, "<null>");
+}
+
+// The text is matched literally, not as a regular expression.
+TEST(KamailioServerTest, DropUserAgentMatchesTextLiterally) {
+  KamailioConfig config;
+  config.drop_user_agent = "probe (v1.0)*";
+  auto server = StartOrDie(config);
+  ASSERT_NE(server, nullptr);
+  SipClient client(server->port());
+  Request r = Method("REGISTER");
+  r.user_agent = "Acme probe (v1.0)* x";
+  client.Send(Build(r, client.port()));
+  r.user_agent = "probe v1x0";  // What the unescaped pattern would match.
+  r.call_id = "call-2@sipresolver";
+  std::string reply = client.Exchange(Build(r, client.port())).value_or("");
+  EXPECT_EQ(StatusCode(reply), 401) << reply;
+  EXPECT_EQ(Header(reply, "Call-ID"), "call-2@sipresolver") << reply;
 }
 
 TEST(KamailioServerTest, TcpOptionsAnswered) {
@@ -505,6 +564,13 @@ TEST(KamailioServerTest, RejectsConfigThatCannotBeQuoted) {
     auto server = KamailioServer::Start(config);
     EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument)
         << password;
+  }
+  for (const char* user_agent : {"a\"b", "a$b", "a\\b", "a\nb", "^a", "a]"}) {
+    KamailioConfig config;
+    config.drop_user_agent = user_agent;
+    auto server = KamailioServer::Start(config);
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument)
+        << user_agent;
   }
 }
 

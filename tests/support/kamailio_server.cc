@@ -69,6 +69,28 @@ absl::Status CheckCfgString(absl::string_view what, absl::string_view value) {
   return absl::OkStatus();
 }
 
+// drop_user_agent as a POSIX extended regular expression that matches the
+// text literally: each non-alphanumeric character in a bracket expression
+// ("[.]"), where only '^' and ']' would be special; those are refused.
+absl::StatusOr<std::string> LiteralRegex(absl::string_view text) {
+  if (absl::Status s = CheckCfgString("drop_user_agent", text); !s.ok())
+    return s;
+  std::string out;
+  for (char c : text) {
+    if (c == '^' || c == ']') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("KamailioConfig: drop_user_agent \"", text,
+                       "\" must not contain '^' or ']'"));
+    }
+    if (absl::ascii_isalnum(c)) {
+      out.push_back(c);
+    } else {
+      absl::StrAppend(&out, "[", absl::string_view(&c, 1), "]");
+    }
+  }
+  return out;
+}
+
 // The request_route part that depends on the mode.
 std::string ModeRoute(const KamailioConfig& c) {
   // pv_auth_check returns -2 for a wrong password.
@@ -151,6 +173,17 @@ absl::Status KamailioServer::WriteConfig(const KamailioConfig& config) {
   if (absl::Status s = CheckCfgString("password", config.password); !s.ok())
     return s;
   if (absl::Status s = CheckCfgString("realm", config.realm); !s.ok()) return s;
+  // Goes right after the request log lines: such a request is logged, then
+  // dropped with no reply at all (a ban, not a refusal).
+  std::string drop_route;
+  if (!config.drop_user_agent.empty()) {
+    absl::StatusOr<std::string> re = LiteralRegex(config.drop_user_agent);
+    if (!re.ok()) return re.status();
+    drop_route = absl::StrCat(
+        "  if ($ua =~ \"", *re, "\") {\n",
+        "    xlog(\"L_NOTICE\", \"DROP banned User-Agent\\n\"); exit;\n",
+        "  }\n");
+  }
   if (config.retry_after_seconds && *config.retry_after_seconds < 0) {
     return absl::InvalidArgumentError(
         "KamailioConfig: retry_after_seconds must be >= 0");
@@ -201,10 +234,12 @@ absl::Status KamailioServer::WriteConfig(const KamailioConfig& config) {
       "request_route {\n", "  if ($rU == \"", kReadyUser, "\") {\n",
       "    sl_send_reply(\"200\", \"Fixture Ready\"); exit;\n", "  }\n",
       // One line per request, written before any reply (see Requests()).
-      "  xlog(\"L_NOTICE\", \"REQ $rm $pr $si:$sp $fU\\n\");\n",
+      // The User-Agent goes last: it may contain spaces.
+      "  xlog(\"L_NOTICE\", \"REQ $rm $pr $si:$sp $fU $ua\\n\");\n",
       config.tls ? "  if ($pr == \"tls\") xlog(\"L_NOTICE\", "
                    "\"TLS SNI $tls_peer_server_name\\n\");\n"
                  : "",
+      drop_route,
       "  if (method == \"ACK\") exit;\n",
       "  if (!mf_process_maxfwd_header(\"10\")) {\n",
       "    sl_send_reply(\"483\", \"Too Many Hops\"); exit;\n", "  }\n",
@@ -321,13 +356,13 @@ std::vector<SipRequestRecord> KamailioServer::Requests() const {
   std::string log = log_.ReadSinceMark();
   log.erase(log.rfind('\n') + 1);  // Not a line being written right now.
   for (absl::string_view line : absl::StrSplit(log, '\n')) {
-    // " 1(4242) NOTICE: <script>: REQ REGISTER udp 127.0.0.1:40000 alice"
+    // " 1(4242) NOTICE: <script>: REQ REGISTER udp 127.0.0.1:40000 alice UA"
     size_t pos = line.find(kRequestTag);
     if (pos == absl::string_view::npos) continue;
-    std::vector<std::string> f =
-        absl::StrSplit(line.substr(pos + strlen(kRequestTag)), ' ');
-    if (f.size() != 4) continue;
-    out.push_back({f[0], f[1], f[2], f[3]});
+    std::vector<std::string> f = absl::StrSplit(
+        line.substr(pos + strlen(kRequestTag)), absl::MaxSplits(' ', 4));
+    if (f.size() != 5) continue;
+    out.push_back({f[0], f[1], f[2], f[3], f[4]});
   }
   return out;
 }

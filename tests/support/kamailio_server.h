@@ -93,6 +93,13 @@ struct KamailioConfig {
   // The digest realm, independent of the request's domains. Same rules.
   std::string realm = "sipresolver.test";
   WrongPassword wrong_password = kChallengeAgain;
+  // When non-empty, every request whose User-Agent contains this text
+  // (case-insensitively) is logged and then dropped without any reply, as
+  // an ITSP's fail2ban, pike or APIBAN does once it has banned a prober;
+  // requests with another User-Agent, or none, are served as `mode` says.
+  // Pasted into kamailio.cfg as a regular expression: printable ASCII
+  // without '"', '\\', '$', '^' or ']'.
+  std::string drop_user_agent;
   // kAlwaysUnavailable: adds "Retry-After: N" to the 503.
   std::optional<int> retry_after_seconds = std::nullopt;
 
@@ -115,6 +122,7 @@ struct SipRequestRecord {
   std::string transport;  // "udp", "tcp" or "tls"
   std::string source;     // "127.0.0.1:PORT"
   std::string from_user;  // "alice" ("<null>" when the From URI has none)
+  std::string user_agent;  // "Device/1.0" ("<null>" without the header)
 };
 
 class KamailioServer {
