@@ -224,6 +224,10 @@ void ToEndpointHealth(const health::EndpointStatus& status, absl::Time clock_now
                *out.mutable_last_change());
   out.set_via_received(status.via_received.value_or(""));
   out.set_via_rport(status.via_rport.value_or(0));
+  out.set_device_successes(status.devices.successes);
+  out.set_device_failures(status.devices.failures);
+  out.set_decision_state(ToProto(status.decision_state));
+  out.set_devices_confirm_failure(status.devices_confirm_failure);
 }
 
 void ToServerStatus(const health::EndpointStatus& status, absl::Time clock_now,

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -72,6 +74,14 @@ ABSL_FLAG(std::string, probe_credentials_file, "",
           "register for real and only a 2xx counts. Never logged.");
 ABSL_FLAG(absl::Duration, probe_register_expires, absl::Seconds(60),
           "Expires of probe REGISTERs: their bindings lapse by themselves.");
+ABSL_FLAG(std::string, probe_user_agent, "sipresolver-probe/1",
+          "User-Agent header of every probe, so that an ITSP can recognise "
+          "and allowlist the prober. Empty: no header. Printable ASCII, at "
+          "most 128 characters.");
+ABSL_FLAG(std::string, probe_from_user, "sipresolver-probe",
+          "From/To user of probes for domains without credentials (with "
+          "credentials it is the username). A SIP user part (RFC 3261), 1 to "
+          "128 characters.");
 ABSL_FLAG(double, probe_rate_limit, 50,
           "Probes started per second, all endpoints together.");
 ABSL_FLAG(absl::Duration, probe_idle_timeout, absl::Minutes(10),
@@ -80,6 +90,21 @@ ABSL_FLAG(int, probe_max_endpoints, 1000, "Endpoints probed at most.");
 ABSL_FLAG(int, probe_max_endpoints_per_domain, 32,
           "Endpoints probed at most for one configured server name (IP "
           "literals count only in --probe_max_endpoints).");
+ABSL_FLAG(int, device_evidence_quorum, 3,
+          "Fail static: distinct agents (each on its own connection) whose "
+          "reported registrations make an endpoint count as working while its "
+          "probes fail, and whose failures confirm the probes'. At least 2: "
+          "one agent never steers another's decision.");
+ABSL_FLAG(absl::Duration, device_evidence_window, absl::Minutes(10),
+          "How long a reported registration counts as device evidence.");
+ABSL_FLAG(int, probe_panic_threshold, 50,
+          "Fail static: below this percentage of probed endpoints healthy, "
+          "with failures in --probe_panic_min_domains names or more, the "
+          "service suspects its own probe path and every decision falls back "
+          "to the device's own order. 0 turns it off.");
+ABSL_FLAG(int, probe_panic_min_domains, 2,
+          "Names (an IP literal is one) whose endpoints must fail before the "
+          "panic threshold applies: one ITSP's outage is not a broken probe path.");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(30),
           "WatchDecision: a heartbeat message after this long without one.");
 ABSL_FLAG(absl::Duration, search_break, absl::Seconds(30),
@@ -134,6 +159,64 @@ std::string ParseCodes(absl::string_view text, std::set<int>& codes) {
   return "";
 }
 
+// The probe's identity is what an ITSP's allowlist or fail2ban filter
+// matches on. Both values go into header lines: nothing may end a line (CR,
+// LF) or make the request unparsable, and the user must be a valid URI user.
+std::string CheckProbeIdentity(const sip::ProberOptions& o) {
+  constexpr size_t kMaxLength = 128;
+  bool ok = o.user_agent.size() <= kMaxLength;
+  for (char c : o.user_agent) ok = ok && c >= 0x20 && c <= 0x7e;
+  if (!ok) {
+    return absl::StrCat(
+        "--probe_user_agent: \"", absl::CHexEscape(o.user_agent),
+        "\" must be printable ASCII (no CR, LF or other control characters), "
+        "at most 128 characters");
+  }
+  // RFC 3261 25.1: user = 1*( unreserved / escaped / user-unreserved ).
+  const std::string& user = o.user;
+  ok = !user.empty() && user.size() <= kMaxLength;
+  for (size_t i = 0; ok && i < user.size(); ++i) {
+    if (user[i] == '%') {  // escaped = "%" HEXDIG HEXDIG
+      ok = i + 2 < user.size() && absl::ascii_isxdigit(user[i + 1]) &&
+           absl::ascii_isxdigit(user[i + 2]);
+      i += 2;
+    } else {
+      ok = absl::ascii_isalnum(user[i]) ||
+           absl::string_view("-_.!~*'()&=+$,;?/").find(user[i]) !=
+               absl::string_view::npos;
+    }
+  }
+  if (!ok) {
+    return absl::StrCat("--probe_from_user: \"", absl::CHexEscape(user),
+                        "\" is not a SIP user part (RFC 3261: 1 to 128 "
+                        "letters, digits, -_.!~*'()&=+$,;?/ or %XX escapes)");
+  }
+  return "";
+}
+
+std::string FailStaticFlags(health::HealthOptions& h) {
+  h.evidence.quorum = absl::GetFlag(FLAGS_device_evidence_quorum);
+  h.evidence.window = absl::GetFlag(FLAGS_device_evidence_window);
+  const int threshold = absl::GetFlag(FLAGS_probe_panic_threshold);
+  h.panic_threshold = threshold / 100.0;
+  h.panic_min_domains = absl::GetFlag(FLAGS_probe_panic_min_domains);
+  if (h.evidence.quorum < 2 || h.evidence.quorum > 1000) {
+    return "--device_evidence_quorum must be between 2 and 1000 (one agent alone "
+           "must never steer the others)";
+  }
+  if (h.evidence.window < absl::Seconds(1) || h.evidence.window > absl::Hours(24)) {
+    return "--device_evidence_window must be between 1s and 24h";
+  }
+  if (threshold < 0 || threshold > 100) {
+    return "--probe_panic_threshold must be a percentage, 0 to 100";
+  }
+  if (h.panic_min_domains < 2) {
+    return "--probe_panic_min_domains must be >= 2 (one name failing is that "
+           "ITSP's outage, not the service's probe path)";
+  }
+  return "";
+}
+
 std::string ProbeFlags(ProbeConfig& p) {
   p.allow = absl::GetFlag(FLAGS_probe_allow);
   p.rate_limit = absl::GetFlag(FLAGS_probe_rate_limit);
@@ -150,6 +233,9 @@ std::string ProbeFlags(ProbeConfig& p) {
   p.prober.timeout = absl::GetFlag(FLAGS_probe_timeout);
   p.prober.tls_ca_file = absl::GetFlag(FLAGS_probe_tls_ca_file);
   p.prober.tls_verify = absl::GetFlag(FLAGS_probe_tls_verify);
+  p.prober.user_agent = absl::GetFlag(FLAGS_probe_user_agent);
+  p.prober.user = absl::GetFlag(FLAGS_probe_from_user);
+  if (std::string bad = CheckProbeIdentity(p.prober); !bad.empty()) return bad;
   const std::string method = absl::GetFlag(FLAGS_probe_method);
   if (method != "register" && method != "options") {
     return "--probe_method must be register or options";
@@ -172,7 +258,7 @@ std::string ProbeFlags(ProbeConfig& p) {
   if (p.health.register_expires < absl::Seconds(1)) {
     return "--probe_register_expires must be >= 1s";
   }
-  return "";
+  return FailStaticFlags(p.health);
 }
 
 std::string WatchFlags(WatchOptions& w) {

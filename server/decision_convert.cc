@@ -33,6 +33,20 @@ v1::DecisionState ToProto(decision::DecisionState state) {
   return v1::DECISION_STATE_UNSPECIFIED;
 }
 
+v1::Assurance ToProto(decision::Assurance assurance) {
+  switch (assurance) {
+    case decision::Assurance::kNone:
+      return v1::ASSURANCE_UNSPECIFIED;
+    case decision::Assurance::kProbes:
+      return v1::ASSURANCE_PROBES;
+    case decision::Assurance::kDeviceReports:
+      return v1::ASSURANCE_DEVICE_REPORTS;
+    case decision::Assurance::kUnconfirmed:
+      return v1::ASSURANCE_UNCONFIRMED;
+  }
+  return v1::ASSURANCE_UNSPECIFIED;
+}
+
 }  // namespace
 
 absl::StatusOr<WatchRequest> ToWatchRequest(const v1::WatchDecisionRequest& request) {
@@ -139,6 +153,8 @@ void ToDecision(const decision::Decision& d, uint64_t version,
   if (d.next_search != absl::InfiniteFuture()) {
     SetTimestamp(wall_now + (d.next_search - clock_now), *out.mutable_next_search_time());
   }
+  out.set_assurance(ToProto(d.assurance));
+  out.set_probe_path_suspect(d.probe_path_suspect);
   out.set_reason(d.reason);
   SetTimestamp(wall_now, *out.mutable_generated_at());
 }

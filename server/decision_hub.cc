@@ -8,9 +8,15 @@ DecisionHub::DecisionHub(const WatcherContext& context) : context_(context) {
   context_.health.SetListener([this](const health::EndpointStatus& status) {
     for (auto& [key, entry] : watchers_) entry.watcher->OnHealth(status);
   });
+  context_.health.SetPanicListener([this](bool suspect) {
+    for (auto& [key, entry] : watchers_) entry.watcher->OnProbePathSuspect(suspect);
+  });
 }
 
-DecisionHub::~DecisionHub() { context_.health.SetListener(nullptr); }
+DecisionHub::~DecisionHub() {
+  context_.health.SetListener(nullptr);
+  context_.health.SetPanicListener(nullptr);
+}
 
 absl::Status DecisionHub::Subscribe(std::shared_ptr<DecisionStream> stream,
                                     const WatchRequest& request,

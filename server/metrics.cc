@@ -106,6 +106,37 @@ Metrics::Metrics()
                    .Help("Open WatchDecision streams (connected agents).")
                    .Register(*registry_)
                    .Add({})),
+      unconfirmed_agents_(
+          BuildGauge()
+              .Name("sipresolver_unconfirmed_agents")
+              .Help("Connected agents whose current decision the service could "
+                    "not confirm (assurance unconfirmed: fail static, the "
+                    "device's own choice).")
+              .Register(*registry_)
+              .Add({})),
+      disputed_(
+          BuildGauge()
+              .Name("sipresolver_disputed_endpoints")
+              .Help("Endpoints whose probes fail while agents report registering "
+                    "there (is the service banned or its egress blocked?), by "
+                    "whether the reporters reach --device_evidence_quorum (then "
+                    "decisions count the endpoint as working).")
+              .Register(*registry_)),
+      probe_path_suspect_(
+          BuildGauge()
+              .Name("sipresolver_probe_path_suspect")
+              .Help("1 while most probed endpoints of several domains fail at once "
+                    "(below --probe_panic_threshold healthy): the service suspects "
+                    "its own probe path and every decision is unconfirmed.")
+              .Register(*registry_)
+              .Add({})),
+      probe_healthy_ratio_(
+          BuildGauge()
+              .Name("sipresolver_probe_healthy_ratio")
+              .Help("Share of the probed endpoints with a verdict that the probes "
+                    "find healthy (1 when none has a verdict).")
+              .Register(*registry_)
+              .Add({})),
       fanout_(BuildHistogram()
                   .Name("sipresolver_decision_fanout_seconds")
                   .Help("From a health change to the new decisions offered to "
@@ -222,10 +253,24 @@ void Metrics::OnDecisionPublished(int state) {
   decisions_[state >= 0 && state < 4 ? state : 0]->Increment();
 }
 
-void Metrics::OnAgentState(int from, int to) {
-  if (from == to) return;
-  if (from > 0 && from < 4) agents_[from]->Decrement();
-  if (to > 0 && to < 4) agents_[to]->Increment();
+void Metrics::OnAgentDecision(const v1::Decision& from, const v1::Decision& to) {
+  if (from.state() != to.state()) {
+    if (from.state() > 0 && from.state() < 4) agents_[from.state()]->Decrement();
+    if (to.state() > 0 && to.state() < 4) agents_[to.state()]->Increment();
+  }
+  const bool was = from.assurance() == v1::ASSURANCE_UNCONFIRMED;
+  const bool is = to.assurance() == v1::ASSURANCE_UNCONFIRMED;
+  if (was != is) is ? unconfirmed_agents_.Increment() : unconfirmed_agents_.Decrement();
+}
+
+void Metrics::OnDisputedCount(int with_quorum, int without) {
+  disputed_.Add({{"quorum", "reached"}}).Set(with_quorum);
+  disputed_.Add({{"quorum", "not_reached"}}).Set(without);
+}
+
+void Metrics::OnProbePath(bool suspect, double healthy_ratio) {
+  probe_path_suspect_.Set(suspect ? 1 : 0);
+  probe_healthy_ratio_.Set(healthy_ratio);
 }
 
 void Metrics::OnFanOut(absl::Duration latency) {

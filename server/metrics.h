@@ -23,6 +23,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "sipresolver/v1/sipresolver.pb.h"
 
 namespace sipresolver::server {
 
@@ -50,6 +51,8 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
                absl::Duration latency) override;
   void OnTransition(health::HealthState from, health::HealthState to) override;
   void OnEndpointCount(health::HealthState state, int count) override;
+  void OnDisputedCount(int with_quorum, int without) override;
+  void OnProbePath(bool suspect, double healthy_ratio) override;
   // A Resolve candidate the tracker refused (allowlist, caps).
   void OnProbeTargetRefused(absl::StatusCode code);
 
@@ -60,9 +63,9 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   // Decision streams.
   void SetWatchCounts(int watchers, int streams);
   void OnDecisionPublished(int state);  // v1::DecisionState number.
-  // An agent's current decision went from state `from` to `to`
-  // (v1::DecisionState numbers; 0 = not connected).
-  void OnAgentState(int from, int to);
+  // An agent's current decision went from `from` to `to` (the default
+  // instance: not connected).
+  void OnAgentDecision(const v1::Decision& from, const v1::Decision& to);
   // From an event (health change) to the last agent's decision offered.
   void OnFanOut(absl::Duration latency);
   void OnSlowStreamDropped();
@@ -90,6 +93,10 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   // move for every agent at every fan-out.
   std::array<prometheus::Counter*, 4> decisions_;
   std::array<prometheus::Gauge*, 4> agents_;
+  prometheus::Gauge& unconfirmed_agents_;
+  prometheus::Family<prometheus::Gauge>& disputed_;
+  prometheus::Gauge& probe_path_suspect_;
+  prometheus::Gauge& probe_healthy_ratio_;
   prometheus::Histogram& fanout_;
   prometheus::Counter& slow_dropped_;
   std::unique_ptr<prometheus::Exposer> exposer_;

@@ -7,6 +7,16 @@
 #include "server/api_convert.h"
 
 namespace sipresolver::server {
+namespace {
+
+decision::EndpointEvidence EvidenceOf(const health::EndpointStatus& s) {
+  return decision::EndpointEvidence{
+      s.decision_state == health::HealthState::kHealthy &&
+          s.counters.state != health::HealthState::kHealthy,
+      s.devices_confirm_failure};
+}
+
+}  // namespace
 
 struct ProfileWatcher::Agent {
   std::shared_ptr<DecisionStream> stream;
@@ -32,14 +42,14 @@ ProfileWatcher::ProfileWatcher(const WatcherContext& context,
 ProfileWatcher::~ProfileWatcher() {
   *alive_ = false;
   for (auto& [stream, agent] : agents_) {
-    context_.metrics.OnAgentState(agent->last_sent.state(), 0);
+    context_.metrics.OnAgentDecision(agent->last_sent, v1::Decision::default_instance());
   }
   Repin({});
 }
 
 void ProfileWatcher::EndAgents(const absl::Status& status) {
   for (auto& [stream, agent] : agents_) {
-    context_.metrics.OnAgentState(agent->last_sent.state(), 0);
+    context_.metrics.OnAgentDecision(agent->last_sent, v1::Decision::default_instance());
     agent->stream->End(ToGrpcStatus(status));
     ending_.emplace(stream, std::move(agent->stream));
   }
@@ -136,8 +146,11 @@ absl::Status ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
       static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())) * 1000,
       request.last_applied_version);
   const absl::Time now = context_.clock.Now();
+  agent->engine.SetProbePathSuspect(context_.health.probe_path_suspect(), now);
   for (const sip::Endpoint& e : pinned_) {
-    if (auto s = context_.health.Get(e)) agent->engine.SetHealth(e, s->counters.state, now);
+    if (auto s = context_.health.Get(e)) {
+      agent->engine.SetHealth(e, s->decision_state, now, EvidenceOf(*s));
+    }
   }
   Agent& a = *agent;
   agents_.emplace(stream.get(), std::move(agent));
@@ -155,17 +168,27 @@ void ProfileWatcher::Unsubscribe(DecisionStream* stream) {
   ending_.erase(stream);
   auto it = agents_.find(stream);
   if (it == agents_.end()) return;
-  context_.metrics.OnAgentState(it->second->last_sent.state(), 0);
+  context_.metrics.OnAgentDecision(it->second->last_sent,
+                                   v1::Decision::default_instance());
   agents_.erase(it);
 }
 
 void ProfileWatcher::OnHealth(const health::EndpointStatus& status) {
   if (std::find(pinned_.begin(), pinned_.end(), status.endpoint) == pinned_.end()) return;
   const absl::Time start = context_.clock.Now();
+  const decision::EndpointEvidence evidence = EvidenceOf(status);
   for (auto& [stream, agent] : agents_) {
-    Settle(*agent, agent->engine.SetHealth(status.endpoint, status.counters.state, start));
+    Settle(*agent, agent->engine.SetHealth(status.endpoint, status.decision_state, start,
+                                           evidence));
   }
   if (!agents_.empty()) context_.metrics.OnFanOut(context_.clock.Now() - start);
+}
+
+void ProfileWatcher::OnProbePathSuspect(bool suspect) {
+  const absl::Time now = context_.clock.Now();
+  for (auto& [stream, agent] : agents_) {
+    Settle(*agent, agent->engine.SetProbePathSuspect(suspect, now));
+  }
 }
 
 void ProfileWatcher::EndAll(const grpc::Status& status) {
@@ -186,7 +209,7 @@ void ProfileWatcher::Settle(Agent& agent, bool changed) {
 
 void ProfileWatcher::Send(Agent& agent) {
   const decision::Decision& d = agent.engine.decision();
-  const int previous_state = agent.last_sent.state();
+  const v1::Decision previous = std::move(agent.last_sent);
   agent.last_sent.Clear();
   ToDecision(d, agent.version_base + d.version, context_.clock.Now(), absl::Now(),
              agent.last_sent);
@@ -198,7 +221,7 @@ void ProfileWatcher::Send(Agent& agent) {
             : "waiting for the first probe results");
   }
   context_.metrics.OnDecisionPublished(agent.last_sent.state());
-  context_.metrics.OnAgentState(previous_state, agent.last_sent.state());
+  context_.metrics.OnAgentDecision(previous, agent.last_sent);
   if (!agent.stream->Offer(agent.last_sent)) context_.metrics.OnSlowStreamDropped();
 }
 

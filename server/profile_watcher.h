@@ -64,6 +64,7 @@ class ProfileWatcher {
                          const WatchRequest& request);
   void Unsubscribe(DecisionStream* stream);
   void OnHealth(const health::EndpointStatus& status);
+  void OnProbePathSuspect(bool suspect);
   void EndAll(const grpc::Status& status);
   // No agent and no stream still ending: the watcher may go.
   bool idle() const { return agents_.empty() && ending_.empty(); }

@@ -105,6 +105,8 @@ grpc::ServerUnaryReactor* SipResolverService::ListServers(
     for (const health::EndpointStatus& status : health_.List()) {
       ToServerStatus(status, clock_now, wall_now, *response->add_servers());
     }
+    response->set_probe_path_suspect(health_.probe_path_suspect());
+    response->set_probe_healthy_ratio(health_.probe_healthy_ratio());
     metrics_.OnRpc("ListServers", grpc::StatusCode::OK);
     reactor->Finish(grpc::Status::OK);
   });
@@ -151,20 +153,25 @@ grpc::ServerUnaryReactor* SipResolverService::ReportObservation(
     metrics_.OnMappingReport(m.method() == v1::MAPPING_METHOD_STUN ? "stun" : "via",
                              behind_nat, m.changed());
   }
-  std::vector<sip::Endpoint> failed;
+  // Device evidence: one reporter is the agent id AND its connection, so
+  // neither many connections nor many ids alone make a quorum.
+  const health::Reporter reporter =
+      health::Reporter::Of(request->agent_id(), context->peer());
+  std::vector<std::pair<sip::Endpoint, bool>> outcomes;
   for (const v1::RegistrationOutcome& o : request->registrations()) {
     const bool ok = o.status_code() >= 200 && o.status_code() < 300;
     metrics_.OnRegistrationReport(ok);
-    if (!ok) {
-      failed.push_back(sip::Endpoint{*dns::ParseIpLiteral(o.server().address()),
-                                     static_cast<uint16_t>(o.server().port()),
-                                     *FromProto(o.server().transport(), "transport")});
-    }
+    outcomes.emplace_back(sip::Endpoint{*dns::ParseIpLiteral(o.server().address()),
+                                        static_cast<uint16_t>(o.server().port()),
+                                        *FromProto(o.server().transport(), "transport")},
+                          ok);
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  loop_.Post([this, reactor, response, failed = std::move(failed)] {
+  loop_.Post([this, reactor, response, reporter, outcomes = std::move(outcomes)] {
     uint32_t reprobes = 0;
-    for (const sip::Endpoint& e : failed) reprobes += health_.ProbeSoon(e) ? 1 : 0;
+    for (const auto& [endpoint, ok] : outcomes) {
+      reprobes += health_.ReportRegistration(endpoint, reporter, ok) ? 1 : 0;
+    }
     response->set_reprobes_scheduled(reprobes);
     metrics_.OnRpc("ReportObservation", grpc::StatusCode::OK);
     reactor->Finish(grpc::Status::OK);

@@ -36,6 +36,20 @@ absl::string_view DecisionStateName(DecisionState state) {
   return "searching";
 }
 
+absl::string_view AssuranceName(Assurance assurance) {
+  switch (assurance) {
+    case Assurance::kNone:
+      return "none";
+    case Assurance::kProbes:
+      return "probes";
+    case Assurance::kDeviceReports:
+      return "device reports";
+    case Assurance::kUnconfirmed:
+      return "unconfirmed";
+  }
+  return "none";
+}
+
 bool SameCandidate(const dns::Candidate& a, const dns::Candidate& b) {
   return std::tie(a.target, a.address, a.port, a.priority, a.weight, a.source, a.ttl) ==
          std::tie(b.target, b.address, b.port, b.priority, b.weight, b.source, b.ttl);
@@ -47,7 +61,8 @@ bool SameContent(const Decision& a, const Decision& b) {
          SameCandidates(a.primary_fallback, b.primary_fallback) &&
          SameCandidates(a.secondary_fallback, b.secondary_fallback) &&
          SameCandidates(a.candidates, b.candidates) && a.keep_alive == b.keep_alive &&
-         a.next_search == b.next_search;
+         a.next_search == b.next_search && a.assurance == b.assurance &&
+         a.probe_path_suspect == b.probe_path_suspect;
 }
 
 std::string DescribeCandidate(const dns::Candidate& c) {

@@ -25,6 +25,18 @@ enum class DecisionState {
 };
 absl::string_view DecisionStateName(DecisionState state);  // "searching", ...
 
+// How the service knows the primary works (fail static).
+enum class Assurance {
+  kNone,           // No primary.
+  kProbes,         // The primary answers the service's probes.
+  kDeviceReports,  // Its probes fail, but a quorum of devices registers there.
+  // The service could not confirm any candidate (every one fails its probes
+  // and no quorum of devices confirms a failure) or suspects its own probe
+  // path: the decision is what the device would do by itself.
+  kUnconfirmed,
+};
+absl::string_view AssuranceName(Assurance assurance);  // "probes", ...
+
 // N2: where keep-alives (STUN, OPTIONS or CRLF) go.
 struct KeepAliveTarget {
   // The configured keep-alive server (normalised), else the primary's host
@@ -59,6 +71,10 @@ struct Decision {
   // kNoWorkingServer with redundancy: when the search runs again (S7).
   // InfiniteFuture otherwise. Same time base as the engine's `now`.
   absl::Time next_search = absl::InfiniteFuture();
+  Assurance assurance = Assurance::kNone;
+  // The service suspects its own probe path (panic threshold): every
+  // decision is kUnconfirmed.
+  bool probe_path_suspect = false;
   // For people: what changed and why, naming the rule ("S10: ...").
   std::string reason;
 };

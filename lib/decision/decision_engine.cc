@@ -47,9 +47,10 @@ sip::Endpoint DecisionEngine::EndpointOf(const dns::Candidate& c) const {
   return sip::Endpoint{c.address, c.port, profile_.transport};
 }
 
-HealthState DecisionEngine::HealthAt(size_t i) const {
+const DecisionEngine::Known& DecisionEngine::KnownAt(size_t i) const {
+  static const Known kUnknown;
   auto it = health_.find(EndpointOf(candidates_[i]));
-  return it == health_.end() ? HealthState::kUnknown : it->second;
+  return it == health_.end() ? kUnknown : it->second;
 }
 
 std::optional<size_t> DecisionEngine::IndexOf(
@@ -252,14 +253,16 @@ bool DecisionEngine::SetCandidates(std::vector<dns::Candidate> candidates,
 }
 
 bool DecisionEngine::SetHealth(const sip::Endpoint& endpoint, HealthState state,
-                               absl::Time now) {
-  auto it = health_.try_emplace(endpoint, HealthState::kUnknown).first;
-  if (it->second == state) return false;
-  it->second = state;
+                               absl::Time now, EndpointEvidence evidence) {
+  Known& known = health_[endpoint];
+  if (known.state == state && known.evidence == evidence) return false;
+  const bool state_changed = known.state != state;
+  known = Known{state, evidence};
   // Before the first list there is nothing to search: an empty search now
   // would start an S7 break the first list then had to wait out.
   if (!have_candidates_) return false;
-  if (!redundancy_) return Publish();  // Only the primary's health can show.
+  // Only the evidence changed: the assurance or fail static may have.
+  if (!redundancy_ || !state_changed) return Publish();
   SkipIdleChecks(now);
 
   const std::string what = absl::StrCat(endpoint.address, ":", endpoint.port, " is ",
@@ -287,6 +290,14 @@ bool DecisionEngine::SetHealth(const sip::Endpoint& endpoint, HealthState state,
       }
       break;
   }
+  return Publish();
+}
+
+bool DecisionEngine::SetProbePathSuspect(bool suspect, absl::Time now) {
+  if (suspect == probe_path_suspect_) return false;
+  probe_path_suspect_ = suspect;
+  SkipIdleChecks(now);
+  if (!suspect) Note("probes recovered: decisions confirmed by probes again");
   return Publish();
 }
 
@@ -354,9 +365,16 @@ Decision DecisionEngine::Build() const {
     for (size_t i : PrimaryFallback()) d.primary_fallback.push_back(candidates_[i]);
     for (size_t i : SecondaryFallback()) d.secondary_fallback.push_back(candidates_[i]);
   }
-  if (primary) {
+  d.probe_path_suspect = probe_path_suspect_;
+  if (redundancy_ && FailStatic()) {
+    BuildUnconfirmed(d);
+  } else if (primary) {
     d.primary = candidates_[*primary];
-    d.primary_health = HealthAt(*primary);
+    const Known& known = KnownAt(*primary);
+    d.primary_health = known.state;
+    d.assurance = known.state != HealthState::kHealthy ? Assurance::kUnconfirmed
+                  : known.evidence.by_devices          ? Assurance::kDeviceReports
+                                                       : Assurance::kProbes;
   }
   // N2: the configured keep-alive server, else where REGISTER goes.
   if (profile_.keep_alive_enable) {
@@ -376,11 +394,73 @@ Decision DecisionEngine::Build() const {
   return d;
 }
 
+bool DecisionEngine::FailStatic() const {
+  if (!have_candidates_ || candidates_.empty()) return false;
+  if (state_ == DecisionState::kNoWorkingServer) {
+    // S7 stands when devices confirm what the probes say.
+    for (size_t i = 0; i < candidates_.size(); ++i) {
+      if (KnownAt(i).evidence.devices_confirm_failure) return false;
+    }
+    return true;
+  }
+  return probe_path_suspect_;
+}
+
+// The device's own choice: keep what the last confirmed decision gave, else
+// take the candidates in order (S6 without health, S9's eligibility).
+void DecisionEngine::BuildUnconfirmed(Decision& d) const {
+  d.state = DecisionState::kActive;
+  d.assurance = Assurance::kUnconfirmed;
+  d.next_search = absl::InfiniteFuture();
+  d.primary_fallback.clear();
+  d.secondary_fallback.clear();
+  d.secondary.reset();
+  const size_t p = IndexOf(held_primary_).value_or(0);
+  d.primary = candidates_[p];
+  d.primary_health = HealthAt(p);
+  const auto eligible = [&](size_t i) {
+    return secondary_applies_ && candidates_[i].priority >= candidates_[p].priority &&
+           EndpointOf(candidates_[i]) != EndpointOf(candidates_[p]);
+  };
+  std::optional<size_t> s = IndexOf(held_secondary_);
+  if (!s || !eligible(*s)) {
+    s.reset();
+    for (size_t i = 0; i < candidates_.size() && !s; ++i) {
+      if (eligible(i)) s = i;
+    }
+  }
+  if (s) d.secondary = candidates_[*s];
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    if (candidates_[i].priority < candidates_[p].priority) {
+      d.primary_fallback.push_back(candidates_[i]);
+    }
+  }
+}
+
+std::string DecisionEngine::FailStaticReason() const {
+  return absl::StrCat(
+      probe_path_suspect_
+          ? "the service's probes fail for most servers of several domains, so it "
+            "suspects its own probe path (panic threshold)"
+          : "no candidate answers the service's probes and no quorum of devices "
+            "confirms a failure",
+      ": unconfirmed, this is what the device would do by itself; keep a "
+      "registration that works (fail static)");
+}
+
 bool DecisionEngine::Publish() {
   Decision next = Build();
   std::vector<std::string> reasons = std::move(reasons_);
   reasons_.clear();
   if (SameContent(next, decision_)) return false;
+  if (next.state == DecisionState::kActive && next.assurance != Assurance::kUnconfirmed) {
+    held_primary_ = EndpointOf(*next.primary);
+    held_secondary_.reset();
+    if (next.secondary) held_secondary_ = EndpointOf(*next.secondary);
+  }
+  if (redundancy_ && next.assurance == Assurance::kUnconfirmed) {
+    reasons.push_back(FailStaticReason());
+  }
   if (!redundancy_) reasons.push_back(RedundancyOffReason());
   next.version = decision_.version + 1;
   next.reason = reasons.empty() ? "decision updated" : absl::StrJoin(reasons, "; ");

@@ -37,6 +37,15 @@
 //  - Health is remembered per endpoint, candidate or not, so SetHealth may
 //    come before or after the SetCandidates that lists the endpoint.
 //
+// Fail static (never worse than the device alone): the rules above run on
+// the health they are given, but when they end in S7 (every candidate
+// fails) while no quorum of devices confirms a failure, or while the
+// service suspects its own probe path, the published decision is the
+// device's own: kActive with Assurance::kUnconfirmed, the last primary and
+// secondary a confirmed decision gave (a registration that works is never
+// dropped on the service's word alone), else the first candidates in order.
+// S7's kNoWorkingServer is published only when devices confirm a failure.
+//
 // Not thread-safe: owned and called by one thread (the watcher's loop).
 #ifndef SIPRESOLVER_LIB_DECISION_DECISION_ENGINE_H_
 #define SIPRESOLVER_LIB_DECISION_DECISION_ENGINE_H_
@@ -53,6 +62,16 @@
 #include "lib/sip/prober.h"
 
 namespace sipresolver::decision {
+
+// What the engine knows of an endpoint besides the health it decides on.
+struct EndpointEvidence {
+  bool by_devices = false;  // HEALTHY only through device reports.
+  bool devices_confirm_failure = false;
+  bool operator==(const EndpointEvidence& o) const {
+    return by_devices == o.by_devices &&
+           devices_confirm_failure == o.devices_confirm_failure;
+  }
+};
 
 struct EngineOptions {
   // S7's "short break" before the search runs again. At least 1 s.
@@ -72,9 +91,12 @@ class DecisionEngine {
   // A new candidate list in the order the device tries it (S11), e.g. after a
   // DNS renewal. An empty list means DNS produced none.
   bool SetCandidates(std::vector<dns::Candidate> candidates, absl::Time now);
-  // The health of one endpoint changed (or was first learned).
+  // The health of one endpoint changed (or was first learned): the state
+  // decisions use (HealthTracker's decision_state) and the device evidence.
   bool SetHealth(const sip::Endpoint& endpoint, health::HealthState state,
-                 absl::Time now);
+                 absl::Time now, EndpointEvidence evidence = {});
+  // The service suspects (or no longer suspects) its own probe path.
+  bool SetProbePathSuspect(bool suspect, absl::Time now);
   // Time-driven work due at `now`: fallback checks (S8/S9) and the search
   // after a break (S7). Harmless to call early or often.
   bool Advance(absl::Time now);
@@ -89,7 +111,12 @@ class DecisionEngine {
   bool redundancy_applies() const { return redundancy_; }
 
  private:
-  health::HealthState HealthAt(size_t i) const;
+  struct Known {
+    health::HealthState state = health::HealthState::kUnknown;
+    EndpointEvidence evidence;
+  };
+  const Known& KnownAt(size_t i) const;
+  health::HealthState HealthAt(size_t i) const { return KnownAt(i).state; }
   std::optional<size_t> IndexOf(const std::optional<sip::Endpoint>& e) const;
   bool SecondaryEligible(size_t i) const;
   std::vector<size_t> PrimaryFallback() const;
@@ -104,6 +131,10 @@ class DecisionEngine {
   void CheckSecondaryFallback(absl::Time now);
 
   Decision Build() const;
+  // The service cannot stand behind any choice: the device's own decision.
+  bool FailStatic() const;
+  void BuildUnconfirmed(Decision& d) const;
+  std::string FailStaticReason() const;
   std::string RedundancyOffReason() const;
   void Note(std::string reason) { reasons_.push_back(std::move(reason)); }
   // Builds the decision; when it differs, bumps the version and sets the
@@ -119,7 +150,12 @@ class DecisionEngine {
 
   bool have_candidates_ = false;
   std::vector<dns::Candidate> candidates_;
-  absl::flat_hash_map<sip::Endpoint, health::HealthState> health_;
+  absl::flat_hash_map<sip::Endpoint, Known> health_;
+  bool probe_path_suspect_ = false;
+  // The primary and secondary of the last confirmed decision published:
+  // what the agent registers with, kept while the service cannot confirm.
+  std::optional<sip::Endpoint> held_primary_;
+  std::optional<sip::Endpoint> held_secondary_;
 
   // Redundancy state; primary_/secondary_ index candidates_.
   DecisionState state_ = DecisionState::kSearching;

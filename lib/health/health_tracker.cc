@@ -44,7 +44,8 @@ HealthTracker::HealthTracker(sip::Prober& prober, TimerFactory& timers,
       rate_limiter_(std::move(rate_limiter)),
       credentials_(std::move(credentials)),
       options_(options),
-      observer_(observer ? observer : &null_observer_) {}
+      observer_(observer ? observer : &null_observer_),
+      evidence_(options.evidence) {}
 
 // Probes still in flight report into a tracker that is gone: `alive_` tells.
 HealthTracker::~HealthTracker() { *alive_ = false; }
@@ -129,6 +130,7 @@ void HealthTracker::StartProbe(const sip::Endpoint& endpoint) {
   const absl::Time now = clock_.Now();
   if (t.pins == 0 && now - t.last_touch >= options_.idle_timeout) {  // Unneeded.
     for (const std::string& d : t.status.domains) --endpoints_per_domain_[d];
+    evidence_.Forget(endpoint);
     endpoints_.erase(it);
     ReportCounts();
     return;
@@ -189,19 +191,68 @@ void HealthTracker::OnResult(const sip::Endpoint& endpoint, bool had_credentials
   if (s.counters.state != before) {
     s.last_change = clock_.Now();
     observer_->OnTransition(before, s.counters.state);
-    ReportCounts();
-    if (listener_) listener_(s);
   }
+  Evaluate(s, s.counters.state != before);
   Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
+}
+
+bool HealthTracker::ReportRegistration(const sip::Endpoint& endpoint,
+                                       Reporter reporter, bool registered) {
+  auto it = endpoints_.find(endpoint);
+  if (it == endpoints_.end()) return false;
+  evidence_.Record(endpoint, reporter, registered, clock_.Now());
+  Evaluate(it->second->status, false);
+  return !registered && ProbeSoon(endpoint);
+}
+
+// Device reports count only from the probes' last change on: successes
+// from before a server died say nothing about it now.
+void HealthTracker::Evaluate(EndpointStatus& s, bool probe_state_changed) {
+  const HealthState before = s.decision_state;
+  const bool confirmed_before = s.devices_confirm_failure;
+  const DeviceTally tally_before = s.devices;
+  s.devices = evidence_.Tally(s.endpoint, s.last_change, clock_.Now());
+  const bool failing = s.counters.state == HealthState::kUnhealthy;
+  const bool quorum_registers = s.devices.successes >= evidence_.quorum();
+  s.decision_state = failing && quorum_registers ? HealthState::kHealthy : s.counters.state;
+  s.devices_confirm_failure =
+      failing && !quorum_registers && s.devices.failures >= evidence_.quorum();
+  const bool changed = probe_state_changed || s.decision_state != before ||
+                       s.devices_confirm_failure != confirmed_before;
+  if (changed || !(s.devices == tally_before)) ReportCounts();
+  if (changed && listener_) listener_(s);
 }
 
 void HealthTracker::ReportCounts() {
   int counts[3] = {0, 0, 0};
-  for (const auto& [e, t] : endpoints_) ++counts[static_cast<int>(t->status.counters.state)];
+  int disputed_with_quorum = 0, disputed_without = 0;
+  std::set<std::string> failing_names;
+  for (const auto& [e, t] : endpoints_) {
+    const EndpointStatus& s = t->status;
+    ++counts[static_cast<int>(s.counters.state)];
+    if (s.counters.state != HealthState::kUnhealthy) continue;
+    if (s.devices.successes > 0) {
+      ++(s.decision_state == HealthState::kHealthy ? disputed_with_quorum
+                                                   : disputed_without);
+    }
+    for (const std::string& d : s.domains) failing_names.insert(d.empty() ? e.address : d);
+  }
   for (HealthState s : {HealthState::kUnknown, HealthState::kHealthy,
                         HealthState::kUnhealthy}) {
     observer_->OnEndpointCount(s, counts[static_cast<int>(s)]);
   }
+  observer_->OnDisputedCount(disputed_with_quorum, disputed_without);
+
+  const int healthy = counts[static_cast<int>(HealthState::kHealthy)];
+  const int settled = healthy + counts[static_cast<int>(HealthState::kUnhealthy)];
+  const double ratio = settled == 0 ? 1.0 : static_cast<double>(healthy) / settled;
+  healthy_ratio_ = ratio;
+  const bool suspect = ratio < options_.panic_threshold &&
+                       static_cast<int>(failing_names.size()) >= options_.panic_min_domains;
+  observer_->OnProbePath(suspect, ratio);
+  if (suspect == suspect_) return;
+  suspect_ = suspect;
+  if (panic_listener_) panic_listener_(suspect);
 }
 
 }  // namespace sipresolver::health

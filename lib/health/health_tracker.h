@@ -7,6 +7,13 @@
 // endpoint has one probe in flight at most; the next is scheduled by
 // NextProbeDelay. Every probe passes the operator's ProbePolicy (allowlist)
 // when the endpoint is added and the global rate limit before it is sent.
+//
+// Fail static: the probes' verdict is evidence, not truth. Registration
+// outcomes agents report (DeviceEvidence) sit beside it: a quorum of devices
+// registering with an endpoint whose probes fail makes it count as working
+// for decisions (decision_state), and never the other way round. When most
+// probed endpoints of several domains fail at once, the tracker suspects
+// its own probe path (Envoy's panic threshold) and says so.
 // Loop thread only.
 #ifndef SIPRESOLVER_LIB_HEALTH_HEALTH_TRACKER_H_
 #define SIPRESOLVER_LIB_HEALTH_HEALTH_TRACKER_H_
@@ -24,6 +31,7 @@
 #include "lib/core/random.h"
 #include "lib/core/timer.h"
 #include "lib/health/credentials.h"
+#include "lib/health/device_evidence.h"
 #include "lib/health/health_state.h"
 #include "lib/health/probe_policy.h"
 #include "lib/health/rate_limiter.h"
@@ -43,12 +51,26 @@ struct HealthOptions {
   // name their one address themselves: only max_endpoints bounds them.
   size_t max_endpoints_per_domain = 32;
   double ewma_weight = 0.3;  // Weight of the newest latency sample.
+  EvidenceOptions evidence;
+  // Panic: fewer than this share of the settled (healthy or unhealthy)
+  // endpoints healthy by probes, with the failing ones spread over at least
+  // `panic_min_domains` names (an IP literal is a name of its own). One
+  // ITSP's outage never looks like a broken probe path. 0 turns it off.
+  double panic_threshold = 0.5;
+  int panic_min_domains = 2;
 };
 
 struct EndpointStatus {
   sip::Endpoint endpoint;
   std::set<std::string> domains;  // Names whose resolution included it.
-  Counters counters;
+  Counters counters;  // The probes' verdict.
+  // Reports since the probes' last state change, within the window.
+  DeviceTally devices;
+  // What decisions use: the probes' state, except HEALTHY while the probes
+  // fail and at least a quorum of devices registers here.
+  HealthState decision_state = HealthState::kUnknown;
+  // The probes fail and a quorum of devices confirms it.
+  bool devices_confirm_failure = false;
   absl::Duration last_latency;
   absl::Duration latency_ewma;
   int last_response_code = 0;
@@ -69,6 +91,11 @@ class HealthObserver {
                        absl::Duration latency) {}
   virtual void OnTransition(HealthState from, HealthState to) {}
   virtual void OnEndpointCount(HealthState state, int count) {}
+  // Endpoints whose probes fail while devices report registering there:
+  // `with_quorum` of them count as working for decisions, `without` do not.
+  virtual void OnDisputedCount(int with_quorum, int without) {}
+  // healthy_ratio: share of settled endpoints healthy by probes (1 if none).
+  virtual void OnProbePath(bool suspect, double healthy_ratio) {}
 };
 
 class HealthTracker {
@@ -97,9 +124,26 @@ class HealthTracker {
   // already in flight. The global rate limit still applies.
   bool ProbeSoon(const sip::Endpoint& endpoint);
 
-  // Called after every state change of an endpoint. One listener.
+  // An agent registered (or failed to) with `endpoint`. Ignored unless the
+  // endpoint is tracked: reports never make the service probe anything.
+  // A failure only schedules a probe soon (ProbeSoon); it never marks an
+  // endpoint down (the device's own network may be at fault). Returns
+  // whether a probe was scheduled.
+  bool ReportRegistration(const sip::Endpoint& endpoint, Reporter reporter,
+                          bool registered);
+
+  // Called after every change of an endpoint's state, decision_state or
+  // devices_confirm_failure. One listener.
   using Listener = std::function<void(const EndpointStatus& status)>;
   void SetListener(Listener listener) { listener_ = std::move(listener); }
+  // Called when probe_path_suspect() changes. One listener.
+  using PanicListener = std::function<void(bool suspect)>;
+  void SetPanicListener(PanicListener listener) { panic_listener_ = std::move(listener); }
+  // Most probed endpoints of several names fail at once: the service's own
+  // probe path (egress, a ban) is more likely broken than all those servers.
+  bool probe_path_suspect() const { return suspect_; }
+  // Share of the endpoints with a verdict that the probes find healthy.
+  double probe_healthy_ratio() const { return healthy_ratio_; }
 
   std::optional<EndpointStatus> Get(const sip::Endpoint& endpoint) const;
   std::vector<EndpointStatus> List() const;  // Ordered by endpoint.
@@ -111,6 +155,9 @@ class HealthTracker {
   void StartProbe(const sip::Endpoint& endpoint);
   void OnResult(const sip::Endpoint& endpoint, bool had_credentials,
                 const sip::ProbeResult& result);
+  // Recomputes decision_state from the counters and the device evidence;
+  // updates the counts and notifies the listener on a change.
+  void Evaluate(EndpointStatus& status, bool probe_state_changed);
   void ReportCounts();
 
   sip::Prober& prober_;
@@ -125,7 +172,11 @@ class HealthTracker {
   HealthObserver null_observer_;
   std::map<sip::Endpoint, std::unique_ptr<Tracked>> endpoints_;
   std::map<std::string, int> endpoints_per_domain_;
+  DeviceEvidence evidence_;
   Listener listener_;
+  PanicListener panic_listener_;
+  bool suspect_ = false;
+  double healthy_ratio_ = 1.0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -132,6 +132,7 @@ TEST_F(DecisionCandidatesTest, S11_CandidateFieldsRefresh) {
 }
 
 TEST_F(DecisionCandidatesTest, S11_NewListDuringTheBreakWaitsForTheNextSearch) {
+  devices_confirm_ = true;
   Start();
   for (const auto& c : {kA, kB, kC}) Set(c, HealthState::kUnhealthy);
   ASSERT_EQ(D().state, DecisionState::kNoWorkingServer);

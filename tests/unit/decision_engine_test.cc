@@ -112,6 +112,7 @@ TEST_F(DecisionEngineTest, S6_PrimaryIsFirstHealthyAfterUnhealthyOnes) {
 }
 
 TEST_F(DecisionEngineTest, S7_AllUnhealthyMeansNoWorkingServerUntilTheBreakEnds) {
+  devices_confirm_ = true;
   options_.search_break = absl::Seconds(30);
   Start();
   Set(kA, HealthState::kUnhealthy);
@@ -125,6 +126,7 @@ TEST_F(DecisionEngineTest, S7_AllUnhealthyMeansNoWorkingServerUntilTheBreakEnds)
 }
 
 TEST_F(DecisionEngineTest, S7_HealthChangesDuringTheBreakDoNotEndItEarly) {
+  devices_confirm_ = true;
   Start();
   for (const auto& c : {kA, kB, kC}) Set(c, HealthState::kUnhealthy);
   const uint64_t v = D().version;
@@ -140,6 +142,7 @@ TEST_F(DecisionEngineTest, S7_HealthChangesDuringTheBreakDoNotEndItEarly) {
 }
 
 TEST_F(DecisionEngineTest, S7_SearchAgainAfterTheBreakTakesAnotherBreakWhenAllStillFail) {
+  devices_confirm_ = true;
   Start();
   for (const auto& c : {kA, kB, kC}) Set(c, HealthState::kUnhealthy);
   clock_.Advance(absl::Seconds(30));
@@ -237,6 +240,7 @@ TEST_F(DecisionEngineTest, PrimaryFailureWithoutSecondarySearchesFromTheTopAtOnc
 }
 
 TEST_F(DecisionEngineTest, PrimaryFailureWithAllOthersDownIsNoWorkingServer) {
+  devices_confirm_ = true;
   Start();
   Set(kA, HealthState::kHealthy);
   Set(kB, HealthState::kUnhealthy);

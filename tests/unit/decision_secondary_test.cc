@@ -131,6 +131,7 @@ TEST_F(DecisionSecondaryTest, S10_PrimaryFailurePromotesTheSecondaryAtOnce) {
 }
 
 TEST_F(DecisionSecondaryTest, S10_NoSecondaryWithoutAPrimary) {
+  devices_confirm_ = true;
   Start();
   Set(kB, HealthState::kHealthy);  // kA unknown: still searching.
   EXPECT_EQ(D().state, DecisionState::kSearching);

@@ -76,9 +76,12 @@ class DecisionEngineFixture : public ::testing::Test {
   DecisionEngine& Start() { return Start(default_profile_); }
 
   absl::Time Now() const { return clock_.Now(); }
-  // The prober's verdict on `c`'s endpoint; true if the decision changed.
+  // The prober's verdict on `c`'s endpoint (a failure confirmed by devices
+  // when devices_confirm_), true if the decision changed.
   bool Set(const dns::Candidate& c, health::HealthState s) {
-    return engine_->SetHealth(engine_->EndpointOf(c), s, Now());
+    EndpointEvidence evidence;
+    evidence.devices_confirm_failure = devices_confirm_ && s == health::HealthState::kUnhealthy;
+    return engine_->SetHealth(engine_->EndpointOf(c), s, Now(), evidence);
   }
   // A DNS renewal answering `list`; true if the decision changed.
   bool Dns(std::vector<dns::Candidate> list) {
@@ -103,6 +106,9 @@ class DecisionEngineFixture : public ::testing::Test {
 
   SimulatedClock clock_;
   EngineOptions options_;  // Used by the next Start().
+  // Devices confirm every failure Set() reports: S7 tests need it, since
+  // without it the engine fails static instead of giving kNoWorkingServer.
+  bool devices_confirm_ = false;
   std::unique_ptr<DecisionEngine> engine_;
 
  private:

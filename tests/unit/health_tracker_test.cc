@@ -2,46 +2,12 @@
 #include "lib/health/health_tracker.h"
 
 #include "gtest/gtest.h"
-#include "tests/support/fake_prober.h"
-#include "tests/support/fake_random.h"
+#include "tests/unit/health_tracker_fixture.h"
 
 namespace sipresolver::health {
 namespace {
 
-using testing::FakeProber;
-using testing::Reply;
-using testing::Timeout;
-
-const sip::Endpoint kPbx{"192.0.2.10", 5060, Transport::kUdp};
-const sip::Endpoint kOther{"192.0.2.11", 5060, Transport::kUdp};
-
-class HealthTrackerTest : public ::testing::Test {
- protected:
-  HealthTrackerTest() {
-    options_.intervals = {absl::Seconds(10), absl::Seconds(1), 0.0};
-    options_.thresholds = {2, 2};
-    options_.idle_timeout = absl::Minutes(5);
-  }
-
-  HealthTracker& tracker(const std::string& allow = "192.0.2.0/24",
-                         double rate = 1000, const std::string& credentials = "") {
-    if (!tracker_) {
-      tracker_ = std::make_unique<HealthTracker>(
-          prober_, timers_, clock_, random_, *ProbePolicy::Parse(allow),
-          *RateLimiter::Create(rate, rate, clock_.Now()),
-          *CredentialStore::Parse(credentials), options_, nullptr);
-    }
-    return *tracker_;
-  }
-  HealthState State(const sip::Endpoint& e) { return tracker().Get(e)->counters.state; }
-
-  SimulatedClock clock_;
-  SimulatedTimers timers_{clock_};
-  testing::FakeRandom random_;
-  FakeProber prober_;
-  HealthOptions options_;
-  std::unique_ptr<HealthTracker> tracker_;
-};
+using HealthTrackerTest = HealthTrackerFixture;
 
 TEST_F(HealthTrackerTest, S6_NewEndpointIsProbedAtOnce) {
   ASSERT_TRUE(tracker().Touch(kPbx, "itsp.test").ok());
