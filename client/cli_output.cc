@@ -371,8 +371,26 @@ std::string FormatServersTable(const v1::ListServersResponse& response,
                         : "-",
                     domains.empty() ? "-" : absl::StrJoin(domains, ",")});
   }
-  return FormatColumns(rows,
-                       {false, true, false, false, false, true, true, false}, "");
+  std::string out = FormatColumns(
+      rows, {false, true, false, false, false, true, true, false}, "");
+  // Fail static: where the probes and the devices disagree, and why.
+  for (const v1::ServerStatus& s : response.servers()) {
+    const v1::EndpointHealth& h = s.health();
+    if (h.state() != v1::HEALTH_STATE_UNHEALTHY || h.device_successes() == 0) continue;
+    const bool counted = h.decision_state() == v1::HEALTH_STATE_HEALTHY;
+    absl::StrAppend(&out, "\n", s.endpoint().address(), ":", s.endpoint().port(),
+                    ": probes fail but ", h.device_successes(),
+                    h.device_successes() == 1 ? " device registers" : " devices register",
+                    " there", counted ? " (decisions count it as working)" : "",
+                    ": is the service banned by the ITSP or its egress blocked?");
+  }
+  if (response.probe_path_suspect()) {
+    absl::StrAppend(&out, "\nProbe path suspect: ",
+                    absl::StrFormat("%.0f", 100 * response.probe_healthy_ratio()),
+                    "% of the probed endpoints are healthy, failures span several "
+                    "domains; every decision is unconfirmed (fail static).");
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> FormatJson(

@@ -91,7 +91,7 @@ TEST_F(CliServersTest, NothingResolvedNothingListed) {
             "it and\n--probe_allow allows it.\n");
   r = Cli({"servers", "--json"});
   EXPECT_EQ(r.exit_status, 0) << r.output;
-  EXPECT_EQ(r.output, "{}\n");
+  EXPECT_EQ(r.output, "{\"probe_healthy_ratio\":1}\n");
 }
 
 TEST_F(CliServersTest, S6_TableShowsTheResolvedRegistrarHealthy) {

@@ -151,23 +151,30 @@ TEST_F(WatchDecisionTest, S11_DnsChangeRearrangesAfterTheTtl) {
   ASSERT_TRUE(d.has_value());
 }
 
-// S7: nothing works -> NO_WORKING_SERVER with a retry time, then recovery.
-TEST_F(WatchDecisionTest, S7_NoWorkingServerThenRecovery) {
+// Nothing answers the probes and no device says so either: the service
+// cannot confirm anything, so the agent keeps the device's own choice (fail
+// static; NO_WORKING_SERVER needs devices to confirm: fail_static_test.cc).
+// When a registrar answers again, S7's next search finds it.
+TEST_F(WatchDecisionTest, S7_NothingAnsweringIsUnconfirmedThenRecovery) {
   DecisionWatcher agent(daemon_->stub(), Request());
   ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx1_->port())));
   for (auto* k : {&pbx1_, &pbx2_, &pbx3_}) (*k)->Pause();
-  auto none = agent.WaitFor([](const v1::Decision& x) {
-    return x.state() == v1::DECISION_STATE_NO_WORKING_SERVER;
+  auto unconfirmed = agent.WaitFor([](const v1::Decision& x) {
+    return x.assurance() == v1::ASSURANCE_UNCONFIRMED;
   }, absl::Seconds(8));
-  ASSERT_TRUE(none.has_value());
-  EXPECT_TRUE(none->has_next_search_time());
-  // What the "no working server" alert watches.
-  EXPECT_EQ(MetricValue(daemon_->Metrics(), "sipresolver_agents{state=\"no_working_server\"}"), 1);
+  ASSERT_TRUE(unconfirmed.has_value());
+  EXPECT_EQ(unconfirmed->state(), v1::DECISION_STATE_ACTIVE);
+  EXPECT_TRUE(unconfirmed->has_primary());
+  EXPECT_EQ(MetricValue(daemon_->Metrics(), "sipresolver_unconfirmed_agents"), 1);
   pbx2_->Resume();
-  ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx2_->port()), absl::Seconds(8)));
+  ASSERT_TRUE(agent.WaitFor([&](const v1::Decision& x) {
+    return PrimaryIs(pbx2_->port())(x) && x.assurance() == v1::ASSURANCE_PROBES;
+  }, absl::Seconds(8)));
   const std::string metrics = daemon_->Metrics();
-  EXPECT_EQ(MetricValue(metrics, "sipresolver_agents{state=\"no_working_server\"}"), 0);
+  EXPECT_EQ(MetricValue(metrics, "sipresolver_unconfirmed_agents"), 0);
   EXPECT_EQ(MetricValue(metrics, "sipresolver_agents{state=\"active\"}"), 1);
+  pbx1_->Resume();
+  pbx3_->Resume();
 }
 
 // The allowlist is checked before any packet: a profile naming a server

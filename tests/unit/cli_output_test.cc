@@ -264,6 +264,24 @@ TEST(CliOutputTest, ServersTableShowsHealthOfEachEndpoint) {
 )");
 }
 
+TEST(CliOutputTest, ServersTableSaysWhereProbesAndDevicesDisagree) {
+  v1::ListServersResponse r = SampleServers();
+  v1::EndpointHealth& h = *r.mutable_servers(1)->mutable_health();  // Unhealthy.
+  h.set_device_successes(3);
+  h.set_decision_state(v1::HEALTH_STATE_HEALTHY);
+  r.set_probe_path_suspect(true);
+  r.set_probe_healthy_ratio(0.25);
+  const std::string table = FormatServersTable(r, kNow);
+  EXPECT_NE(table.find("192.0.2.20:5060: probes fail but 3 devices register there "
+                       "(decisions count it as working): is the service banned by "
+                       "the ITSP or its egress blocked?"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("Probe path suspect: 25% of the probed endpoints are healthy"),
+            std::string::npos)
+      << table;
+}
+
 TEST(CliOutputTest, ServersTableOfEmptyResponse) {
   EXPECT_EQ(FormatServersTable(v1::ListServersResponse(), kNow),
             "No servers are probed: a server is probed once a Resolve returns "

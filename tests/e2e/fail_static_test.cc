@@ -1,0 +1,264 @@
+// End to end, fail static: real Kamailio registrars that drop every request
+// carrying the service's probe User-Agent (an ITSP's fail2ban or pike banning
+// the prober) but serve devices, a real DNS server and the real sipresolverd.
+// The service must never leave agents worse off than their devices alone.
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "lib/sip/message.h"
+#include "tests/support/decision_watcher.h"
+#include "tests/support/loopback.h"
+#include "tests/support/registrar_stack.h"
+#include "tests/support/standard_services.h"
+
+namespace sipresolver::testing {
+namespace {
+
+constexpr char kProbeUserAgent[] = "sipresolver-probe";
+
+class FailStaticTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegistrarStackOptions options;
+    options.registrars = 2;  // SRV priorities 10 and 20.
+    options.dns_ttl = 60;
+    options.extra_flags = {"--device_evidence_quorum=2", "--search_break=1s",
+                           "--heartbeat_interval=1s"};
+    auto stack = RegistrarStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+  }
+
+  KamailioServer& pbx(int i) { return stack_->registrar(i); }
+  SipresolverdProcess& daemon() { return stack_->daemon(); }
+
+  // Registrar i bans the prober (or, with `ban` false, no longer does) and
+  // registers devices without authentication.
+  void Ban(int i, bool ban = true) {
+    KamailioConfig config;
+    config.mode = KamailioConfig::kNoAuth;
+    if (ban) config.drop_user_agent = kProbeUserAgent;
+    ASSERT_TRUE(pbx(i).Restart(config).ok());
+  }
+
+  static v1::WatchDecisionRequest Request(const std::string& agent,
+                                          const std::string& server = "itsp.test") {
+    v1::WatchDecisionRequest r;
+    r.set_agent_id(agent);
+    r.mutable_profile()->set_proxy_server(server);
+    r.mutable_profile()->set_proxy_server_redundancy(true);
+    return r;
+  }
+
+  // A stub on a connection of its own: device evidence counts connections.
+  std::unique_ptr<v1::SipResolver::Stub> NewConnection() {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return v1::SipResolver::NewStub(grpc::CreateCustomChannel(
+        daemon().grpc_address(), grpc::InsecureChannelCredentials(), args));
+  }
+
+  // What a device does: a real REGISTER (its own User-Agent) to registrar i;
+  // true when it got 200 OK.
+  bool DeviceRegisters(int i) {
+    const std::string call_id = absl::StrCat("device-", i, "-", ++registrations_);
+    return UdpProbe(
+        pbx(i).port(),
+        [&](uint16_t local_port) {
+          sip::RequestParams p;
+          p.method = "REGISTER";
+          p.domain = "itsp.test";
+          p.transport = "UDP";
+          p.local_host = "127.0.0.1";
+          p.local_port = local_port;
+          p.user = "device";
+          p.call_id = call_id;
+          p.from_tag = "devtag";
+          p.branch = absl::StrCat("z9hG4bK", call_id);
+          p.expires = 60;
+          p.user_agent = "Device/1.0";
+          return *sip::BuildRequest(p);
+        },
+        [&](absl::string_view reply) {
+          return absl::StartsWith(reply, "SIP/2.0 200") && absl::StrContains(reply, call_id);
+        },
+        absl::Seconds(5));
+  }
+
+  // Agent `agent` reports on `stub` that it registered (200) or not (408)
+  // with the registrars on `ports`, in one report (they are rate-limited
+  // per connection).
+  static void Report(v1::SipResolver::Stub& stub, const std::string& agent,
+                     std::vector<uint16_t> ports, uint32_t code) {
+    v1::ReportObservationRequest r;
+    r.set_agent_id(agent);
+    for (uint16_t port : ports) {
+      v1::RegistrationOutcome& o = *r.add_registrations();
+      o.mutable_server()->set_address("127.0.0.1");
+      o.mutable_server()->set_port(port);
+      o.set_status_code(code);
+    }
+    grpc::ClientContext context;
+    v1::ReportObservationResponse response;
+    ASSERT_TRUE(stub.ReportObservation(&context, r, &response).ok());
+  }
+
+  std::optional<v1::ServerStatus> Server(uint16_t port) {
+    grpc::ClientContext context;
+    v1::ListServersResponse response;
+    if (!daemon().stub().ListServers(&context, {}, &response).ok()) return std::nullopt;
+    for (const v1::ServerStatus& s : response.servers()) {
+      if (s.endpoint().port() == port) return s;
+    }
+    return std::nullopt;
+  }
+
+  static std::function<bool(const v1::Decision&)> Is(uint16_t port, v1::Assurance a) {
+    return [=](const v1::Decision& d) {
+      return d.state() == v1::DECISION_STATE_ACTIVE && d.primary().port() == port &&
+             d.assurance() == a;
+    };
+  }
+
+  std::unique_ptr<RegistrarStack> stack_;
+  int registrations_ = 0;
+};
+
+// The scenario of the fail-static issue: both registrars ban the prober,
+// devices register with the primary and say so: agents stay on it.
+TEST_F(FailStaticTest, DevicesReportingRegistrationsKeepAgentsOnTheWorkingPrimary) {
+  Ban(0);
+  Ban(1);
+  DecisionWatcher agent(daemon().stub(), Request("agent-0"));
+  auto a = NewConnection(), b = NewConnection();
+  ASSERT_TRUE(DeviceRegisters(0));  // The registrar serves devices.
+  auto confirmed = agent.WaitFor(
+      [&](const v1::Decision& d) {
+        Report(*a, "device-a", {pbx(0).port()}, 200);
+        Report(*b, "device-b", {pbx(0).port()}, 200);
+        return Is(pbx(0).port(), v1::ASSURANCE_DEVICE_REPORTS)(d);
+      },
+      absl::Seconds(20));
+  ASSERT_TRUE(confirmed.has_value());
+  EXPECT_FALSE(confirmed->probe_path_suspect());
+
+  // The disagreement is visible where health is.
+  auto server = Server(pbx(0).port());
+  ASSERT_TRUE(server.has_value());
+  EXPECT_EQ(server->health().state(), v1::HEALTH_STATE_UNHEALTHY);  // Probes.
+  EXPECT_EQ(server->health().decision_state(), v1::HEALTH_STATE_HEALTHY);
+  EXPECT_GE(server->health().device_successes(), 2u);
+  EXPECT_EQ(MetricValue(daemon().Metrics(),
+                        "sipresolver_disputed_endpoints{quorum=\"reached\"}"),
+            1);
+  EXPECT_GE(pbx(0).CountRequests("REGISTER"), 2);  // The probes did go out.
+}
+
+// Without reports the service cannot confirm anything: the agent is told
+// what its device would do by itself, never an empty decision.
+TEST_F(FailStaticTest, WithoutReportsAgentsGetTheDevicesOwnOrder) {
+  Ban(0);
+  Ban(1);
+  DecisionWatcher agent(daemon().stub(), Request("agent-0"));
+  auto d = agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_UNCONFIRMED), absl::Seconds(20));
+  ASSERT_TRUE(d.has_value());
+  EXPECT_NE(d->reason().find("fail static"), std::string::npos) << d->reason();
+  for (const v1::Decision& seen : agent.Received()) {
+    EXPECT_NE(seen.state(), v1::DECISION_STATE_NO_WORKING_SERVER);
+  }
+  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_unconfirmed_agents"), 1);
+
+  Ban(0, false);  // The ban is lifted: confirmed by probes again.
+  ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)));
+}
+
+// One agent, or one connection carrying many agent ids, reporting that a
+// dead server works does not change anyone's decision.
+TEST_F(FailStaticTest, OneAgentOrOneConnectionCannotSteerOthers) {
+  DecisionWatcher agent(daemon().stub(), Request("agent-0"));
+  ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES)));
+  pbx(0).Pause();  // Really dead.
+  ASSERT_TRUE(agent.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES), absl::Seconds(10)));
+
+  const size_t before = agent.Received().size();
+  auto liar = NewConnection();
+  for (int i = 0; i < 8; ++i) {  // Within the per-connection report rate.
+    Report(*liar, absl::StrCat("forged-", i), {pbx(0).port()}, 200);
+  }
+  auto same_id = NewConnection();  // The last id again, on another connection.
+  Report(*same_id, "forged-7", {pbx(0).port()}, 200);
+
+  auto server = Server(pbx(0).port());
+  ASSERT_TRUE(server.has_value());
+  EXPECT_EQ(server->health().device_successes(), 1u);
+  EXPECT_EQ(server->health().decision_state(), v1::HEALTH_STATE_UNHEALTHY);
+  // No decision since moves the agent back to the dead server.
+  absl::SleepFor(absl::Seconds(2));
+  const std::vector<v1::Decision> after = agent.Received();
+  for (size_t i = before; i < after.size(); ++i) {
+    EXPECT_NE(after[i].primary().port(), pbx(0).port());
+  }
+  pbx(0).Resume();
+}
+
+// Registrars dead for devices too (they report failures): S7 as ever, with
+// its retry time. No false fail static.
+TEST_F(FailStaticTest, RegistrarsDeadForEveryoneAreNoWorkingServer) {
+  DecisionWatcher agent(daemon().stub(), Request("agent-0"));
+  ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES)));
+  pbx(0).Pause();
+  pbx(1).Pause();
+  auto a = NewConnection(), b = NewConnection();
+  auto none = agent.WaitFor(
+      [&](const v1::Decision& d) {
+        Report(*a, "device-a", {pbx(0).port(), pbx(1).port()}, 408);
+        Report(*b, "device-b", {pbx(0).port(), pbx(1).port()}, 408);
+        return d.state() == v1::DECISION_STATE_NO_WORKING_SERVER;
+      },
+      absl::Seconds(20));
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->has_next_search_time());
+  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_agents{state=\"no_working_server\"}"),
+            1);
+  pbx(0).Resume();
+  pbx(1).Resume();
+}
+
+// Every endpoint of several domains banned at once: the service suspects its
+// own probe path, says so everywhere, and recovers when the ban lifts.
+TEST_F(FailStaticTest, ProbesFailingAcrossDomainsIsPanicUntilTheyRecover) {
+  DnsZone zone = stack_->zone();  // A second ITSP on the second registrar.
+  zone.srv.push_back({"other.test", "pbx.test", pbx(1).port(), 10, 10});
+  ASSERT_TRUE(stack_->dns().Restart(zone).ok());
+  DecisionWatcher first(daemon().stub(), Request("agent-0"));
+  DecisionWatcher second(daemon().stub(), Request("agent-1", "other.test"));
+  ASSERT_TRUE(first.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES)));
+  ASSERT_TRUE(second.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES)));
+
+  Ban(0);
+  Ban(1);
+  auto panic = [](const v1::Decision& d) {
+    return d.probe_path_suspect() && d.assurance() == v1::ASSURANCE_UNCONFIRMED;
+  };
+  auto d1 = first.WaitFor(panic, absl::Seconds(20));
+  ASSERT_TRUE(d1.has_value());
+  // Frozen on the last confirmed primary (pbx1, or pbx2 when pbx1's ban was
+  // seen first), never emptied.
+  EXPECT_TRUE(d1->has_primary());
+  ASSERT_TRUE(second.WaitFor(panic, absl::Seconds(20)));
+  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_probe_path_suspect"), 1);
+  grpc::ClientContext context;
+  v1::ListServersResponse servers;
+  ASSERT_TRUE(daemon().stub().ListServers(&context, {}, &servers).ok());
+  EXPECT_TRUE(servers.probe_path_suspect());
+
+  Ban(0, false);
+  Ban(1, false);
+  ASSERT_TRUE(first.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)));
+  ASSERT_TRUE(second.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)));
+  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_probe_path_suspect"), 0);
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
