@@ -5,20 +5,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/message_differencer.h"
 
 namespace sipresolver::client {
-
-bool SameDecision(const v1::Decision& a, const v1::Decision& b) {
-  v1::Decision x = a, y = b;
-  for (v1::Decision* d : {&x, &y}) {
-    d->clear_version();
-    d->clear_heartbeat();
-    d->clear_reason();
-    d->clear_generated_at();
-  }
-  return google::protobuf::util::MessageDifferencer::Equals(x, y);
-}
 
 Agent::Agent(AgentOptions options)
     : options_(std::move(options)),
@@ -90,22 +78,21 @@ grpc::Status Agent::Stream() {
   });
 
   auto reader = stub_->WatchDecision(&context, request);
+  policy_.OnNewStream();
   v1::Decision decision;
   while (reader->Read(&decision)) {
     last_message_ns = absl::GetCurrentTimeNanos();
     failures_ = 0;  // Connected and served: the next outage starts fresh.
     if (decision.heartbeat()) continue;
     last_version_ = std::max(last_version_, decision.version());
-    bool changed;
+    std::optional<v1::Decision> apply;
     {
       absl::MutexLock lock(&mu_);
-      // "Still searching" from a server that has just (re)started knows less
-      // than the decision we hold: keep ours until it has a real one.
-      if (last_ && decision.state() == v1::DECISION_STATE_SEARCHING) continue;
-      changed = !last_ || !SameDecision(*last_, decision);
-      last_ = decision;
+      apply = policy_.Accept(last_, std::move(decision));
+      if (!apply) continue;
+      last_ = *apply;
     }
-    if (changed && options_.on_decision) options_.on_decision(decision);
+    if (options_.on_decision) options_.on_decision(*apply);
   }
   grpc::Status status = reader->Finish();
   done = true;

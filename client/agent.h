@@ -1,9 +1,10 @@
 // Agent: the device-side end of WatchDecision, as a library linked into
 // device software or run by `sipresolver watch`.
 //
-// Keeps one stream open and hands every new decision to `on_decision`
-// (heartbeats and unchanged decisions are not handed on, nor is SEARCHING
-// once a decision is held: a server that has just started knows less). When the stream
+// Keeps one stream open and hands every new decision to `on_decision`, as
+// DecisionPolicy makes it (heartbeats and unchanged decisions are not handed
+// on, nor a new stream's SEARCHING while a decision is held; an unconfirmed
+// decision never moves the agent off the primary it holds). When the stream
 // breaks it keeps the last decision and reconnects by itself, resuming with
 // the last applied version: at once when the server asked for it
 // (UNAVAILABLE, e.g. a replica shutting down), else after an exponential
@@ -28,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "client/decision_policy.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
@@ -47,10 +49,6 @@ struct AgentOptions {
   // The stream broke or came back; for logs. Optional.
   std::function<void(const std::string& event)> on_event;
 };
-
-// Same decision for a device: everything but version, heartbeat, reason and
-// generated_at.
-bool SameDecision(const v1::Decision& a, const v1::Decision& b);
 
 class Agent {
  public:
@@ -72,6 +70,7 @@ class Agent {
   std::unique_ptr<v1::SipResolver::Stub> stub_;
   std::mt19937_64 random_{std::random_device{}()};
   int failures_ = 0;
+  DecisionPolicy policy_;
   uint64_t last_version_ = 0;
 
   mutable absl::Mutex mu_;

@@ -44,6 +44,20 @@ std::string StateName(v1::DecisionState state) {
   }
 }
 
+// How the service knows the primary works; "" without one.
+std::string AssuranceName(v1::Assurance assurance) {
+  switch (assurance) {
+    case v1::ASSURANCE_PROBES:
+      return "probes";
+    case v1::ASSURANCE_DEVICE_REPORTS:
+      return "device_reports";
+    case v1::ASSURANCE_UNCONFIRMED:
+      return "unconfirmed";
+    default:
+      return "";
+  }
+}
+
 // The profile asks for STUN keep-alives (N2).
 bool WantsStun(const v1::ItspProfile& p) {
   return p.keep_alive_enable() &&
@@ -78,6 +92,8 @@ void RunHook(const std::string& hook, const v1::Decision& d, const std::string& 
     setenv("SIPRESOLVER_MAPPED_BY",
            mapped ? std::string(nat::MethodName(mapped->method)).c_str() : "", 1);
     setenv("SIPRESOLVER_STATE", StateName(d.state()).c_str(), 1);
+    setenv("SIPRESOLVER_ASSURANCE", AssuranceName(d.assurance()).c_str(), 1);
+    setenv("SIPRESOLVER_PROBE_PATH_SUSPECT", d.probe_path_suspect() ? "1" : "0", 1);
     setenv("SIPRESOLVER_VERSION", std::to_string(d.version()).c_str(), 1);
     setenv("SIPRESOLVER_PRIMARY", d.has_primary() ? Where(d.primary()).c_str() : "", 1);
     setenv("SIPRESOLVER_SECONDARY", d.has_secondary() ? Where(d.secondary()).c_str() : "", 1);
@@ -162,7 +178,13 @@ std::string FormatDecisionLine(const v1::Decision& d) {
     parts.push_back(absl::StrCat("keep-alive ", d.keep_alive_target().address(), ":",
                                  d.keep_alive_target().port()));
   }
-  return absl::StrCat("v", d.version(), " ", StateName(d.state()),
+  // Fail static: say when the service could not confirm the primary.
+  const std::string assurance = AssuranceName(d.assurance());
+  const std::string qualifier =
+      assurance == "unconfirmed"      ? " (unconfirmed: the device's own choice)"
+      : assurance == "device_reports" ? " (confirmed by device reports; probes fail)"
+                                      : "";
+  return absl::StrCat("v", d.version(), " ", StateName(d.state()), qualifier,
                       parts.empty() ? "" : ": ", absl::StrJoin(parts, ", "),
                       d.reason().empty() ? "" : absl::StrCat(" - ", d.reason()), "\n");
 }

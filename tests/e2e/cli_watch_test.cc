@@ -43,13 +43,35 @@ TEST_F(CliWatchTest, AppliesTheDecisionToFileHookAndOutput) {
   const std::string file = dir_ + "/decision.json", hooked = dir_ + "/hooked";
   CommandResult r = Watch({"--profile={\"proxy_server\":\"itsp.test\",\"proxy_server_redundancy\":true}",
                            "--agent_id=device-1", "--once", "--output_file=" + file,
-                           "--hook=echo \"$SIPRESOLVER_STATE $SIPRESOLVER_PRIMARY\" >> " + hooked});
+                           "--hook=echo \"$SIPRESOLVER_STATE $SIPRESOLVER_PRIMARY "
+                           "$SIPRESOLVER_ASSURANCE\" >> " + hooked});
   ASSERT_EQ(r.exit_status, 0) << r.output;
   const std::string primary = "127.0.0.1:" + std::to_string(pbx_->port());
   EXPECT_NE(r.output.find("active: primary " + primary), std::string::npos) << r.output;
   EXPECT_NE(ReadFile(file).find("\"state\":\"DECISION_STATE_ACTIVE\""), std::string::npos)
       << ReadFile(file);
-  EXPECT_NE(ReadFile(hooked).find("active " + primary), std::string::npos) << ReadFile(hooked);
+  EXPECT_NE(ReadFile(hooked).find("active " + primary + " (pbx.test) probes"), std::string::npos)
+      << ReadFile(hooked);
+}
+
+// Fail static: the registrar bans the prober; watch still hands the device
+// its own choice and says that it is unconfirmed.
+TEST_F(CliWatchTest, UnconfirmedDecisionIsAppliedAndSaysSo) {
+  KamailioConfig banned;
+  banned.drop_user_agent = "sipresolver-probe";
+  ASSERT_TRUE(pbx_->Restart(banned).ok());
+  const std::string hooked = dir_ + "/hooked";
+  CommandResult r = Watch({"--profile={\"proxy_server\":\"itsp.test\",\"proxy_server_redundancy\":true}",
+                           "--agent_id=device-1", "--once",
+                           "--hook=echo \"$SIPRESOLVER_ASSURANCE $SIPRESOLVER_PROBE_PATH_SUSPECT "
+                           "$SIPRESOLVER_PRIMARY\" >> " + hooked});
+  ASSERT_EQ(r.exit_status, 0) << r.output;
+  const std::string primary = "127.0.0.1:" + std::to_string(pbx_->port());
+  EXPECT_NE(r.output.find("active (unconfirmed: the device's own choice): primary " + primary),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(ReadFile(hooked).find("unconfirmed 0 " + primary), std::string::npos)
+      << ReadFile(hooked);
 }
 
 TEST_F(CliWatchTest, ProfileFromAFileAndJsonOutput) {
