@@ -17,6 +17,20 @@ std::optional<v1::Decision> Agent::last_decision() const {
   return last_;
 }
 
+absl::Status Agent::ReportRegistration(const v1::Endpoint& server,
+                                       uint32_t status_code, absl::Duration timeout) {
+  v1::ReportObservationRequest request;
+  request.set_agent_id(options_.agent_id);
+  v1::RegistrationOutcome& o = *request.add_registrations();
+  *o.mutable_server() = server;
+  o.set_status_code(status_code);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::ReportObservationResponse response;
+  const grpc::Status s = stub_->ReportObservation(&context, request, &response);
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
 void Agent::Stop() {
   absl::MutexLock lock(&mu_);
   stopped_ = true;

@@ -61,6 +61,14 @@ class Agent {
   // The last decision handed on, kept while disconnected.
   std::optional<v1::Decision> last_decision() const;
 
+  // Tells the service how the device's REGISTER to `server` went
+  // (`status_code` the final response, 0 when none came), on the stream's
+  // channel: enough devices' registrations are evidence beside the
+  // service's probes (fail static), a failure makes it re-probe at once.
+  // Blocks up to `timeout`; any thread.
+  absl::Status ReportRegistration(const v1::Endpoint& server, uint32_t status_code,
+                                  absl::Duration timeout = absl::Seconds(5));
+
  private:
   // One stream until it ends; the status it ended with.
   grpc::Status Stream();

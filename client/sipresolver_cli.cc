@@ -16,7 +16,9 @@
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/strings/str_cat.h"
 #include "client/cli_output.h"
+#include "client/report_command.h"
 #include "client/watch_command.h"
 #include "grpcpp/grpcpp.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
@@ -32,7 +34,7 @@ ABSL_FLAG(uint32_t, port, 0,
           "resolve: the configured port; 0 = not configured (5060, or 5061 "
           "for tls).");
 ABSL_FLAG(std::string, transport, "",
-          "resolve: udp, tcp or tls; unset means udp.");
+          "resolve, report: udp, tcp or tls; unset means udp.");
 ABSL_FLAG(std::string, ip_version, "",
           "resolve: v4 (A), v6 (AAAA) or dual (A then AAAA); unset means v4, "
           "as the device does.");
@@ -47,7 +49,8 @@ ABSL_FLAG(std::string, tls_server_name, "",
 ABSL_FLAG(std::string, profile, "",
           "watch: the ItspProfile as JSON, e.g. '{\"proxy_server\": "
           "\"itsp.example.com\", \"proxy_server_redundancy\": true}', or @FILE.");
-ABSL_FLAG(std::string, agent_id, "", "watch: this agent's stable id; default the host name.");
+ABSL_FLAG(std::string, agent_id, "",
+          "watch, report: this agent's stable id; default the host name.");
 ABSL_FLAG(std::string, spread, "",
           "watch: spread (default: agents of a profile spread over equal "
           "servers) or device_order (exactly the device's order).");
@@ -80,8 +83,9 @@ namespace v1 = sipresolver::v1;
 int RunResolve(const std::vector<std::string>& args);
 int RunWatchCommand(const std::vector<std::string>& args);
 int RunServers(const std::vector<std::string>& args);
+int RunReport(const std::vector<std::string>& args);
 
-// Commands by name. Later: watch (WatchDecision).
+// Commands by name.
 constexpr cli::Command kCommands[] = {
     {"resolve",
      "NAME [--port=N] [--transport=udp|tcp|tls] [--ip_version=v4|v6|dual] "
@@ -102,6 +106,11 @@ constexpr cli::Command kCommands[] = {
      "print each new decision (and write/run --output_file/--hook); keeps the\n"
      "last decision and reconnects by itself. Stop with Ctrl-C.",
      RunWatchCommand},
+    {"report", "ADDRESS:PORT CODE [--agent_id=ID] [--transport=udp|tcp|tls] [--json]",
+     "Tell the service how the device's REGISTER to ADDRESS:PORT went: CODE is\n"
+     "the final response code (0: none came). Registrations from enough\n"
+     "devices count as evidence beside the service's probes (fail static).",
+     RunReport},
 };
 
 int UsageError(absl::string_view reason) {
@@ -209,6 +218,21 @@ int RunServers(const std::vector<std::string>& args) {
   if (!status.ok()) return RpcError(status);
   return Print(response, [](const v1::ListServersResponse& r) {
     return cli::FormatServersTable(r, absl::Now());
+  });
+}
+
+int RunReport(const std::vector<std::string>& args) {
+  absl::StatusOr<v1::ReportObservationRequest> request = cli::MakeReportRequest(
+      args, absl::GetFlag(FLAGS_agent_id), absl::GetFlag(FLAGS_transport));
+  if (!request.ok()) return UsageError(request.status().message());
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ReportObservationResponse response;
+  const grpc::Status status = NewStub()->ReportObservation(&context, *request, &response);
+  if (!status.ok()) return RpcError(status);
+  return Print(response, [](const v1::ReportObservationResponse& r) {
+    return absl::StrCat("reported", r.reprobes_scheduled() > 0 ? "; the service re-probes it now" : "",
+                        "\n");
   });
 }
 

@@ -11,6 +11,7 @@
 #include "tests/support/loopback.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
+#include "tests/support/subprocess.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -153,6 +154,28 @@ TEST_F(FailStaticTest, DevicesReportingRegistrationsKeepAgentsOnTheWorkingPrimar
                         "sipresolver_disputed_endpoints{quorum=\"reached\"}"),
             1);
   EXPECT_GE(pbx(0).CountRequests("REGISTER"), 2);  // The probes did go out.
+}
+
+// A device's hook reports with the CLI: each device is its own process and
+// connection, so two of them reach a quorum of two.
+TEST_F(FailStaticTest, RegistrationsReportedWithTheCliAreDeviceEvidence) {
+  Ban(0);
+  Ban(1);
+  DecisionWatcher agent(daemon().stub(), Request("agent-0"));
+  const std::string where = absl::StrCat("127.0.0.1:", pbx(0).port());
+  auto confirmed = agent.WaitFor(
+      [&](const v1::Decision& d) {
+        for (const char* device : {"--agent_id=device-a", "--agent_id=device-b"}) {
+          CommandResult r = RunCommand({SIPRESOLVER_CLI_PATH,
+                                        "--server=" + daemon().grpc_address(), "report",
+                                        where, "200", device},
+                                       absl::Seconds(20));
+          EXPECT_EQ(r.exit_status, 0) << r.output;
+        }
+        return Is(pbx(0).port(), v1::ASSURANCE_DEVICE_REPORTS)(d);
+      },
+      absl::Seconds(20));
+  ASSERT_TRUE(confirmed.has_value());
 }
 
 // Without reports the service cannot confirm anything: the agent is told
