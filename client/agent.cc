@@ -100,13 +100,15 @@ grpc::Status Agent::Stream() {
     if (decision.heartbeat()) continue;
     last_version_ = std::max(last_version_, decision.version());
     std::optional<v1::Decision> apply;
+    bool changed;
     {
       absl::MutexLock lock(&mu_);
       apply = policy_.Accept(last_, std::move(decision));
       if (!apply) continue;
-      last_ = *apply;
+      changed = !last_ || !SameDecision(*last_, *apply);
+      last_ = *apply;  // The newest version, even when nothing changed.
     }
-    if (options_.on_decision) options_.on_decision(*apply);
+    if (changed && options_.on_decision) options_.on_decision(*apply);
   }
   grpc::Status status = reader->Finish();
   done = true;

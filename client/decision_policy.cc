@@ -55,7 +55,6 @@ std::optional<v1::Decision> DecisionPolicy::Accept(
       }
     }
   }
-  if (held && SameDecision(*held, incoming)) return std::nullopt;
   return incoming;
 }
 

@@ -31,8 +31,9 @@ class DecisionPolicy {
   // A new stream begins: its SEARCHING is hidden until it decides.
   void OnNewStream() { stream_decided_ = false; }
 
-  // The decision to apply for `incoming` given the one `held`; nullopt to
-  // keep `held` as it is. Heartbeats are the caller's to skip.
+  // The decision to hold for `incoming` given the one `held`; nullopt to
+  // ignore `incoming`. Heartbeats are the caller's to skip, and whether the
+  // result changes anything for the device is SameDecision's to say.
   std::optional<v1::Decision> Accept(const std::optional<v1::Decision>& held,
                                      v1::Decision incoming);
 

@@ -219,7 +219,9 @@ void HealthTracker::Evaluate(EndpointStatus& s, bool probe_state_changed) {
       failing && !quorum_registers && s.devices.failures >= evidence_.quorum();
   const bool changed = probe_state_changed || s.decision_state != before ||
                        s.devices_confirm_failure != confirmed_before;
-  if (changed || !(s.devices == tally_before)) ReportCounts();
+  // Reports about an endpoint whose probes succeed change no count: skip
+  // the scan over all endpoints (reports arrive at fleet rate).
+  if (changed || (failing && !(s.devices == tally_before))) ReportCounts();
   if (changed && listener_) listener_(s);
 }
 

@@ -52,13 +52,16 @@ TEST(DecisionPolicyTest, S6_SearchingAfterADecisionOnTheSameStreamIsHandedOn) {
   EXPECT_EQ(searching->state(), v1::DECISION_STATE_SEARCHING);
 }
 
-TEST(DecisionPolicyTest, UnchangedDecisionsAreNotHandedOn) {
+TEST(DecisionPolicyTest, SameDecisionIgnoresVersionAndReason) {
   DecisionPolicy policy;
   v1::Decision d = Active(5061, v1::ASSURANCE_PROBES);
   v1::Decision again = d;
   again.set_version(9);
   again.set_reason("renewal");
-  EXPECT_FALSE(policy.Accept(d, again).has_value());
+  auto held = policy.Accept(d, again);
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(held->version(), 9u);  // The newest version is held...
+  EXPECT_TRUE(SameDecision(d, *held));  // ...but it changes nothing.
 }
 
 TEST(DecisionPolicyTest, UnconfirmedNeverMovesTheAgentOffItsPrimary) {
