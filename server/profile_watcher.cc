@@ -96,7 +96,11 @@ void ProfileWatcher::OnResolved(const absl::Status& status,
       refresh_.reset();
       return;
     }
-    for (auto& [stream, agent] : agents_) Settle(*agent, Feed(*agent));
+    for (auto& [stream, agent] : agents_) {
+      const bool health_changed = FeedHealth(*agent);
+      const bool candidates_changed = Feed(*agent);
+      Settle(*agent, health_changed || candidates_changed);
+    }
   }
   refresh_ = context_.loop.After(next, [this] { Resolve(); });
 }
@@ -145,18 +149,28 @@ absl::Status ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
   agent->version_base = std::max<uint64_t>(
       static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())) * 1000,
       request.last_applied_version);
-  const absl::Time now = context_.clock.Now();
-  agent->engine.SetProbePathSuspect(context_.health.probe_path_suspect(), now);
-  for (const sip::Endpoint& e : pinned_) {
-    if (auto s = context_.health.Get(e)) {
-      agent->engine.SetHealth(e, s->decision_state, now, EvidenceOf(*s));
-    }
-  }
+  agent->engine.SetProbePathSuspect(context_.health.probe_path_suspect(),
+                                    context_.clock.Now());
+  FeedHealth(*agent);
   Agent& a = *agent;
   agents_.emplace(stream.get(), std::move(agent));
   if (resolved_once_) Feed(a);
   Settle(a, /*changed=*/true);  // The first message: the current decision.
   return absl::OkStatus();
+}
+
+// What the tracker already knows of the pinned endpoints: they may have
+// been probed (and settled) for another profile or a Resolve, and then no
+// change will come to tell.
+bool ProfileWatcher::FeedHealth(Agent& agent) {
+  const absl::Time now = context_.clock.Now();
+  bool changed = false;
+  for (const sip::Endpoint& e : pinned_) {
+    if (auto s = context_.health.Get(e)) {
+      changed |= agent.engine.SetHealth(e, s->decision_state, now, EvidenceOf(*s));
+    }
+  }
+  return changed;
 }
 
 bool ProfileWatcher::Feed(Agent& agent) {

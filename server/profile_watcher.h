@@ -74,6 +74,9 @@ class ProfileWatcher {
   void Resolve();
   void OnResolved(const absl::Status& status, dns::Resolution resolution);
   void Repin(const std::vector<dns::Candidate>& candidates);
+  // Hands the agent the tracker's health of every pinned endpoint. True
+  // when its decision changed.
+  bool FeedHealth(Agent& agent);
   // Hands the agent the candidates in its own order. True when its decision
   // changed.
   bool Feed(Agent& agent);

@@ -93,6 +93,24 @@ TEST_F(WatchDecisionTest, S10_S8_FailoverAndFallback) {
   ASSERT_TRUE(back.has_value());
 }
 
+// S6: a profile whose servers are already probed, and settled, for another
+// profile decides as soon as its own name resolves: no health change will
+// come to tell its watcher.
+TEST_F(WatchDecisionTest, S6_ServersAlreadyProbedForAnotherProfileDecideAtOnce) {
+  DnsZone zone = stack_->zone();  // Another name for the same registrars.
+  for (const SrvHost& srv : stack_->zone().srv) {
+    zone.srv.push_back({"alias.test", srv.target, srv.port, srv.priority, srv.weight});
+  }
+  ASSERT_TRUE(dns_->Restart(zone).ok());
+  DecisionWatcher first(daemon_->stub(), Request());
+  ASSERT_TRUE(first.WaitFor(PrimaryIs(pbx1_->port())));
+  absl::SleepFor(absl::Seconds(1));  // Settled: no more changes to hear.
+  v1::WatchDecisionRequest other = Request();
+  other.mutable_profile()->set_proxy_server("alias.test");  // Not cached yet.
+  DecisionWatcher second(daemon_->stub(), other);
+  ASSERT_TRUE(second.WaitFor(PrimaryIs(pbx1_->port())));
+}
+
 // S3: with an outbound proxy, redundancy applies to it: its candidates are
 // the ones probed and decided on, not the registrar's.
 TEST_F(WatchDecisionTest, S3_OutboundProxyIsTheRedundancyTarget) {
