@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "sipresolver/v1/reconnect.h"
 
 namespace sipresolver::client {
 
@@ -15,6 +16,15 @@ Agent::Agent(AgentOptions options)
 std::optional<v1::Decision> Agent::last_decision() const {
   absl::MutexLock lock(&mu_);
   return last_;
+}
+
+bool ServerAsksToReconnectNow(
+    const grpc::Status& status,
+    const std::multimap<grpc::string_ref, grpc::string_ref>& trailing_metadata) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  auto it = trailing_metadata.find(v1::kReconnectKey);
+  if (it != trailing_metadata.end()) return it->second == v1::kReconnectNow;
+  return status.error_message().find("reconnect") != std::string::npos;  // Older.
 }
 
 absl::Status Agent::ReportRegistration(const v1::Endpoint& server,
@@ -50,8 +60,7 @@ absl::Status Agent::Run() {
       return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
     }
     // A server going away asks for an immediate reconnect (to a replica).
-    const bool now = code == grpc::StatusCode::UNAVAILABLE &&
-                     status.error_message().find("reconnect") != std::string::npos;
+    const bool now = reconnect_now_;
     const absl::Duration wait = now ? absl::ZeroDuration() : NextBackoff();
     if (options_.on_event) {
       options_.on_event(absl::StrCat("stream ended (", status.error_code(), ": ",
@@ -65,6 +74,7 @@ absl::Status Agent::Run() {
 }
 
 grpc::Status Agent::Stream() {
+  reconnect_now_ = false;
   grpc::ClientContext context;
   {
     absl::MutexLock lock(&mu_);
@@ -111,6 +121,7 @@ grpc::Status Agent::Stream() {
     if (changed && options_.on_decision) options_.on_decision(*apply);
   }
   grpc::Status status = reader->Finish();
+  reconnect_now_ = ServerAsksToReconnectNow(status, context.GetServerTrailingMetadata());
   done = true;
   watchdog.join();
   absl::MutexLock lock(&mu_);

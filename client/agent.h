@@ -21,6 +21,7 @@
 #define SIPRESOLVER_CLIENT_AGENT_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -49,6 +50,13 @@ struct AgentOptions {
   // The stream broke or came back; for logs. Optional.
   std::function<void(const std::string& event)> on_event;
 };
+
+// The server asked to reconnect at once (a replica shutting down): the
+// trailing metadata of reconnect.h, or, from older servers, UNAVAILABLE
+// with "reconnect" in the message.
+bool ServerAsksToReconnectNow(
+    const grpc::Status& status,
+    const std::multimap<grpc::string_ref, grpc::string_ref>& trailing_metadata);
 
 class Agent {
  public:
@@ -79,6 +87,7 @@ class Agent {
   std::mt19937_64 random_{std::random_device{}()};
   int failures_ = 0;
   DecisionPolicy policy_;
+  bool reconnect_now_ = false;  // How the last stream ended; Run()'s thread.
   uint64_t last_version_ = 0;
 
   mutable absl::Mutex mu_;

@@ -305,6 +305,7 @@ std::string CheckConfig(const DaemonConfig& c) {
   }
   if (!(c.service.max_reports_per_minute >= 1)) return "--max_reports_per_minute must be >= 1";
   if (c.service.max_pending_resolves < 1) return "--max_pending_resolves must be >= 1";
+  if (c.cache.max_entries < 1) return "--cache_max_entries must be >= 1";
   if (c.max_request_bytes < 1024) return "--max_request_bytes must be >= 1024";
   return "";
 }
@@ -323,8 +324,8 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
   config.cache.default_negative_ttl = absl::GetFlag(FLAGS_cache_negative_ttl);
   config.cache.max_negative_ttl = absl::GetFlag(FLAGS_cache_max_negative_ttl);
   config.cache.max_stale = absl::GetFlag(FLAGS_cache_max_stale);
-  config.cache.max_entries = static_cast<size_t>(
-      std::max(1, absl::GetFlag(FLAGS_cache_max_entries)));
+  const int cache_entries = absl::GetFlag(FLAGS_cache_max_entries);
+  config.cache.max_entries = static_cast<size_t>(std::max(0, cache_entries));
   config.service.max_pending_resolves = absl::GetFlag(FLAGS_max_pending_resolves);
   config.service.max_reports_per_minute = absl::GetFlag(FLAGS_max_reports_per_minute);
   config.service.max_stream_write_stall = absl::GetFlag(FLAGS_max_stream_write_stall);

@@ -49,9 +49,7 @@ v1::Assurance ToProto(decision::Assurance assurance) {
 
 }  // namespace
 
-absl::StatusOr<WatchRequest> ToWatchRequest(const v1::WatchDecisionRequest& request) {
-  WatchRequest out;
-  const std::string& agent = request.agent_id();
+absl::Status ValidateAgentId(absl::string_view agent) {
   if (agent.empty() || agent.size() > kMaxAgentIdLength) {
     return absl::InvalidArgumentError(
         absl::StrCat("agent_id: must be 1 to ", kMaxAgentIdLength, " characters"));
@@ -62,7 +60,13 @@ absl::StatusOr<WatchRequest> ToWatchRequest(const v1::WatchDecisionRequest& requ
           "agent_id: only printable ASCII characters without spaces");
     }
   }
-  out.agent_id = agent;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WatchRequest> ToWatchRequest(const v1::WatchDecisionRequest& request) {
+  WatchRequest out;
+  if (absl::Status s = ValidateAgentId(request.agent_id()); !s.ok()) return s;
+  out.agent_id = request.agent_id();
   out.last_applied_version = request.last_applied_version();
   switch (request.spread_mode()) {
     case v1::SPREAD_MODE_UNSPECIFIED:

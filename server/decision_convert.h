@@ -16,6 +16,10 @@ namespace sipresolver::server {
 
 inline constexpr size_t kMaxAgentIdLength = 128;
 
+// agent_id of WatchDecision and ReportObservation: 1-128 printable ASCII
+// characters without spaces; INVALID_ARGUMENT naming the field otherwise.
+absl::Status ValidateAgentId(absl::string_view agent_id);
+
 struct WatchRequest {
   decision::Profile profile;
   std::string agent_id;

@@ -26,7 +26,8 @@ class DecisionHub {
   absl::Status Subscribe(std::shared_ptr<DecisionStream> stream,
                          const WatchRequest& request, const std::string& peer);
   void Unsubscribe(DecisionStream* stream);
-  // Ends every stream with `status` (shutdown).
+  // Ends every stream with `status`, asking agents to reconnect at once
+  // (shutdown).
   void EndAll(const grpc::Status& status);
 
   size_t watchers() const { return watchers_.size(); }

@@ -1,6 +1,7 @@
 #include "server/decision_stream.h"
 
 #include "grpcpp/server_context.h"
+#include "sipresolver/v1/reconnect.h"
 
 namespace sipresolver::server {
 
@@ -66,10 +67,13 @@ bool DecisionStream::CancelIfStalled() {
   return false;
 }
 
-void DecisionStream::End(const grpc::Status& status) {
+void DecisionStream::End(const grpc::Status& status, bool reconnect_now) {
   {
     absl::MutexLock lock(&mu_);
     if (finished_) return;
+    // Read by gRPC only at Finish, which comes after this (here or after
+    // the write in flight).
+    if (reconnect_now) context_->AddTrailingMetadata(v1::kReconnectKey, v1::kReconnectNow);
     pending_.reset();
     if (writing_) {
       finish_after_write_ = status;

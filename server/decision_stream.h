@@ -38,8 +38,10 @@ class DecisionStream : public grpc::ServerWriteReactor<v1::Decision> {
   // being cancelled.
   bool Offer(const v1::Decision& decision);
   bool OfferHeartbeat(const v1::Decision& heartbeat);
-  // Ends the call with `status` once the write in flight, if any, is done.
-  void End(const grpc::Status& status);
+  // Ends the call with `status` once the write in flight, if any, is done;
+  // with `reconnect_now`, the agent is told to reconnect at once
+  // (v1::kReconnectKey in the trailing metadata).
+  void End(const grpc::Status& status, bool reconnect_now = false);
   // Cancels the call if its write in flight has stalled, as Offer would (and
   // returns false then); for an ended stream, which gets no more offers.
   bool CancelIfStalled();

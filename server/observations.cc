@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "lib/dns/domain_name.h"
+#include "server/decision_convert.h"
 
 namespace sipresolver::server {
 namespace {
@@ -23,15 +24,7 @@ absl::Status CheckAddress(const std::string& address, uint32_t port,
 }  // namespace
 
 absl::Status ValidateObservation(const v1::ReportObservationRequest& r) {
-  if (r.agent_id().empty() || r.agent_id().size() > 128) {
-    return absl::InvalidArgumentError("agent_id: must be 1 to 128 characters");
-  }
-  for (char c : r.agent_id()) {
-    if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) {
-      return absl::InvalidArgumentError(
-          "agent_id: only printable ASCII characters without spaces");
-    }
-  }
+  if (absl::Status s = ValidateAgentId(r.agent_id()); !s.ok()) return s;
   if (r.has_mapped_address()) {
     const v1::MappedAddress& m = r.mapped_address();
     if (absl::Status s = CheckAddress(m.address(), m.port(), "mapped_address", false);

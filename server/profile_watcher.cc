@@ -206,7 +206,7 @@ void ProfileWatcher::OnProbePathSuspect(bool suspect) {
 }
 
 void ProfileWatcher::EndAll(const grpc::Status& status) {
-  for (auto& [stream, agent] : agents_) agent->stream->End(status);
+  for (auto& [stream, agent] : agents_) agent->stream->End(status, /*reconnect_now=*/true);
 }
 
 void ProfileWatcher::Settle(Agent& agent, bool changed) {

@@ -65,6 +65,7 @@ class ProfileWatcher {
   void Unsubscribe(DecisionStream* stream);
   void OnHealth(const health::EndpointStatus& status);
   void OnProbePathSuspect(bool suspect);
+  // Shutdown: ends every stream with `status`, asking to reconnect at once.
   void EndAll(const grpc::Status& status);
   // No agent and no stream still ending: the watcher may go.
   bool idle() const { return agents_.empty() && ending_.empty(); }

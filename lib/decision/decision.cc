@@ -24,32 +24,6 @@ bool SameOptional(const std::optional<dns::Candidate>& a,
 
 }  // namespace
 
-absl::string_view DecisionStateName(DecisionState state) {
-  switch (state) {
-    case DecisionState::kSearching:
-      return "searching";
-    case DecisionState::kActive:
-      return "active";
-    case DecisionState::kNoWorkingServer:
-      return "no working server";
-  }
-  return "searching";
-}
-
-absl::string_view AssuranceName(Assurance assurance) {
-  switch (assurance) {
-    case Assurance::kNone:
-      return "none";
-    case Assurance::kProbes:
-      return "probes";
-    case Assurance::kDeviceReports:
-      return "device reports";
-    case Assurance::kUnconfirmed:
-      return "unconfirmed";
-  }
-  return "none";
-}
-
 bool SameCandidate(const dns::Candidate& a, const dns::Candidate& b) {
   return std::tie(a.target, a.address, a.port, a.priority, a.weight, a.source, a.ttl) ==
          std::tie(b.target, b.address, b.port, b.priority, b.weight, b.source, b.ttl);

@@ -23,7 +23,6 @@ enum class DecisionState {
   kActive,           // A primary was found (or redundancy is off: S4).
   kNoWorkingServer,  // S7: every candidate failed; next_search says when again.
 };
-absl::string_view DecisionStateName(DecisionState state);  // "searching", ...
 
 // How the service knows the primary works (fail static).
 enum class Assurance {
@@ -35,7 +34,6 @@ enum class Assurance {
   // path: the decision is what the device would do by itself.
   kUnconfirmed,
 };
-absl::string_view AssuranceName(Assurance assurance);  // "probes", ...
 
 // N2: where keep-alives (STUN, OPTIONS or CRLF) go.
 struct KeepAliveTarget {

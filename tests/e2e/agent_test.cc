@@ -7,6 +7,7 @@
 #include "client/agent.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "sipresolver/v1/reconnect.h"
 #include "tests/support/registrar_stack.h"
 
 namespace sipresolver::testing {
@@ -112,6 +113,29 @@ TEST_F(AgentTest, GracefulShutdownMeansReconnectNow) {
   ASSERT_TRUE(WaitUntil([&] { return Events() >= 1; }));
   absl::MutexLock lock(&mu_);
   EXPECT_NE(events_[0].find("reconnecting in 0"), std::string::npos) << events_[0];
+}
+
+// The contract itself, as any client sees it: UNAVAILABLE with the typed
+// trailing metadata (and the old message text).
+TEST_F(AgentTest, ShutdownEndsStreamsWithTheReconnectMetadata) {
+  grpc::ClientContext context;
+  v1::WatchDecisionRequest request;
+  *request.mutable_profile() = Profile();
+  request.set_agent_id("raw-client");
+  auto reader = daemon_->stub().WatchDecision(&context, request);
+  v1::Decision first;
+  ASSERT_TRUE(reader->Read(&first));
+  daemon_->process().Signal(SIGTERM);
+  v1::Decision rest;
+  while (reader->Read(&rest)) {
+  }
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(status.error_message().find("reconnect"), std::string::npos);
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find(v1::kReconnectKey);
+  ASSERT_NE(it, trailers.end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), v1::kReconnectNow);
 }
 
 // Refused by the allowlist: the agent keeps trying (the operator may widen

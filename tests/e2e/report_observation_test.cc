@@ -65,7 +65,7 @@ TEST_F(ReportObservationTest, ReportedFailureReprobesTheServerAtOnce) {
             1);
 }
 
-TEST_F(ReportObservationTest, N3_MappingReportsAreCountedNotKept) {
+TEST_F(ReportObservationTest, MappingReportsAreCountedNotKept) {
   v1::ReportObservationRequest r;
   r.set_agent_id("device-1");
   v1::MappedAddress* m = r.mutable_mapped_address();

@@ -157,6 +157,14 @@ TEST_F(SipresolverdTest, RejectsBadFlagsAsUsageErrors) {
                   "--metrics_listen=127.0.0.1:0", "--dns_servers=not-an-address"});
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.output.find("dns_servers"), std::string::npos) << r.output;
+  // Fail static and cache bounds: refused, never silently raised.
+  for (const std::string flag :
+       {"--cache_max_entries=0", "--device_evidence_quorum=1", "--device_evidence_window=0s",
+        "--probe_panic_threshold=101", "--probe_panic_min_domains=1"}) {
+    r = RunCommand({SIPRESOLVERD_PATH, flag});
+    EXPECT_EQ(r.exit_status, 2) << flag;
+    EXPECT_NE(r.output.find(flag.substr(0, flag.find('='))), std::string::npos) << r.output;
+  }
 }
 
 }  // namespace
