@@ -163,7 +163,7 @@ TEST_F(SipProbingTest, StoppedServerTimesOutAfterRetransmitting) {
   EXPECT_LT(absl::Now() - start, options_.timeout + absl::Seconds(10));
   kamailio->Resume();
   // Timer E: sent at 0, 50, 150 ms before the 300 ms timeout.
-  EXPECT_TRUE(kamailio->WaitForRequests("REGISTER", 3, absl::Seconds(2)));
+  EXPECT_TRUE(kamailio->WaitForRequests("REGISTER", 3, absl::Seconds(10)));
 }
 
 TEST_F(SipProbingTest, ClosedPortIsANetworkError) {
@@ -200,12 +200,13 @@ TEST_F(SipProbingTest, S6_SigstopMakesUnhealthySigcontHealthyAgain) {
   ASSERT_TRUE(Touch(e).ok());
   ASSERT_TRUE(WaitForState(e, HealthState::kHealthy));
   kamailio->Pause();
-  // Next probe within 220 ms, 2 timeouts of 300 ms, one edge gap of 110 ms.
-  auto down = WaitForState(e, HealthState::kUnhealthy, absl::Seconds(3));
+  // Next probe within 220 ms, 2 timeouts of 300 ms, one edge gap of 110 ms;
+  // the wait only bounds a hang (timing is for the benchmarks).
+  auto down = WaitForState(e, HealthState::kUnhealthy, absl::Seconds(20));
   ASSERT_TRUE(down.has_value());
   EXPECT_EQ(Status(e)->counters.consecutive_failures, 2);
   kamailio->Resume();
-  ASSERT_TRUE(WaitForState(e, HealthState::kHealthy, absl::Seconds(3)));
+  ASSERT_TRUE(WaitForState(e, HealthState::kHealthy, absl::Seconds(20)));
 }
 
 TEST_F(SipProbingTest, KilledServerIsUnhealthyAtOnceAndRecoversOnRestart) {
@@ -216,10 +217,10 @@ TEST_F(SipProbingTest, KilledServerIsUnhealthyAtOnceAndRecoversOnRestart) {
   ASSERT_TRUE(WaitForState(e, HealthState::kHealthy));
   EXPECT_EQ(Status(e)->last_response_code, 200);  // Registered for real.
   kamailio->Stop();
-  ASSERT_TRUE(WaitForState(e, HealthState::kUnhealthy, absl::Seconds(2)));
+  ASSERT_TRUE(WaitForState(e, HealthState::kUnhealthy, absl::Seconds(20)));
   EXPECT_EQ(Status(e)->counters.consecutive_failures, 1);  // ICMP: at once.
   ASSERT_TRUE(kamailio->Restart(KamailioConfig{}).ok());
-  ASSERT_TRUE(WaitForState(e, HealthState::kHealthy, absl::Seconds(3)));
+  ASSERT_TRUE(WaitForState(e, HealthState::kHealthy, absl::Seconds(20)));
 }
 
 TEST_F(SipProbingTest, RefusedTargetIsNeverSentAPacket) {
