@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/test_pki.h"
@@ -47,11 +48,15 @@ TEST_F(CliWatchTest, AppliesTheDecisionToFileHookAndOutput) {
                            "$SIPRESOLVER_ASSURANCE\" >> " + hooked});
   ASSERT_EQ(r.exit_status, 0) << r.output;
   const std::string primary = "127.0.0.1:" + std::to_string(pbx_->port());
-  EXPECT_NE(r.output.find("active: primary " + primary), std::string::npos) << r.output;
+  // "active: primary ...", or on a machine too busy for the probes' 300 ms
+  // "active (unconfirmed: ...): primary ..." (fail static): same primary.
+  EXPECT_NE(r.output.find("primary " + primary), std::string::npos) << r.output;
   EXPECT_NE(ReadFile(file).find("\"state\":\"DECISION_STATE_ACTIVE\""), std::string::npos)
       << ReadFile(file);
-  EXPECT_NE(ReadFile(hooked).find("active " + primary + " (pbx.test) probes"), std::string::npos)
-      << ReadFile(hooked);
+  const std::string hook = ReadFile(hooked);
+  EXPECT_NE(hook.find("active " + primary + " (pbx.test) "), std::string::npos) << hook;
+  EXPECT_TRUE(absl::StrContains(hook, " probes") || absl::StrContains(hook, " unconfirmed"))
+      << hook;
 }
 
 // Fail static: the registrar bans the prober; watch still hands the device
@@ -86,7 +91,7 @@ TEST_F(CliWatchTest, RunsUntilInterruptedThenExitsCleanly) {
   auto watch = Subprocess::Start({SIPRESOLVER_CLI_PATH, "--server=" + daemon_->grpc_address(),
                                   "watch", "--profile={\"proxy_server\":\"itsp.test\"}"});
   ASSERT_TRUE(watch.ok());
-  ASSERT_TRUE((*watch)->WaitForOutput("active: primary", absl::Seconds(10)))
+  ASSERT_TRUE((*watch)->WaitForOutput(": primary", absl::Seconds(10)))
       << (*watch)->Output();
   (*watch)->Signal(SIGINT);
   EXPECT_EQ((*watch)->Wait(absl::Seconds(10)), 0);
