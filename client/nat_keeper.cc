@@ -1,28 +1,15 @@
 #include "client/nat_keeper.h"
 
-#include <netdb.h>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 
 namespace sipresolver::client {
 namespace {
 
-// The first IPv4 address of `host`, or the literal itself.
-std::optional<std::string> ResolveHost(const std::string& host) {
-  if (auto ip = nat::CanonicalIp(host)) return ip;
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_DGRAM;
-  addrinfo* result = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0 || result == nullptr) {
-    return std::nullopt;
-  }
-  char text[INET6_ADDRSTRLEN] = {};
-  getnameinfo(result->ai_addr, result->ai_addrlen, text, sizeof(text), nullptr, 0,
-              NI_NUMERICHOST);
-  freeaddrinfo(result);
-  return std::string(text);
-}
+// Bounds on how often a keep-alive server's name is looked up again.
+constexpr absl::Duration kMinRenewal = absl::Seconds(5);
+constexpr absl::Duration kMaxRenewal = absl::Hours(1);
 
 }  // namespace
 
@@ -34,6 +21,12 @@ absl::StatusOr<std::unique_ptr<NatKeeper>> NatKeeper::Create(NatOptions options)
                                       keeper->random_, keeper->options_.stun);
   if (!stun.ok()) return stun.status();
   keeper->stun_ = *std::move(stun);
+  auto transport = dns::AresTransport::Create(
+      keeper->loop_.io_context(), dns::AresOptions{keeper->options_.dns_servers});
+  if (!transport.ok()) return transport.status();
+  keeper->transport_ = *std::move(transport);
+  keeper->dns_ = std::make_unique<dns::CachingResolver>(
+      *keeper->transport_, keeper->clock_, dns::CacheLimits{}, nullptr);
   keeper->loop_.Start();
   return keeper;
 }
@@ -41,29 +34,64 @@ absl::StatusOr<std::unique_ptr<NatKeeper>> NatKeeper::Create(NatOptions options)
 NatKeeper::~NatKeeper() {
   loop_.RunSync([this] {
     next_.reset();
+    renew_.reset();
     stun_.reset();  // Drops queries in flight without their callbacks.
+    dns_.reset();
+    transport_.reset();  // Likewise.
   });
   loop_.Stop();
 }
 
 void NatKeeper::SetTarget(const std::string& host, uint16_t port) {
   loop_.Post([this, host, port] {
-    std::string address;
-    if (!host.empty()) {
-      auto resolved = ResolveHost(host);
-      if (!resolved) {
-        if (options_.on_event) options_.on_event(absl::StrCat("STUN: cannot resolve ", host));
-        return;
-      }
-      address = *resolved;
+    const std::optional<std::string> literal = nat::CanonicalIp(host);
+    const std::string name = host.empty() || literal ? "" : host;
+    if (name == target_host_ && port == target_port_ &&
+        (!name.empty() || literal.value_or("") == target_address_)) {
+      return;  // Same target (a name keeps its own renewal going).
     }
-    if (address == target_address_ && port == target_port_) return;
-    target_address_ = address;
+    target_host_ = name;
     target_port_ = port;
-    ++generation_;
-    next_.reset();
-    if (!address.empty()) Query(generation_);
+    ++host_generation_;
+    renew_.reset();
+    Aim("");  // Nothing goes to the previous target meanwhile.
+    if (!name.empty()) return Resolve(host_generation_);
+    Aim(literal.value_or(""));
   });
+}
+
+// A name's first address; looked up again when its TTL is up, or after the
+// STUN interval when it did not resolve (the caching resolver serves a
+// stale answer for a while when DNS fails).
+void NatKeeper::Resolve(uint64_t host_generation) {
+  dns_->Query(target_host_, dns::RecordType::kA,
+              [this, host_generation](const dns::QueryResult& r) {
+                if (host_generation != host_generation_) return;  // Target changed.
+                absl::Duration next = options_.interval;
+                if (r.status.ok() && !r.answer->addresses.empty()) {
+                  Aim(r.answer->addresses.front().address);
+                  next = std::clamp(r.remaining_ttl, kMinRenewal, kMaxRenewal);
+                } else {
+                  Aim("");
+                  if (options_.on_event) {
+                    options_.on_event(absl::StrCat(
+                        "STUN: cannot resolve keep-alive server ", target_host_, " (",
+                        r.status.ok() ? "no address" : r.status.message(),
+                        "); no keep-alives until it resolves"));
+                  }
+                }
+                renew_ = loop_.After(next, [this, host_generation] {
+                  if (host_generation == host_generation_) Resolve(host_generation);
+                });
+              });
+}
+
+void NatKeeper::Aim(const std::string& address) {
+  if (address == target_address_) return;
+  target_address_ = address;
+  ++generation_;
+  next_.reset();
+  if (!address.empty()) Query(generation_);
 }
 
 void NatKeeper::Query(uint64_t generation) {

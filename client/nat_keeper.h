@@ -5,7 +5,11 @@
 // port when given, every `interval`; and a REGISTER response the device
 // received yields the Via received=/rport= mapping (N1). Whichever method
 // found it last wins. Runs on a thread of its own, so a silent STUN server
-// never delays decisions. Thread-safe.
+// never delays decisions. A keep-alive server given by name is resolved (A)
+// on that thread with c-ares, never blocking it, and again when its TTL is
+// up, so keep-alives follow a DNS change; a name that does not resolve is
+// reported and gets no keep-alives (the previous target's address is not
+// reused for it). Thread-safe.
 #ifndef SIPRESOLVER_CLIENT_NAT_KEEPER_H_
 #define SIPRESOLVER_CLIENT_NAT_KEEPER_H_
 
@@ -16,8 +20,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "lib/core/clock.h"
 #include "lib/core/event_loop.h"
 #include "lib/core/random.h"
+#include "lib/dns/ares_transport.h"
+#include "lib/dns/caching_resolver.h"
 #include "lib/nat/mapped_address.h"
 #include "lib/nat/stun_client.h"
 
@@ -32,6 +39,9 @@ struct NatOptions {
   // A mapping was learned; `changed` when it differs from the last one.
   std::function<void(const nat::MappedAddress& mapped, bool changed)> on_mapping;
   std::function<void(const std::string& event)> on_event;  // Failures, for logs.
+  // DNS servers for a keep-alive server given by name ("host:port,...");
+  // empty: /etc/resolv.conf.
+  std::string dns_servers;
 };
 
 class NatKeeper {
@@ -40,7 +50,7 @@ class NatKeeper {
   ~NatKeeper();
 
   // Keep-alives (STUN) go to host:port from now on; an empty host stops
-  // them. A host name is resolved (A) first.
+  // them. A host name is resolved (A) first, and again at its TTL.
   void SetTarget(const std::string& host, uint16_t port);
   // N1: the raw text of a REGISTER response the device received.
   absl::Status ObserveRegisterResponse(absl::string_view response);
@@ -48,14 +58,23 @@ class NatKeeper {
 
  private:
   explicit NatKeeper(NatOptions options);
-  void Query(uint64_t generation);  // Loop thread.
+  // Loop thread:
+  void Resolve(uint64_t host_generation);
+  void Aim(const std::string& address);  // Keep-alives go there from now on.
+  void Query(uint64_t generation);
   void Learned(const nat::MappedAddress& mapped);
 
   const NatOptions options_;
   EventLoop loop_;
   RealRandom random_;
+  RealClock clock_;
   std::unique_ptr<nat::StunClient> stun_;
+  std::unique_ptr<dns::AresTransport> transport_;
+  std::unique_ptr<dns::CachingResolver> dns_;
   // Loop thread only:
+  std::string target_host_;  // A name to resolve; empty for an IP literal.
+  uint64_t host_generation_ = 0;  // Bumped per SetTarget: stale answers dropped.
+  std::unique_ptr<Timer> renew_;
   std::string target_address_;
   uint16_t target_port_ = 0;
   uint64_t generation_ = 0;  // Bumped per target: stale results are dropped.

@@ -48,7 +48,7 @@ void CachingResolver::Query(const std::string& name, RecordType type,
   if (auto hit = cache_.Lookup(key, clock_.Now())) {
     observer_->OnCacheLookup(type, CacheResult::kHit);
     done(QueryResult{absl::OkStatus(), hit->answer, hit->remaining_ttl,
-                     /*from_cache=*/true, /*stale=*/false});
+                     /*from_cache=*/true, /*stale=*/false, hit->age});
     return;
   }
   observer_->OnCacheLookup(type, CacheResult::kMiss);
@@ -79,7 +79,7 @@ void CachingResolver::Complete(const CacheKey& key,
   } else if (auto stale = cache_.LookupStale(key, now)) {
     observer_->OnCacheLookup(key.second, CacheResult::kStale);
     out = QueryResult{absl::OkStatus(), stale->answer, stale->remaining_ttl,
-                      /*from_cache=*/true, stale->stale};
+                      /*from_cache=*/true, stale->stale, stale->age};
   } else {
     out.status = absl::UnavailableError(absl::StrCat(
         "DNS ", RecordTypeName(key.second), " ", key.first, ": ",

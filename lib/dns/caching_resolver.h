@@ -46,6 +46,9 @@ struct QueryResult {
   absl::Duration remaining_ttl;
   bool from_cache = false;
   bool stale = false;
+  // How long the answer has been cached (zero when fresh from upstream):
+  // a record's TTL minus this is what is left of it.
+  absl::Duration age;
 };
 
 class CachingResolver {

@@ -79,6 +79,12 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
   void Start() { LookupAddresses(); }
 
  private:
+  // Seconds left of a record's `ttl` in an answer cached for `age`.
+  static uint32_t LeftOf(uint32_t ttl, absl::Duration age) {
+    const int64_t left = ttl - absl::ToInt64Seconds(age);
+    return left > 0 ? static_cast<uint32_t>(left) : 0;
+  }
+
   // A lookup's final result, after following dangling CNAMEs, with the
   // smallest TTL seen along the chain.
   struct Followed {
@@ -153,13 +159,15 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
           "SRV ", name, " says the service is not offered (target \".\")")));
     }
     ResolveTargets(OrderSrvRecords(std::move(offered), random_), answer,
-                   f.ttl, source);
+                   f.ttl, f.result.age, source);
   }
 
   // R2/R3: every SRV target's addresses, from the additional section when
-  // the answer carried them, else by a lookup of their own.
+  // the answer carried them and their own TTL is not over (`age`: how long
+  // the answer has been cached), else by a lookup of their own.
   void ResolveTargets(std::vector<SrvRecord> ordered, const DnsAnswer& answer,
-                      absl::Duration srv_ttl, CandidateSource source) {
+                      absl::Duration srv_ttl, absl::Duration age,
+                      CandidateSource source) {
     auto addresses = std::make_shared<TargetAddresses>();
     std::vector<Query> queries;
     for (const SrvRecord& r : ordered) {
@@ -168,16 +176,19 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
       auto& list = (*addresses)[r.target];
       for (RecordType type : AddressTypes(spec_.ip_version)) {
         const size_t before = list.size();
+        absl::Duration ttl = srv_ttl;
         for (const AddressRecord& a : answer.additional) {
-          if (a.name == r.target && AddressMatches(a, type)) {
-            list.emplace_back(a, std::min(srv_ttl, absl::Seconds(a.ttl)));
+          const uint32_t left = LeftOf(a.ttl, age);
+          if (a.name == r.target && AddressMatches(a, type) && left > 0) {
+            ttl = std::min(ttl, absl::Seconds(left));
+            list.emplace_back(a, std::min(srv_ttl, absl::Seconds(left)));
           }
         }
         if (list.size() == before) {
           queries.emplace_back(r.target, type);
         } else {
           resolution_.lookups.push_back(LookupRecord{
-              r.target, type, LookupOutcome::kAnswer, srv_ttl, true, false,
+              r.target, type, LookupOutcome::kAnswer, ttl, true, false,
               static_cast<int>(list.size() - before),
               "from the additional section of the SRV answer"});
         }

@@ -41,6 +41,10 @@ class DnsCache {
     std::shared_ptr<const DnsAnswer> answer;
     absl::Duration remaining_ttl;  // Zero once expired.
     bool stale = false;            // Expired, served from the stale window.
+    // Since the answer was stored: each record's own TTL minus this is
+    // what is left of it (the entry lives by the answer's smallest TTL,
+    // which does not cover the additional section).
+    absl::Duration age;
   };
 
   explicit DnsCache(const CacheLimits& limits) : limits_(limits) {}
@@ -61,6 +65,7 @@ class DnsCache {
  private:
   struct Entry {
     std::shared_ptr<const DnsAnswer> answer;
+    absl::Time stored;
     absl::Time expires;
   };
   void MakeRoom(absl::Time now);

@@ -1,7 +1,8 @@
 // RealDnsStackTest: the resolution stack exactly as sipresolverd builds it
 // (EventLoop, AresTransport, CachingResolver with RealClock, DeviceResolver
-// with RealRandom) talking to a real dnsmasq on loopback. Shared by
-// device_resolution_test.cc and dns_cache_behaviour_test.cc.
+// with RealRandom) talking to a real dnsmasq on loopback, or to another
+// real DNS server (BIND). Shared by device_resolution_test.cc,
+// dns_cache_behaviour_test.cc and bind_resolution_test.cc.
 //
 // The stack is loop-thread-only: Resolve() posts the request to the loop and
 // waits (bounded) for its callback on the test thread. TearDown stops the
@@ -132,10 +133,14 @@ class RealDnsStackTest : public ::testing::Test {
     auto server = DnsmasqServer::Start(zone);
     ASSERT_TRUE(server.ok()) << server.status();
     dnsmasq_ = *std::move(server);
+    ConnectStack(dnsmasq_->address(), options);
+  }
+
+  // The stack in front of a DNS server the test runs itself ("HOST:PORT").
+  void ConnectStack(const std::string& dns_address, const StackOptions& options = {}) {
     // Created before the loop runs, so no loop-thread hand-over is needed.
     auto transport = dns::AresTransport::Create(
-        loop_.io_context(),
-        dns::AresOptions{dnsmasq_->address(), options.dns_timeout, 1});
+        loop_.io_context(), dns::AresOptions{dns_address, options.dns_timeout, 1});
     ASSERT_TRUE(transport.ok()) << transport.status();
     transport_ = *std::move(transport);
     caching_ = std::make_unique<dns::CachingResolver>(*transport_, clock_,

@@ -30,35 +30,6 @@ namespace {
 constexpr char kDnsmasqPath[] = "/usr/sbin/dnsmasq";
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 
-// A DNS query for version.bind TXT CH, which dnsmasq answers itself.
-std::string ProbeQuery(uint16_t id) {
-  std::string q;
-  q += static_cast<char>(id >> 8);
-  q += static_cast<char>(id & 0xff);
-  q += std::string("\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00", 10);
-  q += std::string(
-      "\x07version\x04"
-      "bind\x00",
-      14);
-  q += std::string("\x00\x10\x00\x03", 4);  // TXT, CH
-  return q;
-}
-
-// Sends one probe; true if dnsmasq answered within `wait`.
-bool Probe(uint16_t port, absl::Duration wait) {
-  static uint16_t next_id = 0x4d51;
-  const uint16_t id = ++next_id;
-  return UdpProbe(
-      port, [id](uint16_t) { return ProbeQuery(id); },
-      [id](absl::string_view reply) {
-        return reply.size() >= 12 &&
-               static_cast<uint8_t>(reply[0]) == (id >> 8) &&
-               static_cast<uint8_t>(reply[1]) == (id & 0xff) &&
-               (reply[2] & 0x80) != 0;  // QR: a response.
-      },
-      wait);
-}
-
 std::string Normalize(absl::string_view name) {
   absl::ConsumeSuffix(&name, ".");
   return absl::AsciiStrToLower(name);
@@ -274,7 +245,7 @@ absl::Status DnsmasqServer::Launch() {
   // -k: foreground; SIGTERM exits.
   return process_.StartAndWaitUntilReady(
       {{kDnsmasqPath, "-k", "-C", config_path_}, "", stderr_.path()},
-      [this] { return Probe(port_, absl::Milliseconds(100)); }, kStartTimeout,
+      [this] { return DnsServerAnswers(port_, absl::Milliseconds(100)); }, kStartTimeout,
       absl::Milliseconds(10));
 }
 

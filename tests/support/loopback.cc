@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -121,6 +122,36 @@ absl::Status StartOnFreePort(absl::FunctionRef<absl::StatusOr<uint16_t>()> pick,
     if (last.ok() || !absl::StrContains(last.message(), clash)) break;
   }
   return last;
+}
+
+namespace {
+
+std::string VersionBindQuery(uint16_t id) {
+  std::string q;
+  q += static_cast<char>(id >> 8);
+  q += static_cast<char>(id & 0xff);
+  q += std::string("\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00", 10);
+  q += std::string(
+      "\x07version\x04"
+      "bind\x00",
+      14);
+  q += std::string("\x00\x10\x00\x03", 4);  // TXT, CH
+  return q;
+}
+
+}  // namespace
+
+bool DnsServerAnswers(uint16_t port, absl::Duration wait) {
+  static std::atomic<uint16_t> next_id{0x4d51};
+  const uint16_t id = ++next_id;
+  return UdpProbe(
+      port, [id](uint16_t) { return VersionBindQuery(id); },
+      [id](absl::string_view reply) {
+        return reply.size() >= 12 && static_cast<uint8_t>(reply[0]) == (id >> 8) &&
+               static_cast<uint8_t>(reply[1]) == (id & 0xff) &&
+               (reply[2] & 0x80) != 0;  // QR: a response.
+      },
+      wait);
 }
 
 }  // namespace sipresolver::testing

@@ -58,6 +58,11 @@ bool UdpProbe(uint16_t port,
               absl::FunctionRef<bool(absl::string_view datagram)> is_reply,
               absl::Duration wait);
 
+// Sends a DNS query for version.bind TXT CH (which dnsmasq and BIND answer
+// themselves) to `port`; true if a response came within `wait`. Readiness
+// probe of the DNS server fixtures.
+bool DnsServerAnswers(uint16_t port, absl::Duration wait);
+
 // Starts a server on a port from `pick`: calls `start(port)` with a new
 // port, up to 5 times, while it fails because another process took the
 // port first (its message contains `clash`, e.g. "in use"). Any other

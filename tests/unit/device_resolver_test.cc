@@ -186,6 +186,32 @@ TEST_F(DeviceResolverTest, SrvTargetAddressesFromAdditionalSectionNeedNoQuery) {
   EXPECT_EQ(transport_.count("pbx.test", kA), 0);
 }
 
+// R3, S11: an address from the additional section lives by its own TTL,
+// not the SRV answer's: it counts down, and once over, the target is looked
+// up again (rg 40 SRV -> rgt, rgt 6 A, as BIND sends it).
+TEST_F(DeviceResolverTest, R3_AdditionalAddressesExpireAtTheirOwnTtl) {
+  transport_.Set("sip.test", kSrv,
+                 SrvAnswer("sip.test", {Srv("pbx.test", 7100, 10, 10, 40)},
+                           {{"pbx.test", "10.77.3.1", 6}}));
+  transport_.Set("pbx.test", kA, AddressAnswer("pbx.test", kA, {"10.77.3.2"}, 6));
+  Result r = Resolve(Spec("sip.test"));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.resolution.candidates[0].ttl, absl::Seconds(6));
+
+  clock_.Advance(absl::Seconds(4));  // The SRV answer is cached for 40 s.
+  r = Resolve(Spec("sip.test"));
+  EXPECT_EQ(r.resolution.candidates[0].address, "10.77.3.1");
+  EXPECT_EQ(r.resolution.candidates[0].ttl, absl::Seconds(2));  // Counts down.
+  EXPECT_EQ(transport_.count("pbx.test", kA), 0);
+
+  clock_.Advance(absl::Seconds(2));  // The address's own TTL is over.
+  r = Resolve(Spec("sip.test"));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.resolution.candidates[0].address, "10.77.3.2");
+  EXPECT_EQ(transport_.count("pbx.test", kA), 1);
+  EXPECT_EQ(transport_.count("sip.test", kSrv), 1);  // Still from the cache.
+}
+
 TEST_F(DeviceResolverTest, SrvTargetDotMeansNoService) {
   transport_.Set("sip.test", kSrv, SrvAnswer("sip.test", {Srv(".", 0, 0)}));
   Result r = Resolve(Spec("sip.test"));

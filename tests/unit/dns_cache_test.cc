@@ -45,6 +45,19 @@ TEST(DnsCacheTest, NegativeTtlFromSoaIsBounded) {
   EXPECT_EQ(CacheTtl(NoData("a", RecordType::kA), limits), absl::Seconds(30));
 }
 
+// rx 4 IN CNAME nothere (NXDOMAIN, SOA negative TTL 30): believed 4 s, not
+// 30 s, as when the server stops at the CNAME.
+TEST(DnsCacheTest, NegativeAnswerThroughACnameLastsNoLongerThanTheCname) {
+  CacheLimits limits;
+  DnsAnswer a = NxDomain("rx.test", RecordType::kA, 30);
+  a.cname_chain = {"nothere.test"};
+  a.canonical_name = "nothere.test";
+  a.min_ttl = 4;
+  EXPECT_EQ(CacheTtl(a, limits), absl::Seconds(4));
+  a.min_ttl = 300;  // A CNAME outliving the negative TTL does not extend it.
+  EXPECT_EQ(CacheTtl(a, limits), absl::Seconds(30));
+}
+
 TEST(DnsCacheTest, StaleWithinBoundOnly) {
   CacheLimits limits;
   limits.max_stale = absl::Seconds(30);
