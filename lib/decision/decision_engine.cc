@@ -65,9 +65,12 @@ std::optional<size_t> DecisionEngine::IndexOf(
 // S9: priority lower or equal to the primary's, and not the primary itself
 // (compared by endpoint: DNS may list one address under two names).
 bool DecisionEngine::SecondaryEligible(size_t i) const {
-  if (!secondary_applies_ || !primary_) return false;
-  const dns::Candidate& p = candidates_[*primary_];
-  return candidates_[i].priority >= p.priority &&
+  return primary_ && EligibleAsSecondaryOf(i, *primary_);
+}
+
+bool DecisionEngine::EligibleAsSecondaryOf(size_t i, size_t primary) const {
+  const dns::Candidate& p = candidates_[primary];
+  return secondary_applies_ && candidates_[i].priority >= p.priority &&
          EndpointOf(candidates_[i]) != EndpointOf(p);
 }
 
@@ -392,60 +395,6 @@ Decision DecisionEngine::Build() const {
     }
   }
   return d;
-}
-
-bool DecisionEngine::FailStatic() const {
-  if (!have_candidates_ || candidates_.empty()) return false;
-  if (state_ == DecisionState::kNoWorkingServer) {
-    // S7 stands when devices confirm what the probes say.
-    for (size_t i = 0; i < candidates_.size(); ++i) {
-      if (KnownAt(i).evidence.devices_confirm_failure) return false;
-    }
-    return true;
-  }
-  return probe_path_suspect_;
-}
-
-// The device's own choice: keep what the last confirmed decision gave, else
-// take the candidates in order (S6 without health, S9's eligibility).
-void DecisionEngine::BuildUnconfirmed(Decision& d) const {
-  d.state = DecisionState::kActive;
-  d.assurance = Assurance::kUnconfirmed;
-  d.next_search = absl::InfiniteFuture();
-  d.primary_fallback.clear();
-  d.secondary_fallback.clear();
-  d.secondary.reset();
-  const size_t p = IndexOf(held_primary_).value_or(0);
-  d.primary = candidates_[p];
-  d.primary_health = HealthAt(p);
-  const auto eligible = [&](size_t i) {
-    return secondary_applies_ && candidates_[i].priority >= candidates_[p].priority &&
-           EndpointOf(candidates_[i]) != EndpointOf(candidates_[p]);
-  };
-  std::optional<size_t> s = IndexOf(held_secondary_);
-  if (!s || !eligible(*s)) {
-    s.reset();
-    for (size_t i = 0; i < candidates_.size() && !s; ++i) {
-      if (eligible(i)) s = i;
-    }
-  }
-  if (s) d.secondary = candidates_[*s];
-  for (size_t i = 0; i < candidates_.size(); ++i) {
-    if (candidates_[i].priority < candidates_[p].priority) {
-      d.primary_fallback.push_back(candidates_[i]);
-    }
-  }
-}
-
-std::string DecisionEngine::FailStaticReason() const {
-  return absl::StrCat(
-      probe_path_suspect_
-          ? "the service's probes fail for most servers of several domains, so it "
-            "suspects its own probe path (panic threshold)"
-          : "no candidate answers the service's probes and no quorum of devices "
-            "confirms a failure",
-      ": unconfirmed, this is what the device would do by itself; keep a "
-      "registration that works (fail static)");
 }
 
 bool DecisionEngine::Publish() {

@@ -118,7 +118,8 @@ class DecisionEngine {
   const Known& KnownAt(size_t i) const;
   health::HealthState HealthAt(size_t i) const { return KnownAt(i).state; }
   std::optional<size_t> IndexOf(const std::optional<sip::Endpoint>& e) const;
-  bool SecondaryEligible(size_t i) const;
+  bool SecondaryEligible(size_t i) const;  // Of the current primary.
+  bool EligibleAsSecondaryOf(size_t i, size_t primary) const;
   std::vector<size_t> PrimaryFallback() const;
   std::vector<size_t> SecondaryFallback() const;
 
@@ -131,7 +132,8 @@ class DecisionEngine {
   void CheckSecondaryFallback(absl::Time now);
 
   Decision Build() const;
-  // The service cannot stand behind any choice: the device's own decision.
+  // The service cannot stand behind any choice: the device's own decision
+  // (decision_engine_fail_static.cc).
   bool FailStatic() const;
   void BuildUnconfirmed(Decision& d) const;
   std::string FailStaticReason() const;

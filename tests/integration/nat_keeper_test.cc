@@ -30,7 +30,6 @@ class NatKeeperTest : public ::testing::Test {
 
     client::NatOptions options;
     options.interval = absl::Seconds(1);
-    options.stun.rto = absl::Milliseconds(50);
     options.dns_servers = dns_->address();
     options.on_mapping = [this](const nat::MappedAddress&, bool) {
       absl::MutexLock lock(&mu_);
