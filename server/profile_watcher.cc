@@ -86,7 +86,7 @@ void ProfileWatcher::OnResolved(const absl::Status& status,
   const bool first = !resolved_once_;
   resolved_once_ = true;
   if (status.ok() || first) {
-    Repin(candidates_);
+    const std::vector<sip::Endpoint> added = Repin(candidates_);
     if (!refused_.ok()) {
       // A decision that ignored the refused server would not be the device's,
       // and one that assumed it works would be a guess: tell the agents why.
@@ -97,7 +97,7 @@ void ProfileWatcher::OnResolved(const absl::Status& status,
       return;
     }
     for (auto& [stream, agent] : agents_) {
-      const bool health_changed = FeedHealth(*agent);
+      const bool health_changed = FeedHealth(*agent, added);
       const bool candidates_changed = Feed(*agent);
       Settle(*agent, health_changed || candidates_changed);
     }
@@ -108,7 +108,8 @@ void ProfileWatcher::OnResolved(const absl::Status& status,
 // Pins what the candidates need, unpins what they no longer do. An endpoint
 // the health tracker refuses is never probed and refuses the profile, which
 // then pins nothing (its probes would serve no one).
-void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
+std::vector<sip::Endpoint> ProfileWatcher::Repin(
+    const std::vector<dns::Candidate>& candidates) {
   const std::string domain =
       dns::ParseIpLiteral(target_.server) ? "" : target_.server;
   std::vector<sip::Endpoint> wanted;
@@ -117,6 +118,7 @@ void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
     if (std::find(wanted.begin(), wanted.end(), e) == wanted.end()) wanted.push_back(e);
   }
   refused_ = absl::OkStatus();
+  std::vector<sip::Endpoint> added;
   for (const sip::Endpoint& e : wanted) {
     if (std::find(pinned_.begin(), pinned_.end(), e) != pinned_.end()) continue;
     if (absl::Status s = context_.health.Pin(e, domain); !s.ok()) {
@@ -128,6 +130,7 @@ void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
       continue;
     }
     pinned_.push_back(e);
+    added.push_back(e);
   }
   if (!refused_.ok()) wanted.clear();
   for (auto it = pinned_.begin(); it != pinned_.end();) {
@@ -138,6 +141,8 @@ void ProfileWatcher::Repin(const std::vector<dns::Candidate>& candidates) {
       ++it;
     }
   }
+  if (!refused_.ok()) added.clear();
+  return added;
 }
 
 absl::Status ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
@@ -151,7 +156,7 @@ absl::Status ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
       request.last_applied_version);
   agent->engine.SetProbePathSuspect(context_.health.probe_path_suspect(),
                                     context_.clock.Now());
-  FeedHealth(*agent);
+  FeedHealth(*agent, pinned_);
   Agent& a = *agent;
   agents_.emplace(stream.get(), std::move(agent));
   if (resolved_once_) Feed(a);
@@ -162,10 +167,10 @@ absl::Status ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
 // What the tracker already knows of the pinned endpoints: they may have
 // been probed (and settled) for another profile or a Resolve, and then no
 // change will come to tell.
-bool ProfileWatcher::FeedHealth(Agent& agent) {
+bool ProfileWatcher::FeedHealth(Agent& agent, const std::vector<sip::Endpoint>& endpoints) {
   const absl::Time now = context_.clock.Now();
   bool changed = false;
-  for (const sip::Endpoint& e : pinned_) {
+  for (const sip::Endpoint& e : endpoints) {
     if (auto s = context_.health.Get(e)) {
       changed |= agent.engine.SetHealth(e, s->decision_state, now, EvidenceOf(*s));
     }

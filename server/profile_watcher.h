@@ -74,10 +74,11 @@ class ProfileWatcher {
   struct Agent;
   void Resolve();
   void OnResolved(const absl::Status& status, dns::Resolution resolution);
-  void Repin(const std::vector<dns::Candidate>& candidates);
-  // Hands the agent the tracker's health of every pinned endpoint. True
+  // Returns the endpoints pinned anew.
+  std::vector<sip::Endpoint> Repin(const std::vector<dns::Candidate>& candidates);
+  // Hands the agent the tracker's health of `endpoints` (pinned ones). True
   // when its decision changed.
-  bool FeedHealth(Agent& agent);
+  bool FeedHealth(Agent& agent, const std::vector<sip::Endpoint>& endpoints);
   // Hands the agent the candidates in its own order. True when its decision
   // changed.
   bool Feed(Agent& agent);
