@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "sipresolver/v1/reconnect.h"
 #include "tests/support/registrar_stack.h"
+#include "tests/support/standard_services.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -136,6 +137,28 @@ TEST_F(AgentTest, ShutdownEndsStreamsWithTheReconnectMetadata) {
   auto it = trailers.find(v1::kReconnectKey);
   ASSERT_NE(it, trailers.end());
   EXPECT_EQ(std::string(it->second.data(), it->second.size()), v1::kReconnectNow);
+}
+
+// Device evidence from device software: a registration the device made is
+// reported on the agent's channel, and a failure makes the service probe.
+TEST_F(AgentTest, ReportRegistrationReachesTheService) {
+  StartAgent(Profile());
+  ASSERT_TRUE(WaitUntil([&] { return HasActiveDecision(); }));
+  const v1::Candidate primary = agent_->last_decision()->primary();
+  v1::Endpoint server;
+  server.set_address(primary.address());
+  server.set_port(primary.port());
+  EXPECT_TRUE(agent_->ReportRegistration(server, 200).ok());
+  EXPECT_TRUE(agent_->ReportRegistration(server, 503).ok());
+  const std::string metrics = daemon_->Metrics();
+  EXPECT_EQ(MetricValue(metrics, "sipresolver_reported_registrations_total{outcome=\"success\"}"),
+            1);
+  EXPECT_EQ(MetricValue(metrics, "sipresolver_reported_registrations_total{outcome=\"failure\"}"),
+            1);
+  server.set_address("not an address");  // Bad input: a clear error.
+  absl::Status bad = agent_->ReportRegistration(server, 200);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("registrations[0].server.address"), std::string::npos) << bad;
 }
 
 // Refused by the allowlist: the agent keeps trying (the operator may widen
