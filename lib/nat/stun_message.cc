@@ -11,78 +11,22 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/nat/stun_wire.h"
 
 namespace sipresolver::nat {
 namespace {
 
+using internal::Be16;
+using internal::Be32;
+using internal::Header;
+using internal::PutAttribute;
+using internal::PutFingerprint;
+using internal::SetLength;
+using internal::XorKey;
+
 // Reported comprehension-required attribute types are capped: a crafted
 // message could hold ~16k of them, and the list only serves an error message.
 constexpr size_t kMaxUnknownReported = 32;
-
-uint16_t Be16(absl::string_view b, size_t at) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(b[at]) << 8) |
-                               static_cast<uint8_t>(b[at + 1]));
-}
-
-uint32_t Be32(absl::string_view b, size_t at) {
-  return (uint32_t{Be16(b, at)} << 16) | Be16(b, at + 2);
-}
-
-void PutBe16(std::string& out, uint16_t v) {
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v & 0xFF));
-}
-
-void PutBe32(std::string& out, uint32_t v) {
-  PutBe16(out, static_cast<uint16_t>(v >> 16));
-  PutBe16(out, static_cast<uint16_t>(v & 0xFFFF));
-}
-
-void SetLength(std::string& message) {
-  const size_t length = message.size() - kStunHeaderSize;
-  message[2] = static_cast<char>(length >> 8);
-  message[3] = static_cast<char>(length & 0xFF);
-}
-
-// Appends type, length, value and zero padding to a 4-byte boundary.
-void PutAttribute(std::string& out, uint16_t type, absl::string_view value) {
-  PutBe16(out, type);
-  PutBe16(out, static_cast<uint16_t>(value.size()));
-  out.append(value.data(), value.size());
-  out.append((4 - value.size() % 4) % 4, '\0');
-}
-
-std::string Header(uint16_t type, const StunTransactionId& id) {
-  std::string out;
-  out.reserve(kStunHeaderSize + 64);
-  PutBe16(out, type);
-  PutBe16(out, 0);  // Length, set once the attributes are in.
-  PutBe32(out, kStunMagicCookie);
-  out.append(reinterpret_cast<const char*>(id.data()), id.size());
-  return out;
-}
-
-// FINGERPRINT covers everything before it, with a length that includes it.
-void PutFingerprint(std::string& message) {
-  const size_t at = message.size();
-  PutBe16(message, kStunAttrFingerprint);
-  PutBe16(message, 4);
-  PutBe32(message, 0);
-  SetLength(message);
-  const uint32_t crc = StunFingerprint(absl::string_view(message).substr(0, at));
-  for (int i = 0; i < 4; ++i) {
-    message[at + 4 + i] = static_cast<char>(crc >> (24 - 8 * i));
-  }
-}
-
-// The key addresses are XORed with: the magic cookie, then (for IPv6) the
-// transaction id (RFC 8489 14.2).
-std::array<uint8_t, 16> XorKey(const StunTransactionId& id) {
-  std::array<uint8_t, 16> key;
-  for (int i = 0; i < 4; ++i) key[i] = (kStunMagicCookie >> (24 - 8 * i)) & 0xFF;
-  std::copy(id.begin(), id.end(), key.begin() + 4);
-  return key;
-}
 
 absl::Status Invalid(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("STUN: ", what));
@@ -342,77 +286,6 @@ absl::StatusOr<BindingResponse> DecodeBindingResponse(
     pos = value_at + padded;
   }
   return r;
-}
-
-absl::StatusOr<std::string> EncodeBindingResponse(
-    const BindingResponse& response, bool fingerprint) {
-  std::string out =
-      Header(response.success ? kStunBindingSuccess : kStunBindingError,
-             response.transaction_id);
-  if (response.software.size() > kStunMaxTextSize ||
-      response.error_reason.size() > kStunMaxTextSize) {
-    return absl::InvalidArgumentError(
-        "software/error_reason: longer than 763 bytes");
-  }
-  if (!response.software.empty()) {
-    PutAttribute(out, kStunAttrSoftware, response.software);
-  }
-  const std::array<uint8_t, 16> key = XorKey(response.transaction_id);
-  for (bool xored : {true, false}) {
-    const std::optional<StunAddress>& a =
-        xored ? response.xor_mapped_address : response.mapped_address;
-    if (!a.has_value()) continue;
-    uint8_t bytes[16];
-    const std::string text = a->address;
-    const bool nul = text.find('\0') != std::string::npos;
-    const bool v4 = !nul && inet_pton(AF_INET, text.c_str(), bytes) == 1;
-    if (!v4 && (nul || inet_pton(AF_INET6, text.c_str(), bytes) != 1)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("address \"", absl::CHexEscape(text),
-                       "\" is not an IP address"));
-    }
-    const size_t size = v4 ? 4 : 16;
-    uint16_t port = a->port;
-    if (xored) {
-      port ^= static_cast<uint16_t>(kStunMagicCookie >> 16);
-      for (size_t i = 0; i < size; ++i) bytes[i] ^= key[i];
-    }
-    std::string value;
-    value.push_back('\0');
-    value.push_back(v4 ? 0x01 : 0x02);
-    PutBe16(value, port);
-    value.append(reinterpret_cast<const char*>(bytes), size);
-    PutAttribute(out,
-                 xored ? kStunAttrXorMappedAddress : kStunAttrMappedAddress,
-                 value);
-  }
-  if (response.error_code.has_value()) {
-    const int code = *response.error_code;
-    if (code < 300 || code > 699) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("error_code: ", code, " is outside 300-699"));
-    }
-    std::string value(2, '\0');
-    value.push_back(static_cast<char>(code / 100));
-    value.push_back(static_cast<char>(code % 100));
-    value += response.error_reason;
-    PutAttribute(out, kStunAttrErrorCode, value);
-  }
-  if (!response.unknown_attributes.empty()) {
-    if (response.unknown_attributes.size() > 0xFFFF / 2) {
-      return absl::InvalidArgumentError("unknown_attributes: too many");
-    }
-    std::string value;
-    for (uint16_t t : response.unknown_attributes) PutBe16(value, t);
-    PutAttribute(out, kStunAttrUnknownAttributes, value);
-  }
-  if (out.size() + (fingerprint ? 8 : 0) > kStunMaxMessageSize) {
-    return absl::InvalidArgumentError(
-        "the response does not fit in one STUN message");
-  }
-  SetLength(out);
-  if (fingerprint) PutFingerprint(out);
-  return out;
 }
 
 }  // namespace sipresolver::nat

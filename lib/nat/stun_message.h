@@ -130,14 +130,6 @@ std::optional<StunTransactionId> PeekTransactionId(absl::string_view datagram);
 absl::StatusOr<BindingResponse> DecodeBindingResponse(
     absl::string_view datagram);
 
-// The inverse, for tests and tools: writes SOFTWARE, the addresses, ERROR-
-// CODE and UNKNOWN-ATTRIBUTES that are set (not `unknown_required` or
-// `message_integrity`), then FINGERPRINT if `fingerprint`. INVALID_ARGUMENT
-// for an address that is not IP text, an error code outside 300-699, text
-// longer than kStunMaxTextSize, or more than fits in one message.
-absl::StatusOr<std::string> EncodeBindingResponse(
-    const BindingResponse& response, bool fingerprint = true);
-
 // CRC-32 of `bytes` XOR 0x5354554E: the FINGERPRINT value (RFC 8489 14.7).
 uint32_t StunFingerprint(absl::string_view bytes);
 

@@ -284,14 +284,6 @@ absl::StatusOr<std::string> ComputeResponse(
 
 }  // namespace
 
-absl::StatusOr<std::string> DigestResponse(const DigestChallenge& challenge,
-                                           const DigestCredentials& credentials,
-                                           const DigestResponseParams& params) {
-  absl::StatusOr<Plan> plan = MakePlan(challenge, credentials, params);
-  if (!plan.ok()) return plan.status();
-  return ComputeResponse(*plan, challenge, credentials, params);
-}
-
 absl::StatusOr<std::string> DigestAuthorizationHeader(
     const DigestChallenge& challenge, const DigestCredentials& credentials,
     const DigestResponseParams& params) {

@@ -78,12 +78,6 @@ absl::StatusOr<std::string> DigestAuthorizationHeader(
     const DigestChallenge& challenge, const DigestCredentials& credentials,
     const DigestResponseParams& params);
 
-// The response hash alone (lower-case hex), for tests against published
-// vectors. Same rules and errors as DigestAuthorizationHeader.
-absl::StatusOr<std::string> DigestResponse(const DigestChallenge& challenge,
-                                           const DigestCredentials& credentials,
-                                           const DigestResponseParams& params);
-
 }  // namespace sipresolver::sip
 
 #endif  // SIPRESOLVER_LIB_SIP_DIGEST_H_

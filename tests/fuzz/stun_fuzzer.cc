@@ -16,6 +16,7 @@
 
 #include "absl/strings/string_view.h"
 #include "lib/nat/stun_message.h"
+#include "tests/support/stun_response_encoder.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
@@ -72,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                                      : &*r->mapped_address));
   }
 
-  absl::StatusOr<std::string> encoded = nat::EncodeBindingResponse(*r, r->fingerprint);
+  absl::StatusOr<std::string> encoded = sipresolver::testing::EncodeBindingResponse(*r, r->fingerprint);
   FUZZ_CHECK(encoded.ok());
   absl::StatusOr<nat::BindingResponse> again = nat::DecodeBindingResponse(*encoded);
   FUZZ_CHECK(again.ok());

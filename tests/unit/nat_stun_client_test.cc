@@ -22,10 +22,13 @@
 #include "lib/core/timer.h"
 #include "lib/nat/stun_client.h"
 #include "lib/nat/stun_message.h"
+#include "tests/support/stun_response_encoder.h"
 #include "tests/support/fake_random.h"
 
 namespace sipresolver::nat {
 namespace {
+
+using ::sipresolver::testing::EncodeBindingResponse;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;

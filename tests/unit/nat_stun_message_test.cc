@@ -17,10 +17,13 @@
 #include "gtest/gtest.h"
 #include "lib/nat/mapped_address.h"
 #include "lib/nat/stun_message.h"
+#include "tests/support/stun_response_encoder.h"
 #include "tests/support/expect_error.h"
 
 namespace sipresolver::nat {
 namespace {
+
+using ::sipresolver::testing::EncodeBindingResponse;
 
 using ::testing::ElementsAre;
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -56,6 +57,24 @@ const DigestResponseParams kRegister{"REGISTER", "sip:example.com", "0a4f113b",
                                      1};
 
 using ::sipresolver::testing::ExpectError;
+
+// The response hash alone (the header's response="..."), to compare with
+// published vectors; the header's errors unchanged.
+absl::StatusOr<std::string> DigestResponse(const DigestChallenge& challenge,
+                                           const DigestCredentials& credentials,
+                                           const DigestResponseParams& params) {
+  absl::StatusOr<std::string> header =
+      DigestAuthorizationHeader(challenge, credentials, params);
+  if (!header.ok()) return header.status();
+  constexpr absl::string_view kField = "response=\"";
+  const absl::string_view line = *header;
+  const size_t begin = line.find(kField);
+  if (begin == absl::string_view::npos) {
+    return absl::InternalError(absl::StrCat("no response in ", line));
+  }
+  const size_t start = begin + kField.size();
+  return std::string(line.substr(start, line.find('"', start) - start));
+}
 
 TEST(SipDigestTest, Rfc2617Section35Example) {
   DigestChallenge challenge{"testrealm@host.com",
