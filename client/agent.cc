@@ -20,15 +20,18 @@ std::optional<v1::Decision> Agent::last_decision() const {
 
 bool ServerAsksToReconnectNow(
     const grpc::Status& status,
-    const std::multimap<grpc::string_ref, grpc::string_ref>& trailing_metadata) {
+    const std::multimap<grpc::string_ref, grpc::string_ref>&
+        trailing_metadata) {
   if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
   auto it = trailing_metadata.find(v1::kReconnectKey);
   if (it != trailing_metadata.end()) return it->second == v1::kReconnectNow;
-  return status.error_message().find("reconnect") != std::string::npos;  // Older.
+  return status.error_message().find("reconnect") !=
+         std::string::npos;  // Older.
 }
 
 absl::Status Agent::ReportRegistration(const v1::Endpoint& server,
-                                       uint32_t status_code, absl::Duration timeout) {
+                                       uint32_t status_code,
+                                       absl::Duration timeout) {
   v1::ReportObservationRequest request;
   request.set_agent_id(options_.agent_id);
   v1::RegistrationOutcome& o = *request.add_registrations();
@@ -38,7 +41,8 @@ absl::Status Agent::ReportRegistration(const v1::Endpoint& server,
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   v1::ReportObservationResponse response;
   const grpc::Status s = stub_->ReportObservation(&context, request, &response);
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      s.error_message());
 }
 
 void Agent::Stop() {
@@ -57,15 +61,16 @@ absl::Status Agent::Run() {
     const auto code = status.error_code();
     if (code == grpc::StatusCode::INVALID_ARGUMENT ||
         code == grpc::StatusCode::UNIMPLEMENTED) {
-      return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
+      return absl::Status(static_cast<absl::StatusCode>(code),
+                          status.error_message());
     }
     // A server going away asks for an immediate reconnect (to a replica).
     const bool now = reconnect_now_;
     const absl::Duration wait = now ? absl::ZeroDuration() : NextBackoff();
     if (options_.on_event) {
-      options_.on_event(absl::StrCat("stream ended (", status.error_code(), ": ",
-                                     status.error_message(), "); reconnecting in ",
-                                     absl::FormatDuration(wait)));
+      options_.on_event(absl::StrCat(
+          "stream ended (", status.error_code(), ": ", status.error_message(),
+          "); reconnecting in ", absl::FormatDuration(wait)));
     }
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stopped_), wait);
@@ -121,7 +126,8 @@ grpc::Status Agent::Stream() {
     if (changed && options_.on_decision) options_.on_decision(*apply);
   }
   grpc::Status status = reader->Finish();
-  reconnect_now_ = ServerAsksToReconnectNow(status, context.GetServerTrailingMetadata());
+  reconnect_now_ =
+      ServerAsksToReconnectNow(status, context.GetServerTrailingMetadata());
   done = true;
   watchdog.join();
   absl::MutexLock lock(&mu_);
@@ -132,8 +138,9 @@ grpc::Status Agent::Stream() {
 // Full jitter (uniform in [0, min(max, initial * 2^failures)]): a fleet that
 // lost its server together does not come back together.
 absl::Duration Agent::NextBackoff() {
-  const absl::Duration cap = std::min(
-      options_.max_backoff, options_.initial_backoff * (1 << std::min(failures_, 16)));
+  const absl::Duration cap =
+      std::min(options_.max_backoff,
+               options_.initial_backoff * (1 << std::min(failures_, 16)));
   ++failures_;
   std::uniform_real_distribution<double> fraction(0.0, 1.0);
   return cap * fraction(random_);

@@ -74,7 +74,8 @@ class Agent {
   // channel: enough devices' registrations are evidence beside the
   // service's probes (fail static), a failure makes it re-probe at once.
   // Blocks up to `timeout`; any thread.
-  absl::Status ReportRegistration(const v1::Endpoint& server, uint32_t status_code,
+  absl::Status ReportRegistration(const v1::Endpoint& server,
+                                  uint32_t status_code,
                                   absl::Duration timeout = absl::Seconds(5));
 
  private:

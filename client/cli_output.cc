@@ -1,10 +1,9 @@
 #include "client/cli_output.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <algorithm>
 #include <cstddef>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/flags/commandlineflag.h"
@@ -80,7 +79,8 @@ std::string UsageLine(absl::Span<const Command> commands) {
     std::string line =
         absl::StrCat(lines.empty() ? "usage: " : "       ", kProgramName, " ",
                      kGlobalFlags, " ", command.name);
-    if (!command.synopsis.empty()) absl::StrAppend(&line, " ", command.synopsis);
+    if (!command.synopsis.empty())
+      absl::StrAppend(&line, " ", command.synopsis);
     lines.push_back(std::move(line));
   }
   return absl::StrJoin(lines, "\n");
@@ -147,16 +147,14 @@ absl::Status CheckFlagSyntax(absl::Span<char* const> argv) {
     if (flag == nullptr) {
       // "--noNAME" turns a boolean flag off.
       absl::string_view positive = name;
-      absl::CommandLineFlag* negated =
-          absl::ConsumePrefix(&positive, "no")
-              ? absl::FindCommandLineFlag(positive)
-              : nullptr;
+      absl::CommandLineFlag* negated = absl::ConsumePrefix(&positive, "no")
+                                           ? absl::FindCommandLineFlag(positive)
+                                           : nullptr;
       if (negated != nullptr && negated->IsOfType<bool>() &&
           eq == absl::string_view::npos) {
         continue;
       }
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag --", name));
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     }
     absl::string_view value;
     if (eq != absl::string_view::npos) {
@@ -187,8 +185,8 @@ absl::StatusOr<v1::Transport> ParseTransport(absl::string_view text) {
   if (lower == "udp") return v1::TRANSPORT_UDP;
   if (lower == "tcp") return v1::TRANSPORT_TCP;
   if (lower == "tls") return v1::TRANSPORT_TLS;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "bad --transport '", text, "': want udp, tcp or tls"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("bad --transport '", text, "': want udp, tcp or tls"));
 }
 
 absl::StatusOr<v1::IpVersion> ParseIpVersion(absl::string_view text) {
@@ -197,8 +195,8 @@ absl::StatusOr<v1::IpVersion> ParseIpVersion(absl::string_view text) {
   if (lower == "v4") return v1::IP_VERSION_V4;
   if (lower == "v6") return v1::IP_VERSION_V6;
   if (lower == "dual") return v1::IP_VERSION_DUAL;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "bad --ip_version '", text, "': want v4, v6 or dual"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("bad --ip_version '", text, "': want v4, v6 or dual"));
 }
 
 absl::StatusOr<v1::ResolveRequest> MakeResolveRequest(
@@ -229,33 +227,50 @@ absl::StatusOr<v1::ResolveRequest> MakeResolveRequest(
 
 absl::string_view CandidateSourceName(v1::CandidateSource source) {
   switch (source) {
-    case v1::CANDIDATE_SOURCE_A: return "A";
-    case v1::CANDIDATE_SOURCE_AAAA: return "AAAA";
-    case v1::CANDIDATE_SOURCE_SRV: return "SRV";
-    case v1::CANDIDATE_SOURCE_SRV_SIP_UDP: return "SRV _sip._udp";
-    case v1::CANDIDATE_SOURCE_IP_LITERAL: return "IP literal";
-    default: return "?";  // Unspecified, or newer than this client.
+    case v1::CANDIDATE_SOURCE_A:
+      return "A";
+    case v1::CANDIDATE_SOURCE_AAAA:
+      return "AAAA";
+    case v1::CANDIDATE_SOURCE_SRV:
+      return "SRV";
+    case v1::CANDIDATE_SOURCE_SRV_SIP_UDP:
+      return "SRV _sip._udp";
+    case v1::CANDIDATE_SOURCE_IP_LITERAL:
+      return "IP literal";
+    default:
+      return "?";  // Unspecified, or newer than this client.
   }
 }
 
 absl::string_view RecordTypeName(v1::RecordType type) {
   switch (type) {
-    case v1::RECORD_TYPE_A: return "A";
-    case v1::RECORD_TYPE_AAAA: return "AAAA";
-    case v1::RECORD_TYPE_SRV: return "SRV";
-    case v1::RECORD_TYPE_CNAME: return "CNAME";
-    default: return "?";
+    case v1::RECORD_TYPE_A:
+      return "A";
+    case v1::RECORD_TYPE_AAAA:
+      return "AAAA";
+    case v1::RECORD_TYPE_SRV:
+      return "SRV";
+    case v1::RECORD_TYPE_CNAME:
+      return "CNAME";
+    default:
+      return "?";
   }
 }
 
 absl::string_view LookupOutcomeName(v1::LookupOutcome outcome) {
   switch (outcome) {
-    case v1::LOOKUP_OUTCOME_ANSWER: return "answer";
-    case v1::LOOKUP_OUTCOME_NXDOMAIN: return "NXDOMAIN";
-    case v1::LOOKUP_OUTCOME_NODATA: return "NODATA";
-    case v1::LOOKUP_OUTCOME_NO_SERVICE: return "no service";
-    case v1::LOOKUP_OUTCOME_UNAVAILABLE: return "unavailable";
-    default: return "?";
+    case v1::LOOKUP_OUTCOME_ANSWER:
+      return "answer";
+    case v1::LOOKUP_OUTCOME_NXDOMAIN:
+      return "NXDOMAIN";
+    case v1::LOOKUP_OUTCOME_NODATA:
+      return "NODATA";
+    case v1::LOOKUP_OUTCOME_NO_SERVICE:
+      return "no service";
+    case v1::LOOKUP_OUTCOME_UNAVAILABLE:
+      return "unavailable";
+    default:
+      return "?";
   }
 }
 
@@ -264,9 +279,9 @@ std::string FormatResolveTable(const v1::ResolveResponse& response) {
   if (response.candidates().empty()) {
     out = "No candidates.\n";
   } else {
-    std::vector<std::vector<std::string>> rows = {
-        {"#", "ADDRESS", "PORT", "PRIORITY", "WEIGHT", "SOURCE", "TTL",
-         "TARGET"}};
+    std::vector<std::vector<std::string>> rows = {{"#", "ADDRESS", "PORT",
+                                                   "PRIORITY", "WEIGHT",
+                                                   "SOURCE", "TTL", "TARGET"}};
     int index = 0;
     for (const v1::Candidate& c : response.candidates()) {
       rows.push_back({absl::StrCat(++index), c.address(),
@@ -276,9 +291,8 @@ std::string FormatResolveTable(const v1::ResolveResponse& response) {
                       Seconds(c.ttl_seconds()), c.target()});
     }
     // Numbers right-aligned so their digits line up.
-    out = FormatColumns(rows,
-                        {true, false, true, true, true, false, true, false},
-                        "");
+    out = FormatColumns(
+        rows, {true, false, true, true, true, false, true, false}, "");
   }
 
   if (response.lookups().empty()) return out + "\nLookups: none\n";
@@ -304,19 +318,27 @@ absl::Status CheckServersArgs(const std::vector<std::string>& args) {
 absl::string_view TransportName(v1::Transport transport) {
   switch (transport) {
     case v1::TRANSPORT_UNSPECIFIED:  // Means UDP (S12).
-    case v1::TRANSPORT_UDP: return "udp";
-    case v1::TRANSPORT_TCP: return "tcp";
-    case v1::TRANSPORT_TLS: return "tls";
-    default: return "?";
+    case v1::TRANSPORT_UDP:
+      return "udp";
+    case v1::TRANSPORT_TCP:
+      return "tcp";
+    case v1::TRANSPORT_TLS:
+      return "tls";
+    default:
+      return "?";
   }
 }
 
 absl::string_view HealthStateName(v1::HealthState state) {
   switch (state) {
-    case v1::HEALTH_STATE_UNKNOWN: return "unknown";
-    case v1::HEALTH_STATE_HEALTHY: return "healthy";
-    case v1::HEALTH_STATE_UNHEALTHY: return "unhealthy";
-    default: return "?";
+    case v1::HEALTH_STATE_UNKNOWN:
+      return "unknown";
+    case v1::HEALTH_STATE_HEALTHY:
+      return "healthy";
+    case v1::HEALTH_STATE_UNHEALTHY:
+      return "unhealthy";
+    default:
+      return "?";
   }
 }
 
@@ -324,7 +346,8 @@ std::string FormatAge(absl::Duration age) {
   const int64_t s = std::max<int64_t>(0, absl::ToInt64Seconds(age));
   if (s < 60) return absl::StrCat(s, "s ago");
   if (s < 3600) return absl::StrFormat("%dm%02ds ago", s / 60, s % 60);
-  if (s < 86400) return absl::StrFormat("%dh%02dm ago", s / 3600, s % 3600 / 60);
+  if (s < 86400)
+    return absl::StrFormat("%dh%02dm ago", s / 3600, s % 3600 / 60);
   return absl::StrFormat("%dd%02dh ago", s / 86400, s % 86400 / 3600);
 }
 
@@ -353,42 +376,45 @@ std::string FormatServersTable(const v1::ListServersResponse& response,
     return "No servers are probed: a server is probed once a Resolve returns "
            "it and\n--probe_allow allows it.\n";
   }
-  std::vector<std::vector<std::string>> rows = {
-      {"ADDRESS", "PORT", "TRANSPORT", "STATE", "LAST", "LATENCY", "SINCE",
-       "DOMAINS"}};
+  std::vector<std::vector<std::string>> rows = {{"ADDRESS", "PORT", "TRANSPORT",
+                                                 "STATE", "LAST", "LATENCY",
+                                                 "SINCE", "DOMAINS"}};
   for (const v1::ServerStatus& s : response.servers()) {
     const v1::EndpointHealth& h = s.health();
     std::vector<std::string> domains;
     for (const std::string& d : s.domains()) {
       domains.push_back(d.empty() ? "(IP literal)" : d);
     }
-    rows.push_back({s.endpoint().address(), absl::StrCat(s.endpoint().port()),
-                    std::string(TransportName(s.endpoint().transport())),
-                    std::string(HealthStateName(h.state())),
-                    FormatLastResult(h), FormatLatency(FromProto(h.latency_ewma())),
-                    h.has_last_change()
-                        ? FormatAge(now - FromProto(h.last_change()))
-                        : "-",
-                    domains.empty() ? "-" : absl::StrJoin(domains, ",")});
+    rows.push_back(
+        {s.endpoint().address(), absl::StrCat(s.endpoint().port()),
+         std::string(TransportName(s.endpoint().transport())),
+         std::string(HealthStateName(h.state())), FormatLastResult(h),
+         FormatLatency(FromProto(h.latency_ewma())),
+         h.has_last_change() ? FormatAge(now - FromProto(h.last_change()))
+                             : "-",
+         domains.empty() ? "-" : absl::StrJoin(domains, ",")});
   }
   std::string out = FormatColumns(
       rows, {false, true, false, false, false, true, true, false}, "");
   // Fail static: where the probes and the devices disagree, and why.
   for (const v1::ServerStatus& s : response.servers()) {
     const v1::EndpointHealth& h = s.health();
-    if (h.state() != v1::HEALTH_STATE_UNHEALTHY || h.device_successes() == 0) continue;
+    if (h.state() != v1::HEALTH_STATE_UNHEALTHY || h.device_successes() == 0)
+      continue;
     const bool counted = h.decision_state() == v1::HEALTH_STATE_HEALTHY;
-    absl::StrAppend(&out, "\n", s.endpoint().address(), ":", s.endpoint().port(),
-                    ": probes fail but ", h.device_successes(),
-                    h.device_successes() == 1 ? " device registers" : " devices register",
-                    " there", counted ? " (decisions count it as working)" : "",
-                    ": is the service banned by the ITSP or its egress blocked?");
+    absl::StrAppend(
+        &out, "\n", s.endpoint().address(), ":", s.endpoint().port(),
+        ": probes fail but ", h.device_successes(),
+        h.device_successes() == 1 ? " device registers" : " devices register",
+        " there", counted ? " (decisions count it as working)" : "",
+        ": is the service banned by the ITSP or its egress blocked?");
   }
   if (response.probe_path_suspect()) {
-    absl::StrAppend(&out, "\nProbe path suspect: ",
-                    absl::StrFormat("%.0f", 100 * response.probe_healthy_ratio()),
-                    "% of the probed endpoints are healthy, failures span several "
-                    "domains; every decision is unconfirmed (fail static).");
+    absl::StrAppend(
+        &out, "\nProbe path suspect: ",
+        absl::StrFormat("%.0f", 100 * response.probe_healthy_ratio()),
+        "% of the probed endpoints are healthy, failures span several "
+        "domains; every decision is unconfirmed (fail static).");
   }
   return out;
 }
@@ -406,17 +432,20 @@ absl::StatusOr<std::string> FormatJson(
   return json + "\n";
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_view what) {
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
+                                          absl::string_view what) {
   std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read ", path));
+  if (!in)
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": cannot read ", path));
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
 }
 
 std::string FormatRpcError(const absl::Status& status) {
-  std::string out = absl::StrCat(kProgramName, ": ",
-                                 absl::StatusCodeToString(status.code()));
+  std::string out =
+      absl::StrCat(kProgramName, ": ", absl::StatusCodeToString(status.code()));
   if (!status.message().empty()) absl::StrAppend(&out, ": ", status.message());
   return out + "\n";
 }

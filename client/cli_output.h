@@ -115,10 +115,12 @@ std::string FormatServersTable(const v1::ListServersResponse& response,
 
 // One-line JSON (proto3 mapping): proto field names (ttl_seconds), fields at
 // their default value omitted, enums by name. Ends in "\n".
-absl::StatusOr<std::string> FormatJson(const google::protobuf::Message& message);
+absl::StatusOr<std::string> FormatJson(
+    const google::protobuf::Message& message);
 
 // The whole file; INVALID_ARGUMENT "<what>: cannot read <path>" otherwise.
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_view what);
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
+                                          absl::string_view what);
 
 // "sipresolver: NOT_FOUND: <message>\n" for a failed RPC. The codes of
 // absl::Status and grpc::Status are the same numbers.

@@ -29,7 +29,8 @@ bool SameDecision(const v1::Decision& a, const v1::Decision& b) {
 
 std::optional<v1::Decision> DecisionPolicy::Accept(
     const std::optional<v1::Decision>& held, v1::Decision incoming) {
-  if (incoming.state() == v1::DECISION_STATE_SEARCHING && held && !stream_decided_) {
+  if (incoming.state() == v1::DECISION_STATE_SEARCHING && held &&
+      !stream_decided_) {
     return std::nullopt;
   }
   stream_decided_ = true;
@@ -49,9 +50,10 @@ std::optional<v1::Decision> DecisionPolicy::Accept(
         incoming.clear_secondary();
       }
       if (moved) {
-        incoming.set_reason(absl::StrCat(
-            incoming.reason(), "; the agent keeps the primary it registered with "
-                               "(unconfirmed decisions never move it)"));
+        incoming.set_reason(
+            absl::StrCat(incoming.reason(),
+                         "; the agent keeps the primary it registered with "
+                         "(unconfirmed decisions never move it)"));
       }
     }
   }

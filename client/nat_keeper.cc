@@ -15,14 +15,16 @@ constexpr absl::Duration kMaxRenewal = absl::Hours(1);
 
 NatKeeper::NatKeeper(NatOptions options) : options_(std::move(options)) {}
 
-absl::StatusOr<std::unique_ptr<NatKeeper>> NatKeeper::Create(NatOptions options) {
+absl::StatusOr<std::unique_ptr<NatKeeper>> NatKeeper::Create(
+    NatOptions options) {
   std::unique_ptr<NatKeeper> keeper(new NatKeeper(std::move(options)));
   auto stun = nat::StunClient::Create(keeper->loop_.io_context(), keeper->loop_,
                                       keeper->random_, keeper->options_.stun);
   if (!stun.ok()) return stun.status();
   keeper->stun_ = *std::move(stun);
   auto transport = dns::AresTransport::Create(
-      keeper->loop_.io_context(), dns::AresOptions{keeper->options_.dns_servers});
+      keeper->loop_.io_context(),
+      dns::AresOptions{keeper->options_.dns_servers});
   if (!transport.ok()) return transport.status();
   keeper->transport_ = *std::move(transport);
   keeper->dns_ = std::make_unique<dns::CachingResolver>(
@@ -66,7 +68,8 @@ void NatKeeper::SetTarget(const std::string& host, uint16_t port) {
 void NatKeeper::Resolve(uint64_t host_generation) {
   dns_->Query(target_host_, dns::RecordType::kA,
               [this, host_generation](const dns::QueryResult& r) {
-                if (host_generation != host_generation_) return;  // Target changed.
+                if (host_generation != host_generation_)
+                  return;  // Target changed.
                 absl::Duration next = options_.interval;
                 if (r.status.ok() && !r.answer->addresses.empty()) {
                   Aim(r.answer->addresses.front().address);
@@ -75,13 +78,14 @@ void NatKeeper::Resolve(uint64_t host_generation) {
                   Aim("");
                   if (options_.on_event) {
                     options_.on_event(absl::StrCat(
-                        "STUN: cannot resolve keep-alive server ", target_host_, " (",
-                        r.status.ok() ? "no address" : r.status.message(),
+                        "STUN: cannot resolve keep-alive server ", target_host_,
+                        " (", r.status.ok() ? "no address" : r.status.message(),
                         "); no keep-alives until it resolves"));
                   }
                 }
                 renew_ = loop_.After(next, [this, host_generation] {
-                  if (host_generation == host_generation_) Resolve(host_generation);
+                  if (host_generation == host_generation_)
+                    Resolve(host_generation);
                 });
               });
 }
@@ -96,23 +100,26 @@ void NatKeeper::Aim(const std::string& address) {
 
 void NatKeeper::Query(uint64_t generation) {
   std::optional<nat::LocalBinding> from;
-  if (options_.local_port != 0) from = nat::LocalBinding{"", options_.local_port, true};
-  stun_->Query(target_address_, target_port_, from,
-               [this, generation](absl::StatusOr<nat::MappedAddress> result) {
-                 if (generation != generation_) return;  // Target changed.
-                 if (result.ok()) {
-                   Learned(*result);
-                 } else if (options_.on_event) {
-                   options_.on_event(absl::StrCat("STUN: ", result.status().message()));
-                 }
-                 next_ = loop_.After(options_.interval, [this, generation] {
-                   if (generation == generation_) Query(generation);
-                 });
-               });
+  if (options_.local_port != 0)
+    from = nat::LocalBinding{"", options_.local_port, true};
+  stun_->Query(
+      target_address_, target_port_, from,
+      [this, generation](absl::StatusOr<nat::MappedAddress> result) {
+        if (generation != generation_) return;  // Target changed.
+        if (result.ok()) {
+          Learned(*result);
+        } else if (options_.on_event) {
+          options_.on_event(absl::StrCat("STUN: ", result.status().message()));
+        }
+        next_ = loop_.After(options_.interval, [this, generation] {
+          if (generation == generation_) Query(generation);
+        });
+      });
 }
 
 absl::Status NatKeeper::ObserveRegisterResponse(absl::string_view response) {
-  absl::StatusOr<nat::MappedAddress> mapped = nat::MappedAddressFromResponse(response);
+  absl::StatusOr<nat::MappedAddress> mapped =
+      nat::MappedAddressFromResponse(response);
   if (!mapped.ok()) return mapped.status();
   Learned(*mapped);
   return absl::OkStatus();

@@ -37,8 +37,10 @@ struct NatOptions {
   absl::Duration interval = absl::Seconds(30);
   nat::StunOptions stun;
   // A mapping was learned; `changed` when it differs from the last one.
-  std::function<void(const nat::MappedAddress& mapped, bool changed)> on_mapping;
-  std::function<void(const std::string& event)> on_event;  // Failures, for logs.
+  std::function<void(const nat::MappedAddress& mapped, bool changed)>
+      on_mapping;
+  std::function<void(const std::string& event)>
+      on_event;  // Failures, for logs.
   // DNS servers for a keep-alive server given by name ("host:port,...");
   // empty: /etc/resolv.conf.
   std::string dns_servers;
@@ -73,7 +75,8 @@ class NatKeeper {
   std::unique_ptr<dns::CachingResolver> dns_;
   // Loop thread only:
   std::string target_host_;  // A name to resolve; empty for an IP literal.
-  uint64_t host_generation_ = 0;  // Bumped per SetTarget: stale answers dropped.
+  uint64_t host_generation_ =
+      0;  // Bumped per SetTarget: stale answers dropped.
   std::unique_ptr<Timer> renew_;
   std::string target_address_;
   uint16_t target_port_ = 0;

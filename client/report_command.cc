@@ -16,19 +16,24 @@ absl::StatusOr<v1::ReportObservationRequest> MakeReportRequest(
   }
   const std::string& where = args[0];
   const size_t colon = where.rfind(':');
-  std::string address = colon == std::string::npos ? "" : where.substr(0, colon);
-  const bool v6 = address.size() > 2 && address.front() == '[' && address.back() == ']';
+  std::string address =
+      colon == std::string::npos ? "" : where.substr(0, colon);
+  const bool v6 =
+      address.size() > 2 && address.front() == '[' && address.back() == ']';
   if (v6) address = address.substr(1, address.size() - 2);
   uint32_t port = 0;
   if (address.empty() || (!v6 && address.find(':') != std::string::npos) ||
-      !absl::SimpleAtoi(where.substr(colon + 1), &port) || port == 0 || port > 65535) {
+      !absl::SimpleAtoi(where.substr(colon + 1), &port) || port == 0 ||
+      port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
         "bad server \"", where, "\": ADDRESS:PORT, IPv6 as [ADDRESS]:PORT"));
   }
   uint32_t code = 0;
-  if (!absl::SimpleAtoi(args[1], &code) || (code != 0 && (code < 100 || code > 699))) {
+  if (!absl::SimpleAtoi(args[1], &code) ||
+      (code != 0 && (code < 100 || code > 699))) {
     return absl::InvalidArgumentError(
-        absl::StrCat("bad code \"", args[1], "\": the final SIP response code, or 0 for none"));
+        absl::StrCat("bad code \"", args[1],
+                     "\": the final SIP response code, or 0 for none"));
   }
   absl::StatusOr<v1::Transport> t = ParseTransport(transport);
   if (!t.ok()) return t.status();

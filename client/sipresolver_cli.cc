@@ -2,11 +2,11 @@
 // Parsing, mapping and formatting live in cli_output so they can be tested;
 // this file holds the flags, the command table and the RPC calls.
 #include <cstdint>
-#include <optional>
-#include <tuple>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -14,9 +14,9 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "absl/strings/str_cat.h"
 #include "client/cli_output.h"
 #include "client/report_command.h"
 #include "client/watch_command.h"
@@ -46,9 +46,10 @@ ABSL_FLAG(std::string, tls_key_file, "", "Key (PEM) of --tls_cert_file.");
 ABSL_FLAG(std::string, tls_server_name, "",
           "Name the server's certificate must carry, when it differs from "
           "--server's host.");
-ABSL_FLAG(std::string, profile, "",
-          "watch: the ItspProfile as JSON, e.g. '{\"proxy_server\": "
-          "\"itsp.example.com\", \"proxy_server_redundancy\": true}', or @FILE.");
+ABSL_FLAG(
+    std::string, profile, "",
+    "watch: the ItspProfile as JSON, e.g. '{\"proxy_server\": "
+    "\"itsp.example.com\", \"proxy_server_redundancy\": true}', or @FILE.");
 ABSL_FLAG(std::string, agent_id, "",
           "watch, report: this agent's stable id; default the host name.");
 ABSL_FLAG(std::string, spread, "",
@@ -65,7 +66,8 @@ ABSL_FLAG(uint32_t, sip_port, 0,
           "watch: the device's SIP port; STUN keep-alives are sent from it "
           "(SO_REUSEPORT) so the mapping is the SIP flow's. 0: any port.");
 ABSL_FLAG(absl::Duration, stun_interval, absl::Seconds(30),
-          "watch: time between STUN binding requests (profiles with STUN keep-alives).");
+          "watch: time between STUN binding requests (profiles with STUN "
+          "keep-alives).");
 ABSL_FLAG(absl::Duration, stun_rto, absl::Milliseconds(500),
           "watch: STUN retransmission timeout (RFC 5389 RTO; 7 tries).");
 ABSL_FLAG(std::string, register_response_file, "",
@@ -106,8 +108,10 @@ constexpr cli::Command kCommands[] = {
      "print each new decision (and write/run --output_file/--hook); keeps the\n"
      "last decision and reconnects by itself. Stop with Ctrl-C.",
      RunWatchCommand},
-    {"report", "ADDRESS:PORT CODE [--agent_id=ID] [--transport=udp|tcp|tls] [--json]",
-     "Tell the service how the device's REGISTER to ADDRESS:PORT went: CODE is\n"
+    {"report",
+     "ADDRESS:PORT CODE [--agent_id=ID] [--transport=udp|tcp|tls] [--json]",
+     "Tell the service how the device's REGISTER to ADDRESS:PORT went: CODE "
+     "is\n"
      "the final response code (0: none came). Registrations from enough\n"
      "devices count as evidence beside the service's probes (fail static).",
      RunReport},
@@ -138,7 +142,8 @@ absl::StatusOr<std::optional<grpc::SslCredentialsOptions>> LoadTlsFiles() {
   const std::string key = absl::GetFlag(FLAGS_tls_key_file);
   if (ca.empty() && cert.empty() && key.empty()) return std::nullopt;
   if (cert.empty() != key.empty()) {
-    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+    return absl::InvalidArgumentError(
+        "--tls_cert_file and --tls_key_file go together");
   }
   grpc::SslCredentialsOptions ssl;
   for (const auto& [path, flag, out] :
@@ -159,7 +164,8 @@ std::shared_ptr<grpc::Channel> NewChannel() {
   if (!name.empty()) args.SetSslTargetNameOverride(name);
   return grpc::CreateCustomChannel(
       absl::GetFlag(FLAGS_server),
-      g_tls ? grpc::SslCredentials(*g_tls) : grpc::InsecureChannelCredentials(), args);
+      g_tls ? grpc::SslCredentials(*g_tls) : grpc::InsecureChannelCredentials(),
+      args);
 }
 
 std::unique_ptr<v1::SipResolver::Stub> NewStub() {
@@ -228,16 +234,20 @@ int RunReport(const std::vector<std::string>& args) {
   grpc::ClientContext context;
   SetDeadline(context);
   v1::ReportObservationResponse response;
-  const grpc::Status status = NewStub()->ReportObservation(&context, *request, &response);
+  const grpc::Status status =
+      NewStub()->ReportObservation(&context, *request, &response);
   if (!status.ok()) return RpcError(status);
   return Print(response, [](const v1::ReportObservationResponse& r) {
-    return absl::StrCat("reported", r.reprobes_scheduled() > 0 ? "; the service re-probes it now" : "",
-                        "\n");
+    return absl::StrCat(
+        "reported",
+        r.reprobes_scheduled() > 0 ? "; the service re-probes it now" : "",
+        "\n");
   });
 }
 
 int RunWatchCommand(const std::vector<std::string>& args) {
-  if (!args.empty()) return UsageError(absl::StrCat("unexpected argument \"", args[0], "\""));
+  if (!args.empty())
+    return UsageError(absl::StrCat("unexpected argument \"", args[0], "\""));
   cli::WatchFlags flags;
   flags.profile = absl::GetFlag(FLAGS_profile);
   flags.agent_id = absl::GetFlag(FLAGS_agent_id);
@@ -246,15 +256,18 @@ int RunWatchCommand(const std::vector<std::string>& args) {
   flags.hook = absl::GetFlag(FLAGS_hook);
   flags.once = absl::GetFlag(FLAGS_once);
   flags.json = absl::GetFlag(FLAGS_json);
-  if (absl::GetFlag(FLAGS_sip_port) > 65535) return UsageError("bad --sip_port: above 65535");
+  if (absl::GetFlag(FLAGS_sip_port) > 65535)
+    return UsageError("bad --sip_port: above 65535");
   flags.sip_port = static_cast<uint16_t>(absl::GetFlag(FLAGS_sip_port));
   flags.stun_interval = absl::GetFlag(FLAGS_stun_interval);
   flags.stun_rto = absl::GetFlag(FLAGS_stun_rto);
   flags.register_response_file = absl::GetFlag(FLAGS_register_response_file);
-  if (flags.stun_interval < absl::Seconds(1) || flags.stun_rto < absl::Milliseconds(10)) {
+  if (flags.stun_interval < absl::Seconds(1) ||
+      flags.stun_rto < absl::Milliseconds(10)) {
     return UsageError("--stun_interval must be >= 1s and --stun_rto >= 10ms");
   }
-  absl::StatusOr<v1::WatchDecisionRequest> request = cli::MakeWatchRequest(flags);
+  absl::StatusOr<v1::WatchDecisionRequest> request =
+      cli::MakeWatchRequest(flags);
   if (!request.ok()) return UsageError(request.status().message());
   cli::BlockStopSignals();
   return cli::RunWatch(flags, *request, NewChannel());
@@ -290,7 +303,8 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_timeout) <= absl::ZeroDuration()) {
     return UsageError("bad --timeout: must be positive");
   }
-  absl::StatusOr<std::optional<grpc::SslCredentialsOptions>> tls = LoadTlsFiles();
+  absl::StatusOr<std::optional<grpc::SslCredentialsOptions>> tls =
+      LoadTlsFiles();
   if (!tls.ok()) return UsageError(tls.status().message());
   g_tls = *std::move(tls);
   absl::StatusOr<const cli::Command*> command =

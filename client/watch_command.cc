@@ -17,8 +17,8 @@
 #include "client/agent.h"
 #include "client/cli_output.h"
 #include "client/nat_keeper.h"
-#include "sipresolver/v1/sipresolver.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "sipresolver/v1/sipresolver.grpc.pb.h"
 
 namespace sipresolver::cli {
 namespace {
@@ -67,40 +67,51 @@ bool WantsStun(const v1::ItspProfile& p) {
 
 // Tells the service (aggregated metrics only); failures are just logged.
 void ReportMapping(v1::SipResolver::Stub& stub, const std::string& agent_id,
-                   const nat::MappedAddress& m, bool changed, uint16_t local_port) {
+                   const nat::MappedAddress& m, bool changed,
+                   uint16_t local_port) {
   v1::ReportObservationRequest request;
   request.set_agent_id(agent_id);
   v1::MappedAddress& out = *request.mutable_mapped_address();
   out.set_address(m.address);
   out.set_port(m.port);
-  out.set_method(m.method == nat::MappedAddress::Method::kStun ? v1::MAPPING_METHOD_STUN
-                                                               : v1::MAPPING_METHOD_VIA);
+  out.set_method(m.method == nat::MappedAddress::Method::kStun
+                     ? v1::MAPPING_METHOD_STUN
+                     : v1::MAPPING_METHOD_VIA);
   out.set_changed(changed);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
   v1::ReportObservationResponse response;
   grpc::Status s = stub.ReportObservation(&context, request, &response);
-  if (!s.ok()) std::cerr << kProgramName << ": report: " << s.error_message() << "\n";
+  if (!s.ok())
+    std::cerr << kProgramName << ": report: " << s.error_message() << "\n";
 }
 
 // Runs the hook with the decision in its environment; bounded to 30 s.
-void RunHook(const std::string& hook, const v1::Decision& d, const std::string& file,
+void RunHook(const std::string& hook, const v1::Decision& d,
+             const std::string& file,
              const std::optional<nat::MappedAddress>& mapped) {
   pid_t pid = fork();
   if (pid == 0) {
-    setenv("SIPRESOLVER_MAPPED", mapped ? nat::HostPort(*mapped).c_str() : "", 1);
+    setenv("SIPRESOLVER_MAPPED", mapped ? nat::HostPort(*mapped).c_str() : "",
+           1);
     setenv("SIPRESOLVER_MAPPED_BY",
-           mapped ? std::string(nat::MethodName(mapped->method)).c_str() : "", 1);
+           mapped ? std::string(nat::MethodName(mapped->method)).c_str() : "",
+           1);
     setenv("SIPRESOLVER_STATE", StateName(d.state()).c_str(), 1);
     setenv("SIPRESOLVER_ASSURANCE", AssuranceName(d.assurance()).c_str(), 1);
-    setenv("SIPRESOLVER_PROBE_PATH_SUSPECT", d.probe_path_suspect() ? "1" : "0", 1);
+    setenv("SIPRESOLVER_PROBE_PATH_SUSPECT", d.probe_path_suspect() ? "1" : "0",
+           1);
     setenv("SIPRESOLVER_VERSION", std::to_string(d.version()).c_str(), 1);
-    setenv("SIPRESOLVER_PRIMARY", d.has_primary() ? Where(d.primary()).c_str() : "", 1);
-    setenv("SIPRESOLVER_SECONDARY", d.has_secondary() ? Where(d.secondary()).c_str() : "", 1);
+    setenv("SIPRESOLVER_PRIMARY",
+           d.has_primary() ? Where(d.primary()).c_str() : "", 1);
+    setenv("SIPRESOLVER_SECONDARY",
+           d.has_secondary() ? Where(d.secondary()).c_str() : "", 1);
     setenv("SIPRESOLVER_KEEPALIVE",
            d.has_keep_alive_target()
                ? absl::StrCat(d.keep_alive_target().address(), ":",
-                              d.keep_alive_target().port()).c_str()
+                              d.keep_alive_target().port())
+                     .c_str()
                : "",
            1);
     setenv("SIPRESOLVER_DECISION_FILE", file.c_str(), 1);
@@ -128,24 +139,27 @@ sigset_t BlockStopSignals() {
   return stop;
 }
 
-absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(const WatchFlags& flags) {
+absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(
+    const WatchFlags& flags) {
   v1::WatchDecisionRequest request;
   std::string json = flags.profile;
   if (json.empty()) {
     return absl::InvalidArgumentError(
-        "watch needs --profile='{\"proxy_server\": \"...\"}' or --profile=@FILE");
+        "watch needs --profile='{\"proxy_server\": \"...\"}' or "
+        "--profile=@FILE");
   }
   if (json.front() == '@') {
-    absl::StatusOr<std::string> text = ReadWholeFile(json.substr(1), "--profile");
+    absl::StatusOr<std::string> text =
+        ReadWholeFile(json.substr(1), "--profile");
     if (!text.ok()) return text.status();
     json = *std::move(text);
   }
   google::protobuf::util::JsonParseOptions options;
-  if (auto s = google::protobuf::util::JsonStringToMessage(json, request.mutable_profile(),
-                                                           options);
+  if (auto s = google::protobuf::util::JsonStringToMessage(
+          json, request.mutable_profile(), options);
       !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--profile is not an ItspProfile in JSON: ", s.message().ToString()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--profile is not an ItspProfile in JSON: ", s.message().ToString()));
   }
   std::string agent = flags.agent_id;
   if (agent.empty()) {
@@ -160,46 +174,57 @@ absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(const WatchFlags& flag
   } else if (spread == "device_order") {
     request.set_spread_mode(v1::SPREAD_MODE_DEVICE_ORDER);
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad --spread \"", flags.spread, "\": spread or device_order"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --spread \"", flags.spread, "\": spread or device_order"));
   }
   return request;
 }
 
 std::string FormatDecisionLine(const v1::Decision& d) {
   std::vector<std::string> parts;
-  if (d.has_primary()) parts.push_back(absl::StrCat("primary ", Where(d.primary())));
-  if (d.has_secondary()) parts.push_back(absl::StrCat("secondary ", Where(d.secondary())));
+  if (d.has_primary())
+    parts.push_back(absl::StrCat("primary ", Where(d.primary())));
+  if (d.has_secondary())
+    parts.push_back(absl::StrCat("secondary ", Where(d.secondary())));
   if (d.primary_fallback_size() > 0) {
-    parts.push_back(absl::StrCat("fallback ", absl::StrJoin(d.primary_fallback(), " ",
-        [](std::string* out, const v1::Candidate& c) { out->append(Where(c)); })));
+    parts.push_back(absl::StrCat(
+        "fallback ",
+        absl::StrJoin(d.primary_fallback(), " ",
+                      [](std::string* out, const v1::Candidate& c) {
+                        out->append(Where(c));
+                      })));
   }
   if (d.has_keep_alive_target()) {
-    parts.push_back(absl::StrCat("keep-alive ", d.keep_alive_target().address(), ":",
-                                 d.keep_alive_target().port()));
+    parts.push_back(absl::StrCat("keep-alive ", d.keep_alive_target().address(),
+                                 ":", d.keep_alive_target().port()));
   }
   // Fail static: say when the service could not confirm the primary.
   const std::string assurance = AssuranceName(d.assurance());
   const std::string qualifier =
-      assurance == "unconfirmed"      ? " (unconfirmed: the device's own choice)"
-      : assurance == "device_reports" ? " (confirmed by device reports; probes fail)"
-                                      : "";
+      assurance == "unconfirmed" ? " (unconfirmed: the device's own choice)"
+      : assurance == "device_reports"
+          ? " (confirmed by device reports; probes fail)"
+          : "";
   return absl::StrCat("v", d.version(), " ", StateName(d.state()), qualifier,
                       parts.empty() ? "" : ": ", absl::StrJoin(parts, ", "),
-                      d.reason().empty() ? "" : absl::StrCat(" - ", d.reason()), "\n");
+                      d.reason().empty() ? "" : absl::StrCat(" - ", d.reason()),
+                      "\n");
 }
 
-absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
+absl::Status WriteFileAtomically(const std::string& path,
+                                 const std::string& text) {
   const std::string temp = absl::StrCat(path, ".tmp.", getpid());
   {
     std::ofstream out(temp, std::ios::trunc);
     out << text;
     out.flush();
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", temp));
+    if (!out)
+      return absl::UnavailableError(absl::StrCat("cannot write ", temp));
   }
   if (rename(temp.c_str(), path.c_str()) != 0) {
     unlink(temp.c_str());
-    return absl::UnavailableError(absl::StrCat("cannot rename ", temp, " to ", path));
+    return absl::UnavailableError(
+        absl::StrCat("cannot rename ", temp, " to ", path));
   }
   return absl::OkStatus();
 }
@@ -233,14 +258,18 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
       {
         absl::MutexLock lock(&out_mu);
         if (flags.json) {
-          std::cout << "{\"mapped_address\":\"" << nat::HostPort(m) << "\",\"method\":\""
-                    << nat::MethodName(m.method) << "\"}\n" << std::flush;
+          std::cout << "{\"mapped_address\":\"" << nat::HostPort(m)
+                    << "\",\"method\":\"" << nat::MethodName(m.method)
+                    << "\"}\n"
+                    << std::flush;
         } else {
           std::cout << "mapped " << nat::HostPort(m) << " (learned by "
-                    << nat::MethodName(m.method) << ")\n" << std::flush;
+                    << nat::MethodName(m.method) << ")\n"
+                    << std::flush;
         }
       }
-      ReportMapping(*report_stub, request.agent_id(), m, changed, flags.sip_port);
+      ReportMapping(*report_stub, request.agent_id(), m, changed,
+                    flags.sip_port);
     };
     auto keeper = client::NatKeeper::Create(nat_options);
     if (!keeper.ok()) {
@@ -249,9 +278,10 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
     }
     nat = *std::move(keeper);
     if (!flags.register_response_file.empty()) {
-      absl::StatusOr<std::string> text =
-          ReadWholeFile(flags.register_response_file, "--register_response_file");
-      absl::Status s = text.ok() ? nat->ObserveRegisterResponse(*text) : text.status();
+      absl::StatusOr<std::string> text = ReadWholeFile(
+          flags.register_response_file, "--register_response_file");
+      absl::Status s =
+          text.ok() ? nat->ObserveRegisterResponse(*text) : text.status();
       if (!s.ok()) std::cerr << kProgramName << ": " << s.message() << "\n";
     }
   }
@@ -260,18 +290,22 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
     absl::StatusOr<std::string> json = FormatJson(d);
     {
       absl::MutexLock lock(&out_mu);
-      std::cout << (flags.json && json.ok() ? *json : FormatDecisionLine(d)) << std::flush;
+      std::cout << (flags.json && json.ok() ? *json : FormatDecisionLine(d))
+                << std::flush;
     }
     if (!flags.output_file.empty() && json.ok()) {
-      if (absl::Status s = WriteFileAtomically(flags.output_file, *json); !s.ok()) {
+      if (absl::Status s = WriteFileAtomically(flags.output_file, *json);
+          !s.ok()) {
         std::cerr << kProgramName << ": " << s.message() << "\n";
       }
     }
     if (nat && WantsStun(request.profile())) {
-      nat->SetTarget(d.keep_alive_target().address(), d.keep_alive_target().port());
+      nat->SetTarget(d.keep_alive_target().address(),
+                     d.keep_alive_target().port());
     }
     if (!flags.hook.empty()) {
-      RunHook(flags.hook, d, flags.output_file, nat ? nat->current() : std::nullopt);
+      RunHook(flags.hook, d, flags.output_file,
+              nat ? nat->current() : std::nullopt);
     }
     if (flags.once && d.state() == v1::DECISION_STATE_ACTIVE) agent_ptr->Stop();
   };
@@ -284,6 +318,7 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
   });
   const absl::Status result = agent.Run();
   // Wake the stopper if the agent ended by itself.
+  // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): ends its sigwait.
   pthread_kill(stopper.native_handle(), SIGTERM);
   stopper.join();
   if (!result.ok()) {

@@ -24,14 +24,15 @@ struct WatchFlags {
   bool once = false;        // Exit after the first ACTIVE decision.
   bool json = false;        // One JSON object per line instead of text.
   // NAT (N1-N3), when the profile enables STUN keep-alives:
-  uint16_t sip_port = 0;                 // STUN from the device's SIP port.
+  uint16_t sip_port = 0;  // STUN from the device's SIP port.
   absl::Duration stun_interval = absl::Seconds(30);
   absl::Duration stun_rto = absl::Milliseconds(500);
-  std::string register_response_file;    // N1: a REGISTER response to read.
+  std::string register_response_file;  // N1: a REGISTER response to read.
 };
 
 // The request the flags describe; INVALID_ARGUMENT for usage errors.
-absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(const WatchFlags& flags);
+absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(
+    const WatchFlags& flags);
 
 // "v17 active: primary 192.0.2.1:5060 (pbx1.test), secondary ..., keep-alive
 // ... - reason", one line.
@@ -39,7 +40,8 @@ std::string FormatDecisionLine(const v1::Decision& decision);
 
 // Writes `text` to `path` through a temporary file and rename, so readers
 // never see half a decision.
-absl::Status WriteFileAtomically(const std::string& path, const std::string& text);
+absl::Status WriteFileAtomically(const std::string& path,
+                                 const std::string& text);
 
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
 // so that RunWatch's waiting thread takes them: call before creating the

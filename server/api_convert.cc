@@ -114,12 +114,14 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp& out) {
   out.set_nanos(static_cast<int32_t>(absl::ToUnixNanos(t) % 1000000000));
 }
 
-absl::StatusOr<dns::ServerSpec> ToServerSpec(const v1::ResolveRequest& request) {
+absl::StatusOr<dns::ServerSpec> ToServerSpec(
+    const v1::ResolveRequest& request) {
   dns::ServerSpec spec;
   spec.server = request.server();
   spec.port = request.port();
   spec.redundancy = request.redundancy();
-  absl::StatusOr<Transport> transport = FromProto(request.transport(), "transport");
+  absl::StatusOr<Transport> transport =
+      FromProto(request.transport(), "transport");
   if (!transport.ok()) return transport.status();
   spec.transport = *transport;
   absl::StatusOr<dns::IpVersion> ip_version =
@@ -196,12 +198,13 @@ absl::Status WithLookups(const absl::Status& status,
                          const dns::Resolution& resolution) {
   if (status.ok() || resolution.lookups.empty()) return status;
   std::string tried = absl::StrJoin(
-      resolution.lookups, "; ", [](std::string* out, const dns::LookupRecord& l) {
+      resolution.lookups, "; ",
+      [](std::string* out, const dns::LookupRecord& l) {
         absl::StrAppend(out, dns::RecordTypeName(l.type), " ", l.name, ": ",
                         OutcomeText(l.outcome), l.stale ? " (stale)" : "");
       });
-  return absl::Status(status.code(),
-                      absl::StrCat(status.message(), " [lookups: ", tried, "]"));
+  return absl::Status(
+      status.code(), absl::StrCat(status.message(), " [lookups: ", tried, "]"));
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -211,8 +214,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-void ToEndpointHealth(const health::EndpointStatus& status, absl::Time clock_now,
-                      absl::Time wall_now, v1::EndpointHealth& out) {
+void ToEndpointHealth(const health::EndpointStatus& status,
+                      absl::Time clock_now, absl::Time wall_now,
+                      v1::EndpointHealth& out) {
   out.set_state(ToProto(status.counters.state));
   out.set_consecutive_successes(status.counters.consecutive_successes);
   out.set_consecutive_failures(status.counters.consecutive_failures);

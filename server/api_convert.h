@@ -39,8 +39,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // Health as the API shows it. Engine times are monotonic Clock times;
 // `clock_now` and `wall_now` (the same instant on both clocks) map them to
 // wall-clock timestamps.
-void ToEndpointHealth(const health::EndpointStatus& status, absl::Time clock_now,
-                      absl::Time wall_now, v1::EndpointHealth& out);
+void ToEndpointHealth(const health::EndpointStatus& status,
+                      absl::Time clock_now, absl::Time wall_now,
+                      v1::EndpointHealth& out);
 void ToServerStatus(const health::EndpointStatus& status, absl::Time clock_now,
                     absl::Time wall_now, v1::ServerStatus& out);
 

@@ -17,15 +17,17 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   if (absl::Status s = d->metrics_.Serve(config.metrics_listen); !s.ok()) {
     return s;
   }
-  auto transport = dns::AresTransport::Create(d->loop_.io_context(), config.dns);
+  auto transport =
+      dns::AresTransport::Create(d->loop_.io_context(), config.dns);
   if (!transport.ok()) return transport.status();
   d->transport_ = *std::move(transport);
   d->dns_ = std::make_unique<dns::CachingResolver>(*d->transport_, d->clock_,
                                                    config.cache, &d->metrics_);
   d->resolver_ = std::make_unique<dns::DeviceResolver>(*d->dns_, d->random_);
   if (absl::Status s = d->StartProbing(); !s.ok()) return s;
-  d->hub_ = std::make_unique<DecisionHub>(WatcherContext{
-      d->loop_, *d->resolver_, *d->health_, d->clock_, d->metrics_, d->config_.watch});
+  d->hub_ = std::make_unique<DecisionHub>(
+      WatcherContext{d->loop_, *d->resolver_, *d->health_, d->clock_,
+                     d->metrics_, d->config_.watch});
   d->service_ = std::make_unique<SipResolverService>(
       d->loop_, *d->resolver_, *d->health_, *d->hub_, d->metrics_, d->clock_,
       config.service);
@@ -33,13 +35,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
 
   if (absl::Status s = d->StartGrpc(); !s.ok()) return s;
   d->SetServing(true);
-  Log(absl::StrCat("serving gRPC on ", config.listen, " (port ", d->grpc_port_,
-                   config.tls.cert_file.empty() ? ", plaintext"
-                   : config.tls.client_ca_file.empty() ? ", TLS" : ", mutual TLS",
-                   "), metrics on ", config.metrics_listen, " (port ",
-                   d->metrics_port(), "), DNS servers: ",
-                   config.dns.servers.empty() ? "resolv.conf"
-                                              : config.dns.servers));
+  Log(absl::StrCat(
+      "serving gRPC on ", config.listen, " (port ", d->grpc_port_,
+      config.tls.cert_file.empty()        ? ", plaintext"
+      : config.tls.client_ca_file.empty() ? ", TLS"
+                                          : ", mutual TLS",
+      "), metrics on ", config.metrics_listen, " (port ", d->metrics_port(),
+      "), DNS servers: ",
+      config.dns.servers.empty() ? "resolv.conf" : config.dns.servers));
   return d;
 }
 
@@ -62,8 +65,8 @@ absl::Status Daemon::StartGrpc() {
   if (config_.health_listen.empty()) return absl::OkStatus();
   // Only the default health service: nothing else is reachable without TLS.
   grpc::ServerBuilder health;
-  health.AddListeningPort(config_.health_listen, grpc::InsecureServerCredentials(),
-                          &health_port_);
+  health.AddListeningPort(config_.health_listen,
+                          grpc::InsecureServerCredentials(), &health_port_);
   health_server_ = health.BuildAndStart();
   if (health_server_ == nullptr || health_port_ == 0) {
     health_server_.reset();
@@ -104,8 +107,8 @@ absl::Status Daemon::StartProbing() {
     if (!loaded.ok()) return loaded.status();
     credentials = *std::move(loaded);
   }
-  Log(absl::StrCat("probing allowed for: ", policy->ToString(), "; credentials for ",
-                   credentials.size(), " domains"));
+  Log(absl::StrCat("probing allowed for: ", policy->ToString(),
+                   "; credentials for ", credentials.size(), " domains"));
   prober_ = std::make_unique<sip::SipProber>(loop_.io_context(), loop_, clock_,
                                              random_, probe.prober);
   health_ = std::make_unique<health::HealthTracker>(

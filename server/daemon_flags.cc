@@ -102,15 +102,17 @@ ABSL_FLAG(int, probe_panic_threshold, 50,
           "with failures in --probe_panic_min_domains names or more, the "
           "service suspects its own probe path and every decision falls back "
           "to the device's own order. 0 turns it off.");
-ABSL_FLAG(int, probe_panic_min_domains, 2,
-          "Names (an IP literal is one) whose endpoints must fail before the "
-          "panic threshold applies: one ITSP's outage is not a broken probe path.");
+ABSL_FLAG(
+    int, probe_panic_min_domains, 2,
+    "Names (an IP literal is one) whose endpoints must fail before the "
+    "panic threshold applies: one ITSP's outage is not a broken probe path.");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(30),
           "WatchDecision: a heartbeat message after this long without one.");
 ABSL_FLAG(absl::Duration, search_break, absl::Seconds(30),
           "S7: the break before searching again when no server works.");
 ABSL_FLAG(absl::Duration, watcher_idle_grace, absl::Seconds(30),
-          "Keep a profile's watcher (DNS, probes) this long after its last agent left.");
+          "Keep a profile's watcher (DNS, probes) this long after its last "
+          "agent left.");
 ABSL_FLAG(int, max_watchers, 1000, "Distinct profiles watched at most.");
 ABSL_FLAG(int, max_streams, 20000, "WatchDecision streams open at most.");
 ABSL_FLAG(int, max_streams_per_connection, 1000,
@@ -118,14 +120,17 @@ ABSL_FLAG(int, max_streams_per_connection, 1000,
 ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM certificate chain for TLS on --listen (with --tls_key_file). "
           "Re-read when it changes (see --tls_reload_interval).");
-ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file.");
-ABSL_FLAG(std::string, tls_client_ca_file, "",
-          "Mutual TLS: clients must present a certificate signed by these CAs.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key for --tls_cert_file.");
+ABSL_FLAG(
+    std::string, tls_client_ca_file, "",
+    "Mutual TLS: clients must present a certificate signed by these CAs.");
 ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
           "How often the TLS files are checked for changes.");
-ABSL_FLAG(std::string, health_listen, "",
-          "Extra plaintext gRPC port serving only grpc.health.v1.Health "
-          "(for Kubernetes probes when --listen uses mutual TLS). Empty: none.");
+ABSL_FLAG(
+    std::string, health_listen, "",
+    "Extra plaintext gRPC port serving only grpc.health.v1.Health "
+    "(for Kubernetes probes when --listen uses mutual TLS). Empty: none.");
 ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(1),
           "Ping idle client connections after this; drop them if no answer.");
 ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
@@ -148,7 +153,8 @@ namespace {
 
 // "401,407" -> {401, 407}; empty string on success, else the problem.
 std::string ParseCodes(absl::string_view text, std::set<int>& codes) {
-  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+  for (absl::string_view item :
+       absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     int code = 0;
     if (!absl::SimpleAtoi(item, &code) || code < 100 || code > 699) {
       return absl::StrCat("--probe_accept_codes: \"", item,
@@ -201,10 +207,12 @@ std::string FailStaticFlags(health::HealthOptions& h) {
   h.panic_threshold = threshold / 100.0;
   h.panic_min_domains = absl::GetFlag(FLAGS_probe_panic_min_domains);
   if (h.evidence.quorum < 2 || h.evidence.quorum > 1000) {
-    return "--device_evidence_quorum must be between 2 and 1000 (one agent alone "
+    return "--device_evidence_quorum must be between 2 and 1000 (one agent "
+           "alone "
            "must never steer the others)";
   }
-  if (h.evidence.window < absl::Seconds(1) || h.evidence.window > absl::Hours(24)) {
+  if (h.evidence.window < absl::Seconds(1) ||
+      h.evidence.window > absl::Hours(24)) {
     return "--device_evidence_window must be between 1s and 24h";
   }
   if (threshold < 0 || threshold > 100) {
@@ -224,10 +232,12 @@ std::string ProbeFlags(ProbeConfig& p) {
   p.health.intervals.interval = absl::GetFlag(FLAGS_probe_interval);
   p.health.intervals.edge_interval = absl::GetFlag(FLAGS_probe_edge_interval);
   p.health.thresholds.healthy = absl::GetFlag(FLAGS_probe_healthy_threshold);
-  p.health.thresholds.unhealthy = absl::GetFlag(FLAGS_probe_unhealthy_threshold);
+  p.health.thresholds.unhealthy =
+      absl::GetFlag(FLAGS_probe_unhealthy_threshold);
   p.health.register_expires = absl::GetFlag(FLAGS_probe_register_expires);
   p.health.idle_timeout = absl::GetFlag(FLAGS_probe_idle_timeout);
-  p.health.max_endpoints = std::max(0, absl::GetFlag(FLAGS_probe_max_endpoints));
+  p.health.max_endpoints =
+      std::max(0, absl::GetFlag(FLAGS_probe_max_endpoints));
   p.health.max_endpoints_per_domain =
       std::max(0, absl::GetFlag(FLAGS_probe_max_endpoints_per_domain));
   p.prober.timeout = absl::GetFlag(FLAGS_probe_timeout);
@@ -250,7 +260,8 @@ std::string ProbeFlags(ProbeConfig& p) {
   if (p.health.intervals.interval <= absl::ZeroDuration() ||
       p.health.intervals.edge_interval <= absl::ZeroDuration() ||
       p.prober.timeout <= absl::ZeroDuration()) {
-    return "--probe_interval, --probe_edge_interval and --probe_timeout must be > 0";
+    return "--probe_interval, --probe_edge_interval and --probe_timeout must "
+           "be > 0";
   }
   if (p.health.thresholds.healthy < 1 || p.health.thresholds.unhealthy < 1) {
     return "probe thresholds must be >= 1";
@@ -268,11 +279,15 @@ std::string WatchFlags(WatchOptions& w) {
   w.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   w.max_streams = absl::GetFlag(FLAGS_max_streams);
   w.max_streams_per_peer = absl::GetFlag(FLAGS_max_streams_per_connection);
-  if (w.heartbeat < absl::Seconds(1)) return "--heartbeat_interval must be >= 1s";
-  if (w.idle_grace < absl::ZeroDuration()) return "--watcher_idle_grace must be >= 0";
-  if (w.engine.search_break < absl::Seconds(1)) return "--search_break must be >= 1s";
+  if (w.heartbeat < absl::Seconds(1))
+    return "--heartbeat_interval must be >= 1s";
+  if (w.idle_grace < absl::ZeroDuration())
+    return "--watcher_idle_grace must be >= 0";
+  if (w.engine.search_break < absl::Seconds(1))
+    return "--search_break must be >= 1s";
   if (w.max_watchers < 1 || w.max_streams < 1 || w.max_streams_per_peer < 1) {
-    return "--max_watchers, --max_streams and --max_streams_per_connection must be >= 1";
+    return "--max_watchers, --max_streams and --max_streams_per_connection "
+           "must be >= 1";
   }
   return "";
 }
@@ -281,7 +296,8 @@ std::string WatchFlags(WatchOptions& w) {
 std::string CheckConfig(const DaemonConfig& c) {
   if (c.dns.timeout <= absl::ZeroDuration()) return "--dns_timeout must be > 0";
   if (c.dns.tries < 1) return "--dns_tries must be >= 1";
-  if (c.cache.min_ttl < absl::ZeroDuration() || c.cache.max_ttl < c.cache.min_ttl) {
+  if (c.cache.min_ttl < absl::ZeroDuration() ||
+      c.cache.max_ttl < c.cache.min_ttl) {
     return "--cache_min_ttl must be >= 0 and <= --cache_max_ttl";
   }
   if (c.cache.default_negative_ttl < absl::ZeroDuration() ||
@@ -290,7 +306,8 @@ std::string CheckConfig(const DaemonConfig& c) {
     return "cache durations must not be negative";
   }
   const ConnectionPolicy& p = c.connections;
-  if (p.keepalive_time < absl::Seconds(1) || p.keepalive_timeout < absl::Seconds(1) ||
+  if (p.keepalive_time < absl::Seconds(1) ||
+      p.keepalive_timeout < absl::Seconds(1) ||
       p.min_client_ping_interval < absl::ZeroDuration() ||
       p.max_connection_age < absl::ZeroDuration() ||
       p.max_connection_age_grace < absl::ZeroDuration()) {
@@ -298,13 +315,16 @@ std::string CheckConfig(const DaemonConfig& c) {
   }
   if (c.shutdown_drain_delay < absl::ZeroDuration() ||
       c.tls.reload_interval < absl::Seconds(1)) {
-    return "--shutdown_drain_delay must be >= 0 and --tls_reload_interval >= 1s";
+    return "--shutdown_drain_delay must be >= 0 and --tls_reload_interval >= "
+           "1s";
   }
   if (c.service.max_stream_write_stall < absl::Seconds(1)) {
     return "--max_stream_write_stall must be >= 1s";
   }
-  if (!(c.service.max_reports_per_minute >= 1)) return "--max_reports_per_minute must be >= 1";
-  if (c.service.max_pending_resolves < 1) return "--max_pending_resolves must be >= 1";
+  if (!(c.service.max_reports_per_minute >= 1))
+    return "--max_reports_per_minute must be >= 1";
+  if (c.service.max_pending_resolves < 1)
+    return "--max_pending_resolves must be >= 1";
   if (c.cache.max_entries < 1) return "--cache_max_entries must be >= 1";
   if (c.max_request_bytes < 1024) return "--max_request_bytes must be >= 1024";
   return "";
@@ -326,9 +346,12 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
   config.cache.max_stale = absl::GetFlag(FLAGS_cache_max_stale);
   const int cache_entries = absl::GetFlag(FLAGS_cache_max_entries);
   config.cache.max_entries = static_cast<size_t>(std::max(0, cache_entries));
-  config.service.max_pending_resolves = absl::GetFlag(FLAGS_max_pending_resolves);
-  config.service.max_reports_per_minute = absl::GetFlag(FLAGS_max_reports_per_minute);
-  config.service.max_stream_write_stall = absl::GetFlag(FLAGS_max_stream_write_stall);
+  config.service.max_pending_resolves =
+      absl::GetFlag(FLAGS_max_pending_resolves);
+  config.service.max_reports_per_minute =
+      absl::GetFlag(FLAGS_max_reports_per_minute);
+  config.service.max_stream_write_stall =
+      absl::GetFlag(FLAGS_max_stream_write_stall);
   config.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   config.shutdown_drain_delay = absl::GetFlag(FLAGS_shutdown_drain_delay);

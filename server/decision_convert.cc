@@ -51,8 +51,8 @@ v1::Assurance ToProto(decision::Assurance assurance) {
 
 absl::Status ValidateAgentId(absl::string_view agent) {
   if (agent.empty() || agent.size() > kMaxAgentIdLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("agent_id: must be 1 to ", kMaxAgentIdLength, " characters"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "agent_id: must be 1 to ", kMaxAgentIdLength, " characters"));
   }
   for (char c : agent) {
     if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) {
@@ -63,7 +63,8 @@ absl::Status ValidateAgentId(absl::string_view agent) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<WatchRequest> ToWatchRequest(const v1::WatchDecisionRequest& request) {
+absl::StatusOr<WatchRequest> ToWatchRequest(
+    const v1::WatchDecisionRequest& request) {
   WatchRequest out;
   if (absl::Status s = ValidateAgentId(request.agent_id()); !s.ok()) return s;
   out.agent_id = request.agent_id();
@@ -89,7 +90,8 @@ absl::StatusOr<WatchRequest> ToWatchRequest(const v1::WatchDecisionRequest& requ
   profile.registrar_server_port = p.registrar_server_port();
   profile.outbound_proxy = p.outbound_proxy();
   profile.outbound_proxy_port = p.outbound_proxy_port();
-  auto transport = FromProto(p.proxy_server_transport(), "profile.proxy_server_transport");
+  auto transport =
+      FromProto(p.proxy_server_transport(), "profile.proxy_server_transport");
   if (!transport.ok()) return transport.status();
   profile.transport = *transport;
   auto ip_version = FromProto(p.ip_version(), "profile.ip_version");
@@ -118,8 +120,9 @@ absl::StatusOr<WatchRequest> ToWatchRequest(const v1::WatchDecisionRequest& requ
       profile.keep_alive_type = decision::KeepAliveType::kCrlf;
       break;
     default:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "profile.keep_alive_msg_type: unknown value ", p.keep_alive_msg_type()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("profile.keep_alive_msg_type: unknown value ",
+                       p.keep_alive_msg_type()));
   }
   profile.keep_alive_server = p.keep_alive_server();
   profile.keep_alive_port = p.keep_alive_port();
@@ -138,13 +141,17 @@ void ToDecision(const decision::Decision& d, uint64_t version,
   if (d.primary) {
     ToCandidate(*d.primary, *out.mutable_primary());
     out.mutable_primary()->mutable_health()->set_state(
-        d.primary_health == health::HealthState::kHealthy     ? v1::HEALTH_STATE_HEALTHY
-        : d.primary_health == health::HealthState::kUnhealthy ? v1::HEALTH_STATE_UNHEALTHY
-                                                              : v1::HEALTH_STATE_UNKNOWN);
+        d.primary_health == health::HealthState::kHealthy
+            ? v1::HEALTH_STATE_HEALTHY
+        : d.primary_health == health::HealthState::kUnhealthy
+            ? v1::HEALTH_STATE_UNHEALTHY
+            : v1::HEALTH_STATE_UNKNOWN);
   }
   if (d.secondary) ToCandidate(*d.secondary, *out.mutable_secondary());
-  for (const auto& c : d.primary_fallback) ToCandidate(c, *out.add_primary_fallback());
-  for (const auto& c : d.secondary_fallback) ToCandidate(c, *out.add_secondary_fallback());
+  for (const auto& c : d.primary_fallback)
+    ToCandidate(c, *out.add_primary_fallback());
+  for (const auto& c : d.secondary_fallback)
+    ToCandidate(c, *out.add_secondary_fallback());
   for (const auto& c : d.candidates) ToCandidate(c, *out.add_candidates());
   if (d.keep_alive) {
     // The API's Endpoint has no host name: a configured keep-alive server
@@ -155,7 +162,8 @@ void ToDecision(const decision::Decision& d, uint64_t version,
     k.set_port(d.keep_alive->port);
   }
   if (d.next_search != absl::InfiniteFuture()) {
-    SetTimestamp(wall_now + (d.next_search - clock_now), *out.mutable_next_search_time());
+    SetTimestamp(wall_now + (d.next_search - clock_now),
+                 *out.mutable_next_search_time());
   }
   out.set_assurance(ToProto(d.assurance));
   out.set_probe_path_suspect(d.probe_path_suspect);

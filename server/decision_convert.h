@@ -29,7 +29,8 @@ struct WatchRequest {
 
 // Validates everything a client sent; INVALID_ARGUMENT names the field
 // ("profile.proxy_server: ...", "agent_id: ...").
-absl::StatusOr<WatchRequest> ToWatchRequest(const v1::WatchDecisionRequest& request);
+absl::StatusOr<WatchRequest> ToWatchRequest(
+    const v1::WatchDecisionRequest& request);
 
 // `version` replaces the engine's own count (see ProfileWatcher). Engine
 // times are monotonic Clock times; `clock_now`/`wall_now` map them to wall

@@ -9,7 +9,8 @@ DecisionHub::DecisionHub(const WatcherContext& context) : context_(context) {
     for (auto& [key, entry] : watchers_) entry.watcher->OnHealth(status);
   });
   context_.health.SetPanicListener([this](bool suspect) {
-    for (auto& [key, entry] : watchers_) entry.watcher->OnProbePathSuspect(suspect);
+    for (auto& [key, entry] : watchers_)
+      entry.watcher->OnProbePathSuspect(suspect);
   });
 }
 
@@ -18,39 +19,42 @@ DecisionHub::~DecisionHub() {
   context_.health.SetPanicListener(nullptr);
 }
 
-absl::Status DecisionHub::Subscribe(std::shared_ptr<DecisionStream> stream,
-                                    const WatchRequest& request,
-                                    const std::string& peer) {
+absl::Status DecisionHub::Subscribe(
+    const std::shared_ptr<DecisionStream>& stream, const WatchRequest& request,
+    const std::string& peer) {
   if (context_.health.policy().empty()) {
     return absl::PermissionDeniedError(
         "no decisions: --probe_allow is empty, so no server may be probed");
   }
   const WatchOptions& limits = context_.options;
   if (static_cast<int>(streams_.size()) >= limits.max_streams) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the server has ", streams_.size(), " decision streams (--max_streams)"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the server has ", streams_.size(),
+                     " decision streams (--max_streams)"));
   }
   if (streams_per_peer_[peer] >= limits.max_streams_per_peer) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "this connection has ", streams_per_peer_[peer],
-        " decision streams (--max_streams_per_connection)"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("this connection has ", streams_per_peer_[peer],
+                     " decision streams (--max_streams_per_connection)"));
   }
   const std::string key = decision::ProfileKey(request.profile);
   auto it = watchers_.find(key);
   if (it == watchers_.end()) {
     if (static_cast<int>(watchers_.size()) >= limits.max_watchers) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "the server watches ", watchers_.size(),
-          " distinct profiles (--max_watchers)"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the server watches ", watchers_.size(),
+                       " distinct profiles (--max_watchers)"));
     }
     it = watchers_
-             .emplace(key, Entry{std::make_unique<ProfileWatcher>(context_,
-                                                                 request.profile),
+             .emplace(key, Entry{std::make_unique<ProfileWatcher>(
+                                     context_, request.profile),
                                  nullptr})
              .first;
   }
-  if (absl::Status s = it->second.watcher->Subscribe(stream, request); !s.ok()) {
-    ReapWhenIdle(key);  // It stays a while: an agent retrying is refused at once.
+  if (absl::Status s = it->second.watcher->Subscribe(stream, request);
+      !s.ok()) {
+    ReapWhenIdle(
+        key);  // It stays a while: an agent retrying is refused at once.
     return s;
   }
   it->second.reap.reset();
@@ -73,14 +77,16 @@ void DecisionHub::Unsubscribe(DecisionStream* stream) {
 
 void DecisionHub::ReapWhenIdle(const std::string& key) {
   auto it = watchers_.find(key);
-  if (it == watchers_.end() || !it->second.watcher->idle() || it->second.reap) return;
-  it->second.reap = context_.loop.After(context_.options.idle_grace, [this, key] {
-    auto w = watchers_.find(key);
-    if (w != watchers_.end() && w->second.watcher->idle()) {
-      watchers_.erase(w);
-      ReportCounts();
-    }
-  });
+  if (it == watchers_.end() || !it->second.watcher->idle() || it->second.reap)
+    return;
+  it->second.reap =
+      context_.loop.After(context_.options.idle_grace, [this, key] {
+        auto w = watchers_.find(key);
+        if (w != watchers_.end() && w->second.watcher->idle()) {
+          watchers_.erase(w);
+          ReportCounts();
+        }
+      });
 }
 
 void DecisionHub::EndAll(const grpc::Status& status) {

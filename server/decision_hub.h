@@ -23,7 +23,7 @@ class DecisionHub {
   // RESOURCE_EXHAUSTED past a limit, naming it; PERMISSION_DENIED when
   // nothing may be probed or (ProfileWatcher) a server of the profile may
   // not be. On success the stream gets its first decision at once.
-  absl::Status Subscribe(std::shared_ptr<DecisionStream> stream,
+  absl::Status Subscribe(const std::shared_ptr<DecisionStream>& stream,
                          const WatchRequest& request, const std::string& peer);
   void Unsubscribe(DecisionStream* stream);
   // Ends every stream with `status`, asking agents to reconnect at once

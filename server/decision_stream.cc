@@ -18,7 +18,9 @@ std::shared_ptr<DecisionStream> DecisionStream::Create(
   return stream;
 }
 
-bool DecisionStream::Offer(const v1::Decision& decision) { return Put(decision, false); }
+bool DecisionStream::Offer(const v1::Decision& decision) {
+  return Put(decision, false);
+}
 
 bool DecisionStream::OfferHeartbeat(const v1::Decision& heartbeat) {
   return Put(heartbeat, true);
@@ -73,7 +75,8 @@ void DecisionStream::End(const grpc::Status& status, bool reconnect_now) {
     if (finished_) return;
     // Read by gRPC only at Finish, which comes after this (here or after
     // the write in flight).
-    if (reconnect_now) context_->AddTrailingMetadata(v1::kReconnectKey, v1::kReconnectNow);
+    if (reconnect_now)
+      context_->AddTrailingMetadata(v1::kReconnectKey, v1::kReconnectNow);
     pending_.reset();
     if (writing_) {
       finish_after_write_ = status;

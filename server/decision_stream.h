@@ -30,9 +30,9 @@ class DecisionStream : public grpc::ServerWriteReactor<v1::Decision> {
 
   // The stream keeps itself alive until gRPC is done with it. `context`
   // must be the call's.
-  static std::shared_ptr<DecisionStream> Create(OnDoneCallback on_done,
-                                                grpc::CallbackServerContext* context,
-                                                absl::Duration max_write_stall);
+  static std::shared_ptr<DecisionStream> Create(
+      OnDoneCallback on_done, grpc::CallbackServerContext* context,
+      absl::Duration max_write_stall);
 
   // Both return false when the agent was found stalled and its call is
   // being cancelled.
@@ -54,7 +54,9 @@ class DecisionStream : public grpc::ServerWriteReactor<v1::Decision> {
  private:
   DecisionStream(OnDoneCallback on_done, grpc::CallbackServerContext* context,
                  absl::Duration max_write_stall)
-      : on_done_(std::move(on_done)), context_(context), max_write_stall_(max_write_stall) {}
+      : on_done_(std::move(on_done)),
+        context_(context),
+        max_write_stall_(max_write_stall) {}
   // Cancels the call if the write in flight is older than max_write_stall.
   bool StalledLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Put(const v1::Decision& decision, bool heartbeat);

@@ -19,8 +19,8 @@ prometheus::Histogram::BucketBoundaries LatencyBuckets() {
 
 // v1::DecisionState numbers as label values.
 std::string DecisionStateLabel(int state) {
-  static constexpr absl::string_view kStates[] = {"unspecified", "searching",
-                                                  "active", "no_working_server"};
+  static constexpr absl::string_view kStates[] = {
+      "unspecified", "searching", "active", "no_working_server"};
   return std::string(state >= 0 && state < 4 ? kStates[state] : kStates[0]);
 }
 
@@ -32,12 +32,11 @@ Metrics::Metrics()
                 .Name("sipresolver_rpcs_total")
                 .Help("RPCs handled, by method and gRPC status code.")
                 .Register(*registry_)),
-      resolve_duration_(
-          BuildHistogram()
-              .Name("sipresolver_resolve_duration_seconds")
-              .Help("Time from a Resolve request to its answer.")
-              .Register(*registry_)
-              .Add({}, LatencyBuckets())),
+      resolve_duration_(BuildHistogram()
+                            .Name("sipresolver_resolve_duration_seconds")
+                            .Help("Time from a Resolve request to its answer.")
+                            .Register(*registry_)
+                            .Add({}, LatencyBuckets())),
       dns_upstream_(BuildCounter()
                         .Name("sipresolver_dns_upstream_queries_total")
                         .Help("DNS queries sent upstream, by record type and "
@@ -79,23 +78,26 @@ Metrics::Metrics()
                        .Name("sipresolver_endpoint_transitions_total")
                        .Help("Endpoint health state changes, by from and to.")
                        .Register(*registry_)),
-      refused_(BuildCounter()
-                   .Name("sipresolver_probe_targets_refused_total")
-                   .Help("Resolve candidates not probed: code PERMISSION_DENIED "
-                         "(not allowed by --probe_allow) or RESOURCE_EXHAUSTED "
-                         "(endpoint limits).")
-                   .Register(*registry_)),
-      mapping_reports_(BuildCounter()
-                           .Name("sipresolver_nat_reports_total")
-                           .Help("Mapped addresses agents reported, by how they "
-                                 "learned it (via, stun), whether the agent is "
-                                 "behind NAT, and whether the mapping changed.")
-                           .Register(*registry_)),
-      registration_reports_(BuildCounter()
-                                .Name("sipresolver_reported_registrations_total")
-                                .Help("Registrations agents reported, by outcome "
-                                      "(success = 2xx, failure).")
-                                .Register(*registry_)),
+      refused_(
+          BuildCounter()
+              .Name("sipresolver_probe_targets_refused_total")
+              .Help("Resolve candidates not probed: code PERMISSION_DENIED "
+                    "(not allowed by --probe_allow) or RESOURCE_EXHAUSTED "
+                    "(endpoint limits).")
+              .Register(*registry_)),
+      mapping_reports_(
+          BuildCounter()
+              .Name("sipresolver_nat_reports_total")
+              .Help("Mapped addresses agents reported, by how they "
+                    "learned it (via, stun), whether the agent is "
+                    "behind NAT, and whether the mapping changed.")
+              .Register(*registry_)),
+      registration_reports_(
+          BuildCounter()
+              .Name("sipresolver_reported_registrations_total")
+              .Help("Registrations agents reported, by outcome "
+                    "(success = 2xx, failure).")
+              .Register(*registry_)),
       watchers_(BuildGauge()
                     .Name("sipresolver_watchers")
                     .Help("Profile watchers (distinct profiles being watched).")
@@ -117,23 +119,27 @@ Metrics::Metrics()
       disputed_(
           BuildGauge()
               .Name("sipresolver_disputed_endpoints")
-              .Help("Endpoints whose probes fail while agents report registering "
-                    "there (is the service banned or its egress blocked?), by "
-                    "whether the reporters reach --device_evidence_quorum (then "
-                    "decisions count the endpoint as working).")
+              .Help(
+                  "Endpoints whose probes fail while agents report registering "
+                  "there (is the service banned or its egress blocked?), by "
+                  "whether the reporters reach --device_evidence_quorum (then "
+                  "decisions count the endpoint as working).")
               .Register(*registry_)),
       probe_path_suspect_(
           BuildGauge()
               .Name("sipresolver_probe_path_suspect")
-              .Help("1 while most probed endpoints of several domains fail at once "
-                    "(below --probe_panic_threshold healthy): the service suspects "
+              .Help("1 while most probed endpoints of several domains fail at "
+                    "once "
+                    "(below --probe_panic_threshold healthy): the service "
+                    "suspects "
                     "its own probe path and every decision is unconfirmed.")
               .Register(*registry_)
               .Add({})),
       probe_healthy_ratio_(
           BuildGauge()
               .Name("sipresolver_probe_healthy_ratio")
-              .Help("Share of the probed endpoints with a verdict that the probes "
+              .Help("Share of the probed endpoints with a verdict that the "
+                    "probes "
                     "find healthy (1 when none has a verdict).")
               .Register(*registry_)
               .Add({})),
@@ -151,18 +157,22 @@ Metrics::Metrics()
                         .Add({})) {
   auto& decisions = BuildCounter()
                         .Name("sipresolver_decisions_published_total")
-                        .Help("Decisions sent to agents, by state (searching, "
-                              "active, no_working_server).")
+                        .Help(
+                            "Decisions sent to agents, by state (searching, "
+                            "active, no_working_server).")
                         .Register(*registry_);
   auto& agents = BuildGauge()
                      .Name("sipresolver_agents")
-                     .Help("Connected agents, by the state of their current "
-                           "decision (searching, active, no_working_server).")
+                     .Help(
+                         "Connected agents, by the state of their current "
+                         "decision (searching, active, no_working_server).")
                      .Register(*registry_);
   for (int state = 0; state < 4; ++state) {
     decisions_[state] = &decisions.Add({{"state", DecisionStateLabel(state)}});
     // "unspecified" is never a connected agent's state: no such series.
-    agents_[state] = state == 0 ? nullptr : &agents.Add({{"state", DecisionStateLabel(state)}});
+    agents_[state] = state == 0
+                         ? nullptr
+                         : &agents.Add({{"state", DecisionStateLabel(state)}});
   }
 }
 
@@ -184,8 +194,10 @@ int Metrics::port() const {
 }
 
 void Metrics::OnRpc(absl::string_view method, int code) {
-  rpcs_.Add({{"method", std::string(method)},
-             {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}})
+  rpcs_
+      .Add({{"method", std::string(method)},
+            {"code",
+             absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}})
       .Increment();
 }
 
@@ -196,24 +208,28 @@ void Metrics::OnResolveDone(absl::Duration latency) {
 void Metrics::SetServing(bool serving) { serving_.Set(serving ? 1 : 0); }
 
 void Metrics::OnCacheLookup(dns::RecordType type, dns::CacheResult result) {
-  dns_cache_.Add({{"type", std::string(dns::RecordTypeName(type))},
-                  {"result", std::string(dns::CacheResultName(result))}})
+  dns_cache_
+      .Add({{"type", std::string(dns::RecordTypeName(type))},
+            {"result", std::string(dns::CacheResultName(result))}})
       .Increment();
 }
 
 void Metrics::OnUpstreamQuery(dns::RecordType type, absl::string_view outcome) {
-  dns_upstream_.Add({{"type", std::string(dns::RecordTypeName(type))},
-                     {"outcome", std::string(outcome)}})
+  dns_upstream_
+      .Add({{"type", std::string(dns::RecordTypeName(type))},
+            {"outcome", std::string(outcome)}})
       .Increment();
 }
 
 void Metrics::OnJoinedInFlight(dns::RecordType type) {
-  dns_joins_.Add({{"type", std::string(dns::RecordTypeName(type))}}).Increment();
+  dns_joins_.Add({{"type", std::string(dns::RecordTypeName(type))}})
+      .Increment();
 }
 
 void Metrics::OnProbe(absl::string_view method, absl::string_view outcome,
                       absl::Duration latency) {
-  probes_.Add({{"method", std::string(method)}, {"outcome", std::string(outcome)}})
+  probes_
+      .Add({{"method", std::string(method)}, {"outcome", std::string(outcome)}})
       .Increment();
   if (outcome != "timeout" && outcome != "network_error") {
     probe_duration_.Add({{"method", std::string(method)}}, LatencyBuckets())
@@ -229,10 +245,12 @@ void Metrics::OnTransition(health::HealthState from, health::HealthState to) {
 }
 
 void Metrics::OnEndpointCount(health::HealthState state, int count) {
-  endpoints_.Add({{"state", std::string(health::HealthStateName(state))}}).Set(count);
+  endpoints_.Add({{"state", std::string(health::HealthStateName(state))}})
+      .Set(count);
 }
 
-void Metrics::OnMappingReport(absl::string_view method, bool behind_nat, bool changed) {
+void Metrics::OnMappingReport(absl::string_view method, bool behind_nat,
+                              bool changed) {
   mapping_reports_
       .Add({{"method", std::string(method)},
             {"behind_nat", behind_nat ? "true" : "false"},
@@ -241,7 +259,8 @@ void Metrics::OnMappingReport(absl::string_view method, bool behind_nat, bool ch
 }
 
 void Metrics::OnRegistrationReport(bool success) {
-  registration_reports_.Add({{"outcome", success ? "success" : "failure"}}).Increment();
+  registration_reports_.Add({{"outcome", success ? "success" : "failure"}})
+      .Increment();
 }
 
 void Metrics::SetWatchCounts(int watchers, int streams) {
@@ -253,14 +272,17 @@ void Metrics::OnDecisionPublished(int state) {
   decisions_[state >= 0 && state < 4 ? state : 0]->Increment();
 }
 
-void Metrics::OnAgentDecision(const v1::Decision& from, const v1::Decision& to) {
+void Metrics::OnAgentDecision(const v1::Decision& from,
+                              const v1::Decision& to) {
   if (from.state() != to.state()) {
-    if (from.state() > 0 && from.state() < 4) agents_[from.state()]->Decrement();
+    if (from.state() > 0 && from.state() < 4)
+      agents_[from.state()]->Decrement();
     if (to.state() > 0 && to.state() < 4) agents_[to.state()]->Increment();
   }
   const bool was = from.assurance() == v1::ASSURANCE_UNCONFIRMED;
   const bool is = to.assurance() == v1::ASSURANCE_UNCONFIRMED;
-  if (was != is) is ? unconfirmed_agents_.Increment() : unconfirmed_agents_.Decrement();
+  if (was != is)
+    is ? unconfirmed_agents_.Increment() : unconfirmed_agents_.Decrement();
 }
 
 void Metrics::OnDisputedCount(int with_quorum, int without) {
@@ -280,8 +302,7 @@ void Metrics::OnFanOut(absl::Duration latency) {
 void Metrics::OnSlowStreamDropped() { slow_dropped_.Increment(); }
 
 void Metrics::OnProbeTargetRefused(absl::StatusCode code) {
-  refused_.Add({{"code", absl::StatusCodeToString(code)}})
-      .Increment();
+  refused_.Add({{"code", absl::StatusCodeToString(code)}}).Increment();
 }
 
 }  // namespace sipresolver::server

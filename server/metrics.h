@@ -43,7 +43,8 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
 
   // dns::DnsObserver
   void OnCacheLookup(dns::RecordType type, dns::CacheResult result) override;
-  void OnUpstreamQuery(dns::RecordType type, absl::string_view outcome) override;
+  void OnUpstreamQuery(dns::RecordType type,
+                       absl::string_view outcome) override;
   void OnJoinedInFlight(dns::RecordType type) override;
 
   // health::HealthObserver

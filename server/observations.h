@@ -35,7 +35,8 @@ class ReportLimiter {
   const double per_minute_;
   const size_t max_peers_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, health::RateLimiter> peers_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, health::RateLimiter> peers_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sipresolver::server

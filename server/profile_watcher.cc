@@ -36,20 +36,23 @@ ProfileWatcher::ProfileWatcher(const WatcherContext& context,
       profile_(std::move(profile)),
       target_(decision::TargetOf(profile_)) {
   Resolve();
-  heartbeat_ = context_.loop.After(context_.options.heartbeat, [this] { Heartbeat(); });
+  heartbeat_ =
+      context_.loop.After(context_.options.heartbeat, [this] { Heartbeat(); });
 }
 
 ProfileWatcher::~ProfileWatcher() {
   *alive_ = false;
   for (auto& [stream, agent] : agents_) {
-    context_.metrics.OnAgentDecision(agent->last_sent, v1::Decision::default_instance());
+    context_.metrics.OnAgentDecision(agent->last_sent,
+                                     v1::Decision::default_instance());
   }
   Repin({});
 }
 
 void ProfileWatcher::EndAgents(const absl::Status& status) {
   for (auto& [stream, agent] : agents_) {
-    context_.metrics.OnAgentDecision(agent->last_sent, v1::Decision::default_instance());
+    context_.metrics.OnAgentDecision(agent->last_sent,
+                                     v1::Decision::default_instance());
     agent->stream->End(ToGrpcStatus(status));
     ending_.emplace(stream, std::move(agent->stream));
   }
@@ -63,10 +66,11 @@ void ProfileWatcher::Resolve() {
   spec.transport = profile_.transport;
   spec.ip_version = profile_.ip_version;
   spec.redundancy = decision::RedundancyApplies(profile_);
-  context_.resolver.Resolve(spec, [this, alive = alive_](absl::Status status,
-                                                         dns::Resolution r) {
-    if (*alive) OnResolved(status, std::move(r));
-  });
+  context_.resolver.Resolve(
+      spec,
+      [this, alive = alive_](const absl::Status& status, dns::Resolution r) {
+        if (*alive) OnResolved(status, std::move(r));
+      });
 }
 
 void ProfileWatcher::OnResolved(const absl::Status& status,
@@ -115,7 +119,8 @@ std::vector<sip::Endpoint> ProfileWatcher::Repin(
   std::vector<sip::Endpoint> wanted;
   for (const dns::Candidate& c : candidates) {
     sip::Endpoint e{c.address, c.port, profile_.transport};
-    if (std::find(wanted.begin(), wanted.end(), e) == wanted.end()) wanted.push_back(e);
+    if (std::find(wanted.begin(), wanted.end(), e) == wanted.end())
+      wanted.push_back(e);
   }
   refused_ = absl::OkStatus();
   std::vector<sip::Endpoint> added;
@@ -125,7 +130,8 @@ std::vector<sip::Endpoint> ProfileWatcher::Repin(
       context_.metrics.OnProbeTargetRefused(s.code());
       if (refused_.ok()) {
         refused_ = absl::Status(
-            s.code(), absl::StrCat("no decision for ", target_.server, ": ", s.message()));
+            s.code(), absl::StrCat("no decision for ", target_.server, ": ",
+                                   s.message()));
       }
       continue;
     }
@@ -145,12 +151,18 @@ std::vector<sip::Endpoint> ProfileWatcher::Repin(
   return added;
 }
 
-absl::Status ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
-                                       const WatchRequest& request) {
+absl::Status ProfileWatcher::Subscribe(
+    const std::shared_ptr<DecisionStream>& stream,
+    const WatchRequest& request) {
   if (!refused_.ok()) return refused_;
-  auto agent = std::make_unique<Agent>(Agent{
-      stream, request.agent_id, request.spread_mode,
-      decision::DecisionEngine(profile_, context_.options.engine), 0, {}, nullptr});
+  auto agent = std::make_unique<Agent>(
+      Agent{stream,
+            request.agent_id,
+            request.spread_mode,
+            decision::DecisionEngine(profile_, context_.options.engine),
+            0,
+            {},
+            nullptr});
   agent->version_base = std::max<uint64_t>(
       static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())) * 1000,
       request.last_applied_version);
@@ -167,12 +179,14 @@ absl::Status ProfileWatcher::Subscribe(std::shared_ptr<DecisionStream> stream,
 // What the tracker already knows of the pinned endpoints: they may have
 // been probed (and settled) for another profile or a Resolve, and then no
 // change will come to tell.
-bool ProfileWatcher::FeedHealth(Agent& agent, const std::vector<sip::Endpoint>& endpoints) {
+bool ProfileWatcher::FeedHealth(Agent& agent,
+                                const std::vector<sip::Endpoint>& endpoints) {
   const absl::Time now = context_.clock.Now();
   bool changed = false;
   for (const sip::Endpoint& e : endpoints) {
     if (auto s = context_.health.Get(e)) {
-      changed |= agent.engine.SetHealth(e, s->decision_state, now, EvidenceOf(*s));
+      changed |=
+          agent.engine.SetHealth(e, s->decision_state, now, EvidenceOf(*s));
     }
   }
   return changed;
@@ -180,7 +194,8 @@ bool ProfileWatcher::FeedHealth(Agent& agent, const std::vector<sip::Endpoint>& 
 
 bool ProfileWatcher::Feed(Agent& agent) {
   return agent.engine.SetCandidates(
-      decision::SpreadOrder(candidates_, agent.id, agent.mode), context_.clock.Now());
+      decision::SpreadOrder(candidates_, agent.id, agent.mode),
+      context_.clock.Now());
 }
 
 void ProfileWatcher::Unsubscribe(DecisionStream* stream) {
@@ -193,12 +208,15 @@ void ProfileWatcher::Unsubscribe(DecisionStream* stream) {
 }
 
 void ProfileWatcher::OnHealth(const health::EndpointStatus& status) {
-  if (std::find(pinned_.begin(), pinned_.end(), status.endpoint) == pinned_.end()) return;
+  if (std::find(pinned_.begin(), pinned_.end(), status.endpoint) ==
+      pinned_.end())
+    return;
   const absl::Time start = context_.clock.Now();
   const decision::EndpointEvidence evidence = EvidenceOf(status);
   for (auto& [stream, agent] : agents_) {
-    Settle(*agent, agent->engine.SetHealth(status.endpoint, status.decision_state, start,
-                                           evidence));
+    Settle(*agent,
+           agent->engine.SetHealth(status.endpoint, status.decision_state,
+                                   start, evidence));
   }
   if (!agents_.empty()) context_.metrics.OnFanOut(context_.clock.Now() - start);
 }
@@ -211,7 +229,8 @@ void ProfileWatcher::OnProbePathSuspect(bool suspect) {
 }
 
 void ProfileWatcher::EndAll(const grpc::Status& status) {
-  for (auto& [stream, agent] : agents_) agent->stream->End(status, /*reconnect_now=*/true);
+  for (auto& [stream, agent] : agents_)
+    agent->stream->End(status, /*reconnect_now=*/true);
 }
 
 void ProfileWatcher::Settle(Agent& agent, bool changed) {
@@ -221,27 +240,28 @@ void ProfileWatcher::Settle(Agent& agent, bool changed) {
     agent.wakeup.reset();
     return;
   }
-  agent.wakeup = context_.loop.After(wake - context_.clock.Now(), [this, a = &agent] {
-    Settle(*a, a->engine.Advance(context_.clock.Now()));
-  });
+  agent.wakeup =
+      context_.loop.After(wake - context_.clock.Now(), [this, a = &agent] {
+        Settle(*a, a->engine.Advance(context_.clock.Now()));
+      });
 }
 
 void ProfileWatcher::Send(Agent& agent) {
   const decision::Decision& d = agent.engine.decision();
   const v1::Decision previous = std::move(agent.last_sent);
   agent.last_sent.Clear();
-  ToDecision(d, agent.version_base + d.version, context_.clock.Now(), absl::Now(),
-             agent.last_sent);
+  ToDecision(d, agent.version_base + d.version, context_.clock.Now(),
+             absl::Now(), agent.last_sent);
   if (d.version == 0) {  // The engine has decided nothing yet: say why.
     agent.last_sent.set_reason(
-        !resolved_once_ ? absl::StrCat("resolving ", target_.server)
-        : !dns_error_.empty()
-            ? absl::StrCat("DNS: ", dns_error_)
-            : "waiting for the first probe results");
+        !resolved_once_       ? absl::StrCat("resolving ", target_.server)
+        : !dns_error_.empty() ? absl::StrCat("DNS: ", dns_error_)
+                              : "waiting for the first probe results");
   }
   context_.metrics.OnDecisionPublished(agent.last_sent.state());
   context_.metrics.OnAgentDecision(previous, agent.last_sent);
-  if (!agent.stream->Offer(agent.last_sent)) context_.metrics.OnSlowStreamDropped();
+  if (!agent.stream->Offer(agent.last_sent))
+    context_.metrics.OnSlowStreamDropped();
 }
 
 void ProfileWatcher::Heartbeat() {
@@ -252,9 +272,11 @@ void ProfileWatcher::Heartbeat() {
     v1::Decision beat = agent->last_sent;
     beat.set_heartbeat(true);
     SetTimestamp(absl::Now(), *beat.mutable_generated_at());
-    if (!agent->stream->OfferHeartbeat(beat)) context_.metrics.OnSlowStreamDropped();
+    if (!agent->stream->OfferHeartbeat(beat))
+      context_.metrics.OnSlowStreamDropped();
   }
-  heartbeat_ = context_.loop.After(context_.options.heartbeat, [this] { Heartbeat(); });
+  heartbeat_ =
+      context_.loop.After(context_.options.heartbeat, [this] { Heartbeat(); });
 }
 
 }  // namespace sipresolver::server

@@ -60,7 +60,7 @@ class ProfileWatcher {
   // The stream gets the agent's current decision at once, then every change.
   // PERMISSION_DENIED or RESOURCE_EXHAUSTED, naming the server, while a
   // server of the profile may not be probed (the streams it had are ended so).
-  absl::Status Subscribe(std::shared_ptr<DecisionStream> stream,
+  absl::Status Subscribe(const std::shared_ptr<DecisionStream>& stream,
                          const WatchRequest& request);
   void Unsubscribe(DecisionStream* stream);
   void OnHealth(const health::EndpointStatus& status);
@@ -75,7 +75,8 @@ class ProfileWatcher {
   void Resolve();
   void OnResolved(const absl::Status& status, dns::Resolution resolution);
   // Returns the endpoints pinned anew.
-  std::vector<sip::Endpoint> Repin(const std::vector<dns::Candidate>& candidates);
+  std::vector<sip::Endpoint> Repin(
+      const std::vector<dns::Candidate>& candidates);
   // Hands the agent the tracker's health of `endpoints` (pinned ones). True
   // when its decision changed.
   bool FeedHealth(Agent& agent, const std::vector<sip::Endpoint>& endpoints);

@@ -19,7 +19,8 @@ absl::Status Readable(const std::string& path, absl::string_view flag) {
 }
 
 int Millis(absl::Duration d) {
-  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX));
+  return static_cast<int>(
+      std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX));
 }
 
 }  // namespace
@@ -29,7 +30,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   if (tls.cert_file.empty() && tls.key_file.empty()) {
     if (!tls.client_ca_file.empty()) {
       return absl::InvalidArgumentError(
-          "tls_client_ca_file: mutual TLS needs --tls_cert_file and --tls_key_file");
+          "tls_client_ca_file: mutual TLS needs --tls_cert_file and "
+          "--tls_key_file");
     }
     return grpc::InsecureServerCredentials();
   }
@@ -42,14 +44,16 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     if (absl::Status s = Readable(path, flag); !s.ok()) return s;
   }
   if (!tls.client_ca_file.empty()) {
-    if (absl::Status s = Readable(tls.client_ca_file, "tls_client_ca_file"); !s.ok()) {
+    if (absl::Status s = Readable(tls.client_ca_file, "tls_client_ca_file");
+        !s.ok()) {
       return s;
     }
   }
   const unsigned refresh = static_cast<unsigned>(
       std::max<int64_t>(1, absl::ToInt64Seconds(tls.reload_interval)));
-  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-      tls.key_file, tls.cert_file, tls.client_ca_file, refresh);
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          tls.key_file, tls.cert_file, tls.client_ca_file, refresh);
   grpc::experimental::TlsServerCredentialsOptions options(provider);
   options.watch_identity_key_cert_pairs();
   if (!tls.client_ca_file.empty()) {
@@ -62,15 +66,20 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   return grpc::experimental::TlsServerCredentials(options);
 }
 
-void ApplyConnectionPolicy(const ConnectionPolicy& p, grpc::ServerBuilder& builder) {
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, Millis(p.keepalive_time));
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Millis(p.keepalive_timeout));
+void ApplyConnectionPolicy(const ConnectionPolicy& p,
+                           grpc::ServerBuilder& builder) {
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Millis(p.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Millis(p.keepalive_timeout));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                             Millis(p.min_client_ping_interval));
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Millis(p.min_client_ping_interval));
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   if (p.max_connection_age > absl::ZeroDuration()) {
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, Millis(p.max_connection_age));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               Millis(p.max_connection_age));
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
                                Millis(p.max_connection_age_grace));
   }

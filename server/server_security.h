@@ -43,7 +43,8 @@ struct ConnectionPolicy {
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& tls);
 
-void ApplyConnectionPolicy(const ConnectionPolicy& policy, grpc::ServerBuilder& builder);
+void ApplyConnectionPolicy(const ConnectionPolicy& policy,
+                           grpc::ServerBuilder& builder);
 
 }  // namespace sipresolver::server
 

@@ -22,7 +22,8 @@ class FinishedWriter : public grpc::ServerWriteReactor<v1::Decision> {
 SipResolverService::SipResolverService(EventLoop& loop,
                                        dns::DeviceResolver& resolver,
                                        health::HealthTracker& health,
-                                       DecisionHub& hub, Metrics& metrics, const Clock& clock,
+                                       DecisionHub& hub, Metrics& metrics,
+                                       const Clock& clock,
                                        const ServiceLimits& limits)
     : loop_(loop),
       resolver_(resolver),
@@ -56,18 +57,19 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = clock_.Now();
   loop_.Post([this, reactor, response, start, spec = *std::move(spec)] {
-    resolver_.Resolve(spec, [this, reactor, response, start, spec](
-                                absl::Status status, dns::Resolution result) {
-      if (status.ok()) {
-        ToResolveResponse(result, *response);
-        TrackCandidates(spec, *response);
-      }
-      const grpc::Status reply = ToGrpcStatus(WithLookups(status, result));
-      metrics_.OnRpc(kResolve, reply.error_code());
-      metrics_.OnResolveDone(clock_.Now() - start);
-      pending_resolves_.fetch_sub(1);
-      reactor->Finish(reply);
-    });
+    resolver_.Resolve(
+        spec, [this, reactor, response, start, spec](
+                  const absl::Status& status, const dns::Resolution& result) {
+          if (status.ok()) {
+            ToResolveResponse(result, *response);
+            TrackCandidates(spec, *response);
+          }
+          const grpc::Status reply = ToGrpcStatus(WithLookups(status, result));
+          metrics_.OnRpc(kResolve, reply.error_code());
+          metrics_.OnResolveDone(clock_.Now() - start);
+          pending_resolves_.fetch_sub(1);
+          reactor->Finish(reply);
+        });
   });
   return reactor;
 }
@@ -91,7 +93,8 @@ void SipResolverService::TrackCandidates(const dns::ServerSpec& spec,
       continue;
     }
     if (auto status = health_.Get(endpoint)) {
-      ToEndpointHealth(*status, clock_now, wall_now, *candidate.mutable_health());
+      ToEndpointHealth(*status, clock_now, wall_now,
+                       *candidate.mutable_health());
     }
   }
 }
@@ -114,7 +117,8 @@ grpc::ServerUnaryReactor* SipResolverService::ListServers(
 }
 
 grpc::ServerWriteReactor<v1::Decision>* SipResolverService::WatchDecision(
-    grpc::CallbackServerContext* context, const v1::WatchDecisionRequest* request) {
+    grpc::CallbackServerContext* context,
+    const v1::WatchDecisionRequest* request) {
   absl::StatusOr<WatchRequest> watch = ToWatchRequest(*request);
   if (!watch.ok()) {
     metrics_.OnRpc("WatchDecision", static_cast<int>(watch.status().code()));
@@ -135,23 +139,27 @@ grpc::ServerWriteReactor<v1::Decision>* SipResolverService::WatchDecision(
 }
 
 grpc::ServerUnaryReactor* SipResolverService::ReportObservation(
-    grpc::CallbackServerContext* context, const v1::ReportObservationRequest* request,
+    grpc::CallbackServerContext* context,
+    const v1::ReportObservationRequest* request,
     v1::ReportObservationResponse* response) {
   constexpr absl::string_view kMethod = "ReportObservation";
   if (absl::Status s = ValidateObservation(*request); !s.ok()) {
     return Finish(context, kMethod, ToGrpcStatus(s));
   }
   if (!report_limiter_.Allow(context->peer(), absl::Now())) {
-    return Finish(context, kMethod,
-                  grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                               "too many reports from this connection; slow down"));
+    return Finish(
+        context, kMethod,
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     "too many reports from this connection; slow down"));
   }
   if (request->has_mapped_address()) {
     const v1::MappedAddress& m = request->mapped_address();
-    const bool behind_nat = !m.local_address().empty() &&
-                            (m.local_address() != m.address() || m.local_port() != m.port());
-    metrics_.OnMappingReport(m.method() == v1::MAPPING_METHOD_STUN ? "stun" : "via",
-                             behind_nat, m.changed());
+    const bool behind_nat =
+        !m.local_address().empty() &&
+        (m.local_address() != m.address() || m.local_port() != m.port());
+    metrics_.OnMappingReport(
+        m.method() == v1::MAPPING_METHOD_STUN ? "stun" : "via", behind_nat,
+        m.changed());
   }
   // Device evidence: one reporter is the agent id AND its connection, so
   // neither many connections nor many ids alone make a quorum.
@@ -161,13 +169,15 @@ grpc::ServerUnaryReactor* SipResolverService::ReportObservation(
   for (const v1::RegistrationOutcome& o : request->registrations()) {
     const bool ok = o.status_code() >= 200 && o.status_code() < 300;
     metrics_.OnRegistrationReport(ok);
-    outcomes.emplace_back(sip::Endpoint{*dns::ParseIpLiteral(o.server().address()),
-                                        static_cast<uint16_t>(o.server().port()),
-                                        *FromProto(o.server().transport(), "transport")},
-                          ok);
+    outcomes.emplace_back(
+        sip::Endpoint{*dns::ParseIpLiteral(o.server().address()),
+                      static_cast<uint16_t>(o.server().port()),
+                      *FromProto(o.server().transport(), "transport")},
+        ok);
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  loop_.Post([this, reactor, response, reporter, outcomes = std::move(outcomes)] {
+  loop_.Post([this, reactor, response, reporter,
+              outcomes = std::move(outcomes)] {
     uint32_t reprobes = 0;
     for (const auto& [endpoint, ok] : outcomes) {
       reprobes += health_.ReportRegistration(endpoint, reporter, ok) ? 1 : 0;

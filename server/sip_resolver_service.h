@@ -60,7 +60,8 @@ class SipResolverService final : public v1::SipResolver::CallbackService {
                                    const grpc::Status& status);
 
   EventLoop& loop_;
-  void TrackCandidates(const dns::ServerSpec& spec, v1::ResolveResponse& response);
+  void TrackCandidates(const dns::ServerSpec& spec,
+                       v1::ResolveResponse& response);
 
   dns::DeviceResolver& resolver_;
   health::HealthTracker& health_;

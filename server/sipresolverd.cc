@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
 
   auto config = sipresolver::server::DaemonConfigFromFlags();
   if (!config.ok()) {
-    std::fprintf(stderr, "sipresolverd: %s\n", std::string(config.status().message()).c_str());
+    std::fprintf(stderr, "sipresolverd: %s\n",
+                 std::string(config.status().message()).c_str());
     return 2;
   }
 
@@ -47,7 +48,8 @@ int main(int argc, char** argv) {
 
   auto daemon = sipresolver::server::Daemon::Start(*config);
   if (!daemon.ok()) {
-    sipresolver::server::Log(absl::StrCat("cannot start: ", daemon.status().ToString()));
+    sipresolver::server::Log(
+        absl::StrCat("cannot start: ", daemon.status().ToString()));
     // A bad flag value found while starting (allowlist, credentials file
     // format) is a usage error like the ones caught above.
     return daemon.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;

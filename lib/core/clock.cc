@@ -6,8 +6,9 @@ namespace sipresolver {
 
 absl::Time RealClock::Now() const {
   auto since_boot = std::chrono::steady_clock::now().time_since_epoch();
-  return absl::UnixEpoch() + absl::FromChrono(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(since_boot));
+  return absl::UnixEpoch() +
+         absl::FromChrono(
+             std::chrono::duration_cast<std::chrono::nanoseconds>(since_boot));
 }
 
 absl::Time SimulatedClock::Now() const {

@@ -21,7 +21,9 @@ void EventLoop::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void EventLoop::Post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
+void EventLoop::Post(std::function<void()> fn) {
+  asio::post(io_, std::move(fn));
+}
 
 void EventLoop::RunSync(const std::function<void()>& fn) {
   if (!thread_.joinable()) return fn();  // Not running: nobody to race with.
@@ -41,13 +43,17 @@ class AsioTimer : public Timer {
  public:
   AsioTimer(asio::io_context& io, absl::Duration delay,
             absl::AnyInvocable<void()> fn)
-      : timer_(io, absl::ToChronoNanoseconds(std::max(delay, absl::ZeroDuration()))),
+      : timer_(io, absl::ToChronoNanoseconds(
+                       std::max(delay, absl::ZeroDuration()))),
         alive_(std::make_shared<bool>(true)) {
-    timer_.async_wait([alive = alive_, fn = std::move(fn)](
-                          const asio::error_code& ec) mutable {
+    timer_.async_wait([alive = alive_,
+                       fn = std::move(fn)](const asio::error_code& ec) mutable {
       if (!ec && *alive) fn();
     });
   }
+  // asio's cancel() throws only when the reactor itself fails; terminating
+  // is right then.
+  // NOLINTNEXTLINE(bugprone-exception-escape)
   ~AsioTimer() override {
     *alive_ = false;
     timer_.cancel();

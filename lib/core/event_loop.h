@@ -45,7 +45,8 @@ class EventLoop : public TimerFactory {
 
  private:
   asio::io_context io_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      work_;
   std::thread thread_;
 };
 

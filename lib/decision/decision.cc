@@ -25,17 +25,20 @@ bool SameOptional(const std::optional<dns::Candidate>& a,
 }  // namespace
 
 bool SameCandidate(const dns::Candidate& a, const dns::Candidate& b) {
-  return std::tie(a.target, a.address, a.port, a.priority, a.weight, a.source, a.ttl) ==
-         std::tie(b.target, b.address, b.port, b.priority, b.weight, b.source, b.ttl);
+  return std::tie(a.target, a.address, a.port, a.priority, a.weight, a.source,
+                  a.ttl) == std::tie(b.target, b.address, b.port, b.priority,
+                                     b.weight, b.source, b.ttl);
 }
 
 bool SameContent(const Decision& a, const Decision& b) {
   return a.state == b.state && SameOptional(a.primary, b.primary) &&
-         a.primary_health == b.primary_health && SameOptional(a.secondary, b.secondary) &&
+         a.primary_health == b.primary_health &&
+         SameOptional(a.secondary, b.secondary) &&
          SameCandidates(a.primary_fallback, b.primary_fallback) &&
          SameCandidates(a.secondary_fallback, b.secondary_fallback) &&
-         SameCandidates(a.candidates, b.candidates) && a.keep_alive == b.keep_alive &&
-         a.next_search == b.next_search && a.assurance == b.assurance &&
+         SameCandidates(a.candidates, b.candidates) &&
+         a.keep_alive == b.keep_alive && a.next_search == b.next_search &&
+         a.assurance == b.assurance &&
          a.probe_path_suspect == b.probe_path_suspect;
 }
 

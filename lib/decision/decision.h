@@ -19,8 +19,8 @@
 namespace sipresolver::decision {
 
 enum class DecisionState {
-  kSearching,        // S6: the search is still waiting for a candidate's answer.
-  kActive,           // A primary was found (or redundancy is off: S4).
+  kSearching,  // S6: the search is still waiting for a candidate's answer.
+  kActive,     // A primary was found (or redundancy is off: S4).
   kNoWorkingServer,  // S7: every candidate failed; next_search says when again.
 };
 
@@ -61,8 +61,8 @@ struct Decision {
   // construction; with redundancy off (S4/S5) the device keeps the primary
   // whatever its health, and this is how the health is still reported.
   health::HealthState primary_health = health::HealthState::kUnknown;
-  std::optional<dns::Candidate> secondary;         // S9; implies a primary (S10).
-  std::vector<dns::Candidate> primary_fallback;    // S8, in device order.
+  std::optional<dns::Candidate> secondary;       // S9; implies a primary (S10).
+  std::vector<dns::Candidate> primary_fallback;  // S8, in device order.
   std::vector<dns::Candidate> secondary_fallback;  // S9, in device order.
   std::vector<dns::Candidate> candidates;          // All, in device order.
   std::optional<KeepAliveTarget> keep_alive;       // N2.

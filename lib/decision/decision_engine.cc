@@ -22,7 +22,8 @@ std::string Fmt(absl::Duration d) { return absl::FormatDuration(d); }
 absl::Time NextTick(absl::Time tick, absl::Duration period, absl::Time now) {
   if (tick >= now) return tick;
   absl::Duration rest;
-  const absl::Time t = tick + absl::IDivDuration(now - tick, period, &rest) * period;
+  const absl::Time t =
+      tick + absl::IDivDuration(now - tick, period, &rest) * period;
   return t < now ? t + period : t;
 }
 
@@ -92,7 +93,8 @@ std::vector<size_t> DecisionEngine::SecondaryFallback() const {
   if (!secondary_) return out;
   const dns::Candidate& s = candidates_[*secondary_];
   for (size_t i = 0; i < candidates_.size(); ++i) {
-    if (SecondaryEligible(i) && candidates_[i].priority < s.priority) out.push_back(i);
+    if (SecondaryEligible(i) && candidates_[i].priority < s.priority)
+      out.push_back(i);
   }
   return out;
 }
@@ -111,17 +113,19 @@ void DecisionEngine::SearchPrimary(absl::Time now) {
         return ChoosePrimary(i, now);
       case HealthState::kUnknown:
         state_ = DecisionState::kSearching;
-        Note(absl::StrCat("searching: waiting for ", DescribeCandidate(candidates_[i]),
+        Note(absl::StrCat("searching: waiting for ",
+                          DescribeCandidate(candidates_[i]),
                           ", the first candidate not known to fail (S6)"));
         return;
     }
   }
   state_ = DecisionState::kNoWorkingServer;
   search_at_ = now + search_break_;
-  Note(absl::StrCat(candidates_.empty()
-                        ? "no candidates"
-                        : absl::StrCat("all ", Count(candidates_.size()), " failed"),
-                    "; searching again in ", Fmt(search_break_), " (S7)"));
+  Note(absl::StrCat(
+      candidates_.empty()
+          ? "no candidates"
+          : absl::StrCat("all ", Count(candidates_.size()), " failed"),
+      "; searching again in ", Fmt(search_break_), " (S7)"));
 }
 
 void DecisionEngine::ChoosePrimary(size_t i, absl::Time now) {
@@ -137,7 +141,8 @@ void DecisionEngine::PrimaryLost(absl::Time now, const std::string& why) {
   if (secondary_) {
     const size_t promoted = *secondary_;
     secondary_.reset();
-    Note(absl::StrCat(why, "; secondary ", DescribeCandidate(candidates_[promoted]),
+    Note(absl::StrCat(why, "; secondary ",
+                      DescribeCandidate(candidates_[promoted]),
                       " promoted to primary (S10)"));
     return ChoosePrimary(promoted, now);
   }
@@ -156,8 +161,9 @@ void DecisionEngine::SearchSecondary(absl::Time now) {
     if (h == HealthState::kHealthy) {
       secondary_ = i;
       secondary_check_ = now + secondary_interval_;
-      Note(absl::StrCat("secondary ", DescribeCandidate(candidates_[i]),
-                        ": first working candidate of lower or equal priority (S9)"));
+      Note(absl::StrCat(
+          "secondary ", DescribeCandidate(candidates_[i]),
+          ": first working candidate of lower or equal priority (S9)"));
     }
     return;
   }
@@ -180,8 +186,9 @@ void DecisionEngine::CheckPrimaryFallback(absl::Time now) {
   primary_check_ = now + primary_interval_;
   for (size_t i : PrimaryFallback()) {
     if (HealthAt(i) != HealthState::kHealthy) continue;
-    Note(absl::StrCat("fell back to higher-priority ", DescribeCandidate(candidates_[i]),
-                      " from ", DescribeCandidate(candidates_[*primary_]), " at the ",
+    Note(absl::StrCat("fell back to higher-priority ",
+                      DescribeCandidate(candidates_[i]), " from ",
+                      DescribeCandidate(candidates_[*primary_]), " at the ",
                       Fmt(primary_interval_), " check (S8)"));
     return ChoosePrimary(i, now);
   }
@@ -207,7 +214,8 @@ bool DecisionEngine::SetCandidates(std::vector<dns::Candidate> candidates,
       have_candidates_ && candidates.size() == candidates_.size() &&
       std::equal(candidates.begin(), candidates.end(), candidates_.begin(),
                  [&](const dns::Candidate& a, const dns::Candidate& b) {
-                   return EndpointOf(a) == EndpointOf(b) && a.priority == b.priority;
+                   return EndpointOf(a) == EndpointOf(b) &&
+                          a.priority == b.priority;
                  });
   if (!have_candidates_) {
     Note(absl::StrCat("DNS gave ", Count(candidates.size())));
@@ -237,17 +245,19 @@ bool DecisionEngine::SetCandidates(std::vector<dns::Candidate> candidates,
       break;
     case DecisionState::kActive:
       if (!primary_) {
-        PrimaryLost(now, absl::StrCat("primary ", old_primary->address, ":",
-                                      old_primary->port, " is no longer in DNS"));
+        PrimaryLost(now,
+                    absl::StrCat("primary ", old_primary->address, ":",
+                                 old_primary->port, " is no longer in DNS"));
         break;
       }
       if (secondary_ && !SecondaryEligible(*secondary_)) {
-        Note(absl::StrCat("secondary ", DescribeCandidate(candidates_[*secondary_]),
+        Note(absl::StrCat("secondary ",
+                          DescribeCandidate(candidates_[*secondary_]),
                           " now has a higher priority than the primary (S9)"));
         secondary_.reset();
       } else if (old_secondary && !secondary_) {
-        Note(absl::StrCat("secondary ", old_secondary->address, ":", old_secondary->port,
-                          " is no longer in DNS"));
+        Note(absl::StrCat("secondary ", old_secondary->address, ":",
+                          old_secondary->port, " is no longer in DNS"));
       }
       if (!secondary_) SearchSecondary(now);
       break;
@@ -268,8 +278,8 @@ bool DecisionEngine::SetHealth(const sip::Endpoint& endpoint, HealthState state,
   if (!redundancy_ || !state_changed) return Publish();
   SkipIdleChecks(now);
 
-  const std::string what = absl::StrCat(endpoint.address, ":", endpoint.port, " is ",
-                                        health::HealthStateName(state));
+  const std::string what = absl::StrCat(endpoint.address, ":", endpoint.port,
+                                        " is ", health::HealthStateName(state));
   switch (state_) {
     case DecisionState::kNoWorkingServer:
       break;  // S7: the break is not cut short; the next search uses this.
@@ -283,9 +293,11 @@ bool DecisionEngine::SetHealth(const sip::Endpoint& endpoint, HealthState state,
         } else {
           Note(absl::StrCat("primary ", what));
         }
-      } else if (secondary_ && EndpointOf(candidates_[*secondary_]) == endpoint &&
+      } else if (secondary_ &&
+                 EndpointOf(candidates_[*secondary_]) == endpoint &&
                  state == HealthState::kUnhealthy) {
-        Note(absl::StrCat("secondary ", what, "; searching a new secondary (S9)"));
+        Note(absl::StrCat("secondary ", what,
+                          "; searching a new secondary (S9)"));
         secondary_.reset();
         SearchSecondary(now);
       } else if (!secondary_) {
@@ -343,7 +355,8 @@ std::string DecisionEngine::RedundancyOffReason() const {
   if (candidates_.empty())
     return absl::StrCat("redundancy off: ", why, "; DNS gave no candidate");
   return absl::StrCat("redundancy off: ", why, "; the device uses ",
-                      DescribeCandidate(candidates_[0]), " whatever its health (now ",
+                      DescribeCandidate(candidates_[0]),
+                      " whatever its health (now ",
                       health::HealthStateName(HealthAt(0)), ")");
 }
 
@@ -365,8 +378,10 @@ Decision DecisionEngine::Build() const {
     d.state = state_;
     if (state_ == DecisionState::kNoWorkingServer) d.next_search = search_at_;
     if (secondary_) d.secondary = candidates_[*secondary_];
-    for (size_t i : PrimaryFallback()) d.primary_fallback.push_back(candidates_[i]);
-    for (size_t i : SecondaryFallback()) d.secondary_fallback.push_back(candidates_[i]);
+    for (size_t i : PrimaryFallback())
+      d.primary_fallback.push_back(candidates_[i]);
+    for (size_t i : SecondaryFallback())
+      d.secondary_fallback.push_back(candidates_[i]);
   }
   d.probe_path_suspect = probe_path_suspect_;
   if (redundancy_ && FailStatic()) {
@@ -376,8 +391,8 @@ Decision DecisionEngine::Build() const {
     const Known& known = KnownAt(*primary);
     d.primary_health = known.state;
     d.assurance = known.state != HealthState::kHealthy ? Assurance::kUnconfirmed
-                  : known.evidence.by_devices          ? Assurance::kDeviceReports
-                                                       : Assurance::kProbes;
+                  : known.evidence.by_devices ? Assurance::kDeviceReports
+                                              : Assurance::kProbes;
   }
   // N2: the configured keep-alive server, else where REGISTER goes.
   if (profile_.keep_alive_enable) {
@@ -390,8 +405,8 @@ Decision DecisionEngine::Build() const {
                    : dns::DefaultPort(profile_.transport);
       d.keep_alive = std::move(k);
     } else if (d.primary) {
-      d.keep_alive =
-          KeepAliveTarget{d.primary->target, d.primary->address, d.primary->port};
+      d.keep_alive = KeepAliveTarget{d.primary->target, d.primary->address,
+                                     d.primary->port};
     }
   }
   return d;
@@ -402,7 +417,8 @@ bool DecisionEngine::Publish() {
   std::vector<std::string> reasons = std::move(reasons_);
   reasons_.clear();
   if (SameContent(next, decision_)) return false;
-  if (next.state == DecisionState::kActive && next.assurance != Assurance::kUnconfirmed) {
+  if (next.state == DecisionState::kActive &&
+      next.assurance != Assurance::kUnconfirmed) {
     held_primary_ = EndpointOf(*next.primary);
     held_secondary_.reset();
     if (next.secondary) held_secondary_ = EndpointOf(*next.secondary);
@@ -412,7 +428,8 @@ bool DecisionEngine::Publish() {
   }
   if (!redundancy_) reasons.push_back(RedundancyOffReason());
   next.version = decision_.version + 1;
-  next.reason = reasons.empty() ? "decision updated" : absl::StrJoin(reasons, "; ");
+  next.reason =
+      reasons.empty() ? "decision updated" : absl::StrJoin(reasons, "; ");
   decision_ = std::move(next);
   return true;
 }

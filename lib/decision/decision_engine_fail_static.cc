@@ -48,11 +48,12 @@ void DecisionEngine::BuildUnconfirmed(Decision& d) const {
 
 std::string DecisionEngine::FailStaticReason() const {
   return absl::StrCat(
-      probe_path_suspect_
-          ? "the service's probes fail for most servers of several domains, so it "
-            "suspects its own probe path (panic threshold)"
-          : "no candidate answers the service's probes and no quorum of devices "
-            "confirms a failure",
+      probe_path_suspect_ ? "the service's probes fail for most servers of "
+                            "several domains, so it "
+                            "suspects its own probe path (panic threshold)"
+                          : "no candidate answers the service's probes and no "
+                            "quorum of devices "
+                            "confirms a failure",
       ": unconfirmed, this is what the device would do by itself; keep a "
       "registration that works (fail static)");
 }

@@ -10,7 +10,8 @@ namespace {
 
 absl::Status CheckPort(absl::string_view field, uint32_t port) {
   if (port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", port, " is above 65535"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", port, " is above 65535"));
   }
   return absl::OkStatus();
 }
@@ -19,8 +20,9 @@ absl::Status CheckPort(absl::string_view field, uint32_t port) {
 absl::Status CheckServer(absl::string_view field, const std::string& server) {
   if (server.empty() || dns::ParseIpLiteral(server)) return absl::OkStatus();
   if (auto name = dns::NormalizeDomainName(server); !name.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": not an IP address or a valid domain name: ", name.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": not an IP address or a valid domain name: ",
+                     name.status().message()));
   }
   return absl::OkStatus();
 }
@@ -107,8 +109,9 @@ RedundancyTarget TargetOf(const Profile& p) {
     return {CanonicalServer(p.outbound_proxy), p.outbound_proxy_port};
   }
   if (p.registrar_server.empty()) {
-    return {CanonicalServer(p.proxy_server),
-            p.registrar_server_port != 0 ? p.registrar_server_port : p.proxy_server_port};
+    return {CanonicalServer(p.proxy_server), p.registrar_server_port != 0
+                                                 ? p.registrar_server_port
+                                                 : p.proxy_server_port};
   }
   return {CanonicalServer(p.registrar_server), p.registrar_server_port};
 }
@@ -126,10 +129,10 @@ std::string ProfileKey(const Profile& p) {
   Profile without_outbound = p;
   without_outbound.outbound_proxy.clear();
   const RedundancyTarget registrar = TargetOf(without_outbound);
-  std::string key =
-      absl::StrCat("proxy=", CanonicalServer(p.proxy_server), ":",
-                   EffectivePort(p.proxy_server_port, t), "|registrar=", registrar.server,
-                   ":", EffectivePort(registrar.port, t), "|outbound=");
+  std::string key = absl::StrCat(
+      "proxy=", CanonicalServer(p.proxy_server), ":",
+      EffectivePort(p.proxy_server_port, t), "|registrar=", registrar.server,
+      ":", EffectivePort(registrar.port, t), "|outbound=");
   if (p.outbound_proxy.empty()) {
     absl::StrAppend(&key, "none");
   } else {
@@ -140,12 +143,13 @@ std::string ProfileKey(const Profile& p) {
                   "|ip=", IpVersionName(p.ip_version),
                   "|registration=", p.registration_enabled ? "on" : "off");
   if (RedundancyApplies(p)) {
-    absl::StrAppend(&key, "|redundancy=on|primary_check=",
-                    absl::ToInt64Milliseconds(p.check_primary_fallback_interval), "ms");
+    absl::StrAppend(
+        &key, "|redundancy=on|primary_check=",
+        absl::ToInt64Milliseconds(p.check_primary_fallback_interval), "ms");
     if (p.secondary_registration) {
-      absl::StrAppend(&key, "|secondary=on|secondary_check=",
-                      absl::ToInt64Milliseconds(p.check_secondary_fallback_interval),
-                      "ms");
+      absl::StrAppend(
+          &key, "|secondary=on|secondary_check=",
+          absl::ToInt64Milliseconds(p.check_secondary_fallback_interval), "ms");
     }
   } else {
     absl::StrAppend(&key, "|redundancy=off");

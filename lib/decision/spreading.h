@@ -45,7 +45,8 @@ std::vector<dns::Candidate> SpreadOrder(std::vector<dns::Candidate> candidates,
 
 // The rendezvous score of `candidate` for `agent_id` (higher goes first).
 // Exposed for tests and diagnostics.
-double RendezvousScore(absl::string_view agent_id, const dns::Candidate& candidate);
+double RendezvousScore(absl::string_view agent_id,
+                       const dns::Candidate& candidate);
 
 // FNV-1a 64 over the bytes followed by the SplitMix64 finaliser, so that
 // near-identical inputs ("agent-1", "agent-2") land far apart. Stable forever:

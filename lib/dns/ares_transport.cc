@@ -71,6 +71,9 @@ absl::StatusOr<std::unique_ptr<AresTransport>> AresTransport::Create(
   return transport;
 }
 
+// asio's cancel() throws only when the reactor itself fails; terminating is
+// right then.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 AresTransport::~AresTransport() {
   destroying_ = true;
   timer_.cancel();
@@ -137,7 +140,8 @@ void AresTransport::UpdateWatch(ares_socket_t fd, bool readable,
   auto [it, created] = watches_.try_emplace(fd);
   Watch& watch = it->second;
   if (created) {
-    watch.descriptor = std::make_unique<asio::posix::stream_descriptor>(io_, fd);
+    watch.descriptor =
+        std::make_unique<asio::posix::stream_descriptor>(io_, fd);
     watch.generation = next_generation_++;
   }
   watch.want_read = readable;
@@ -155,7 +159,8 @@ void AresTransport::ArmWaits(ares_socket_t fd) {
     watch.descriptor->async_wait(
         asio::posix::stream_descriptor::wait_read,
         [this, fd, generation](const asio::error_code& ec) {
-          if (ec != asio::error::operation_aborted) OnReady(fd, generation, true);
+          if (ec != asio::error::operation_aborted)
+            OnReady(fd, generation, true);
         });
   }
   if (watch.want_write && !watch.write_waiting) {
@@ -163,7 +168,8 @@ void AresTransport::ArmWaits(ares_socket_t fd) {
     watch.descriptor->async_wait(
         asio::posix::stream_descriptor::wait_write,
         [this, fd, generation](const asio::error_code& ec) {
-          if (ec != asio::error::operation_aborted) OnReady(fd, generation, false);
+          if (ec != asio::error::operation_aborted)
+            OnReady(fd, generation, false);
         });
   }
 }

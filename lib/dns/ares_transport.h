@@ -39,7 +39,7 @@ class AresTransport : public DnsTransport {
       asio::io_context& io, const AresOptions& options);
   // Pending queries are dropped without their callbacks running: call
   // CancelAll() first when the callers are still alive and want to know.
-  ~AresTransport() override;
+  ~AresTransport() override;  // NOLINT(bugprone-exception-escape): see .cc
 
   void Query(const std::string& name, RecordType type, Callback done) override;
   // Completes every pending query with CANCELLED.

@@ -75,18 +75,18 @@ void CachingResolver::Complete(const CacheKey& key,
   if (result.ok()) {
     auto answer = std::make_shared<const DnsAnswer>(*std::move(result));
     cache_.Set(key, answer, now);
-    out = QueryResult{absl::OkStatus(), answer, CacheTtl(*answer, cache_.limits())};
+    out = QueryResult{absl::OkStatus(), answer,
+                      CacheTtl(*answer, cache_.limits())};
   } else if (auto stale = cache_.LookupStale(key, now)) {
     observer_->OnCacheLookup(key.second, CacheResult::kStale);
-    out = QueryResult{absl::OkStatus(), stale->answer, stale->remaining_ttl,
-                      /*from_cache=*/true, stale->stale, stale->age};
+    out = QueryResult{absl::OkStatus(),    stale->answer, stale->remaining_ttl,
+                      /*from_cache=*/true, stale->stale,  stale->age};
   } else {
-    out.status = absl::UnavailableError(absl::StrCat(
-        "DNS ", RecordTypeName(key.second), " ", key.first, ": ",
-        result.status().message()));
+    out.status = absl::UnavailableError(
+        absl::StrCat("DNS ", RecordTypeName(key.second), " ", key.first, ": ",
+                     result.status().message()));
   }
   for (Callback& waiter : waiters) waiter(out);
 }
 
 }  // namespace sipresolver::dns
-

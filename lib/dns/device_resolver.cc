@@ -104,7 +104,7 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
       queries.emplace_back(name_, type);
     }
     LookupAll(std::move(queries), [self = shared_from_this()](
-                                      std::vector<Followed> results) {
+                                      const std::vector<Followed>& results) {
       self->OnAddresses(results);
     });
   }
@@ -131,12 +131,13 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
   // R1 steps 2 and 3.
   void LookupSrv(const std::string& name, CandidateSource source) {
     Lookup(name, RecordType::kSrv, 0, absl::InfiniteDuration(),
-           [self = shared_from_this(), name, source](Followed f) {
-             self->OnSrv(name, source, std::move(f));
+           [self = shared_from_this(), name, source](const Followed& f) {
+             self->OnSrv(name, source, f);
            });
   }
 
-  void OnSrv(const std::string& name, CandidateSource source, Followed f) {
+  void OnSrv(const std::string& name, CandidateSource source,
+             const Followed& f) {
     if (!f.result.status.ok()) return FinishUnavailable();
     const DnsAnswer& answer = *f.result.answer;
     if (answer.srv.empty()) {
@@ -146,9 +147,9 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
           return LookupSrv(*prefixed, CandidateSource::kSrvSipUdp);
         }
       }
-      return Finish(absl::NotFoundError(absl::StrCat(
-          "no A record, SRV record or ", kSipUdpPrefix, " SRV record for ",
-          name_, " (R1)")));
+      return Finish(absl::NotFoundError(
+          absl::StrCat("no A record, SRV record or ", kSipUdpPrefix,
+                       " SRV record for ", name_, " (R1)")));
     }
     std::vector<SrvRecord> offered;
     for (const SrvRecord& r : answer.srv) {
@@ -158,8 +159,8 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
       return Finish(absl::NotFoundError(absl::StrCat(
           "SRV ", name, " says the service is not offered (target \".\")")));
     }
-    ResolveTargets(OrderSrvRecords(std::move(offered), random_), answer,
-                   f.ttl, f.result.age, source);
+    ResolveTargets(OrderSrvRecords(std::move(offered), random_), answer, f.ttl,
+                   f.result.age, source);
   }
 
   // R2/R3: every SRV target's addresses, from the additional section when
@@ -187,10 +188,10 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
         if (list.size() == before) {
           queries.emplace_back(r.target, type);
         } else {
-          resolution_.lookups.push_back(LookupRecord{
-              r.target, type, LookupOutcome::kAnswer, ttl, true, false,
-              static_cast<int>(list.size() - before),
-              "from the additional section of the SRV answer"});
+          resolution_.lookups.push_back(
+              LookupRecord{r.target, type, LookupOutcome::kAnswer, ttl, true,
+                           false, static_cast<int>(list.size() - before),
+                           "from the additional section of the SRV answer"});
         }
       }
     }
@@ -198,7 +199,7 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
     LookupAll(std::move(queries),
               [self = shared_from_this(), ordered = std::move(ordered),
                asked = std::move(asked), addresses, srv_ttl,
-               source](std::vector<Followed> results) {
+               source](const std::vector<Followed>& results) {
                 self->OnTargets(ordered, asked, results, *addresses, srv_ttl,
                                 source);
               });
@@ -224,9 +225,9 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
       auto it = addresses.find(r.target);
       if (it == addresses.end()) continue;
       for (const auto& [a, ttl] : it->second) {
-        resolution_.candidates.push_back(Candidate{
-            r.target, a.address, r.port, r.priority, r.weight, source,
-            std::min(ttl, absl::Seconds(r.ttl))});
+        resolution_.candidates.push_back(
+            Candidate{r.target, a.address, r.port, r.priority, r.weight, source,
+                      std::min(ttl, absl::Seconds(r.ttl))});
       }
     }
     if (!resolution_.candidates.empty()) return Finish(absl::OkStatus());
@@ -242,8 +243,9 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
       size_t pending;
       GatherCallback next;
     };
-    auto gather = std::make_shared<Gather>(
-        Gather{std::vector<Followed>(queries.size()), queries.size(), std::move(next)});
+    auto gather =
+        std::make_shared<Gather>(Gather{std::vector<Followed>(queries.size()),
+                                        queries.size(), std::move(next)});
     if (queries.empty()) return gather->next({});
     for (size_t i = 0; i < queries.size(); ++i) {
       Lookup(queries[i].first, queries[i].second, 0, absl::InfiniteDuration(),
@@ -258,7 +260,7 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
 
   // One query; a CNAME whose target the answer did not include is followed
   // with a query of its own, at most kMaxCnameLookups deep.
-  void Lookup(std::string name, RecordType type, int depth,
+  void Lookup(const std::string& name, RecordType type, int depth,
               absl::Duration ttl_so_far,
               absl::AnyInvocable<void(Followed)> next) {
     auto self = shared_from_this();
@@ -266,7 +268,8 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
                [self, name, type, depth, ttl_so_far,
                 next = std::move(next)](const QueryResult& r) mutable {
                  self->Record(name, type, r);
-                 const absl::Duration ttl = std::min(ttl_so_far, r.remaining_ttl);
+                 const absl::Duration ttl =
+                     std::min(ttl_so_far, r.remaining_ttl);
                  if (r.status.ok() && r.answer->dangling_cname() &&
                      depth + 1 < kMaxCnameLookups) {
                    return self->Lookup(r.answer->canonical_name, type,
@@ -277,8 +280,14 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
   }
 
   void Record(const std::string& name, RecordType type, const QueryResult& r) {
-    LookupRecord rec{name, type, LookupOutcome::kUnavailable, r.remaining_ttl,
-                     r.from_cache, r.stale, 0, ""};
+    LookupRecord rec{name,
+                     type,
+                     LookupOutcome::kUnavailable,
+                     r.remaining_ttl,
+                     r.from_cache,
+                     r.stale,
+                     0,
+                     ""};
     if (!r.status.ok()) {
       rec.detail = std::string(r.status.message());
     } else {
@@ -306,8 +315,8 @@ class DeviceResolver::Job : public std::enable_shared_from_this<Job> {
   }
 
   void FinishUnavailable() {
-    Finish(absl::UnavailableError(absl::StrCat(
-        "DNS failed for ", name_, " and no answer was cached")));
+    Finish(absl::UnavailableError(
+        absl::StrCat("DNS failed for ", name_, " and no answer was cached")));
   }
 
   void Finish(absl::Status status) {
@@ -330,8 +339,8 @@ void DeviceResolver::Resolve(const ServerSpec& spec, Callback done) {
   if (absl::Status valid = ValidateServerSpec(spec); !valid.ok()) {
     return done(std::move(valid), Resolution{});
   }
-  const uint16_t port =
-      spec.port != 0 ? static_cast<uint16_t>(spec.port) : DefaultPort(spec.transport);
+  const uint16_t port = spec.port != 0 ? static_cast<uint16_t>(spec.port)
+                                       : DefaultPort(spec.transport);
   if (auto literal = ParseIpLiteral(spec.server)) {  // R4.
     Resolution resolution;
     resolution.candidates.push_back(Candidate{*literal, *literal, port, 0, 0,

@@ -30,7 +30,13 @@ namespace sipresolver::dns {
 using ::sipresolver::Transport;
 enum class IpVersion { kV4, kV6, kDual };
 enum class CandidateSource { kA, kAaaa, kSrv, kSrvSipUdp, kIpLiteral };
-enum class LookupOutcome { kAnswer, kNxDomain, kNoData, kNoService, kUnavailable };
+enum class LookupOutcome {
+  kAnswer,
+  kNxDomain,
+  kNoData,
+  kNoService,
+  kUnavailable
+};
 
 struct ServerSpec {
   std::string server;  // Domain name or IP literal.

@@ -57,7 +57,8 @@ struct Record {
 bool EndsWithSeparator(const std::string& name) {
   if (name.empty() || name.back() != '.') return false;
   size_t backslashes = 0;
-  for (size_t i = name.size() - 1; i > 0 && name[i - 1] == '\\'; --i) ++backslashes;
+  for (size_t i = name.size() - 1; i > 0 && name[i - 1] == '\\'; --i)
+    ++backslashes;
   return backslashes % 2 == 0;
 }
 

@@ -13,7 +13,8 @@ absl::Duration CacheTtl(const DnsAnswer& answer, const CacheLimits& limits) {
     // Reached through CNAMEs: the negative TTL is the target's (RFC 2308);
     // the alias may point elsewhere once its own TTL is up, as when the
     // server stops at the CNAME and the target is looked up apart.
-    if (!answer.cname_chain.empty()) ttl = std::min(ttl, absl::Seconds(answer.min_ttl));
+    if (!answer.cname_chain.empty())
+      ttl = std::min(ttl, absl::Seconds(answer.min_ttl));
     return ttl;
   }
   return std::clamp(absl::Seconds(answer.min_ttl), limits.min_ttl,
@@ -24,7 +25,8 @@ std::optional<DnsCache::Hit> DnsCache::Lookup(const CacheKey& key,
                                               absl::Time now) const {
   auto it = entries_.find(key);
   if (it == entries_.end() || now >= it->second.expires) return std::nullopt;
-  return Hit{it->second.answer, it->second.expires - now, false, now - it->second.stored};
+  return Hit{it->second.answer, it->second.expires - now, false,
+             now - it->second.stored};
 }
 
 std::optional<DnsCache::Hit> DnsCache::LookupStale(const CacheKey& key,
@@ -34,7 +36,8 @@ std::optional<DnsCache::Hit> DnsCache::LookupStale(const CacheKey& key,
   if (it == entries_.end() || now > it->second.expires + limits_.max_stale) {
     return std::nullopt;
   }
-  return Hit{it->second.answer, absl::ZeroDuration(), true, now - it->second.stored};
+  return Hit{it->second.answer, absl::ZeroDuration(), true,
+             now - it->second.stored};
 }
 
 void DnsCache::Set(const CacheKey& key, std::shared_ptr<const DnsAnswer> answer,
@@ -50,10 +53,10 @@ void DnsCache::MakeRoom(absl::Time now) {
     return now > kv.second.expires + limits_.max_stale;
   });
   while (!entries_.empty() && entries_.size() >= limits_.max_entries) {
-    auto oldest = std::min_element(
-        entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
-          return a.second.expires < b.second.expires;
-        });
+    auto oldest = std::min_element(entries_.begin(), entries_.end(),
+                                   [](const auto& a, const auto& b) {
+                                     return a.second.expires < b.second.expires;
+                                   });
     entries_.erase(oldest);
   }
 }

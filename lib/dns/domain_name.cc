@@ -11,7 +11,8 @@ namespace sipresolver::dns {
 namespace {
 
 bool IsLabelChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+         c == '_';
 }
 
 }  // namespace
@@ -20,9 +21,9 @@ absl::StatusOr<std::string> NormalizeDomainName(absl::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   if (name.empty()) return absl::InvalidArgumentError("empty name");
   if (name.size() > kMaxDomainNameLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "name is ", name.size(), " characters long; the limit is ",
-        kMaxDomainNameLength));
+    return absl::InvalidArgumentError(
+        absl::StrCat("name is ", name.size(), " characters long; the limit is ",
+                     kMaxDomainNameLength));
   }
   std::string normalized = absl::AsciiStrToLower(name);
   int index = 0;
@@ -38,9 +39,10 @@ absl::StatusOr<std::string> NormalizeDomainName(absl::string_view name) {
     }
     for (char c : label) {
       if (!IsLabelChar(c)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "label ", index, " has a character other than letters, digits, "
-            "'-' or '_'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("label ", index,
+                         " has a character other than letters, digits, "
+                         "'-' or '_'"));
       }
     }
     if (label.front() == '-' || label.back() == '-') {

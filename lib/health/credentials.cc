@@ -21,29 +21,31 @@ absl::StatusOr<CredentialStore> CredentialStore::Parse(absl::string_view text) {
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (fields.size() != 3) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "probe credentials line ", line_number,
-          ": want \"DOMAIN USERNAME PASSWORD\", got ", fields.size(), " fields"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("probe credentials line ", line_number,
+                       ": want \"DOMAIN USERNAME PASSWORD\", got ",
+                       fields.size(), " fields"));
     }
     auto domain = dns::NormalizeDomainName(fields[0]);
     if (!domain.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "probe credentials line ", line_number, ": domain: ",
-          domain.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("probe credentials line ", line_number,
+                       ": domain: ", domain.status().message()));
     }
     if (!store.by_domain_
              .emplace(*domain, sip::Credentials{std::string(fields[1]),
                                                 std::string(fields[2])})
              .second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "probe credentials line ", line_number, ": ", *domain,
-          " is given twice"));
+      return absl::InvalidArgumentError(absl::StrCat("probe credentials line ",
+                                                     line_number, ": ", *domain,
+                                                     " is given twice"));
     }
   }
   return store;
 }
 
-absl::StatusOr<CredentialStore> CredentialStore::LoadFile(const std::string& path) {
+absl::StatusOr<CredentialStore> CredentialStore::LoadFile(
+    const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     return absl::NotFoundError(
@@ -54,7 +56,8 @@ absl::StatusOr<CredentialStore> CredentialStore::LoadFile(const std::string& pat
   return Parse(text.str());
 }
 
-std::optional<sip::Credentials> CredentialStore::Find(absl::string_view domain) const {
+std::optional<sip::Credentials> CredentialStore::Find(
+    absl::string_view domain) const {
   auto it = by_domain_.find(domain);
   if (it == by_domain_.end()) return std::nullopt;
   return it->second;

@@ -6,12 +6,14 @@
 
 namespace sipresolver::health {
 
-Reporter Reporter::Of(absl::string_view agent_id, absl::string_view connection) {
+Reporter Reporter::Of(absl::string_view agent_id,
+                      absl::string_view connection) {
   return Reporter{absl::Hash<absl::string_view>{}(agent_id),
                   absl::Hash<absl::string_view>{}(connection)};
 }
 
-DeviceEvidence::DeviceEvidence(const EvidenceOptions& options) : options_(options) {}
+DeviceEvidence::DeviceEvidence(const EvidenceOptions& options)
+    : options_(options) {}
 
 // Room for a quorum of successes beside a quorum of failures and some churn;
 // more would only let old reports outvote newer ones.
@@ -25,15 +27,16 @@ void DeviceEvidence::Record(const sip::Endpoint& endpoint, Reporter reporter,
   reports.erase(std::remove_if(reports.begin(), reports.end(),
                                [&](const Report& r) {
                                  return r.reporter.agent == reporter.agent ||
-                                        r.reporter.connection == reporter.connection;
+                                        r.reporter.connection ==
+                                            reporter.connection;
                                }),
                 reports.end());
   reports.push_back(Report{reporter, registered, now});
   if (reports.size() > max_reporters()) reports.erase(reports.begin());
 }
 
-DeviceTally DeviceEvidence::Tally(const sip::Endpoint& endpoint, absl::Time since,
-                                  absl::Time now) const {
+DeviceTally DeviceEvidence::Tally(const sip::Endpoint& endpoint,
+                                  absl::Time since, absl::Time now) const {
   DeviceTally tally;
   auto it = reports_.find(endpoint);
   if (it == reports_.end()) return tally;

@@ -26,8 +26,8 @@ Verdict Classify(const sip::ProbeResult& result, bool had_credentials,
   }
   const int code = result.status_code;
   if (code >= 200 && code < 300) return Verdict::kSuccess;
-  const std::set<int>& codes =
-      had_credentials ? accepted.with_credentials : accepted.without_credentials;
+  const std::set<int>& codes = had_credentials ? accepted.with_credentials
+                                               : accepted.without_credentials;
   return codes.count(code) ? Verdict::kSuccess : Verdict::kDefiniteFailure;
 }
 
@@ -43,7 +43,8 @@ Counters Apply(Counters c, Verdict verdict, const Thresholds& thresholds) {
   }
   ++c.consecutive_failures;
   c.consecutive_successes = 0;
-  if (c.state == HealthState::kUnknown || verdict == Verdict::kDefiniteFailure ||
+  if (c.state == HealthState::kUnknown ||
+      verdict == Verdict::kDefiniteFailure ||
       c.consecutive_failures >= thresholds.unhealthy) {
     c.state = HealthState::kUnhealthy;
   }
@@ -55,11 +56,12 @@ absl::Duration NextProbeDelay(const Counters& c, const Intervals& intervals,
   const bool pending =
       c.state == HealthState::kUnknown ||
       (c.state == HealthState::kHealthy && c.consecutive_failures > 0) ||
-      (c.state == HealthState::kUnhealthy &&
-       c.consecutive_successes > 0);
-  const absl::Duration base = pending ? intervals.edge_interval : intervals.interval;
+      (c.state == HealthState::kUnhealthy && c.consecutive_successes > 0);
+  const absl::Duration base =
+      pending ? intervals.edge_interval : intervals.interval;
   constexpr uint64_t kSteps = 1000;
-  const double unit = static_cast<double>(random.UniformInclusive(kSteps)) / kSteps;
+  const double unit =
+      static_cast<double>(random.UniformInclusive(kSteps)) / kSteps;
   return base * (1.0 + intervals.jitter * (2.0 * unit - 1.0));
 }
 

@@ -46,7 +46,8 @@ struct Counters {
 };
 
 // Applies one verdict. From UNKNOWN the first result decides.
-Counters Apply(Counters counters, Verdict verdict, const Thresholds& thresholds);
+Counters Apply(Counters counters, Verdict verdict,
+               const Thresholds& thresholds);
 
 struct Intervals {
   absl::Duration interval = absl::Seconds(5);  // Stable endpoints.
@@ -57,8 +58,8 @@ struct Intervals {
 };
 
 // When to probe again after a probe that left `counters`.
-absl::Duration NextProbeDelay(const Counters& counters, const Intervals& intervals,
-                              Random& random);
+absl::Duration NextProbeDelay(const Counters& counters,
+                              const Intervals& intervals, Random& random);
 
 }  // namespace sipresolver::health
 

@@ -41,7 +41,7 @@ HealthTracker::HealthTracker(sip::Prober& prober, TimerFactory& timers,
       clock_(clock),
       random_(random),
       policy_(std::move(policy)),
-      rate_limiter_(std::move(rate_limiter)),
+      rate_limiter_(rate_limiter),
       credentials_(std::move(credentials)),
       options_(options),
       observer_(observer ? observer : &null_observer_),
@@ -60,15 +60,17 @@ absl::Status HealthTracker::Touch(const sip::Endpoint& endpoint,
       return allowed;
     }
     if (endpoints_.size() >= options_.max_endpoints) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "already probing ", endpoints_.size(),
-          " endpoints (the limit, --probe_max_endpoints)"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("already probing ", endpoints_.size(),
+                       " endpoints (the limit, --probe_max_endpoints)"));
     }
-    if (!domain.empty() && endpoints_per_domain_[domain] >=
-                               static_cast<int>(options_.max_endpoints_per_domain)) {
+    if (!domain.empty() &&
+        endpoints_per_domain_[domain] >=
+            static_cast<int>(options_.max_endpoints_per_domain)) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "already probing ", options_.max_endpoints_per_domain, " endpoints for ",
-          domain, " (the limit per domain, --probe_max_endpoints_per_domain)"));
+          "already probing ", options_.max_endpoints_per_domain,
+          " endpoints for ", domain,
+          " (the limit per domain, --probe_max_endpoints_per_domain)"));
     }
     auto tracked = std::make_unique<Tracked>();
     tracked->status.endpoint = endpoint;
@@ -118,9 +120,8 @@ std::vector<EndpointStatus> HealthTracker::List() const {
 }
 
 void HealthTracker::Schedule(Tracked& t, absl::Duration delay) {
-  t.next_probe = timers_.After(delay, [this, endpoint = t.status.endpoint] {
-    StartProbe(endpoint);
-  });
+  t.next_probe = timers_.After(
+      delay, [this, endpoint = t.status.endpoint] { StartProbe(endpoint); });
 }
 
 void HealthTracker::StartProbe(const sip::Endpoint& endpoint) {
@@ -128,7 +129,8 @@ void HealthTracker::StartProbe(const sip::Endpoint& endpoint) {
   if (it == endpoints_.end()) return;
   Tracked& t = *it->second;
   const absl::Time now = clock_.Now();
-  if (t.pins == 0 && now - t.last_touch >= options_.idle_timeout) {  // Unneeded.
+  if (t.pins == 0 &&
+      now - t.last_touch >= options_.idle_timeout) {  // Unneeded.
     for (const std::string& d : t.status.domains) --endpoints_per_domain_[d];
     evidence_.Forget(endpoint);
     endpoints_.erase(it);
@@ -155,12 +157,13 @@ void HealthTracker::StartProbe(const sip::Endpoint& endpoint) {
   const bool had_credentials = request.credentials.has_value();
   t.probing = true;
   prober_.Probe(request, [this, alive = alive_, endpoint,
-                          had_credentials](sip::ProbeResult result) {
+                          had_credentials](const sip::ProbeResult& result) {
     if (*alive) OnResult(endpoint, had_credentials, result);
   });
 }
 
-void HealthTracker::OnResult(const sip::Endpoint& endpoint, bool had_credentials,
+void HealthTracker::OnResult(const sip::Endpoint& endpoint,
+                             bool had_credentials,
                              const sip::ProbeResult& result) {
   auto it = endpoints_.find(endpoint);
   if (it == endpoints_.end()) return;
@@ -214,7 +217,8 @@ void HealthTracker::Evaluate(EndpointStatus& s, bool probe_state_changed) {
   s.devices = evidence_.Tally(s.endpoint, s.last_change, clock_.Now());
   const bool failing = s.counters.state == HealthState::kUnhealthy;
   const bool quorum_registers = s.devices.successes >= evidence_.quorum();
-  s.decision_state = failing && quorum_registers ? HealthState::kHealthy : s.counters.state;
+  s.decision_state =
+      failing && quorum_registers ? HealthState::kHealthy : s.counters.state;
   s.devices_confirm_failure =
       failing && !quorum_registers && s.devices.failures >= evidence_.quorum();
   const bool changed = probe_state_changed || s.decision_state != before ||
@@ -237,7 +241,8 @@ void HealthTracker::ReportCounts() {
       ++(s.decision_state == HealthState::kHealthy ? disputed_with_quorum
                                                    : disputed_without);
     }
-    for (const std::string& d : s.domains) failing_names.insert(d.empty() ? e.address : d);
+    for (const std::string& d : s.domains)
+      failing_names.insert(d.empty() ? e.address : d);
   }
   for (HealthState s : {HealthState::kUnknown, HealthState::kHealthy,
                         HealthState::kUnhealthy}) {
@@ -246,11 +251,14 @@ void HealthTracker::ReportCounts() {
   observer_->OnDisputedCount(disputed_with_quorum, disputed_without);
 
   const int healthy = counts[static_cast<int>(HealthState::kHealthy)];
-  const int settled = healthy + counts[static_cast<int>(HealthState::kUnhealthy)];
-  const double ratio = settled == 0 ? 1.0 : static_cast<double>(healthy) / settled;
+  const int settled =
+      healthy + counts[static_cast<int>(HealthState::kUnhealthy)];
+  const double ratio =
+      settled == 0 ? 1.0 : static_cast<double>(healthy) / settled;
   healthy_ratio_ = ratio;
-  const bool suspect = ratio < options_.panic_threshold &&
-                       static_cast<int>(failing_names.size()) >= options_.panic_min_domains;
+  const bool suspect =
+      ratio < options_.panic_threshold &&
+      static_cast<int>(failing_names.size()) >= options_.panic_min_domains;
   observer_->OnProbePath(suspect, ratio);
   if (suspect == suspect_) return;
   suspect_ = suspect;

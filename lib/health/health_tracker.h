@@ -63,7 +63,7 @@ struct HealthOptions {
 struct EndpointStatus {
   sip::Endpoint endpoint;
   std::set<std::string> domains;  // Names whose resolution included it.
-  Counters counters;  // The probes' verdict.
+  Counters counters;              // The probes' verdict.
   // Reports since the probes' last state change, within the window.
   DeviceTally devices;
   // What decisions use: the probes' state, except HEALTHY while the probes
@@ -138,7 +138,9 @@ class HealthTracker {
   void SetListener(Listener listener) { listener_ = std::move(listener); }
   // Called when probe_path_suspect() changes. One listener.
   using PanicListener = std::function<void(bool suspect)>;
-  void SetPanicListener(PanicListener listener) { panic_listener_ = std::move(listener); }
+  void SetPanicListener(PanicListener listener) {
+    panic_listener_ = std::move(listener);
+  }
   // Most probed endpoints of several names fail at once: the service's own
   // probe path (egress, a ban) is more likely broken than all those servers.
   bool probe_path_suspect() const { return suspect_; }

@@ -82,7 +82,9 @@ IpPrefix MakePrefix(const IpAddress& a, int length) {
     p.mask_lo = length == 0 ? 0 : (0xffffffffu << (32 - length)) & 0xffffffffu;
   } else {
     p.mask_hi = length == 0 ? 0 : length >= 64 ? ~0ull : ~0ull << (64 - length);
-    p.mask_lo = length <= 64 ? 0 : length == 128 ? ~0ull : ~0ull << (128 - length);
+    p.mask_lo = length <= 64    ? 0
+                : length == 128 ? ~0ull
+                                : ~0ull << (128 - length);
   }
   p.hi = a.hi & p.mask_hi;
   p.lo = a.lo & p.mask_lo;
@@ -90,7 +92,8 @@ IpPrefix MakePrefix(const IpAddress& a, int length) {
 }
 
 bool Contains(const IpPrefix& p, const IpAddress& a) {
-  return p.v4 == a.v4 && (a.hi & p.mask_hi) == p.hi && (a.lo & p.mask_lo) == p.lo;
+  return p.v4 == a.v4 && (a.hi & p.mask_hi) == p.hi &&
+         (a.lo & p.mask_lo) == p.lo;
 }
 
 std::string FormatPrefix(const IpPrefix& p) {
@@ -194,7 +197,8 @@ bool IsHostNameText(absl::string_view name) {
 // `allowed` on a label boundary. Only well-formed text may match:
 // "evil.net\0.example.com" ends in an allowed suffix, but a C resolver would
 // look up "evil.net".
-bool IsUnderAny(absl::string_view domain, const std::vector<std::string>& allowed) {
+bool IsUnderAny(absl::string_view domain,
+                const std::vector<std::string>& allowed) {
   if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
   if (domain.empty() || !IsHostNameText(domain)) return false;
   for (const std::string& suffix : allowed) {
@@ -219,7 +223,8 @@ bool IsDigits(absl::string_view s) {
 bool LooksLikeAddress(absl::string_view entry) {
   return absl::StrContains(entry, ':') || absl::StrContains(entry, '/') ||
          std::all_of(entry.begin(), entry.end(), [](char c) {
-           return c == '.' || absl::ascii_isdigit(static_cast<unsigned char>(c));
+           return c == '.' ||
+                  absl::ascii_isdigit(static_cast<unsigned char>(c));
          });
 }
 
@@ -321,8 +326,8 @@ absl::Status ProbePolicy::Check(absl::string_view address,
                                 absl::string_view domain) const {
   std::optional<IpAddress> parsed = ParseAddress(address);
   if (!parsed) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("probe target ", Quoted(address), " is not an IP address"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "probe target ", Quoted(address), " is not an IP address"));
   }
   const IpAddress target = Unmap(*parsed);
   for (const IpPrefix& cidr : cidrs_) {
@@ -337,9 +342,11 @@ absl::Status ProbePolicy::Check(absl::string_view address,
   }
 
   // Denied; build the message (off the hot path).
-  std::string who = absl::StrCat(
-      "probe target ", dns::ParseIpLiteral(address).value_or(std::string(address)));
-  if (!domain.empty()) absl::StrAppend(&who, " (from ", absl::CHexEscape(domain), ")");
+  std::string who =
+      absl::StrCat("probe target ",
+                   dns::ParseIpLiteral(address).value_or(std::string(address)));
+  if (!domain.empty())
+    absl::StrAppend(&who, " (from ", absl::CHexEscape(domain), ")");
   if (special) {
     std::string what =
         special->embedded_in == nullptr

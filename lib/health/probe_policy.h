@@ -18,9 +18,11 @@
 // the IPv4 CIDR it denotes. An empty policy allows nothing.
 //
 // Usage:
-//   absl::StatusOr<ProbePolicy> policy = ProbePolicy::Parse(flag);  // At startup;
+//   absl::StatusOr<ProbePolicy> policy = ProbePolicy::Parse(flag);  // At
+//   startup;
 //   // refuse to start on error, log policy->ToString() otherwise.
-//   absl::Status allowed = policy->Check(ip, server_name);  // Before each probe.
+//   absl::Status allowed = policy->Check(ip, server_name);  // Before each
+//   probe.
 //
 // Threading: immutable after Parse; const methods may run on any thread.
 // Check does no allocation on the allow path (CIDRs are pre-parsed to

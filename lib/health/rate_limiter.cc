@@ -37,7 +37,8 @@ absl::StatusOr<RateLimiter> RateLimiter::Create(double per_second, double burst,
 RateLimiter::RateLimiter(double per_second, double burst, absl::Time now)
     : per_second_(Clamp(per_second, kMinRate, kMaxRate)),
       burst_(Clamp(burst, 1, kMaxBurst)),
-      // Rounded up: the granted rate may be a hair below per_second, never above.
+      // Rounded up: the granted rate may be a hair below per_second, never
+      // above.
       interval_(absl::Nanoseconds(std::ceil(1e9 / per_second_))),
       tat_(now) {
   const double extra = burst_ - 1;

@@ -50,9 +50,10 @@ class RateLimiter {
  private:
   double per_second_;
   double burst_;
-  absl::Duration interval_;   // Time to refill one token.
-  absl::Duration tolerance_;  // (burst - 1) intervals: how far ahead tat_ may run.
-  absl::Time tat_;            // When the bucket would be full again.
+  absl::Duration interval_;  // Time to refill one token.
+  absl::Duration
+      tolerance_;   // (burst - 1) intervals: how far ahead tat_ may run.
+  absl::Time tat_;  // When the bucket would be full again.
 };
 
 }  // namespace sipresolver::health

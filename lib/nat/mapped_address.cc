@@ -68,10 +68,9 @@ absl::StatusOr<MappedAddress> MappedAddressFromVia(const sip::Via& top_via) {
   if (top_via.received.has_value()) {
     std::optional<std::string> ip = CanonicalIp(*top_via.received);
     if (!ip.has_value()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("N1: the top Via's received=\"",
-                       absl::CHexEscape(*top_via.received),
-                       "\" is not an IPv4 or IPv6 address"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "N1: the top Via's received=\"", absl::CHexEscape(*top_via.received),
+          "\" is not an IPv4 or IPv6 address"));
     }
     mapped.address = *std::move(ip);
     return mapped;
@@ -92,8 +91,9 @@ absl::StatusOr<MappedAddress> MappedAddressFromResponse(
     absl::string_view response) {
   absl::StatusOr<sip::Response> parsed = sip::ParseResponse(response);
   if (!parsed.ok()) {
-    return absl::Status(parsed.status().code(),
-                        absl::StrCat("SIP response: ", parsed.status().message()));
+    return absl::Status(
+        parsed.status().code(),
+        absl::StrCat("SIP response: ", parsed.status().message()));
   }
   if (parsed->vias.empty()) {  // ParseResponse rejects this; stay safe.
     return absl::InvalidArgumentError("SIP response: no Via");

@@ -41,16 +41,18 @@ absl::StatusOr<MappedAddress> Interpret(const std::string& server,
   const std::string from = absl::StrCat("STUN server ", server);
   if (!r.unknown_required.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        from, " answered with comprehension-required attributes we do not "
-              "understand (",
+        from,
+        " answered with comprehension-required attributes we do not "
+        "understand (",
         AttributeList(r.unknown_required), "): the transaction failed"));
   }
   if (r.success) {
     const StunAddress* mapped = r.mapped();
     if (mapped == nullptr) {
       return absl::FailedPreconditionError(
-          absl::StrCat(from, " answered without XOR-MAPPED-ADDRESS or "
-                             "MAPPED-ADDRESS"));
+          absl::StrCat(from,
+                       " answered without XOR-MAPPED-ADDRESS or "
+                       "MAPPED-ADDRESS"));
     }
     return MappedAddress{mapped->address, mapped->port,
                          MappedAddress::Method::kStun};
@@ -60,9 +62,8 @@ absl::StatusOr<MappedAddress> Interpret(const std::string& server,
         absl::StrCat(from, " sent an error response without ERROR-CODE"));
   }
   const int code = *r.error_code;
-  std::string message =
-      absl::StrCat(from, " answered ", code, " (",
-                   absl::CHexEscape(r.error_reason), ")");
+  std::string message = absl::StrCat(from, " answered ", code, " (",
+                                     absl::CHexEscape(r.error_reason), ")");
   if (!r.unknown_attributes.empty()) {
     absl::StrAppend(&message, "; unknown attributes: ",
                     AttributeList(r.unknown_attributes));
@@ -101,12 +102,11 @@ struct StunClient::Channel : std::enable_shared_from_this<Channel> {
     pending.clear();  // Timers and callbacks, none run.
   }
 
-  void Send(std::shared_ptr<const std::string> request) {
+  void Send(const std::shared_ptr<const std::string>& request) {
     ++owner->stats_.requests_sent;
     socket.async_send(
-        asio::buffer(*request),
-        [self = shared_from_this(), request](const asio::error_code& ec,
-                                             size_t) {
+        asio::buffer(*request), [self = shared_from_this(), request](
+                                    const asio::error_code& ec, size_t) {
           if (self->closed || !ec || ec == asio::error::operation_aborted) {
             return;
           }
@@ -114,17 +114,20 @@ struct StunClient::Channel : std::enable_shared_from_this<Channel> {
         });
   }
 
-  static void Receive(std::shared_ptr<Channel> self) {
+  static void Receive(const std::shared_ptr<Channel>& self) {
     self->socket.async_receive(
-        asio::buffer(self->buffer), [self](const asio::error_code& ec, size_t n) {
+        asio::buffer(self->buffer),
+        [self](const asio::error_code& ec, size_t n) {
           if (self->closed) return;
-          if (ec) return self->FailAll(self->NetworkError("receiving from", ec));
+          if (ec)
+            return self->FailAll(self->NetworkError("receiving from", ec));
           self->OnDatagram(absl::string_view(self->buffer.data(), n));
           if (!self->closed) Receive(self);
         });
   }
 
-  absl::Status NetworkError(absl::string_view what, const asio::error_code& ec) {
+  absl::Status NetworkError(absl::string_view what,
+                            const asio::error_code& ec) {
     if (ec == asio::error::connection_refused) {
       return absl::UnavailableError(absl::StrCat(
           "STUN server ", server, " is unreachable: ", ec.message(),
@@ -157,12 +160,12 @@ struct StunClient::Channel : std::enable_shared_from_this<Channel> {
     auto it = pending.find(id);
     if (it == pending.end()) return;
     std::string message =
-        absl::StrCat("STUN server ", server, " did not answer: ",
-                     DescribeSchedule(owner->options_));
+        absl::StrCat("STUN server ", server,
+                     " did not answer: ", DescribeSchedule(owner->options_));
     if (it->second.undecodable > 0) {
-      absl::StrAppend(&message, "; ignored ", it->second.undecodable,
-                      " undecodable answer(s), the last: ",
-                      it->second.last_error);
+      absl::StrAppend(
+          &message, "; ignored ", it->second.undecodable,
+          " undecodable answer(s), the last: ", it->second.last_error);
     }
     Complete(id, absl::DeadlineExceededError(message));
   }
@@ -185,7 +188,7 @@ struct StunClient::Channel : std::enable_shared_from_this<Channel> {
   }
 
   // The socket failed: every query on it fails the same way.
-  void FailAll(absl::Status status) {
+  void FailAll(const absl::Status& status) {
     std::shared_ptr<Channel> self = shared_from_this();
     std::vector<Callback> dones;
     for (auto& [id, p] : pending) dones.push_back(std::move(p.done));
@@ -287,7 +290,8 @@ absl::StatusOr<std::shared_ptr<StunClient::Channel>> StunClient::ChannelFor(
                    reuse ? " shared" : "");
   if (auto it = channels_.find(key); it != channels_.end()) return it->second;
 
-  auto channel = std::make_shared<Channel>(io_, this, key, EndpointText(remote));
+  auto channel =
+      std::make_shared<Channel>(io_, this, key, EndpointText(remote));
   asio::ip::udp::socket& socket = channel->socket;
   socket.open(remote.protocol(), ec);
   if (ec) {
@@ -296,7 +300,8 @@ absl::StatusOr<std::shared_ptr<StunClient::Channel>> StunClient::ChannelFor(
   }
   if (reuse) {
     socket.set_option(asio::socket_base::reuse_address(true), ec);
-    using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+    using ReusePort =
+        asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
     if (!ec) socket.set_option(ReusePort(true), ec);
     if (ec) {
       return absl::FailedPreconditionError(
@@ -322,7 +327,7 @@ absl::StatusOr<std::shared_ptr<StunClient::Channel>> StunClient::ChannelFor(
 }
 
 void StunClient::Query(const std::string& server_address, uint16_t port,
-                       std::optional<LocalBinding> from, Callback done) {
+                       const std::optional<LocalBinding>& from, Callback done) {
   ++stats_.queries;
   absl::StatusOr<std::shared_ptr<Channel>> found =
       ChannelFor(server_address, port, from);
@@ -330,12 +335,14 @@ void StunClient::Query(const std::string& server_address, uint16_t port,
   Channel* channel = found->get();
 
   StunTransactionId id;
-  const uint64_t high = random_.UniformInclusive(
-      std::numeric_limits<uint64_t>::max());
-  const uint64_t low = random_.UniformInclusive(
-      std::numeric_limits<uint32_t>::max());
-  for (int i = 0; i < 8; ++i) id[i] = static_cast<uint8_t>(high >> (56 - 8 * i));
-  for (int i = 0; i < 4; ++i) id[8 + i] = static_cast<uint8_t>(low >> (24 - 8 * i));
+  const uint64_t high =
+      random_.UniformInclusive(std::numeric_limits<uint64_t>::max());
+  const uint64_t low =
+      random_.UniformInclusive(std::numeric_limits<uint32_t>::max());
+  for (int i = 0; i < 8; ++i)
+    id[i] = static_cast<uint8_t>(high >> (56 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    id[8 + i] = static_cast<uint8_t>(low >> (24 - 8 * i));
   // A collision with a query in flight on this socket (a scripted Random in
   // tests; 2^-96 otherwise): count up until the id is free.
   while (channel->pending.count(id) > 0) {

@@ -96,7 +96,7 @@ class StunClient {
   // Starts one transaction with the STUN server at `server_address` (an IPv4
   // or IPv6 literal, without brackets) and `port`; `done` runs once.
   void Query(const std::string& server_address, uint16_t port,
-             std::optional<LocalBinding> from, Callback done);
+             const std::optional<LocalBinding>& from, Callback done);
 
   const Stats& stats() const { return stats_; }
   size_t in_flight() const;  // Queries not yet answered.

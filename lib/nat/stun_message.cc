@@ -42,13 +42,13 @@ absl::StatusOr<StunAddress> ParseAddress(absl::string_view value, bool xored,
   const uint8_t family = static_cast<uint8_t>(value[1]);
   const size_t size = family == 0x01 ? 4 : family == 0x02 ? 16 : 0;
   if (size == 0) {
-    return Invalid(absl::StrFormat("%s has unknown address family 0x%02X",
-                                   name, family));
+    return Invalid(
+        absl::StrFormat("%s has unknown address family 0x%02X", name, family));
   }
   if (value.size() != 4 + size) {
     return Invalid(absl::StrCat(name, " has length ", value.size(), " for ",
-                                family == 0x01 ? "IPv4" : "IPv6",
-                                " (expected ", 4 + size, ")"));
+                                family == 0x01 ? "IPv4" : "IPv6", " (expected ",
+                                4 + size, ")"));
   }
   StunAddress out;
   out.port = Be16(value, 2);
@@ -152,7 +152,8 @@ absl::Status ApplyAttribute(uint16_t type, absl::string_view value,
       r.software = std::string(value);
       return absl::OkStatus();
     case kStunAttrMessageIntegrity:
-      if (value.size() != 20) return Invalid("MESSAGE-INTEGRITY is not 20 bytes");
+      if (value.size() != 20)
+        return Invalid("MESSAGE-INTEGRITY is not 20 bytes");
       r.message_integrity = true;
       return absl::OkStatus();
     case kStunAttrMessageIntegritySha256:
@@ -233,18 +234,18 @@ absl::StatusOr<BindingResponse> DecodeBindingResponse(
     return Invalid(absl::StrCat("length ", length, " is not a multiple of 4"));
   }
   if (kStunHeaderSize + length > datagram.size()) {
-    return absl::DataLossError(absl::StrCat(
-        "STUN: truncated: the header announces ", length,
-        " bytes of attributes, ", datagram.size() - kStunHeaderSize,
-        " arrived"));
+    return absl::DataLossError(
+        absl::StrCat("STUN: truncated: the header announces ", length,
+                     " bytes of attributes, ",
+                     datagram.size() - kStunHeaderSize, " arrived"));
   }
   if (kStunHeaderSize + length < datagram.size()) {
     return Invalid(absl::StrCat(datagram.size() - kStunHeaderSize - length,
                                 " bytes after the message"));
   }
   if (type != kStunBindingSuccess && type != kStunBindingError) {
-    return Invalid(absl::StrFormat(
-        "message type 0x%04X is not a Binding response", type));
+    return Invalid(
+        absl::StrFormat("message type 0x%04X is not a Binding response", type));
   }
 
   BindingResponse r;

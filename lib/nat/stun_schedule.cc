@@ -10,9 +10,8 @@ namespace sipresolver::nat {
 
 absl::Status ValidateStunOptions(const StunOptions& options) {
   if (options.rto < absl::Milliseconds(1) || options.rto > absl::Seconds(60)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("rto: ", absl::FormatDuration(options.rto),
-                     " is outside [1ms, 60s]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rto: ", absl::FormatDuration(options.rto), " is outside [1ms, 60s]"));
   }
   // The bounds keep the doubling finite and the schedule printable.
   if (options.rc < 1 || options.rc > 16) {
@@ -56,8 +55,8 @@ std::string DescribeSchedule(const StunOptions& options) {
                       absl::StrAppend(out, absl::FormatDuration(d));
                     }),
       ", given up at ", absl::FormatDuration(TransactionTimeout(options)),
-      " (RTO ", absl::FormatDuration(options.rto), ", Rc ", options.rc,
-      ", Rm ", options.rm, ")");
+      " (RTO ", absl::FormatDuration(options.rto), ", Rc ", options.rc, ", Rm ",
+      options.rm, ")");
 }
 
 RetransmitTimer::RetransmitTimer(TimerFactory& timers,

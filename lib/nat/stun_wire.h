@@ -41,7 +41,8 @@ inline void SetLength(std::string& message) {
 }
 
 // Appends type, length, value and zero padding to a 4-byte boundary.
-inline void PutAttribute(std::string& out, uint16_t type, absl::string_view value) {
+inline void PutAttribute(std::string& out, uint16_t type,
+                         absl::string_view value) {
   PutBe16(out, type);
   PutBe16(out, static_cast<uint16_t>(value.size()));
   out.append(value.data(), value.size());
@@ -65,7 +66,8 @@ inline void PutFingerprint(std::string& message) {
   PutBe16(message, 4);
   PutBe32(message, 0);
   SetLength(message);
-  const uint32_t crc = StunFingerprint(absl::string_view(message).substr(0, at));
+  const uint32_t crc =
+      StunFingerprint(absl::string_view(message).substr(0, at));
   for (int i = 0; i < 4; ++i) {
     message[at + 4 + i] = static_cast<char>(crc >> (24 - 8 * i));
   }
@@ -75,7 +77,8 @@ inline void PutFingerprint(std::string& message) {
 // transaction id (RFC 8489 14.2).
 inline std::array<uint8_t, 16> XorKey(const StunTransactionId& id) {
   std::array<uint8_t, 16> key;
-  for (int i = 0; i < 4; ++i) key[i] = (kStunMagicCookie >> (24 - 8 * i)) & 0xFF;
+  for (int i = 0; i < 4; ++i)
+    key[i] = (kStunMagicCookie >> (24 - 8 * i)) & 0xFF;
   std::copy(id.begin(), id.end(), key.begin() + 4);
   return key;
 }

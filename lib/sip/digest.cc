@@ -101,10 +101,10 @@ absl::StatusOr<std::string> HexDigest(
     return absl::InternalError("OpenSSL digest final failed");
   }
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(2 * len, '\0');
+  std::string hex(size_t{2} * len, '\0');
   for (unsigned int i = 0; i < len; ++i) {
-    hex[2 * i] = kHex[raw[i] >> 4];
-    hex[2 * i + 1] = kHex[raw[i] & 0xf];
+    hex[size_t{2} * i] = kHex[raw[i] >> 4];
+    hex[size_t{2} * i + 1] = kHex[raw[i] & 0xf];
   }
   OPENSSL_cleanse(raw, sizeof(raw));
   return hex;

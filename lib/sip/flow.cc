@@ -24,7 +24,7 @@
 namespace sipresolver::sip {
 namespace {
 
-constexpr size_t kMaxMessageBytes = 64 * 1024;
+constexpr size_t kMaxMessageBytes = size_t{64} * 1024;
 
 absl::Status NetworkError(absl::string_view what, const asio::error_code& ec) {
   return absl::UnavailableError(absl::StrCat(what, ": ", ec.message()));
@@ -98,7 +98,7 @@ class UdpFlow : public Flow {
   uint16_t local_port() const override { return local_.port(); }
 
  private:
-  static void Receive(std::shared_ptr<UdpState> s) {
+  static void Receive(const std::shared_ptr<UdpState>& s) {
     auto buffer = std::make_shared<std::string>(kMaxMessageBytes, '\0');
     s->socket.async_receive(asio::buffer(*buffer),
                             [s, buffer](const asio::error_code& ec, size_t n) {

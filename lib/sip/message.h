@@ -111,7 +111,8 @@ struct Response {
 };
 
 // Limits on what one message may make us do.
-inline constexpr size_t kMaxMessageSize = 64 * 1024;  // Bytes, body included.
+inline constexpr size_t kMaxMessageSize =
+    size_t{64} * 1024;  // Bytes, body included.
 inline constexpr int kMaxHeaderFields = 256;
 // Per kind, over the whole message: Via values, Contact values, challenges;
 // and parameters of one Via or Contact value.

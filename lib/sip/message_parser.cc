@@ -45,11 +45,14 @@ bool IsIpv6Char(char c) {
     absl::Status status_ = (expr);     \
     if (!status_.ok()) return status_; \
   } while (0)
+// lhs may be a declaration, so it cannot be put in parentheses.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ASSIGN_OR_RETURN(lhs, expr)             \
   auto SIP_CONCAT_(or_, __LINE__) = (expr);     \
   if (!SIP_CONCAT_(or_, __LINE__).ok())         \
     return SIP_CONCAT_(or_, __LINE__).status(); \
   lhs = *std::move(SIP_CONCAT_(or_, __LINE__))
+// NOLINTEND(bugprone-macro-parentheses)
 #define SIP_CONCAT_(a, b) SIP_CONCAT_INNER_(a, b)
 #define SIP_CONCAT_INNER_(a, b) a##b
 

@@ -41,7 +41,7 @@ struct Credentials {
 
 struct ProbeRequest {
   Endpoint endpoint;
-  std::string domain;  // Request-URI and AOR domain: the configured name.
+  std::string domain;        // Request-URI and AOR domain: the configured name.
   bool use_options = false;  // OPTIONS instead of REGISTER.
   // With credentials, a 401/407 is answered once with a digest response.
   std::optional<Credentials> credentials;
@@ -56,10 +56,10 @@ struct ProbeResult {
     kNetworkError,  // ICMP unreachable, connection refused or reset, ...
   };
   Outcome outcome = Outcome::kTimeout;
-  int status_code = 0;            // Final response code, when one came.
-  bool authenticated = false;     // A request with credentials was sent.
-  absl::Duration latency;         // First send to final response.
-  std::string error;              // What went wrong, for people.
+  int status_code = 0;         // Final response code, when one came.
+  bool authenticated = false;  // A request with credentials was sent.
+  absl::Duration latency;      // First send to final response.
+  std::string error;           // What went wrong, for people.
   // The top Via's received=/rport= in the response (N1).
   std::optional<std::string> via_received;
   std::optional<uint16_t> via_rport;

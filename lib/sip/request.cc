@@ -1,8 +1,6 @@
 // Building probe requests (BuildRequest, RequestUri). See message.h; the
 // responses are cut up in message.cc.
 
-#include "lib/sip/message.h"
-
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -12,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/sip/ids.h"
+#include "lib/sip/message.h"
 #include "lib/sip/message_internal.h"
 
 namespace sipresolver::sip {

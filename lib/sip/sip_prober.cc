@@ -36,22 +36,21 @@ class SipProber::Job {
            absl::StrCat("not connected within ",
                         absl::FormatDuration(prober_.options_.timeout)));
     });
-    auto flow =
-        Flow::Open(prober_.io_, request_.endpoint,
-                   Flow::TlsSettings{request_.domain,
-                                     prober_.options_.tls_ca_file,
-                                     prober_.options_.tls_verify},
-                   Flow::Handlers{[this] {
-                                    if (!finished_) SendRequest("");
-                                  },
-                                  [this](std::string m) {
-                                    if (!finished_) OnMessage(m);
-                                  },
-                                  [this](absl::Status e) {
-                                    if (finished_) return;
-                                    Fail(ProbeResult::Outcome::kNetworkError,
-                                         std::string(e.message()));
-                                  }});
+    auto flow = Flow::Open(
+        prober_.io_, request_.endpoint,
+        Flow::TlsSettings{request_.domain, prober_.options_.tls_ca_file,
+                          prober_.options_.tls_verify},
+        Flow::Handlers{[this] {
+                         if (!finished_) SendRequest("");
+                       },
+                       [this](const std::string& m) {
+                         if (!finished_) OnMessage(m);
+                       },
+                       [this](const absl::Status& e) {
+                         if (finished_) return;
+                         Fail(ProbeResult::Outcome::kNetworkError,
+                              std::string(e.message()));
+                       }});
     if (!flow.ok()) {
       timeout_.reset();
       // Report from the loop, never inside Probe().
@@ -160,9 +159,8 @@ class SipProber::Job {
                                   request_.credentials->password};
     absl::StatusOr<std::string> header = DigestAuthorizationHeader(
         ToDigestChallenge(*challenge), credentials,
-        DigestResponseParams{
-            method_, request_uri_,
-            NewTag(prober_.random_), 1});
+        DigestResponseParams{method_, request_uri_, NewTag(prober_.random_),
+                             1});
     if (!header.ok()) {
       result_.outcome = ProbeResult::Outcome::kResponse;
       result_.status_code = response.status_code;

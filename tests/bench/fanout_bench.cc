@@ -104,7 +104,8 @@ int Run() {
        "--max_streams=1000000", "--max_streams_per_connection=1000000",
        "--heartbeat_interval=60s"});
   if (!daemon.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(daemon.status().message()).c_str());
+    std::fprintf(stderr, "%s\n",
+                 std::string(daemon.status().message()).c_str());
     return 1;
   }
   const pid_t pid = (*daemon)->process().pid();
@@ -134,7 +135,8 @@ int Run() {
 
   const absl::Time paused = absl::Now();
   (*pbx1)->Pause();
-  const bool all = WaitUntil([&] { return board.switched == agents; }, absl::Seconds(60));
+  const bool all =
+      WaitUntil([&] { return board.switched == agents; }, absl::Seconds(60));
   std::vector<absl::Duration> latencies;
   {
     absl::MutexLock lock(&board.mu);
@@ -142,24 +144,29 @@ int Run() {
   }
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
-    return latencies.empty() ? absl::ZeroDuration()
-                             : latencies[std::min(latencies.size() - 1,
-                                                  static_cast<size_t>(p * latencies.size()))];
+    return latencies.empty()
+               ? absl::ZeroDuration()
+               : latencies[std::min(latencies.size() - 1,
+                                    static_cast<size_t>(p * latencies.size()))];
   };
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   std::printf(
-      "Fan-out: %d agents on %d connections watching one profile; probe interval "
+      "Fan-out: %d agents on %d connections watching one profile; probe "
+      "interval "
       "%s, timeout %s, unhealthy threshold 2\n"
       "  all agents had their first decision after %.0f ms\n"
       "  primary paused -> new primary at the agents (from SIGSTOP):\n"
       "    first %.0f ms, p50 %.0f ms, p99 %.0f ms, max %.0f ms%s\n"
       "    fan-out spread (last - first): %.0f ms\n"
-      "  server RSS: %ld KiB idle, %ld KiB with the agents: %.1f KiB per agent\n",
+      "  server RSS: %ld KiB idle, %ld KiB with the agents: %.1f KiB per "
+      "agent\n",
       agents, channels, interval.c_str(), timeout.c_str(), Ms(connect_time),
-      Ms(pct(0)), Ms(pct(0.5)), Ms(pct(0.99)), Ms(latencies.empty() ? absl::ZeroDuration() : latencies.back()),
+      Ms(pct(0)), Ms(pct(0.5)), Ms(pct(0.99)),
+      Ms(latencies.empty() ? absl::ZeroDuration() : latencies.back()),
       all ? "" : " (NOT ALL AGENTS SWITCHED)",
-      Ms(latencies.empty() ? absl::ZeroDuration() : latencies.back() - latencies.front()),
+      Ms(latencies.empty() ? absl::ZeroDuration()
+                           : latencies.back() - latencies.front()),
       rss_before, rss_after,
       static_cast<double>(rss_after - rss_before) / std::max(1, agents));
   fleet.CancelAll(absl::Seconds(30));

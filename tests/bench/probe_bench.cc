@@ -144,13 +144,16 @@ std::string CpuModel() {
   std::string line;
   while (std::getline(in, line)) {
     if (absl::StartsWith(line, "model name")) {
-      return std::string(absl::StripAsciiWhitespace(line.substr(line.find(':') + 1)));
+      return std::string(
+          absl::StripAsciiWhitespace(line.substr(line.find(':') + 1)));
     }
   }
   return "unknown CPU";
 }
 
-std::string Micros(double seconds) { return absl::StrFormat("%.1f us", seconds * 1e6); }
+std::string Micros(double seconds) {
+  return absl::StrFormat("%.1f us", seconds * 1e6);
+}
 
 // -------------------------------------------------------------- throughput --
 
@@ -185,7 +188,8 @@ class ThroughputDriver {
     request_.domain = kDomain;
   }
 
-  ThroughputRow Run(int in_flight, absl::Duration warmup, absl::Duration window) {
+  ThroughputRow Run(int in_flight, absl::Duration warmup,
+                    absl::Duration window) {
     row_ = ThroughputRow();
     row_.in_flight = in_flight;
     row_.label = absl::StrCat(in_flight);
@@ -229,9 +233,11 @@ class ThroughputDriver {
       --outstanding_;
       if (counting_) {
         ++row_.completed;
-        if (r.outcome != ProbeResult::Outcome::kResponse || r.status_code != 401) {
+        if (r.outcome != ProbeResult::Outcome::kResponse ||
+            r.status_code != 401) {
           if (row_.unexpected++ == 0) {
-            row_.first_unexpected = absl::StrCat("code ", r.status_code, " ", r.error);
+            row_.first_unexpected =
+                absl::StrCat("code ", r.status_code, " ", r.error);
           }
         }
       }
@@ -267,8 +273,9 @@ class ThroughputDriver {
 // The floor: one blocking connected UDP socket sending the same REGISTER
 // bytes the prober would (one fixed message; Kamailio's 401 is stateless)
 // and reading each reply, on a thread pinned like the loop thread.
-ThroughputRow BarePingPong(const KamailioServer& kamailio, absl::Duration warmup,
-                           absl::Duration window, int cpu) {
+ThroughputRow BarePingPong(const KamailioServer& kamailio,
+                           absl::Duration warmup, absl::Duration window,
+                           int cpu) {
   ThroughputRow row;
   row.label = "bare";
   row.in_flight = 1;
@@ -308,7 +315,8 @@ ThroughputRow BarePingPong(const KamailioServer& kamailio, absl::Duration warmup
     auto exchange = [&]() -> bool {
       if (send(fd, message.data(), message.size(), 0) < 0) return false;
       const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
-      return n > 12 && absl::StartsWith(absl::string_view(buffer, n), "SIP/2.0 401");
+      return n > 12 &&
+             absl::StartsWith(absl::string_view(buffer, n), "SIP/2.0 401");
     };
     const absl::Time warm_end = absl::Now() + warmup;
     while (absl::Now() < warm_end) exchange();
@@ -364,7 +372,8 @@ class TransitionRecorder : public health::HealthObserver {
 
  private:
   absl::Mutex mu_;
-  std::vector<std::pair<absl::Time, HealthState>> transitions_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<absl::Time, HealthState>> transitions_
+      ABSL_GUARDED_BY(mu_);
 };
 
 struct DetectionConfig {
@@ -406,7 +415,8 @@ DetectionResult MeasureDetection(EventLoop& loop, KamailioServer& kamailio,
     prober = std::make_unique<sip::SipProber>(loop.io_context(), loop, clock,
                                               random, prober_options);
     tracker = std::make_unique<health::HealthTracker>(
-        *prober, loop, clock, random, *health::ProbePolicy::Parse("127.0.0.1/32"),
+        *prober, loop, clock, random,
+        *health::ProbePolicy::Parse("127.0.0.1/32"),
         *health::RateLimiter::Create(1000, 1000, clock.Now()),
         health::CredentialStore(), options, &recorder);
     const absl::Status touched = tracker->Touch(endpoint, kDomain);
@@ -421,10 +431,12 @@ DetectionResult MeasureDetection(EventLoop& loop, KamailioServer& kamailio,
       result.error.empty()
           ? recorder.WaitFor(HealthState::kHealthy, created, absl::Seconds(10))
           : std::nullopt;
-  if (!healthy_at && result.error.empty()) result.error = "never became HEALTHY";
+  if (!healthy_at && result.error.empty())
+    result.error = "never became HEALTHY";
   // Far beyond the worst case: a stuck trial fails instead of hanging.
   const absl::Duration bound =
-      2 * (config.interval + kUnhealthyThreshold * config.timeout + config.edge) +
+      2 * (config.interval + kUnhealthyThreshold * config.timeout +
+           config.edge) +
       absl::Seconds(5);
   for (int i = 0; i < trials && result.error.empty(); ++i) {
     // A random point of the schedule: between one and two intervals after
@@ -439,7 +451,8 @@ DetectionResult MeasureDetection(EventLoop& loop, KamailioServer& kamailio,
     }
     const absl::Time stopped = absl::Now();
     kamailio.Pause();
-    result.max_pause_call = std::max(result.max_pause_call, absl::Now() - stopped);
+    result.max_pause_call =
+        std::max(result.max_pause_call, absl::Now() - stopped);
     std::optional<absl::Time> down =
         recorder.WaitFor(HealthState::kUnhealthy, stopped, bound);
     kamailio.Resume();
@@ -450,7 +463,8 @@ DetectionResult MeasureDetection(EventLoop& loop, KamailioServer& kamailio,
     }
     result.samples.push_back(*down - stopped);
     healthy_at = recorder.WaitFor(HealthState::kHealthy, *down, bound);
-    if (!healthy_at) result.error = absl::StrCat("trial ", i + 1, ": no recovery");
+    if (!healthy_at)
+      result.error = absl::StrCat("trial ", i + 1, ": no recovery");
   }
   loop.RunSync([&] {
     tracker.reset();
@@ -472,43 +486,51 @@ void PrintDetection(const DetectionResult& r, int cores) {
   // W: residual time to the next probe start, the gap between starts being
   // I*(1 +/- j) uniform (a probe answered on loopback takes ~0.1 ms):
   // E[W] = E[G^2] / (2 E[G]) = I (1 + j^2/3) / 2.
-  const double expected = i * (1 + kJitter * kJitter / 3) / 2 + h * t + (h - 1) * e;
+  const double expected =
+      i * (1 + kJitter * kJitter / 3) / 2 + h * t + (h - 1) * e;
   const double lo = h * t + (h - 1) * e * (1 - kJitter);
   const double hi = i * (1 + kJitter) + h * t + (h - 1) * e * (1 + kJitter);
-  std::printf("\n  interval I=%s, edge E=%s, timeout T=%s, thresholds 2/%d, jitter %.0f%%\n",
-              absl::FormatDuration(c.interval).c_str(),
-              absl::FormatDuration(c.edge).c_str(),
-              absl::FormatDuration(c.timeout).c_str(), h, kJitter * 100);
+  std::printf(
+      "\n  interval I=%s, edge E=%s, timeout T=%s, thresholds 2/%d, jitter "
+      "%.0f%%\n",
+      absl::FormatDuration(c.interval).c_str(),
+      absl::FormatDuration(c.edge).c_str(),
+      absl::FormatDuration(c.timeout).c_str(), h, kJitter * 100);
   if (!r.error.empty()) std::printf("    ERROR: %s\n", r.error.c_str());
   if (r.samples.empty()) return;
   std::vector<double> s;
   for (absl::Duration d : r.samples) s.push_back(absl::ToDoubleSeconds(d));
   std::sort(s.begin(), s.end());
-  const double median = s.size() % 2 ? s[s.size() / 2]
-                                     : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
+  const double median = s.size() % 2
+                            ? s[s.size() / 2]
+                            : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
   double mean = 0;
   for (double x : s) mean += x;
   mean /= s.size();
-  std::printf("    measured (%zu trials): min %.3f s (%.2f I)  median %.3f s (%.2f I)  "
-              "max %.3f s (%.2f I)  mean %.3f s (%.2f I)\n",
-              s.size(), s.front(), s.front() / i, median, median / i, s.back(),
-              s.back() / i, mean, mean / i);
-  std::printf("    analytic: W + %dT + %dE, W uniform over one interval: mean %.3f s "
-              "(%.2f I), range %.3f-%.3f s (%.2f-%.2f I)\n",
-              h, h - 1, expected, expected / i, lo, hi, lo / i, hi / i);
+  std::printf(
+      "    measured (%zu trials): min %.3f s (%.2f I)  median %.3f s (%.2f I)  "
+      "max %.3f s (%.2f I)  mean %.3f s (%.2f I)\n",
+      s.size(), s.front(), s.front() / i, median, median / i, s.back(),
+      s.back() / i, mean, mean / i);
+  std::printf(
+      "    analytic: W + %dT + %dE, W uniform over one interval: mean %.3f s "
+      "(%.2f I), range %.3f-%.3f s (%.2f-%.2f I)\n",
+      h, h - 1, expected, expected / i, lo, hi, lo / i, hi / i);
   std::string all;
   for (absl::Duration d : r.samples) {
     absl::StrAppend(&all, absl::StrFormat(" %.3f", absl::ToDoubleSeconds(d)));
   }
   std::printf("    trials (s, in order):%s\n", all.c_str());
-  std::printf("    Pause() (SIGSTOP to the group, until all stopped) took at most %s;\n"
-              "    rest of host meanwhile: %.2f cores%s\n",
-              absl::FormatDuration(absl::Trunc(r.max_pause_call, absl::Microseconds(10)))
-                  .c_str(),
-              r.rest_cores,
-              r.rest_cores > cores - 1
-                  ? " (less than a core left free: timers may fire late; rerun)"
-                  : "");
+  std::printf(
+      "    Pause() (SIGSTOP to the group, until all stopped) took at most %s;\n"
+      "    rest of host meanwhile: %.2f cores%s\n",
+      absl::FormatDuration(
+          absl::Trunc(r.max_pause_call, absl::Microseconds(10)))
+          .c_str(),
+      r.rest_cores,
+      r.rest_cores > cores - 1
+          ? " (less than a core left free: timers may fire late; rerun)"
+          : "");
 }
 
 // -------------------------------------------------------------------- main --
@@ -547,7 +569,8 @@ int Main(int argc, char** argv) {
   KamailioConfig config;  // kRegistrar: REGISTER without credentials -> 401.
   auto kamailio = KamailioServer::Start(config);
   if (!kamailio.ok()) {
-    std::fprintf(stderr, "kamailio: %s\n", std::string(kamailio.status().message()).c_str());
+    std::fprintf(stderr, "kamailio: %s\n",
+                 std::string(kamailio.status().message()).c_str());
     return 1;
   }
   const std::vector<pid_t> kamailio_pids = (*kamailio)->ProcessIds();
@@ -561,22 +584,26 @@ int Main(int argc, char** argv) {
   loop.Start();
   if (loop_cpu >= 0) loop.RunSync([&] { pinned &= PinTo(0, loop_cpu); });
   if (cores >= 2) {
-    std::printf("Pinning: loop thread to CPU 0, Kamailio's %zu processes to CPU %d%s\n",
-                kamailio_pids.size(), cores - 1, pinned ? "" : " (FAILED: not pinned)");
+    std::printf(
+        "Pinning: loop thread to CPU 0, Kamailio's %zu processes to CPU %d%s\n",
+        kamailio_pids.size(), cores - 1, pinned ? "" : " (FAILED: not pinned)");
   } else {
     std::printf("Pinning: none (one core: loop and Kamailio share it)\n");
   }
 
   // ---- 1. Throughput.
   std::printf(
-      "\nProbe engine throughput: SipProber on one EventLoop thread, UDP, REGISTER\n"
-      "without credentials, answered by Kamailio 5.6 (kRegistrar: stateless 401\n"
+      "\nProbe engine throughput: SipProber on one EventLoop thread, UDP, "
+      "REGISTER\n"
+      "without credentials, answered by Kamailio 5.6 (kRegistrar: stateless "
+      "401\n"
       "challenge; one UDP worker; the fixture's script logs each request).\n"
       "%s per row after 0.5 s of warm-up.\n\n",
       absl::FormatDuration(args.duration).c_str());
   RealClock clock;
   RealRandom random;
-  sip::ProberOptions prober_options;  // Daemon defaults: T1 500 ms, timeout 2 s.
+  sip::ProberOptions
+      prober_options;  // Daemon defaults: T1 500 ms, timeout 2 s.
   std::unique_ptr<sip::SipProber> prober;
   loop.RunSync([&] {
     prober = std::make_unique<sip::SipProber>(loop.io_context(), loop, clock,
@@ -586,7 +613,8 @@ int Main(int argc, char** argv) {
   std::vector<ThroughputRow> rows;
   rows.push_back(BarePingPong(**kamailio, warmup, args.duration, loop_cpu));
   ThroughputDriver driver(loop, *prober, **kamailio);
-  for (int n : {1, 16, 64}) rows.push_back(driver.Run(n, warmup, args.duration));
+  for (int n : {1, 16, 64})
+    rows.push_back(driver.Run(n, warmup, args.duration));
   uint64_t ignored = 0;
   loop.RunSync([&] {
     ignored = prober->ignored_responses();
@@ -594,36 +622,43 @@ int Main(int argc, char** argv) {
   });
 
   std::printf("  %-22s %9s %15s %10s %19s %15s %13s\n", "in flight", "probes/s",
-              "loop CPU/probe", "loop busy", "Kamailio CPU/probe", "1-core ceiling",
-              "rest of host");
+              "loop CPU/probe", "loop busy", "Kamailio CPU/probe",
+              "1-core ceiling", "rest of host");
   bool failed = false;
   bool busy_host = false;
   for (const ThroughputRow& r : rows) {
-    const std::string label =
-        r.label == "bare" ? "bare UDP ping-pong (1)" : absl::StrCat("SipProber ", r.label);
+    const std::string label = r.label == "bare"
+                                  ? "bare UDP ping-pong (1)"
+                                  : absl::StrCat("SipProber ", r.label);
     if (r.completed == 0 || r.wall <= 0) {
-      std::printf("  %-22s FAILED: %s\n", label.c_str(), r.first_unexpected.c_str());
+      std::printf("  %-22s FAILED: %s\n", label.c_str(),
+                  r.first_unexpected.c_str());
       failed = true;
       continue;
     }
-    std::printf("  %-22s %9.0f %15s %9.0f%% %19s %13.0f/s %8.2f cores\n", label.c_str(),
-                r.rate(), Micros(r.cpu_per_probe()).c_str(), 100 * r.loop_cpu / r.wall,
+    std::printf("  %-22s %9.0f %15s %9.0f%% %19s %13.0f/s %8.2f cores\n",
+                label.c_str(), r.rate(), Micros(r.cpu_per_probe()).c_str(),
+                100 * r.loop_cpu / r.wall,
                 Micros(r.responder_per_probe()).c_str(), 1 / r.cpu_per_probe(),
                 r.rest_cores());
     busy_host |= r.rest_cores() > 0.2;
     if (r.unexpected > 0) {
       std::printf("    %lld of %lld were not a 401 (first: %s)\n",
                   static_cast<long long>(r.unexpected),
-                  static_cast<long long>(r.completed), r.first_unexpected.c_str());
+                  static_cast<long long>(r.completed),
+                  r.first_unexpected.c_str());
     }
   }
   std::printf(
-      "  loop CPU/probe: the loop thread's CPU time (user+sys) per completed probe;\n"
-      "  1-core ceiling = 1 / loop CPU per probe; rest of host: CPU used meanwhile by\n"
+      "  loop CPU/probe: the loop thread's CPU time (user+sys) per completed "
+      "probe;\n"
+      "  1-core ceiling = 1 / loop CPU per probe; rest of host: CPU used "
+      "meanwhile by\n"
       "  everything else (other processes, softirq, steal), in cores.\n");
   if (busy_host) {
     std::printf(
-        "  WARNING: the host was busy with other work during some rows (rest of\n"
+        "  WARNING: the host was busy with other work during some rows (rest "
+        "of\n"
         "  host > 0.2 cores): rates are then low; rerun on a quiet machine.\n");
   }
   if (ignored > 0) {
@@ -635,8 +670,10 @@ int Main(int argc, char** argv) {
   if (bare.completed > 0 && one.completed > 0) {
     std::printf(
         "\nRatios in this run:\n"
-        "  SipProber, 1 in flight: %.2f x the bare ping-pong rate; loop CPU per probe\n"
-        "    %.2f x the bare thread's CPU per exchange (socket per probe, request\n"
+        "  SipProber, 1 in flight: %.2f x the bare ping-pong rate; loop CPU "
+        "per probe\n"
+        "    %.2f x the bare thread's CPU per exchange (socket per probe, "
+        "request\n"
         "    building, parsing, timers on top of the kernel round trip)\n",
         one.rate() / bare.rate(), one.cpu_per_probe() / bare.cpu_per_probe());
     for (size_t k = 2; k < rows.size(); ++k) {
@@ -652,11 +689,13 @@ int Main(int argc, char** argv) {
     loop.RunSync([&] { Unpin(0, cores); });
   }
   std::printf(
-      "\nDetection time: SIGSTOP of the registrar at a random phase -> HealthTracker\n"
+      "\nDetection time: SIGSTOP of the registrar at a random phase -> "
+      "HealthTracker\n"
       "marks it UNHEALTHY (REGISTER probes; stamped on the loop thread).\n");
   std::mt19937_64 rng(std::random_device{}());
   for (const DetectionConfig& c :
-       {DetectionConfig{absl::Seconds(1), absl::Milliseconds(200), absl::Milliseconds(500)},
+       {DetectionConfig{absl::Seconds(1), absl::Milliseconds(200),
+                        absl::Milliseconds(500)},
         DetectionConfig{absl::Milliseconds(200), absl::Milliseconds(100),
                         absl::Milliseconds(300)}}) {
     DetectionResult r = MeasureDetection(loop, **kamailio, c, args.trials, rng);
@@ -670,4 +709,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace sipresolver::testing
 
-int main(int argc, char** argv) { return sipresolver::testing::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return sipresolver::testing::Main(argc, argv);
+}

@@ -105,19 +105,22 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   DnsZone zone;
   zone.ttl = 3600;
-  zone.hosts = {{"pbx1.test", {"127.0.0.11"}}, {"pbx2.test", {"127.0.0.12"}},
+  zone.hosts = {{"pbx1.test", {"127.0.0.11"}},
+                {"pbx2.test", {"127.0.0.12"}},
                 {"plain.test", {"127.0.0.21", "127.0.0.22"}}};
   zone.srv = {{"itsp.test", "pbx1.test", 5071, 10, 10},
               {"itsp.test", "pbx2.test", 5072, 20, 10},
               {"_sip._udp.fallback.test", "pbx1.test", 5071, 10, 10}};
   auto dns = DnsmasqServer::Start(zone);
   if (!dns.ok()) {
-    std::fprintf(stderr, "dnsmasq: %s\n", std::string(dns.status().message()).c_str());
+    std::fprintf(stderr, "dnsmasq: %s\n",
+                 std::string(dns.status().message()).c_str());
     return 1;
   }
   auto daemon = SipresolverdProcess::Start((*dns)->address());
   if (!daemon.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(daemon.status().message()).c_str());
+    std::fprintf(stderr, "%s\n",
+                 std::string(daemon.status().message()).c_str());
     return 1;
   }
   g_dns = dns->get();
@@ -125,11 +128,15 @@ int main(int argc, char** argv) {
 
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  std::printf("\nRatios in this run (Resolve throughput / Health/Check throughput):\n");
+  std::printf(
+      "\nRatios in this run (Resolve throughput / Health/Check throughput):\n");
   for (const char* threads : {"threads:1", "threads:8"}) {
-    const double health = reporter.rates[std::string("BM_HealthCheck/real_time/") + threads];
-    for (const char* name : {"BM_ResolveA", "BM_ResolveSrv", "BM_ResolveSipUdpSrv"}) {
-      const double rate = reporter.rates[std::string(name) + "/real_time/" + threads];
+    const double health =
+        reporter.rates[std::string("BM_HealthCheck/real_time/") + threads];
+    for (const char* name :
+         {"BM_ResolveA", "BM_ResolveSrv", "BM_ResolveSipUdpSrv"}) {
+      const double rate =
+          reporter.rates[std::string(name) + "/real_time/" + threads];
       if (health > 0) {
         std::printf("  %-22s %-10s %8.0f/s  = %.2f x health check (%.0f/s)\n",
                     name, threads, rate, rate / health, health);

@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -28,8 +28,10 @@
 #include "tests/support/sipresolverd_process.h"
 
 ABSL_FLAG(int, agents, 2000, "Agents (WatchDecision streams).");
-ABSL_FLAG(absl::Duration, duration, absl::Minutes(10), "How long the soak runs.");
-ABSL_FLAG(absl::Duration, flap_every, absl::Seconds(20), "Registrar failure period.");
+ABSL_FLAG(absl::Duration, duration, absl::Minutes(10),
+          "How long the soak runs.");
+ABSL_FLAG(absl::Duration, flap_every, absl::Seconds(20),
+          "Registrar failure period.");
 
 namespace sipresolver::testing {
 namespace {
@@ -52,7 +54,8 @@ long ProcKib(pid_t pid, const char* field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::strlen(field)));
+    if (line.rfind(field, 0) == 0)
+      return std::stol(line.substr(std::strlen(field)));
   }
   return 0;
 }
@@ -60,7 +63,8 @@ long ProcKib(pid_t pid, const char* field) {
 int Fds(pid_t pid) {
   int n = 0;
   std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+  for (auto it = std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(pid) + "/fd", ec);
        it != std::filesystem::directory_iterator(); ++it) {
     ++n;
   }
@@ -88,15 +92,16 @@ int Run() {
   if (!dns.ok()) return 1;
   auto daemon = SipresolverdProcess::Start(
       (*dns)->address(),
-      {"--probe_allow=127.0.0.1/32", "--probe_interval=1s", "--probe_edge_interval=250ms",
-       "--probe_timeout=500ms", "--max_streams=1000000",
-       "--max_streams_per_connection=1000000", "--heartbeat_interval=10s",
-       "--cache_max_ttl=5s"});
+      {"--probe_allow=127.0.0.1/32", "--probe_interval=1s",
+       "--probe_edge_interval=250ms", "--probe_timeout=500ms",
+       "--max_streams=1000000", "--max_streams_per_connection=1000000",
+       "--heartbeat_interval=10s", "--cache_max_ttl=5s"});
   if (!daemon.ok()) return 1;
   const pid_t pid = (*daemon)->process().pid();
 
   std::atomic<int64_t> decisions{0};
-  std::vector<std::atomic<int>> primary_ports(std::max(0, agents));  // Each agent's, 0 at first.
+  std::vector<std::atomic<int>> primary_ports(
+      std::max(0, agents));  // Each agent's, 0 at first.
   StreamingFleet fleet((*daemon)->grpc_address(), 10);
   for (int i = 0; i < agents; ++i) {
     v1::WatchDecisionRequest r;
@@ -104,14 +109,17 @@ int Run() {
     r.mutable_profile()->set_proxy_server("itsp.test");
     r.mutable_profile()->set_proxy_server_redundancy(true);
     r.mutable_profile()->set_secondary_registration(true);
-    r.mutable_profile()->mutable_check_primary_fallback_interval()->set_seconds(5);
+    r.mutable_profile()->mutable_check_primary_fallback_interval()->set_seconds(
+        5);
     fleet.Add(r, TrackPrimary(decisions, primary_ports[i]));
   }
 
-  std::printf("Soak: %d agents, 3 registrars (one fails every %s, in rotation), "
-              "DNS TTL 5 s, %s\n  %8s %10s %6s %12s\n",
-              agents, absl::FormatDuration(flap).c_str(),
-              absl::FormatDuration(duration).c_str(), "time", "RSS KiB", "fds", "decisions");
+  std::printf(
+      "Soak: %d agents, 3 registrars (one fails every %s, in rotation), "
+      "DNS TTL 5 s, %s\n  %8s %10s %6s %12s\n",
+      agents, absl::FormatDuration(flap).c_str(),
+      absl::FormatDuration(duration).c_str(), "time", "RSS KiB", "fds",
+      "decisions");
   const absl::Time start = absl::Now();
   absl::Time next_flap = start + flap, next_sample = start;
   int flap_index = 0;
@@ -119,9 +127,9 @@ int Run() {
   while (absl::Now() - start < duration) {
     const absl::Time now = absl::Now();
     if (now >= next_sample) {
-      std::printf("  %7.0fs %10ld %6d %12lld\n", absl::ToDoubleSeconds(now - start),
-                  ProcKib(pid, "VmRSS:"), Fds(pid),
-                  static_cast<long long>(decisions.load()));
+      std::printf("  %7.0fs %10ld %6d %12lld\n",
+                  absl::ToDoubleSeconds(now - start), ProcKib(pid, "VmRSS:"),
+                  Fds(pid), static_cast<long long>(decisions.load()));
       std::fflush(stdout);
       next_sample += absl::Seconds(30);
     }
@@ -142,10 +150,11 @@ int Run() {
   absl::SleepFor(absl::Seconds(15));
   int right = 0;
   for (const auto& port : primary_ports) right += port == pbx[0]->port();
-  std::printf("  end: %d of %d agents on the top-priority registrar; %lld decisions "
-              "delivered; %d streams ended early; RSS %ld KiB, %d fds\n",
-              right, agents, static_cast<long long>(decisions.load()),
-              fleet.ended(), ProcKib(pid, "VmRSS:"), Fds(pid));
+  std::printf(
+      "  end: %d of %d agents on the top-priority registrar; %lld decisions "
+      "delivered; %d streams ended early; RSS %ld KiB, %d fds\n",
+      right, agents, static_cast<long long>(decisions.load()), fleet.ended(),
+      ProcKib(pid, "VmRSS:"), Fds(pid));
   fleet.CancelAll(absl::Seconds(30));
   return right == agents ? 0 : 1;
 }

@@ -14,8 +14,10 @@ namespace sipresolver::testing {
 // Decision to the handler; counts itself in `ended` when the stream is done.
 class StreamingAgent : public grpc::ClientReadReactor<v1::Decision> {
  public:
-  StreamingAgent(v1::SipResolver::Stub& stub, const v1::WatchDecisionRequest& request,
-                 StreamingFleet::DecisionHandler on_decision, std::atomic<int>& ended)
+  StreamingAgent(v1::SipResolver::Stub& stub,
+                 const v1::WatchDecisionRequest& request,
+                 StreamingFleet::DecisionHandler on_decision,
+                 std::atomic<int>& ended)
       : on_decision_(std::move(on_decision)), ended_(ended) {
     stub.async()->WatchDecision(&context_, &request, this);
     StartRead(&decision_);
@@ -36,7 +38,8 @@ class StreamingAgent : public grpc::ClientReadReactor<v1::Decision> {
   v1::Decision decision_;
 };
 
-StreamingFleet::StreamingFleet(const std::string& grpc_address, int connections) {
+StreamingFleet::StreamingFleet(const std::string& grpc_address,
+                               int connections) {
   for (int i = 0; i < std::max(1, connections); ++i) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", i);  // Distinct connections.
@@ -50,18 +53,20 @@ StreamingFleet::~StreamingFleet() { CancelAll(); }
 void StreamingFleet::Add(const v1::WatchDecisionRequest& request,
                          DecisionHandler on_decision) {
   v1::SipResolver::Stub& stub = *stubs_[agents_.size() % stubs_.size()];
-  agents_.push_back(
-      std::make_unique<StreamingAgent>(stub, request, std::move(on_decision), ended_));
+  agents_.push_back(std::make_unique<StreamingAgent>(
+      stub, request, std::move(on_decision), ended_));
 }
 
 void StreamingFleet::CancelAll(absl::Duration timeout) {
   for (auto& agent : agents_) agent->Cancel();
   const absl::Time deadline = absl::Now() + timeout;
-  while (ended_ < size() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  while (ended_ < size() && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(20));
   if (ended_ < size()) {
     // gRPC may still call a reactor whose stream has not ended: leak them
     // all rather than free one in use.
-    std::fprintf(stderr, "StreamingFleet: %d of %d streams did not end; leaking them\n",
+    std::fprintf(stderr,
+                 "StreamingFleet: %d of %d streams did not end; leaking them\n",
                  size() - ended_.load(), size());
     for (auto& agent : agents_) agent.release();
   }

@@ -37,7 +37,8 @@ class StreamingFleet {
   // Starts one more agent's stream, on the connections in turn (agent i on
   // connection i % connections); `on_decision` is the agent's own copy, so
   // it may keep per-agent state.
-  void Add(const v1::WatchDecisionRequest& request, DecisionHandler on_decision);
+  void Add(const v1::WatchDecisionRequest& request,
+           DecisionHandler on_decision);
 
   int size() const { return static_cast<int>(agents_.size()); }
   // Streams that have ended, for any reason (server, error or CancelAll).

@@ -1,10 +1,11 @@
 // End to end: the agent library against the real sipresolverd, through
 // server crashes and graceful shutdowns.
+#include "client/agent.h"
+
 #include <signal.h>
 
 #include <thread>
 
-#include "client/agent.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "sipresolver/v1/reconnect.h"
@@ -99,11 +100,13 @@ TEST_F(AgentTest, KeepsItsDecisionWhileTheServerIsDownAndResumes) {
   // on again because nothing changed for the device.
   ASSERT_TRUE(WaitUntil([&] {
     auto d = agent_->last_decision();
-    return d && d->state() == v1::DECISION_STATE_ACTIVE && d->version() > before.version();
+    return d && d->state() == v1::DECISION_STATE_ACTIVE &&
+           d->version() > before.version();
   }));
   absl::MutexLock lock(&mu_);
   int active = 0;
-  for (const auto& d : decisions_) active += d.state() == v1::DECISION_STATE_ACTIVE;
+  for (const auto& d : decisions_)
+    active += d.state() == v1::DECISION_STATE_ACTIVE;
   EXPECT_EQ(active, 1);
 }
 
@@ -113,7 +116,8 @@ TEST_F(AgentTest, GracefulShutdownMeansReconnectNow) {
   daemon_->process().Signal(SIGTERM);
   ASSERT_TRUE(WaitUntil([&] { return Events() >= 1; }));
   absl::MutexLock lock(&mu_);
-  EXPECT_NE(events_[0].find("reconnecting in 0"), std::string::npos) << events_[0];
+  EXPECT_NE(events_[0].find("reconnecting in 0"), std::string::npos)
+      << events_[0];
 }
 
 // The contract itself, as any client sees it: UNAVAILABLE with the typed
@@ -136,7 +140,8 @@ TEST_F(AgentTest, ShutdownEndsStreamsWithTheReconnectMetadata) {
   const auto& trailers = context.GetServerTrailingMetadata();
   auto it = trailers.find(v1::kReconnectKey);
   ASSERT_NE(it, trailers.end());
-  EXPECT_EQ(std::string(it->second.data(), it->second.size()), v1::kReconnectNow);
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()),
+            v1::kReconnectNow);
 }
 
 // Device evidence from device software: a registration the device made is
@@ -151,14 +156,22 @@ TEST_F(AgentTest, ReportRegistrationReachesTheService) {
   EXPECT_TRUE(agent_->ReportRegistration(server, 200).ok());
   EXPECT_TRUE(agent_->ReportRegistration(server, 503).ok());
   const std::string metrics = daemon_->Metrics();
-  EXPECT_EQ(MetricValue(metrics, "sipresolver_reported_registrations_total{outcome=\"success\"}"),
-            1);
-  EXPECT_EQ(MetricValue(metrics, "sipresolver_reported_registrations_total{outcome=\"failure\"}"),
-            1);
+  EXPECT_EQ(
+      MetricValue(
+          metrics,
+          "sipresolver_reported_registrations_total{outcome=\"success\"}"),
+      1);
+  EXPECT_EQ(
+      MetricValue(
+          metrics,
+          "sipresolver_reported_registrations_total{outcome=\"failure\"}"),
+      1);
   server.set_address("not an address");  // Bad input: a clear error.
   absl::Status bad = agent_->ReportRegistration(server, 200);
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(bad.message().find("registrations[0].server.address"), std::string::npos) << bad;
+  EXPECT_NE(bad.message().find("registrations[0].server.address"),
+            std::string::npos)
+      << bad;
 }
 
 // Refused by the allowlist: the agent keeps trying (the operator may widen
@@ -171,7 +184,8 @@ TEST_F(AgentTest, PermissionDeniedIsRetried) {
   auto refusals = [this] {
     absl::MutexLock lock(&mu_);
     int n = 0;
-    for (const std::string& e : events_) n += e.find("10.9.9.9") != std::string::npos;
+    for (const std::string& e : events_)
+      n += e.find("10.9.9.9") != std::string::npos;
     return n;
   };
   EXPECT_TRUE(WaitUntil([&] { return refusals() >= 3; }));

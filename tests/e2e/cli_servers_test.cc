@@ -27,8 +27,8 @@ class CliServersTest : public ::testing::Test {
   }
 
   CommandResult Cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {SIPRESOLVER_CLI_PATH,
-                               "--server=" + daemon_->grpc_address()});
+    args.insert(args.begin(),
+                {SIPRESOLVER_CLI_PATH, "--server=" + daemon_->grpc_address()});
     return RunCommand(args);
   }
 
@@ -99,7 +99,8 @@ TEST_F(CliServersTest, S6_TableShowsTheResolvedRegistrarHealthy) {
   const std::string table = WaitForState("healthy");
   std::vector<std::string> lines = absl::StrSplit(table, '\n');
   ASSERT_GE(lines.size(), 2u) << table;
-  EXPECT_EQ(std::vector<std::string>(absl::StrSplit(lines[0], ' ', absl::SkipEmpty())),
+  EXPECT_EQ(std::vector<std::string>(
+                absl::StrSplit(lines[0], ' ', absl::SkipEmpty())),
             (std::vector<std::string>{"ADDRESS", "PORT", "TRANSPORT", "STATE",
                                       "LAST", "LATENCY", "SINCE", "DOMAINS"}))
       << table;
@@ -133,7 +134,8 @@ TEST_F(CliServersTest, S6_JsonCarriesTheHealthFields) {
 
   // Proto field names and enum names, one line.
   CommandResult r = Cli({"servers", "--json"});
-  EXPECT_NE(r.output.find("\"state\":\"HEALTH_STATE_HEALTHY\""), std::string::npos)
+  EXPECT_NE(r.output.find("\"state\":\"HEALTH_STATE_HEALTHY\""),
+            std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("\"last_response_code\":401"), std::string::npos);
   EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << r.output;

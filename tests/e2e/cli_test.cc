@@ -11,7 +11,8 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     DnsZone zone;
-    zone.hosts = {{"pbx1.test", {"127.0.0.11"}}, {"plain.test", {"127.0.0.21"}}};
+    zone.hosts = {{"pbx1.test", {"127.0.0.11"}},
+                  {"plain.test", {"127.0.0.21"}}};
     zone.srv = {{"_sip._udp.itsp.test", "pbx1.test", 5071, 10, 10}};
     auto dns = DnsmasqServer::Start(zone);
     ASSERT_TRUE(dns.ok()) << dns.status();
@@ -22,8 +23,8 @@ class CliTest : public ::testing::Test {
   }
 
   CommandResult Cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {SIPRESOLVER_CLI_PATH,
-                               "--server=" + daemon_->grpc_address()});
+    args.insert(args.begin(),
+                {SIPRESOLVER_CLI_PATH, "--server=" + daemon_->grpc_address()});
     return RunCommand(args);
   }
 
@@ -43,27 +44,33 @@ TEST_F(CliTest, ResolvePrintsCandidatesAndLookups) {
 TEST_F(CliTest, JsonOutputUsesApiFieldNames) {
   CommandResult r = Cli({"resolve", "plain.test", "--port=5090", "--json"});
   ASSERT_EQ(r.exit_status, 0) << r.output;
-  EXPECT_NE(r.output.find("\"address\":\"127.0.0.21\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"address\":\"127.0.0.21\""), std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("\"port\":5090"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("\"source\":\"CANDIDATE_SOURCE_A\""), std::string::npos);
+  EXPECT_NE(r.output.find("\"source\":\"CANDIDATE_SOURCE_A\""),
+            std::string::npos);
 }
 
 TEST_F(CliTest, NotFoundExitsOneWithTheCode) {
   CommandResult r = Cli({"resolve", "nothing.test"});
   EXPECT_EQ(r.exit_status, 1);
-  EXPECT_NE(r.output.find("sipresolver: NOT_FOUND:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("sipresolver: NOT_FOUND:"), std::string::npos)
+      << r.output;
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Cli({"resolve"}).exit_status, 2);
-  EXPECT_EQ(Cli({"resolve", "x.test", "--transport=carrier-pigeon"}).exit_status, 2);
+  EXPECT_EQ(
+      Cli({"resolve", "x.test", "--transport=carrier-pigeon"}).exit_status, 2);
   EXPECT_EQ(Cli({"frobnicate"}).exit_status, 2);
 }
 
 TEST_F(CliTest, UnreadableTlsFileIsAUsageErrorNamingTheFlag) {
-  CommandResult r = Cli({"--tls_ca_file=/nonexistent/ca.pem", "resolve", "plain.test"});
+  CommandResult r =
+      Cli({"--tls_ca_file=/nonexistent/ca.pem", "resolve", "plain.test"});
   EXPECT_EQ(r.exit_status, 2);
-  EXPECT_NE(r.output.find("--tls_ca_file: cannot read /nonexistent/ca.pem"), std::string::npos)
+  EXPECT_NE(r.output.find("--tls_ca_file: cannot read /nonexistent/ca.pem"),
+            std::string::npos)
       << r.output;
   r = Cli({"--tls_cert_file=/nonexistent/c.pem", "resolve", "plain.test"});
   EXPECT_EQ(r.exit_status, 2);  // Without its key.

@@ -29,8 +29,8 @@ class CliWatchTest : public ::testing::Test {
   void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
 
   CommandResult Watch(std::vector<std::string> args) {
-    args.insert(args.begin(), {SIPRESOLVER_CLI_PATH, "--server=" + daemon_->grpc_address(),
-                               "watch"});
+    args.insert(args.begin(), {SIPRESOLVER_CLI_PATH,
+                               "--server=" + daemon_->grpc_address(), "watch"});
     return RunCommand(args, absl::Seconds(20));
   }
 
@@ -42,20 +42,26 @@ class CliWatchTest : public ::testing::Test {
 
 TEST_F(CliWatchTest, AppliesTheDecisionToFileHookAndOutput) {
   const std::string file = dir_ + "/decision.json", hooked = dir_ + "/hooked";
-  CommandResult r = Watch({"--profile={\"proxy_server\":\"itsp.test\",\"proxy_server_redundancy\":true}",
-                           "--agent_id=device-1", "--once", "--output_file=" + file,
-                           "--hook=echo \"$SIPRESOLVER_STATE $SIPRESOLVER_PRIMARY "
-                           "$SIPRESOLVER_ASSURANCE\" >> " + hooked});
+  CommandResult r =
+      Watch({"--profile={\"proxy_server\":\"itsp.test\",\"proxy_server_"
+             "redundancy\":true}",
+             "--agent_id=device-1", "--once", "--output_file=" + file,
+             "--hook=echo \"$SIPRESOLVER_STATE $SIPRESOLVER_PRIMARY "
+             "$SIPRESOLVER_ASSURANCE\" >> " +
+                 hooked});
   ASSERT_EQ(r.exit_status, 0) << r.output;
   const std::string primary = "127.0.0.1:" + std::to_string(pbx_->port());
   // "active: primary ...", or on a machine too busy for the probes' 300 ms
   // "active (unconfirmed: ...): primary ..." (fail static): same primary.
   EXPECT_NE(r.output.find("primary " + primary), std::string::npos) << r.output;
-  EXPECT_NE(ReadFile(file).find("\"state\":\"DECISION_STATE_ACTIVE\""), std::string::npos)
+  EXPECT_NE(ReadFile(file).find("\"state\":\"DECISION_STATE_ACTIVE\""),
+            std::string::npos)
       << ReadFile(file);
   const std::string hook = ReadFile(hooked);
-  EXPECT_NE(hook.find("active " + primary + " (pbx.test) "), std::string::npos) << hook;
-  EXPECT_TRUE(absl::StrContains(hook, " probes") || absl::StrContains(hook, " unconfirmed"))
+  EXPECT_NE(hook.find("active " + primary + " (pbx.test) "), std::string::npos)
+      << hook;
+  EXPECT_TRUE(absl::StrContains(hook, " probes") ||
+              absl::StrContains(hook, " unconfirmed"))
       << hook;
 }
 
@@ -66,16 +72,22 @@ TEST_F(CliWatchTest, UnconfirmedDecisionIsAppliedAndSaysSo) {
   banned.drop_user_agent = "sipresolver-probe";
   ASSERT_TRUE(pbx_->Restart(banned).ok());
   const std::string hooked = dir_ + "/hooked";
-  CommandResult r = Watch({"--profile={\"proxy_server\":\"itsp.test\",\"proxy_server_redundancy\":true}",
-                           "--agent_id=device-1", "--once",
-                           "--hook=echo \"$SIPRESOLVER_ASSURANCE $SIPRESOLVER_PROBE_PATH_SUSPECT "
-                           "$SIPRESOLVER_PRIMARY\" >> " + hooked});
+  CommandResult r = Watch(
+      {"--profile={\"proxy_server\":\"itsp.test\",\"proxy_server_redundancy\":"
+       "true}",
+       "--agent_id=device-1", "--once",
+       "--hook=echo \"$SIPRESOLVER_ASSURANCE $SIPRESOLVER_PROBE_PATH_SUSPECT "
+       "$SIPRESOLVER_PRIMARY\" >> " +
+           hooked});
   ASSERT_EQ(r.exit_status, 0) << r.output;
   const std::string primary = "127.0.0.1:" + std::to_string(pbx_->port());
-  EXPECT_NE(r.output.find("active (unconfirmed: the device's own choice): primary " + primary),
-            std::string::npos)
+  EXPECT_NE(
+      r.output.find("active (unconfirmed: the device's own choice): primary " +
+                    primary),
+      std::string::npos)
       << r.output;
-  EXPECT_NE(ReadFile(hooked).find("unconfirmed 0 " + primary), std::string::npos)
+  EXPECT_NE(ReadFile(hooked).find("unconfirmed 0 " + primary),
+            std::string::npos)
       << ReadFile(hooked);
 }
 
@@ -88,8 +100,9 @@ TEST_F(CliWatchTest, ProfileFromAFileAndJsonOutput) {
 }
 
 TEST_F(CliWatchTest, RunsUntilInterruptedThenExitsCleanly) {
-  auto watch = Subprocess::Start({SIPRESOLVER_CLI_PATH, "--server=" + daemon_->grpc_address(),
-                                  "watch", "--profile={\"proxy_server\":\"itsp.test\"}"});
+  auto watch = Subprocess::Start(
+      {SIPRESOLVER_CLI_PATH, "--server=" + daemon_->grpc_address(), "watch",
+       "--profile={\"proxy_server\":\"itsp.test\"}"});
   ASSERT_TRUE(watch.ok());
   ASSERT_TRUE((*watch)->WaitForOutput(": primary", absl::Seconds(10)))
       << (*watch)->Output();
@@ -102,8 +115,12 @@ TEST_F(CliWatchTest, UsageErrors) {
   EXPECT_EQ(Watch({"--profile={not json"}).exit_status, 2);
   CommandResult missing = Watch({"--profile=@/nonexistent/profile.json"});
   EXPECT_EQ(missing.exit_status, 2);
-  EXPECT_NE(missing.output.find("--profile: cannot read"), std::string::npos) << missing.output;
-  EXPECT_EQ(Watch({"--profile={\"proxy_server\":\"x.test\"}", "--spread=random"}).exit_status, 2);
+  EXPECT_NE(missing.output.find("--profile: cannot read"), std::string::npos)
+      << missing.output;
+  EXPECT_EQ(
+      Watch({"--profile={\"proxy_server\":\"x.test\"}", "--spread=random"})
+          .exit_status,
+      2);
 }
 
 TEST_F(CliWatchTest, InvalidProfileIsAnRpcError) {

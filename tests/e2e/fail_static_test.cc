@@ -26,7 +26,8 @@ class FailStaticTest : public ::testing::Test {
     options.dns_ttl = 60;
     // A probe timeout no busy machine (sanitizers, stress) mistakes for a
     // ban: these tests are about verdicts, not detection speed.
-    options.probe_flags = {"--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
+    options.probe_flags = {"--probe_allow=127.0.0.1/32",
+                           "--probe_interval=200ms",
                            "--probe_edge_interval=100ms", "--probe_timeout=1s"};
     options.extra_flags = {"--device_evidence_quorum=2", "--search_break=1s",
                            "--heartbeat_interval=1s"};
@@ -47,8 +48,8 @@ class FailStaticTest : public ::testing::Test {
     ASSERT_TRUE(pbx(i).Restart(config).ok());
   }
 
-  static v1::WatchDecisionRequest Request(const std::string& agent,
-                                          const std::string& server = "itsp.test") {
+  static v1::WatchDecisionRequest Request(
+      const std::string& agent, const std::string& server = "itsp.test") {
     v1::WatchDecisionRequest r;
     r.set_agent_id(agent);
     r.mutable_profile()->set_proxy_server(server);
@@ -67,7 +68,8 @@ class FailStaticTest : public ::testing::Test {
   // What a device does: a real REGISTER (its own User-Agent) to registrar i;
   // true when it got 200 OK.
   bool DeviceRegisters(int i) {
-    const std::string call_id = absl::StrCat("device-", i, "-", ++registrations_);
+    const std::string call_id =
+        absl::StrCat("device-", i, "-", ++registrations_);
     return UdpProbe(
         pbx(i).port(),
         [&](uint16_t local_port) {
@@ -86,7 +88,8 @@ class FailStaticTest : public ::testing::Test {
           return *sip::BuildRequest(p);
         },
         [&](absl::string_view reply) {
-          return absl::StartsWith(reply, "SIP/2.0 200") && absl::StrContains(reply, call_id);
+          return absl::StartsWith(reply, "SIP/2.0 200") &&
+                 absl::StrContains(reply, call_id);
         },
         absl::Seconds(5));
   }
@@ -112,17 +115,19 @@ class FailStaticTest : public ::testing::Test {
   std::optional<v1::ServerStatus> Server(uint16_t port) {
     grpc::ClientContext context;
     v1::ListServersResponse response;
-    if (!daemon().stub().ListServers(&context, {}, &response).ok()) return std::nullopt;
+    if (!daemon().stub().ListServers(&context, {}, &response).ok())
+      return std::nullopt;
     for (const v1::ServerStatus& s : response.servers()) {
       if (s.endpoint().port() == port) return s;
     }
     return std::nullopt;
   }
 
-  static std::function<bool(const v1::Decision&)> Is(uint16_t port, v1::Assurance a) {
+  static std::function<bool(const v1::Decision&)> Is(uint16_t port,
+                                                     v1::Assurance a) {
     return [=](const v1::Decision& d) {
-      return d.state() == v1::DECISION_STATE_ACTIVE && d.primary().port() == port &&
-             d.assurance() == a;
+      return d.state() == v1::DECISION_STATE_ACTIVE &&
+             d.primary().port() == port && d.assurance() == a;
     };
   }
 
@@ -132,7 +137,8 @@ class FailStaticTest : public ::testing::Test {
 
 // The scenario of the fail-static issue: both registrars ban the prober,
 // devices register with the primary and say so: agents stay on it.
-TEST_F(FailStaticTest, DevicesReportingRegistrationsKeepAgentsOnTheWorkingPrimary) {
+TEST_F(FailStaticTest,
+       DevicesReportingRegistrationsKeepAgentsOnTheWorkingPrimary) {
   Ban(0);
   Ban(1);
   DecisionWatcher agent(daemon().stub(), Request("agent-0"));
@@ -169,11 +175,12 @@ TEST_F(FailStaticTest, RegistrationsReportedWithTheCliAreDeviceEvidence) {
   const std::string where = absl::StrCat("127.0.0.1:", pbx(0).port());
   auto confirmed = agent.WaitFor(
       [&](const v1::Decision& d) {
-        for (const char* device : {"--agent_id=device-a", "--agent_id=device-b"}) {
-          CommandResult r = RunCommand({SIPRESOLVER_CLI_PATH,
-                                        "--server=" + daemon().grpc_address(), "report",
-                                        where, "200", device},
-                                       absl::Seconds(20));
+        for (const char* device :
+             {"--agent_id=device-a", "--agent_id=device-b"}) {
+          CommandResult r = RunCommand(
+              {SIPRESOLVER_CLI_PATH, "--server=" + daemon().grpc_address(),
+               "report", where, "200", device},
+              absl::Seconds(20));
           EXPECT_EQ(r.exit_status, 0) << r.output;
         }
         return Is(pbx(0).port(), v1::ASSURANCE_DEVICE_REPORTS)(d);
@@ -188,25 +195,30 @@ TEST_F(FailStaticTest, WithoutReportsAgentsGetTheDevicesOwnOrder) {
   Ban(0);
   Ban(1);
   DecisionWatcher agent(daemon().stub(), Request("agent-0"));
-  auto d = agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_UNCONFIRMED), absl::Seconds(20));
+  auto d = agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_UNCONFIRMED),
+                         absl::Seconds(20));
   ASSERT_TRUE(d.has_value());
   EXPECT_NE(d->reason().find("fail static"), std::string::npos) << d->reason();
   for (const v1::Decision& seen : agent.Received()) {
     EXPECT_NE(seen.state(), v1::DECISION_STATE_NO_WORKING_SERVER);
   }
-  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_unconfirmed_agents"), 1);
+  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_unconfirmed_agents"),
+            1);
 
   Ban(0, false);  // The ban is lifted: confirmed by probes again.
-  ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)));
+  ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES),
+                            absl::Seconds(20)));
 }
 
 // One agent, or one connection carrying many agent ids, reporting that a
 // dead server works does not change anyone's decision.
 TEST_F(FailStaticTest, OneAgentOrOneConnectionCannotSteerOthers) {
   DecisionWatcher agent(daemon().stub(), Request("agent-0"));
-  ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)));
+  ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES),
+                            absl::Seconds(20)));
   pbx(0).Pause();  // Really dead.
-  ASSERT_TRUE(agent.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)));
+  ASSERT_TRUE(agent.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES),
+                            absl::Seconds(20)));
 
   const size_t before = agent.Received().size();
   auto liar = NewConnection();
@@ -233,7 +245,8 @@ TEST_F(FailStaticTest, OneAgentOrOneConnectionCannotSteerOthers) {
 // its retry time. No false fail static.
 TEST_F(FailStaticTest, RegistrarsDeadForEveryoneAreNoWorkingServer) {
   DecisionWatcher agent(daemon().stub(), Request("agent-0"));
-  ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)));
+  ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES),
+                            absl::Seconds(20)));
   pbx(0).Pause();
   pbx(1).Pause();
   auto a = NewConnection(), b = NewConnection();
@@ -246,7 +259,8 @@ TEST_F(FailStaticTest, RegistrarsDeadForEveryoneAreNoWorkingServer) {
       absl::Seconds(20));
   ASSERT_TRUE(none.has_value());
   EXPECT_TRUE(none->has_next_search_time());
-  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_agents{state=\"no_working_server\"}"),
+  EXPECT_EQ(MetricValue(daemon().Metrics(),
+                        "sipresolver_agents{state=\"no_working_server\"}"),
             1);
   pbx(0).Resume();
   pbx(1).Resume();
@@ -260,9 +274,12 @@ TEST_F(FailStaticTest, ProbesFailingAcrossDomainsIsPanicUntilTheyRecover) {
   ASSERT_TRUE(stack_->dns().Restart(zone).ok());
   DecisionWatcher first(daemon().stub(), Request("agent-0"));
   DecisionWatcher second(daemon().stub(), Request("agent-1", "other.test"));
-  ASSERT_TRUE(first.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)));
-  ASSERT_TRUE(second.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)))
-      << (second.Received().empty() ? "" : second.Received().back().DebugString());
+  ASSERT_TRUE(first.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES),
+                            absl::Seconds(20)));
+  ASSERT_TRUE(second.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES),
+                             absl::Seconds(20)))
+      << (second.Received().empty() ? ""
+                                    : second.Received().back().DebugString());
 
   Ban(0);
   Ban(1);
@@ -275,7 +292,8 @@ TEST_F(FailStaticTest, ProbesFailingAcrossDomainsIsPanicUntilTheyRecover) {
   // seen first), never emptied.
   EXPECT_TRUE(d1->has_primary());
   ASSERT_TRUE(second.WaitFor(panic, absl::Seconds(20)));
-  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_probe_path_suspect"), 1);
+  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_probe_path_suspect"),
+            1);
   grpc::ClientContext context;
   v1::ListServersResponse servers;
   ASSERT_TRUE(daemon().stub().ListServers(&context, {}, &servers).ok());
@@ -283,9 +301,12 @@ TEST_F(FailStaticTest, ProbesFailingAcrossDomainsIsPanicUntilTheyRecover) {
 
   Ban(0, false);
   Ban(1, false);
-  ASSERT_TRUE(first.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)));
-  ASSERT_TRUE(second.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES), absl::Seconds(20)));
-  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_probe_path_suspect"), 0);
+  ASSERT_TRUE(first.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES),
+                            absl::Seconds(20)));
+  ASSERT_TRUE(second.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES),
+                             absl::Seconds(20)));
+  EXPECT_EQ(MetricValue(daemon().Metrics(), "sipresolver_probe_path_suspect"),
+            0);
 }
 
 }  // namespace

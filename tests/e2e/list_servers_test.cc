@@ -102,17 +102,30 @@ TEST_F(ListServersTest, S6_StoppedRegistrarTurnsUnhealthyAndBack) {
   ASSERT_TRUE(WaitForState(primary_->port(), v1::HEALTH_STATE_HEALTHY));
 
   const std::string metrics = daemon_->Metrics();
-  EXPECT_GT(MetricValue(metrics, "sipresolver_probes_total{method=\"REGISTER\",outcome=\"timeout\"}"), 0);
-  EXPECT_GT(MetricValue(metrics, "sipresolver_probes_total{method=\"REGISTER\",outcome=\"success\"}"), 0);
-  EXPECT_GE(MetricValue(metrics, "sipresolver_endpoint_transitions_total{from=\"healthy\",to=\"unhealthy\"}"), 1);
-  EXPECT_EQ(MetricValue(metrics, "sipresolver_endpoints{state=\"healthy\"}"), 2);
+  EXPECT_GT(
+      MetricValue(
+          metrics,
+          "sipresolver_probes_total{method=\"REGISTER\",outcome=\"timeout\"}"),
+      0);
+  EXPECT_GT(
+      MetricValue(
+          metrics,
+          "sipresolver_probes_total{method=\"REGISTER\",outcome=\"success\"}"),
+      0);
+  EXPECT_GE(MetricValue(metrics,
+                        "sipresolver_endpoint_transitions_total{from="
+                        "\"healthy\",to=\"unhealthy\"}"),
+            1);
+  EXPECT_EQ(MetricValue(metrics, "sipresolver_endpoints{state=\"healthy\"}"),
+            2);
 }
 
 // Writes `text` to a fresh file and returns its path.
 std::string WriteTempFile(const std::string& text) {
   char path[] = "/tmp/sipresolver-credentials-XXXXXX";
   int fd = mkstemp(path);
-  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  EXPECT_EQ(write(fd, text.data(), text.size()),
+            static_cast<ssize_t>(text.size()));
   close(fd);
   return path;
 }
@@ -129,7 +142,8 @@ class ListServersWithCredentialsTest : public ListServersTest {
 
 // With credentials only a completed registration counts, and the password
 // appears nowhere in the service's output.
-TEST_F(ListServersWithCredentialsTest, S6_RegistersForRealAndNeverLogsThePassword) {
+TEST_F(ListServersWithCredentialsTest,
+       S6_RegistersForRealAndNeverLogsThePassword) {
   Resolve();
   ASSERT_TRUE(WaitForState(primary_->port(), v1::HEALTH_STATE_HEALTHY));
   const v1::ListServersResponse list = List();
@@ -153,9 +167,9 @@ TEST(ProbeFlagsTest, BadCredentialsFileIsAUsageErrorThatHidesItsContent) {
 }
 
 TEST(ProbeFlagsTest, BadAllowlistIsAUsageError) {
-  CommandResult r = RunCommand({SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
-                                "--metrics_listen=127.0.0.1:0",
-                                "--probe_allow=10.0.0.0/33"});
+  CommandResult r =
+      RunCommand({SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
+                  "--metrics_listen=127.0.0.1:0", "--probe_allow=10.0.0.0/33"});
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.output.find("probe_allow"), std::string::npos) << r.output;
 }

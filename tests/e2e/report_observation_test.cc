@@ -12,7 +12,8 @@ class ReportObservationTest : public ::testing::Test {
   void SetUp() override {
     RegistrarStackOptions options;
     // Probes far apart: only a report brings the next one forward.
-    options.probe_flags = {"--probe_allow=127.0.0.1/32", "--probe_interval=30s"};
+    options.probe_flags = {"--probe_allow=127.0.0.1/32",
+                           "--probe_interval=30s"};
     options.extra_flags = {"--max_reports_per_minute=60"};
     auto stack = RegistrarStack::Start(options);
     ASSERT_TRUE(stack.ok()) << stack.status();
@@ -60,9 +61,11 @@ TEST_F(ReportObservationTest, ReportedFailureReprobesTheServerAtOnce) {
   EXPECT_EQ(response.reprobes_scheduled(), 1u);
   // The next probe was 30 s away; the report brings it forward.
   EXPECT_TRUE(pbx_->WaitForRequests("REGISTER", before + 1, absl::Seconds(10)));
-  EXPECT_EQ(MetricValue(daemon_->Metrics(),
-                        "sipresolver_reported_registrations_total{outcome=\"failure\"}"),
-            1);
+  EXPECT_EQ(
+      MetricValue(
+          daemon_->Metrics(),
+          "sipresolver_reported_registrations_total{outcome=\"failure\"}"),
+      1);
 }
 
 TEST_F(ReportObservationTest, MappingReportsAreCountedNotKept) {
@@ -77,10 +80,12 @@ TEST_F(ReportObservationTest, MappingReportsAreCountedNotKept) {
   m->set_changed(true);
   ASSERT_TRUE(Report(r).ok());
   const std::string metrics = daemon_->Metrics();
-  EXPECT_EQ(MetricValue(metrics, "sipresolver_nat_reports_total{behind_nat=\"true\","
-                                 "changed=\"true\",method=\"stun\"}"),
+  EXPECT_EQ(MetricValue(metrics,
+                        "sipresolver_nat_reports_total{behind_nat=\"true\","
+                        "changed=\"true\",method=\"stun\"}"),
             1);
-  EXPECT_EQ(metrics.find("203.0.113.7"), std::string::npos);  // No per-device data.
+  EXPECT_EQ(metrics.find("203.0.113.7"),
+            std::string::npos);  // No per-device data.
   EXPECT_EQ(metrics.find("device-1"), std::string::npos);
 }
 
@@ -89,7 +94,8 @@ TEST_F(ReportObservationTest, BadInputNamesTheField) {
   r.mutable_registrations(0)->mutable_server()->set_address("pbx.test");
   grpc::Status s = Report(r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("registrations[0].server.address"), std::string::npos)
+  EXPECT_NE(s.error_message().find("registrations[0].server.address"),
+            std::string::npos)
       << s.error_message();
   r = FailedRegistration();
   r.mutable_registrations(0)->set_status_code(42);

@@ -17,7 +17,8 @@ class SipresolverdTest : public ::testing::Test {
  protected:
   void SetUp() override {
     DnsZone zone;
-    zone.hosts = {{"pbx1.test", {"127.0.0.11"}}, {"pbx2.test", {"127.0.0.12"}},
+    zone.hosts = {{"pbx1.test", {"127.0.0.11"}},
+                  {"pbx2.test", {"127.0.0.12"}},
                   {"plain.test", {"127.0.0.21", "127.0.0.22"}}};
     zone.srv = {{"itsp.test", "pbx2.test", 5072, 20, 10},
                 {"itsp.test", "pbx1.test", 5071, 10, 10}};
@@ -35,7 +36,8 @@ class SipresolverdTest : public ::testing::Test {
     request.set_server(server);
     request.set_redundancy(redundancy);
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
     return daemon_->stub().Resolve(&context, request, &response);
   }
 
@@ -74,7 +76,8 @@ TEST_F(SipresolverdTest, BadInputIsInvalidArgumentNamingTheField) {
   v1::ResolveResponse response;
   grpc::Status status = Resolve("not a name", response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(status.error_message().rfind("server:", 0), 0u) << status.error_message();
+  EXPECT_EQ(status.error_message().rfind("server:", 0), 0u)
+      << status.error_message();
   status = Resolve("127.0.0.1", response, /*redundancy=*/true);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
@@ -84,7 +87,8 @@ TEST_F(SipresolverdTest, BadInputIsInvalidArgumentNamingTheField) {
 TEST_F(SipresolverdTest, OversizedRequestIsResourceExhausted) {
   v1::ResolveResponse response;
   grpc::Status status = Resolve(std::string(70 * 1024, 'a'), response, false);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
   EXPECT_TRUE(Resolve("itsp.test", response).ok());
 }
 
@@ -94,19 +98,23 @@ TEST_F(SipresolverdTest, ReflectionListsTheService) {
   EXPECT_NE(std::find(services->begin(), services->end(),
                       "sipresolver.v1.SipResolver"),
             services->end());
-  EXPECT_NE(std::find(services->begin(), services->end(), "grpc.health.v1.Health"),
-            services->end());
+  EXPECT_NE(
+      std::find(services->begin(), services->end(), "grpc.health.v1.Health"),
+      services->end());
 }
 
 TEST_F(SipresolverdTest, HealthIsServingForServerAndService) {
   EXPECT_EQ(HealthCheck(daemon_->channel(), "").value_or(-1), 1);
-  EXPECT_EQ(HealthCheck(daemon_->channel(), "sipresolver.v1.SipResolver").value_or(-1), 1);
+  EXPECT_EQ(HealthCheck(daemon_->channel(), "sipresolver.v1.SipResolver")
+                .value_or(-1),
+            1);
   EXPECT_EQ(HealthCheck(daemon_->channel(), "no.such.Service").status().code(),
             absl::StatusCode::kNotFound);
 }
 
 TEST_F(SipresolverdTest, MetricsCountersMove) {
-  const std::string ok_resolves = "sipresolver_rpcs_total{code=\"OK\",method=\"Resolve\"}";
+  const std::string ok_resolves =
+      "sipresolver_rpcs_total{code=\"OK\",method=\"Resolve\"}";
   const std::string srv_answers =
       "sipresolver_dns_upstream_queries_total{outcome=\"answer\",type=\"SRV\"}";
   const std::string srv_hits =
@@ -117,7 +125,8 @@ TEST_F(SipresolverdTest, MetricsCountersMove) {
   ASSERT_TRUE(Resolve("itsp.test", response).ok());
   ASSERT_TRUE(Resolve("itsp.test", response).ok());
   std::string after = daemon_->Metrics();
-  EXPECT_EQ(MetricValue(after, ok_resolves) - MetricValue(before, ok_resolves), 2);
+  EXPECT_EQ(MetricValue(after, ok_resolves) - MetricValue(before, ok_resolves),
+            2);
   EXPECT_EQ(MetricValue(after, srv_answers), 1);  // Second time: the cache.
   EXPECT_EQ(MetricValue(after, srv_hits), 1);
   EXPECT_NE(after.find("sipresolver_resolve_duration_seconds_count 2"),
@@ -137,7 +146,8 @@ TEST_F(SipresolverdTest, NothingIsProbedWithoutAnAllowlist) {
                   .ok());
   EXPECT_EQ(servers.servers_size(), 0);
   EXPECT_EQ(MetricValue(daemon_->Metrics(),
-                        "sipresolver_probe_targets_refused_total{code=\"PERMISSION_DENIED\"}"),
+                        "sipresolver_probe_targets_refused_total{code="
+                        "\"PERMISSION_DENIED\"}"),
             2);
 }
 
@@ -154,16 +164,19 @@ TEST_F(SipresolverdTest, RejectsBadFlagsAsUsageErrors) {
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.output.find("--dns_tries"), std::string::npos) << r.output;
   r = RunCommand({SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
-                  "--metrics_listen=127.0.0.1:0", "--dns_servers=not-an-address"});
+                  "--metrics_listen=127.0.0.1:0",
+                  "--dns_servers=not-an-address"});
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.output.find("dns_servers"), std::string::npos) << r.output;
   // Fail static and cache bounds: refused, never silently raised.
   for (const std::string flag :
-       {"--cache_max_entries=0", "--device_evidence_quorum=1", "--device_evidence_window=0s",
-        "--probe_panic_threshold=101", "--probe_panic_min_domains=1"}) {
+       {"--cache_max_entries=0", "--device_evidence_quorum=1",
+        "--device_evidence_window=0s", "--probe_panic_threshold=101",
+        "--probe_panic_min_domains=1"}) {
     r = RunCommand({SIPRESOLVERD_PATH, flag});
     EXPECT_EQ(r.exit_status, 2) << flag;
-    EXPECT_NE(r.output.find(flag.substr(0, flag.find('='))), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(flag.substr(0, flag.find('='))), std::string::npos)
+        << r.output;
   }
 }
 

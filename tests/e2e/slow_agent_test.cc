@@ -2,8 +2,8 @@
 // writes stall, and the other agents are unaffected.
 #include <thread>
 
-#include "grpcpp/create_channel.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "tests/support/decision_watcher.h"
 #include "tests/support/dnsmasq_server.h"
@@ -25,21 +25,22 @@ v1::WatchDecisionRequest Request(const std::string& agent) {
 TEST(SlowAgentTest, AgentThatNeverReadsIsDroppedOthersUnaffected) {
   auto daemon = SipresolverdProcess::Start(
       "127.0.0.1:1", {"--probe_allow=127.0.0.1/32", "--heartbeat_interval=1s",
-                     "--max_stream_write_stall=2s"});
+                      "--max_stream_write_stall=2s"});
   ASSERT_TRUE(daemon.ok()) << daemon.status();
 
   // A small flow-control window, never reopened: the agent reads nothing.
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  auto slow_channel = grpc::CreateCustomChannel((*daemon)->grpc_address(),
-                                                grpc::InsecureChannelCredentials(), args);
+  auto slow_channel = grpc::CreateCustomChannel(
+      (*daemon)->grpc_address(), grpc::InsecureChannelCredentials(), args);
   auto slow_stub = v1::SipResolver::NewStub(slow_channel);
   grpc::ClientContext slow_context;
   auto slow_reader = slow_stub->WatchDecision(&slow_context, Request("slow"));
 
   DecisionWatcher healthy((*daemon)->stub(), Request("healthy"));
-  ASSERT_TRUE(healthy.WaitFor([](const v1::Decision& d) { return !d.heartbeat(); }));
+  ASSERT_TRUE(
+      healthy.WaitFor([](const v1::Decision& d) { return !d.heartbeat(); }));
 
   bool dropped = false;
   for (int i = 0; i < 300 && !dropped; ++i) {  // At most 30 s.
@@ -49,8 +50,8 @@ TEST(SlowAgentTest, AgentThatNeverReadsIsDroppedOthersUnaffected) {
   }
   EXPECT_TRUE(dropped);
   // The healthy agent still gets its heartbeats.
-  EXPECT_TRUE(healthy.WaitFor([](const v1::Decision& d) { return d.heartbeat(); },
-                              absl::Seconds(5)));
+  EXPECT_TRUE(healthy.WaitFor(
+      [](const v1::Decision& d) { return d.heartbeat(); }, absl::Seconds(5)));
   slow_context.TryCancel();
 }
 
@@ -63,19 +64,21 @@ TEST(SlowAgentTest, StalledAgentOfARefusedProfileIsStillDropped) {
   DnsZone zone;
   zone.ttl = 1;
   zone.hosts = {{"pbx.test", {}}};
-  for (int i = 1; i <= 20; ++i) zone.hosts[0].addresses.push_back(absl::StrCat("127.0.0.", i));
+  for (int i = 1; i <= 20; ++i)
+    zone.hosts[0].addresses.push_back(absl::StrCat("127.0.0.", i));
   auto dns = DnsmasqServer::Start(zone);
   ASSERT_TRUE(dns.ok()) << dns.status();
   auto daemon = SipresolverdProcess::Start(
-      (*dns)->address(), {"--probe_allow=127.0.0.0/8", "--heartbeat_interval=1s",
-                          "--max_stream_write_stall=6s", "--cache_max_ttl=1s"});
+      (*dns)->address(),
+      {"--probe_allow=127.0.0.0/8", "--heartbeat_interval=1s",
+       "--max_stream_write_stall=6s", "--cache_max_ttl=1s"});
   ASSERT_TRUE(daemon.ok()) << daemon.status();
 
   grpc::ChannelArguments args;  // A small window, never reopened.
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  auto channel = grpc::CreateCustomChannel((*daemon)->grpc_address(),
-                                           grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(
+      (*daemon)->grpc_address(), grpc::InsecureChannelCredentials(), args);
   auto stub = v1::SipResolver::NewStub(channel);
   grpc::ClientContext context;
   v1::WatchDecisionRequest request;
@@ -83,7 +86,8 @@ TEST(SlowAgentTest, StalledAgentOfARefusedProfileIsStillDropped) {
   request.mutable_profile()->set_proxy_server("pbx.test");
   request.mutable_profile()->set_proxy_server_redundancy(true);
   auto reader = stub->WatchDecision(&context, request);
-  absl::SleepFor(absl::Seconds(3));  // Decisions and heartbeats fill the window.
+  absl::SleepFor(
+      absl::Seconds(3));  // Decisions and heartbeats fill the window.
 
   zone.hosts = {{"pbx.test", {"10.9.9.9"}}};
   ASSERT_TRUE((*dns)->Restart(zone).ok());
@@ -93,8 +97,9 @@ TEST(SlowAgentTest, StalledAgentOfARefusedProfileIsStillDropped) {
     streams = MetricValue((*daemon)->Metrics(), "sipresolver_decision_streams");
   }
   EXPECT_EQ(streams, 0);
-  EXPECT_GE(MetricValue((*daemon)->Metrics(), "sipresolver_probe_targets_refused_total"
-                                              "{code=\"PERMISSION_DENIED\"}"),
+  EXPECT_GE(MetricValue((*daemon)->Metrics(),
+                        "sipresolver_probe_targets_refused_total"
+                        "{code=\"PERMISSION_DENIED\"}"),
             1);
   context.TryCancel();
 }

@@ -24,12 +24,14 @@ class TlsTest : public ::testing::Test {
     auto server = pki_->Issue("server", {"DNS:localhost", "IP:127.0.0.1"});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *server;
-    auto client = pki_->Issue("client", {"DNS:agent-7"}, TestPki::Usage::kClient);
+    auto client =
+        pki_->Issue("client", {"DNS:agent-7"}, TestPki::Usage::kClient);
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *client;
   }
 
-  std::unique_ptr<SipresolverdProcess> StartDaemon(std::vector<std::string> flags) {
+  std::unique_ptr<SipresolverdProcess> StartDaemon(
+      std::vector<std::string> flags) {
     flags.push_back("--tls_cert_file=" + server_.cert_file);
     flags.push_back("--tls_key_file=" + server_.key_file);
     auto daemon = SipresolverdProcess::Start("127.0.0.1:1", flags);
@@ -53,7 +55,8 @@ class TlsTest : public ::testing::Test {
   static grpc::Status Resolve(const std::shared_ptr<grpc::Channel>& channel) {
     auto stub = v1::SipResolver::NewStub(channel);
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
     v1::ResolveRequest request;
     request.set_server("192.0.2.1");
     v1::ResolveResponse response;
@@ -97,8 +100,9 @@ TEST_F(TlsTest, MutualTlsNeedsAClientCertificate) {
 
 TEST_F(TlsTest, PlaintextHealthPortServesOnlyHealth) {
   const uint16_t health_port = PickFreePort();
-  auto daemon = StartDaemon({"--tls_client_ca_file=" + pki_->ca_file(),
-                             "--health_listen=127.0.0.1:" + std::to_string(health_port)});
+  auto daemon =
+      StartDaemon({"--tls_client_ca_file=" + pki_->ca_file(),
+                   "--health_listen=127.0.0.1:" + std::to_string(health_port)});
   ASSERT_TRUE(daemon);
   auto plain = grpc::CreateChannel("127.0.0.1:" + std::to_string(health_port),
                                    grpc::InsecureChannelCredentials());
@@ -127,8 +131,8 @@ TEST_F(TlsTest, ShutdownHandsAgentsToAnotherReplica) {
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("localhost");
   auto channel = grpc::CreateCustomChannel(
-      "ipv4:127.0.0.1:" + std::to_string(a->grpc_port()) + ",127.0.0.1:" +
-          std::to_string(b->grpc_port()),
+      "ipv4:127.0.0.1:" + std::to_string(a->grpc_port()) +
+          ",127.0.0.1:" + std::to_string(b->grpc_port()),
       grpc::SslCredentials(ssl), args);
   client::AgentOptions options;
   options.channel = channel;
@@ -143,7 +147,8 @@ TEST_F(TlsTest, ShutdownHandsAgentsToAnotherReplica) {
   client::Agent agent(options);
   std::thread runner([&] { agent.Run().IgnoreError(); });
   auto wait = [&](const std::function<bool()>& f) {
-    for (int i = 0; i < 500 && !f(); ++i) absl::SleepFor(absl::Milliseconds(20));
+    for (int i = 0; i < 500 && !f(); ++i)
+      absl::SleepFor(absl::Milliseconds(20));
     return f();
   };
   ASSERT_TRUE(wait([&] { return agent.last_decision().has_value(); }));

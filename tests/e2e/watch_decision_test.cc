@@ -27,7 +27,8 @@ class WatchDecisionTest : public ::testing::Test {
     daemon_ = &stack_->daemon();
   }
 
-  v1::WatchDecisionRequest Request(bool redundancy = true, bool secondary = true) {
+  v1::WatchDecisionRequest Request(bool redundancy = true,
+                                   bool secondary = true) {
     v1::WatchDecisionRequest r;
     r.set_agent_id("agent-1");
     v1::ItspProfile& p = *r.mutable_profile();
@@ -41,7 +42,8 @@ class WatchDecisionTest : public ::testing::Test {
 
   static std::function<bool(const v1::Decision&)> PrimaryIs(uint16_t port) {
     return [port](const v1::Decision& d) {
-      return d.state() == v1::DECISION_STATE_ACTIVE && d.primary().port() == port;
+      return d.state() == v1::DECISION_STATE_ACTIVE &&
+             d.primary().port() == port;
     };
   }
 
@@ -57,9 +59,12 @@ TEST_F(WatchDecisionTest, S6_S9_InitialDecisionHasPrimaryAndSecondary) {
   DecisionWatcher agent(daemon_->stub(), Request());
   auto d = agent.WaitFor(PrimaryIs(pbx1_->port()));
   ASSERT_TRUE(d.has_value());
-  auto full = agent.WaitFor([&](const v1::Decision& x) {
-    return x.primary().port() == pbx1_->port() && x.secondary().port() == pbx2_->port();
-  }, absl::Seconds(5));
+  auto full = agent.WaitFor(
+      [&](const v1::Decision& x) {
+        return x.primary().port() == pbx1_->port() &&
+               x.secondary().port() == pbx2_->port();
+      },
+      absl::Seconds(5));
   ASSERT_TRUE(full.has_value()) << d->DebugString();
   EXPECT_EQ(full->candidates_size(), 3);
   EXPECT_EQ(full->primary_fallback_size(), 0);
@@ -70,7 +75,10 @@ TEST_F(WatchDecisionTest, S6_S9_InitialDecisionHasPrimaryAndSecondary) {
   const std::string metrics = daemon_->Metrics();
   EXPECT_EQ(MetricValue(metrics, "sipresolver_decision_streams"), 1);
   EXPECT_EQ(MetricValue(metrics, "sipresolver_watchers"), 1);
-  EXPECT_GE(MetricValue(metrics, "sipresolver_decisions_published_total{state=\"active\"}"), 1);
+  EXPECT_GE(
+      MetricValue(metrics,
+                  "sipresolver_decisions_published_total{state=\"active\"}"),
+      1);
   EXPECT_EQ(MetricValue(metrics, "sipresolver_agents{state=\"active\"}"), 1);
 }
 
@@ -79,14 +87,18 @@ TEST_F(WatchDecisionTest, S6_S9_InitialDecisionHasPrimaryAndSecondary) {
 TEST_F(WatchDecisionTest, S10_S8_FailoverAndFallback) {
   DecisionWatcher agent(daemon_->stub(), Request());
   ASSERT_TRUE(agent.WaitFor([&](const v1::Decision& x) {
-    return x.primary().port() == pbx1_->port() && x.secondary().port() == pbx2_->port();
+    return x.primary().port() == pbx1_->port() &&
+           x.secondary().port() == pbx2_->port();
   }));
   pbx1_->Pause();
   auto promoted = agent.WaitFor(PrimaryIs(pbx2_->port()), absl::Seconds(5));
   ASSERT_TRUE(promoted.has_value());
-  ASSERT_TRUE(agent.WaitFor([&](const v1::Decision& x) {
-    return x.primary().port() == pbx2_->port() && x.secondary().port() == pbx3_->port();
-  }, absl::Seconds(5)));
+  ASSERT_TRUE(agent.WaitFor(
+      [&](const v1::Decision& x) {
+        return x.primary().port() == pbx2_->port() &&
+               x.secondary().port() == pbx3_->port();
+      },
+      absl::Seconds(5)));
   pbx1_->Resume();
   // Fallback at the next 2 s check (exact timing: the engine's unit tests).
   auto back = agent.WaitFor(PrimaryIs(pbx1_->port()), absl::Seconds(15));
@@ -96,10 +108,12 @@ TEST_F(WatchDecisionTest, S10_S8_FailoverAndFallback) {
 // S6: a profile whose servers are already probed, and settled, for another
 // profile decides as soon as its own name resolves: no health change will
 // come to tell its watcher.
-TEST_F(WatchDecisionTest, S6_ServersAlreadyProbedForAnotherProfileDecideAtOnce) {
+TEST_F(WatchDecisionTest,
+       S6_ServersAlreadyProbedForAnotherProfileDecideAtOnce) {
   DnsZone zone = stack_->zone();  // Another name for the same registrars.
   for (const SrvHost& srv : stack_->zone().srv) {
-    zone.srv.push_back({"alias.test", srv.target, srv.port, srv.priority, srv.weight});
+    zone.srv.push_back(
+        {"alias.test", srv.target, srv.port, srv.priority, srv.weight});
   }
   ASSERT_TRUE(dns_->Restart(zone).ok());
   DecisionWatcher first(daemon_->stub(), Request());
@@ -163,9 +177,11 @@ TEST_F(WatchDecisionTest, S11_DnsChangeRearrangesAfterTheTtl) {
   ASSERT_TRUE(dns_->Restart(changed).ok());
   // pbx1 is gone: the secondary (pbx2) is promoted; pbx3 is now the higher
   // priority and becomes primary at the next fallback check.
-  auto d = agent.WaitFor([&](const v1::Decision& x) {
-    return x.candidates_size() == 2 && x.primary().port() == pbx3_->port();
-  }, absl::Seconds(10));
+  auto d = agent.WaitFor(
+      [&](const v1::Decision& x) {
+        return x.candidates_size() == 2 && x.primary().port() == pbx3_->port();
+      },
+      absl::Seconds(10));
   ASSERT_TRUE(d.has_value());
 }
 
@@ -177,17 +193,23 @@ TEST_F(WatchDecisionTest, S7_NothingAnsweringIsUnconfirmedThenRecovery) {
   DecisionWatcher agent(daemon_->stub(), Request());
   ASSERT_TRUE(agent.WaitFor(PrimaryIs(pbx1_->port())));
   for (auto* k : {&pbx1_, &pbx2_, &pbx3_}) (*k)->Pause();
-  auto unconfirmed = agent.WaitFor([](const v1::Decision& x) {
-    return x.assurance() == v1::ASSURANCE_UNCONFIRMED;
-  }, absl::Seconds(8));
+  auto unconfirmed = agent.WaitFor(
+      [](const v1::Decision& x) {
+        return x.assurance() == v1::ASSURANCE_UNCONFIRMED;
+      },
+      absl::Seconds(8));
   ASSERT_TRUE(unconfirmed.has_value());
   EXPECT_EQ(unconfirmed->state(), v1::DECISION_STATE_ACTIVE);
   EXPECT_TRUE(unconfirmed->has_primary());
-  EXPECT_EQ(MetricValue(daemon_->Metrics(), "sipresolver_unconfirmed_agents"), 1);
+  EXPECT_EQ(MetricValue(daemon_->Metrics(), "sipresolver_unconfirmed_agents"),
+            1);
   pbx2_->Resume();
-  ASSERT_TRUE(agent.WaitFor([&](const v1::Decision& x) {
-    return PrimaryIs(pbx2_->port())(x) && x.assurance() == v1::ASSURANCE_PROBES;
-  }, absl::Seconds(8)));
+  ASSERT_TRUE(agent.WaitFor(
+      [&](const v1::Decision& x) {
+        return PrimaryIs(pbx2_->port())(x) &&
+               x.assurance() == v1::ASSURANCE_PROBES;
+      },
+      absl::Seconds(8)));
   const std::string metrics = daemon_->Metrics();
   EXPECT_EQ(MetricValue(metrics, "sipresolver_unconfirmed_agents"), 0);
   EXPECT_EQ(MetricValue(metrics, "sipresolver_agents{state=\"active\"}"), 1);
@@ -197,8 +219,10 @@ TEST_F(WatchDecisionTest, S7_NothingAnsweringIsUnconfirmedThenRecovery) {
 
 // The allowlist is checked before any packet: a profile naming a server
 // outside it gets PERMISSION_DENIED naming the server, and nothing is probed.
-TEST_F(WatchDecisionTest, ProfileOutsideTheAllowlistIsPermissionDeniedNamingTheHost) {
-  auto daemon = SipresolverdProcess::Start(dns_->address(), {"--probe_allow=192.0.2.0/24"});
+TEST_F(WatchDecisionTest,
+       ProfileOutsideTheAllowlistIsPermissionDeniedNamingTheHost) {
+  auto daemon = SipresolverdProcess::Start(dns_->address(),
+                                           {"--probe_allow=192.0.2.0/24"});
   ASSERT_TRUE(daemon.ok()) << daemon.status();
 
   // Found through DNS: refused once resolved.
@@ -206,11 +230,14 @@ TEST_F(WatchDecisionTest, ProfileOutsideTheAllowlistIsPermissionDeniedNamingTheH
   auto end = agent.WaitForEnd();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(end->error_message().find("itsp.test"), std::string::npos) << end->error_message();
-  EXPECT_NE(end->error_message().find("127.0.0.1"), std::string::npos) << end->error_message();
+  EXPECT_NE(end->error_message().find("itsp.test"), std::string::npos)
+      << end->error_message();
+  EXPECT_NE(end->error_message().find("127.0.0.1"), std::string::npos)
+      << end->error_message();
   // An agent retrying is refused at once.
   DecisionWatcher again((*daemon)->stub(), Request());
-  EXPECT_EQ(again.WaitForEnd()->error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(again.WaitForEnd()->error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 
   // An IP literal: refused before the first decision.
   v1::WatchDecisionRequest literal = Request();
@@ -219,11 +246,13 @@ TEST_F(WatchDecisionTest, ProfileOutsideTheAllowlistIsPermissionDeniedNamingTheH
   end = direct.WaitForEnd();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(end->error_message().find("10.1.2.3"), std::string::npos) << end->error_message();
+  EXPECT_NE(end->error_message().find("10.1.2.3"), std::string::npos)
+      << end->error_message();
   EXPECT_TRUE(direct.Received().empty());
 
   EXPECT_GE(MetricValue((*daemon)->Metrics(),
-                        "sipresolver_probe_targets_refused_total{code=\"PERMISSION_DENIED\"}"),
+                        "sipresolver_probe_targets_refused_total{code="
+                        "\"PERMISSION_DENIED\"}"),
             2);
   EXPECT_EQ(pbx1_->CountRequests("REGISTER"), 0);
 }
@@ -240,39 +269,47 @@ TEST_F(WatchDecisionTest, RenewalBringingARefusedAddressIsPermissionDenied) {
   auto end = agent.WaitForEnd();  // After the 2 s TTL.
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(end->error_message().find("10.9.9.9"), std::string::npos) << end->error_message();
-  EXPECT_EQ(MetricValue(daemon_->Metrics(), "sipresolver_agents{state=\"active\"}"), 0);
+  EXPECT_NE(end->error_message().find("10.9.9.9"), std::string::npos)
+      << end->error_message();
+  EXPECT_EQ(
+      MetricValue(daemon_->Metrics(), "sipresolver_agents{state=\"active\"}"),
+      0);
 }
 
 // More servers than the probe caps allow: RESOURCE_EXHAUSTED naming the cap
 // (agents retry it), not a decision that ignores a server.
 TEST_F(WatchDecisionTest, ProfileOverTheProbeCapsIsResourceExhausted) {
   auto daemon = SipresolverdProcess::Start(
-      dns_->address(), {"--probe_allow=127.0.0.1/32", "--probe_max_endpoints_per_domain=2"});
+      dns_->address(),
+      {"--probe_allow=127.0.0.1/32", "--probe_max_endpoints_per_domain=2"});
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   DecisionWatcher agent((*daemon)->stub(), Request());  // Three servers.
   auto end = agent.WaitForEnd();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_NE(end->error_message().find("--probe_max_endpoints_per_domain"), std::string::npos)
+  EXPECT_NE(end->error_message().find("--probe_max_endpoints_per_domain"),
+            std::string::npos)
       << end->error_message();
 }
 
 // A domain admits what its name resolves to, but never a loopback address.
 TEST_F(WatchDecisionTest, AllowedDomainResolvingToLoopbackIsPermissionDenied) {
-  auto daemon = SipresolverdProcess::Start(dns_->address(), {"--probe_allow=itsp.test"});
+  auto daemon =
+      SipresolverdProcess::Start(dns_->address(), {"--probe_allow=itsp.test"});
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   DecisionWatcher agent((*daemon)->stub(), Request());
   auto end = agent.WaitForEnd();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(end->error_message().find("loopback"), std::string::npos) << end->error_message();
+  EXPECT_NE(end->error_message().find("loopback"), std::string::npos)
+      << end->error_message();
   EXPECT_EQ(pbx1_->CountRequests("REGISTER"), 0);
 }
 
 // The default: nothing may be probed, so there is nothing to decide.
 TEST_F(WatchDecisionTest, EmptyAllowlistIsPermissionDeniedNamingTheFlag) {
-  auto daemon = SipresolverdProcess::Start(dns_->address());  // No --probe_allow.
+  auto daemon =
+      SipresolverdProcess::Start(dns_->address());  // No --probe_allow.
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   DecisionWatcher agent((*daemon)->stub(), Request());
   auto end = agent.WaitForEnd();
@@ -313,12 +350,14 @@ TEST_F(WatchDecisionTest, BadProfileIsInvalidArgumentNamingTheField) {
   auto end = agent.WaitForEnd();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(end->error_message().find("profile.proxy_server"), std::string::npos)
+  EXPECT_NE(end->error_message().find("profile.proxy_server"),
+            std::string::npos)
       << end->error_message();
   r = Request();
   r.set_agent_id("");
   DecisionWatcher anonymous(daemon_->stub(), r);
-  EXPECT_EQ(anonymous.WaitForEnd()->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(anonymous.WaitForEnd()->error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(WatchDecisionTest, ShutdownEndsStreamsWithUnavailable) {

@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<absl::string_view> fields =
         absl::StrSplit(stripped, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (!stripped.empty() && stripped.front() != '#' && fields.size() == 3) {
-      absl::StrAppend(&replaced, fields[0], " ", fields[1], " pw", entries.size(), "\n");
+      absl::StrAppend(&replaced, fields[0], " ", fields[1], " pw",
+                      entries.size(), "\n");
       entries.push_back(fields);
     } else {
       absl::StrAppend(&replaced, line, "\n");
@@ -45,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FUZZ_CHECK(store->size() == entries.size());
   for (const auto& fields : entries) {
-    absl::StatusOr<std::string> domain = sipresolver::dns::NormalizeDomainName(fields[0]);
+    absl::StatusOr<std::string> domain =
+        sipresolver::dns::NormalizeDomainName(fields[0]);
     FUZZ_CHECK(domain.ok());
     auto found = store->Find(*domain);
     FUZZ_CHECK(found.has_value());

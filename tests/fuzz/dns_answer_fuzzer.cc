@@ -29,7 +29,8 @@ bool IsAddress(const std::string& text, int family) {
 bool IsNormalized(const std::string& name) {
   if (name.empty()) return false;
   if (name == ".") return true;
-  if (name.back() == '.' && !(name.size() >= 2 && name[name.size() - 2] == '\\')) {
+  if (name.back() == '.' &&
+      !(name.size() >= 2 && name[name.size() - 2] == '\\')) {
     return false;
   }
   for (char c : name) {
@@ -79,8 +80,10 @@ void CheckAnswer(const DnsAnswer& a, RecordType qtype) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::Span<const uint8_t> packet(data, size);
   int parsed = 0;
-  for (RecordType qtype : {RecordType::kA, RecordType::kAaaa, RecordType::kSrv}) {
-    absl::StatusOr<DnsAnswer> answer = sipresolver::dns::ParseDnsAnswer(packet, qtype);
+  for (RecordType qtype :
+       {RecordType::kA, RecordType::kAaaa, RecordType::kSrv}) {
+    absl::StatusOr<DnsAnswer> answer =
+        sipresolver::dns::ParseDnsAnswer(packet, qtype);
     if (!answer.ok()) {
       FUZZ_CHECK(!answer.status().message().empty());
       continue;
@@ -91,6 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The question section holds one type, so at most one qtype can parse.
   FUZZ_CHECK(parsed <= 1);
   // Types the resolver never asks are refused, never parsed.
-  FUZZ_CHECK(!sipresolver::dns::ParseDnsAnswer(packet, RecordType::kCname).ok());
+  FUZZ_CHECK(
+      !sipresolver::dns::ParseDnsAnswer(packet, RecordType::kCname).ok());
   return 0;
 }

@@ -22,7 +22,8 @@ namespace v1 = sipresolver::v1;
 
 std::string g_dir;
 
-void Write(const std::string& corpus, const std::string& name, const std::string& bytes) {
+void Write(const std::string& corpus, const std::string& name,
+           const std::string& bytes) {
   const std::string path = g_dir + "/" + corpus + "/" + name;
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -39,66 +40,90 @@ void Dns(const std::string& name, const std::vector<uint8_t>& packet) {
 void DnsSeeds() {
   using B = DnsPacketBuilder;
   Dns("a_two_addresses",
-      B().SetQuestion("sip.example.com", RecordType::kA).UseCompression(true)
+      B().SetQuestion("sip.example.com", RecordType::kA)
+          .UseCompression(true)
           .AddA(B::kAnswer, "sip.example.com", "192.0.2.1", 60)
-          .AddA(B::kAnswer, "sip.example.com", "192.0.2.2", 300).Build());
+          .AddA(B::kAnswer, "sip.example.com", "192.0.2.2", 300)
+          .Build());
   Dns("aaaa_answer",
-      B().SetQuestion("sip.example.com", RecordType::kAaaa).UseCompression(true)
-          .AddAaaa(B::kAnswer, "sip.example.com", "2001:db8::1", 120).Build());
+      B().SetQuestion("sip.example.com", RecordType::kAaaa)
+          .UseCompression(true)
+          .AddAaaa(B::kAnswer, "sip.example.com", "2001:db8::1", 120)
+          .Build());
   Dns("srv_with_additional",
-      B().SetQuestion("_sip._udp.example.com", RecordType::kSrv).UseCompression(true)
-          .AddSrv(B::kAnswer, "_sip._udp.example.com", 10, 60, 5060, "pbx1.example.com", 300)
-          .AddSrv(B::kAnswer, "_sip._udp.example.com", 20, 40, 5070, "pbx2.example.com", 300)
+      B().SetQuestion("_sip._udp.example.com", RecordType::kSrv)
+          .UseCompression(true)
+          .AddSrv(B::kAnswer, "_sip._udp.example.com", 10, 60, 5060,
+                  "pbx1.example.com", 300)
+          .AddSrv(B::kAnswer, "_sip._udp.example.com", 20, 40, 5070,
+                  "pbx2.example.com", 300)
           .AddA(B::kAdditional, "pbx1.example.com", "192.0.2.11", 300)
-          .AddAaaa(B::kAdditional, "pbx2.example.com", "2001:db8::12", 300).Build());
+          .AddAaaa(B::kAdditional, "pbx2.example.com", "2001:db8::12", 300)
+          .Build());
   Dns("srv_not_offered",
       B().SetQuestion("example.com", RecordType::kSrv)
-          .AddSrv(B::kAnswer, "example.com", 0, 0, 0, ".", 3600).Build());
+          .AddSrv(B::kAnswer, "example.com", 0, 0, 0, ".", 3600)
+          .Build());
   Dns("cname_chain_a",
-      B().SetQuestion("WWW.Example.COM", RecordType::kA).UseCompression(true)
+      B().SetQuestion("WWW.Example.COM", RecordType::kA)
+          .UseCompression(true)
           .AddCname(B::kAnswer, "www.example.com", "alias.example.net", 30)
           .AddCname(B::kAnswer, "alias.example.net", "sip.example.org", 40)
-          .AddA(B::kAnswer, "sip.example.org", "198.51.100.7", 50).Build());
+          .AddA(B::kAnswer, "sip.example.org", "198.51.100.7", 50)
+          .Build());
   Dns("cname_dangling",
       B().SetQuestion("www.example.com", RecordType::kAaaa)
-          .AddCname(B::kAnswer, "www.example.com", "elsewhere.example.net", 30).Build());
+          .AddCname(B::kAnswer, "www.example.com", "elsewhere.example.net", 30)
+          .Build());
   Dns("cname_loop",
       B().SetQuestion("a.example.com", RecordType::kA)
           .AddCname(B::kAnswer, "a.example.com", "b.example.com", 30)
-          .AddCname(B::kAnswer, "b.example.com", "a.example.com", 30).Build());
-  Dns("nxdomain_soa",
-      B().SetQuestion("missing.example.com", RecordType::kA).SetRcode(3)
-          .AddSoa(B::kAuthority, "example.com", 900, 300).Build());
+          .AddCname(B::kAnswer, "b.example.com", "a.example.com", 30)
+          .Build());
+  Dns("nxdomain_soa", B().SetQuestion("missing.example.com", RecordType::kA)
+                          .SetRcode(3)
+                          .AddSoa(B::kAuthority, "example.com", 900, 300)
+                          .Build());
   Dns("nodata_soa_srv",
-      B().SetQuestion("_sip._udp.example.com", RecordType::kSrv).UseCompression(true)
-          .AddSoa(B::kAuthority, "example.com", 60, 3600).Build());
-  Dns("servfail", B().SetQuestion("sip.example.com", RecordType::kA).SetRcode(2).Build());
-  Dns("truncated_tc",
-      [] {
-        auto p = B().SetQuestion("sip.example.com", RecordType::kA).SetTruncated(true)
-                     .AddA(B::kAnswer, "sip.example.com", "192.0.2.1", 60)
-                     .AddA(B::kAnswer, "sip.example.com", "192.0.2.2", 60).Build();
-        p.resize(p.size() - 7);
-        return p;
-      }());
+      B().SetQuestion("_sip._udp.example.com", RecordType::kSrv)
+          .UseCompression(true)
+          .AddSoa(B::kAuthority, "example.com", 60, 3600)
+          .Build());
+  Dns("servfail",
+      B().SetQuestion("sip.example.com", RecordType::kA).SetRcode(2).Build());
+  Dns("truncated_tc", [] {
+    auto p = B().SetQuestion("sip.example.com", RecordType::kA)
+                 .SetTruncated(true)
+                 .AddA(B::kAnswer, "sip.example.com", "192.0.2.1", 60)
+                 .AddA(B::kAnswer, "sip.example.com", "192.0.2.2", 60)
+                 .Build();
+    p.resize(p.size() - 7);
+    return p;
+  }());
   Dns("lying_answer_count",
-      B().SetQuestion("sip.example.com", RecordType::kA).SetCount(B::kAnswer, 3)
-          .AddA(B::kAnswer, "sip.example.com", "192.0.2.1", 60).Build());
+      B().SetQuestion("sip.example.com", RecordType::kA)
+          .SetCount(B::kAnswer, 3)
+          .AddA(B::kAnswer, "sip.example.com", "192.0.2.1", 60)
+          .Build());
   Dns("lying_rdlength",
       B().SetQuestion("sip.example.com", RecordType::kA)
-          .AddRaw(B::kAnswer, "sip.example.com", 1, {192, 0, 2, 1, 0, 0}, 60, 6).Build());
+          .AddRaw(B::kAnswer, "sip.example.com", 1, {192, 0, 2, 1, 0, 0}, 60, 6)
+          .Build());
   Dns("unknown_types_skipped",
       B().SetQuestion("sip.example.com", RecordType::kA)
-          .AddRaw(B::kAnswer, "sip.example.com", 16, {4, 't', 'e', 'x', 't'}, 60)
+          .AddRaw(B::kAnswer, "sip.example.com", 16, {4, 't', 'e', 'x', 't'},
+                  60)
           .AddA(B::kAnswer, "sip.example.com", "192.0.2.9", 60)
-          .AddRaw(B::kAdditional, ".", 41, {}, 0).Build());
+          .AddRaw(B::kAdditional, ".", 41, {}, 0)
+          .Build());
   // A compression pointer to itself (offset 12 points at offset 12).
   Dns("pointer_loop",
       {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c, 0, 1, 0, 1});
   // Answer owner is a pointer past the end of the packet.
   Dns("pointer_past_end",
-      {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 3, 's', 'i', 'p', 0, 0, 1, 0, 1,
-       0xc0, 0xff, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1});
+      {0x12, 0x34, 0x81, 0x80, 0,  1, 0, 1,   0,    0,    0, 0, 3,
+       's',  'i',  'p',  0,    0,  1, 0, 1,   0xc0, 0xff, 0, 1, 0,
+       1,    0,    0,    0,    60, 0, 4, 192, 0,    2,    1});
 }
 
 void Rpc(const std::string& corpus, const std::string& name,

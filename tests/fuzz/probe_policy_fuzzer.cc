@@ -34,7 +34,10 @@ bool InV4(uint32_t a, uint32_t net, int len) {
 }
 
 bool SpecialV4(uint32_t a) {
-  struct { uint32_t net; int len; } kRanges[] = {
+  struct {
+    uint32_t net;
+    int len;
+  } kRanges[] = {
       {0x00000000, 8},  {0x0a000000, 8},  {0x64400000, 10}, {0x7f000000, 8},
       {0xa9fe0000, 16}, {0xac100000, 12}, {0xc0000000, 24}, {0xc0a80000, 16},
       {0xc6120000, 15}, {0xe0000000, 4},  {0xf0000000, 4},
@@ -46,7 +49,8 @@ bool SpecialV4(uint32_t a) {
 }
 
 uint32_t V4At(const unsigned char* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 |
+         p[3];
 }
 
 // Special-use per the header comment of probe_policy.h, written independently.
@@ -59,13 +63,15 @@ bool IsSpecialUse(absl::string_view text) {
   if (inet_pton(AF_INET, s.c_str(), b) == 1) return SpecialV4(V4At(b));
   if (inet_pton(AF_INET6, s.c_str(), b) != 1) return false;
   static const unsigned char kZero[12] = {};
-  if (std::memcmp(b, kZero, 12) == 0) return true;  // ::/96: ::, ::1, IPv4-compatible.
+  if (std::memcmp(b, kZero, 12) == 0)
+    return true;  // ::/96: ::, ::1, IPv4-compatible.
   if (std::memcmp(b, kZero, 10) == 0 && b[10] == 0xff && b[11] == 0xff) {
     return SpecialV4(V4At(b + 12));  // ::ffff:a.b.c.d is a.b.c.d.
   }
   static const unsigned char kNat64[12] = {0, 0x64, 0xff, 0x9b};
   if (std::memcmp(b, kNat64, 12) == 0) return SpecialV4(V4At(b + 12));
-  if (b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0 && b[5] == 1) {
+  if (b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0 &&
+      b[5] == 1) {
     return true;  // 64:ff9b:1::/48.
   }
   if (b[0] == 0x20 && b[1] == 0x02) return SpecialV4(V4At(b + 2));  // 6to4.
@@ -79,7 +85,8 @@ bool IsSpecialUse(absl::string_view text) {
 absl::StatusCode Code(const ProbePolicy& policy, absl::string_view address,
                       absl::string_view domain) {
   absl::Status s = policy.Check(address, domain);
-  FUZZ_CHECK(s.ok() || absl::IsPermissionDenied(s) || absl::IsInvalidArgument(s));
+  FUZZ_CHECK(s.ok() || absl::IsPermissionDenied(s) ||
+             absl::IsInvalidArgument(s));
   return s.code();
 }
 
@@ -87,9 +94,11 @@ absl::StatusCode Code(const ProbePolicy& policy, absl::string_view address,
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view input(reinterpret_cast<const char*>(data), size);
-  std::vector<absl::string_view> parts = absl::StrSplit(input, absl::MaxSplits('\n', 2));
+  std::vector<absl::string_view> parts =
+      absl::StrSplit(input, absl::MaxSplits('\n', 2));
   parts.resize(3);
-  const absl::string_view flag = parts[0], address = parts[1], domain = parts[2];
+  const absl::string_view flag = parts[0], address = parts[1],
+                          domain = parts[2];
 
   absl::StatusOr<ProbePolicy> policy = ProbePolicy::Parse(flag);
   if (!policy.ok()) {

@@ -53,7 +53,8 @@ inline void CheckResolveRequest(const v1::ResolveRequest& request) {
   FUZZ_CHECK(spec->server == request.server());
   CheckServerName(spec->server, /*may_be_empty=*/false);
   // S5: redundancy needs a domain name.
-  if (spec->redundancy) FUZZ_CHECK(!dns::ParseIpLiteral(spec->server).has_value());
+  if (spec->redundancy)
+    FUZZ_CHECK(!dns::ParseIpLiteral(spec->server).has_value());
 }
 
 inline void CheckWatchRequest(const v1::WatchDecisionRequest& request) {
@@ -65,7 +66,8 @@ inline void CheckWatchRequest(const v1::WatchDecisionRequest& request) {
   }
   const std::string& agent = watch->agent_id;
   FUZZ_CHECK(!agent.empty() && agent.size() <= server::kMaxAgentIdLength);
-  for (char c : agent) FUZZ_CHECK(absl::ascii_isgraph(static_cast<unsigned char>(c)));
+  for (char c : agent)
+    FUZZ_CHECK(absl::ascii_isgraph(static_cast<unsigned char>(c)));
 
   const decision::Profile& p = watch->profile;
   FUZZ_CHECK(decision::ValidateProfile(p).ok());
@@ -75,7 +77,8 @@ inline void CheckWatchRequest(const v1::WatchDecisionRequest& request) {
   }
   for (absl::Duration d : {p.check_primary_fallback_interval,
                            p.check_secondary_fallback_interval}) {
-    FUZZ_CHECK(d >= decision::kMinCheckInterval && d <= decision::kMaxCheckInterval);
+    FUZZ_CHECK(d >= decision::kMinCheckInterval &&
+               d <= decision::kMaxCheckInterval);
   }
   CheckServerName(p.proxy_server, /*may_be_empty=*/false);
   CheckServerName(p.registrar_server, true);

@@ -53,19 +53,21 @@ std::string Server(FuzzedDataProvider& in) {
 
 uint32_t Port(FuzzedDataProvider& in) {
   static const uint32_t kEdges[] = {0, 1, 5060, 5061, 65535, 65536, 0xffffffff};
-  return in.ConsumeBool() ? in.PickValueInArray(kEdges) : in.ConsumeIntegral<uint32_t>();
+  return in.ConsumeBool() ? in.PickValueInArray(kEdges)
+                          : in.ConsumeIntegral<uint32_t>();
 }
 
 template <typename Enum>
 Enum AnyEnum(FuzzedDataProvider& in) {
   // Known values most of the time; unknown ones (open enums) otherwise.
-  return static_cast<Enum>(in.ConsumeBool() ? in.ConsumeIntegralInRange<int>(0, 3)
-                                            : in.ConsumeIntegral<int32_t>());
+  return static_cast<Enum>(in.ConsumeBool()
+                               ? in.ConsumeIntegralInRange<int>(0, 3)
+                               : in.ConsumeIntegral<int32_t>());
 }
 
 void SetDuration(FuzzedDataProvider& in, google::protobuf::Duration* d) {
-  static const int64_t kSeconds[] = {0, 1, 59, 60, 86399, 86400, 86401, -1,
-                                     INT64_MIN, INT64_MAX};
+  static const int64_t kSeconds[] = {0,     1,     59, 60,        86399,
+                                     86400, 86401, -1, INT64_MIN, INT64_MAX};
   static const int32_t kNanos[] = {0, 1, 999999999, 1000000000, -1};
   switch (in.ConsumeIntegralInRange<int>(0, 2)) {
     case 0:
@@ -94,7 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sipresolver::fuzz::CheckResolveRequest(resolve);
 
   v1::WatchDecisionRequest watch;
-  watch.set_agent_id(in.ConsumeBool() ? "device-0001" : in.ConsumeRandomLengthString(140));
+  watch.set_agent_id(in.ConsumeBool() ? "device-0001"
+                                      : in.ConsumeRandomLengthString(140));
   watch.set_last_applied_version(in.ConsumeIntegral<uint64_t>());
   watch.set_spread_mode(AnyEnum<v1::SpreadMode>(in));
   v1::ItspProfile* p = watch.mutable_profile();

@@ -26,8 +26,8 @@ void CheckEndpoint(const std::string& address, uint32_t port) {
 
 // protobuf logs every string field with invalid UTF-8 it refuses; expected.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int,
-                                     const std::string&) {});
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
   return 0;
 }
 
@@ -47,14 +47,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!m.local_address().empty() || m.local_port() != 0) {
       CheckEndpoint(m.local_address(), m.local_port());
     }
-    FUZZ_CHECK(m.method() == v1::MAPPING_METHOD_VIA || m.method() == v1::MAPPING_METHOD_STUN);
+    FUZZ_CHECK(m.method() == v1::MAPPING_METHOD_VIA ||
+               m.method() == v1::MAPPING_METHOD_STUN);
   }
-  FUZZ_CHECK(request.registrations_size() <= sipresolver::server::kMaxReportedRegistrations);
+  FUZZ_CHECK(request.registrations_size() <=
+             sipresolver::server::kMaxReportedRegistrations);
   for (const v1::RegistrationOutcome& o : request.registrations()) {
     CheckEndpoint(o.server().address(), o.server().port());
     FUZZ_CHECK(v1::Transport_IsValid(o.server().transport()));
-    FUZZ_CHECK(o.status_code() == 0 || (o.status_code() >= 100 && o.status_code() <= 699));
-    FUZZ_CHECK(o.error().size() <= sipresolver::server::kMaxReportedErrorLength);
+    FUZZ_CHECK(o.status_code() == 0 ||
+               (o.status_code() >= 100 && o.status_code() <= 699));
+    FUZZ_CHECK(o.error().size() <=
+               sipresolver::server::kMaxReportedErrorLength);
   }
   return 0;
 }

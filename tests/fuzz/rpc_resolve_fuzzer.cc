@@ -11,8 +11,8 @@
 // protobuf logs every string field with invalid UTF-8 it refuses; that is
 // expected here (gRPC refuses such a request the same way) and only noise.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int,
-                                     const std::string&) {});
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
   return 0;
 }
 

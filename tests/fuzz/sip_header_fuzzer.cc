@@ -18,7 +18,8 @@ namespace sip = sipresolver::sip;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const uint8_t selector = data[0] % 8;
-  const absl::string_view value(reinterpret_cast<const char*>(data + 1), size - 1);
+  const absl::string_view value(reinterpret_cast<const char*>(data + 1),
+                                size - 1);
   const size_t kMax = static_cast<size_t>(sip::kMaxListValues);
 
   switch (selector) {
@@ -55,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 4:
     case 5: {
       std::vector<sip::Challenge> challenges;
-      absl::Status s = sip::ParseAuthenticateValue(value, selector == 5, &challenges);
+      absl::Status s =
+          sip::ParseAuthenticateValue(value, selector == 5, &challenges);
       FUZZ_CHECK(challenges.size() <= kMax);
       if (s.ok()) {
         FUZZ_CHECK(!challenges.empty());
@@ -75,7 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 7: {
       for (bool suffix : {false, true}) {
-        absl::StatusOr<int> n = sip::ParseDeltaSeconds(value, "Expires", suffix);
+        absl::StatusOr<int> n =
+            sip::ParseDeltaSeconds(value, "Expires", suffix);
         if (n.ok()) FUZZ_CHECK(*n >= 0);
       }
       break;

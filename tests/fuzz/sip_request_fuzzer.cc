@@ -23,9 +23,11 @@ namespace {
 
 // A short string, often one of `typical` so that most inputs get past the
 // method/transport checks and into the interesting parts.
-std::string Pick(FuzzedDataProvider& in, std::initializer_list<const char*> typical) {
+std::string Pick(FuzzedDataProvider& in,
+                 std::initializer_list<const char*> typical) {
   if (in.ConsumeBool()) {
-    return typical.begin()[in.ConsumeIntegralInRange<size_t>(0, typical.size() - 1)];
+    return typical
+        .begin()[in.ConsumeIntegralInRange<size_t>(0, typical.size() - 1)];
   }
   return in.ConsumeRandomLengthString(96);
 }
@@ -37,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sip::RequestParams p;
   p.method = Pick(in, {"REGISTER", "OPTIONS"});
   p.transport = Pick(in, {"UDP", "tcp", "TLS"});
-  p.domain = Pick(in, {"itsp.example.com", "192.0.2.1:5070", "2001:db8::1", "[2001:db8::2]"});
+  p.domain = Pick(in, {"itsp.example.com", "192.0.2.1:5070", "2001:db8::1",
+                       "[2001:db8::2]"});
   p.local_host = Pick(in, {"192.0.2.10", "2001:db8::10", "host.invalid"});
   p.local_port = in.ConsumeIntegral<uint16_t>();
   p.user = Pick(in, {"probe1", ""});
@@ -68,11 +71,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(!((u < 0x20 && c != '\t') || u == 0x7f));
     }
     // A line starting with whitespace would fold into the previous header.
-    if (!lines[i].empty()) FUZZ_CHECK(lines[i][0] != ' ' && lines[i][0] != '\t');
+    if (!lines[i].empty())
+      FUZZ_CHECK(lines[i][0] != ' ' && lines[i][0] != '\t');
   }
   // The header lines are BuildRequest's own, each once.
-  const char* kHeaders[] = {"Via:", "Max-Forwards:", "From:", "To:", "Call-ID:",
-                            "CSeq:", "Contact:", "Content-Length:"};
+  const char* kHeaders[] = {
+      "Via:",     "Max-Forwards:", "From:",    "To:",
+      "Call-ID:", "CSeq:",         "Contact:", "Content-Length:"};
   for (const char* h : kHeaders) {
     int count = 0;
     for (size_t i = 1; i + 2 < lines.size(); ++i) {

@@ -42,7 +42,8 @@ void CheckResponse(const sip::Response& r) {
   for (const sip::Via& v : r.vias) {
     FUZZ_CHECK(!v.transport.empty() && !v.host.empty());
     FUZZ_CHECK(v.transport == absl::AsciiStrToUpper(v.transport));
-    FUZZ_CHECK(NoControl(v.transport) && NoControl(v.host) && NoControl(v.branch));
+    FUZZ_CHECK(NoControl(v.transport) && NoControl(v.host) &&
+               NoControl(v.branch));
     if (v.received) FUZZ_CHECK(NoControl(*v.received));
     if (v.rport) FUZZ_CHECK(v.rport_present);
   }
@@ -52,12 +53,14 @@ void CheckResponse(const sip::Response& r) {
   FUZZ_CHECK(r.challenges.size() <= static_cast<size_t>(sip::kMaxListValues));
   for (const sip::Challenge& c : r.challenges) {
     FUZZ_CHECK(!c.scheme.empty());
-    for (const std::string* s : {&c.scheme, &c.realm, &c.nonce, &c.opaque, &c.algorithm}) {
+    for (const std::string* s :
+         {&c.scheme, &c.realm, &c.nonce, &c.opaque, &c.algorithm}) {
       FUZZ_CHECK(NoControl(*s));
     }
     for (const std::string& q : c.qop) FUZZ_CHECK(NoControl(q));
   }
-  FUZZ_CHECK(r.contact_expires.size() <= static_cast<size_t>(sip::kMaxListValues));
+  FUZZ_CHECK(r.contact_expires.size() <=
+             static_cast<size_t>(sip::kMaxListValues));
   for (const auto& [uri, expires] : r.contact_expires) {
     FUZZ_CHECK(NoControl(uri));
     FUZZ_CHECK(expires >= -1);
@@ -87,13 +90,14 @@ void AnswerChallenge(const sip::Challenge& c) {
       d, sip::DigestCredentials{"probe1", kPassword},
       sip::DigestResponseParams{"REGISTER", sip::RequestUri(p), "0a4f113b", 1});
   if (!header.ok()) {
-    FUZZ_CHECK(!absl::StrContains(header.status().message(), kPassword) ||
-               absl::StrContains(absl::string_view(
-                                     c.realm + c.nonce + c.opaque + c.algorithm),
-                                 kPassword) ||
-               std::any_of(c.qop.begin(), c.qop.end(), [](const std::string& q) {
-                 return absl::StrContains(q, kPassword);
-               }));
+    FUZZ_CHECK(
+        !absl::StrContains(header.status().message(), kPassword) ||
+        absl::StrContains(
+            absl::string_view(c.realm + c.nonce + c.opaque + c.algorithm),
+            kPassword) ||
+        std::any_of(c.qop.begin(), c.qop.end(), [](const std::string& q) {
+          return absl::StrContains(q, kPassword);
+        }));
     return;
   }
   FUZZ_CHECK(NoControl(*header));
@@ -102,9 +106,11 @@ void AnswerChallenge(const sip::Challenge& c) {
   for (const std::string* v : {&c.realm, &c.nonce, &c.opaque, &c.algorithm}) {
     echoed = echoed || absl::StrContains(*v, kPassword);
   }
-  for (const std::string& q : c.qop) echoed = echoed || absl::StrContains(q, kPassword);
+  for (const std::string& q : c.qop)
+    echoed = echoed || absl::StrContains(q, kPassword);
   if (!echoed) FUZZ_CHECK(!absl::StrContains(*header, kPassword));
-  FUZZ_CHECK(absl::StartsWith(*header, c.proxy ? "Proxy-Authorization: " : "Authorization: "));
+  FUZZ_CHECK(absl::StartsWith(
+      *header, c.proxy ? "Proxy-Authorization: " : "Authorization: "));
   p.authorization = *header;
   absl::StatusOr<std::string> request = sip::BuildRequest(p);
   FUZZ_CHECK(request.ok());
@@ -123,7 +129,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (framed.ok() && *framed > 0) {
     FUZZ_CHECK(*framed <= input.size());
     FUZZ_CHECK(*framed <= sip::kMaxMessageSize);
-    absl::StatusOr<sip::Response> first = sip::ParseResponse(input.substr(0, *framed));
+    absl::StatusOr<sip::Response> first =
+        sip::ParseResponse(input.substr(0, *framed));
     FUZZ_CHECK(first.ok() || !absl::IsDataLoss(first.status()));
   }
 

@@ -16,8 +16,8 @@
 
 #include "absl/strings/string_view.h"
 #include "lib/nat/stun_message.h"
-#include "tests/support/stun_response_encoder.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/support/stun_response_encoder.h"
 
 namespace {
 
@@ -28,7 +28,8 @@ bool IsCanonicalIp(const std::string& text) {
   char back[INET6_ADDRSTRLEN];
   for (int family : {AF_INET, AF_INET6}) {
     if (inet_pton(family, text.c_str(), bytes) == 1) {
-      return inet_ntop(family, bytes, back, sizeof(back)) != nullptr && text == back;
+      return inet_ntop(family, bytes, back, sizeof(back)) != nullptr &&
+             text == back;
     }
   }
   return false;
@@ -43,17 +44,20 @@ bool SameValues(const nat::BindingResponse& a, const nat::BindingResponse& b) {
          a.xor_mapped_address == b.xor_mapped_address &&
          a.mapped_address == b.mapped_address && a.error_code == b.error_code &&
          a.error_reason == b.error_reason &&
-         a.unknown_attributes == b.unknown_attributes && a.software == b.software;
+         a.unknown_attributes == b.unknown_attributes &&
+         a.software == b.software;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view datagram(reinterpret_cast<const char*>(data), size);
-  const std::optional<nat::StunTransactionId> peeked = nat::PeekTransactionId(datagram);
+  const std::optional<nat::StunTransactionId> peeked =
+      nat::PeekTransactionId(datagram);
   absl::StatusOr<nat::BindingResponse> r = nat::DecodeBindingResponse(datagram);
   if (!r.ok()) {
-    FUZZ_CHECK(absl::IsInvalidArgument(r.status()) || absl::IsDataLoss(r.status()));
+    FUZZ_CHECK(absl::IsInvalidArgument(r.status()) ||
+               absl::IsDataLoss(r.status()));
     return 0;
   }
   FUZZ_CHECK(peeked.has_value() && *peeked == r->transaction_id);
@@ -65,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(r->software.size() <= nat::kStunMaxTextSize);
   for (size_t i = 0; i < r->unknown_required.size(); ++i) {
     FUZZ_CHECK(r->unknown_required[i] < 0x8000);
-    FUZZ_CHECK(std::count(r->unknown_required.begin(), r->unknown_required.end(),
+    FUZZ_CHECK(std::count(r->unknown_required.begin(),
+                          r->unknown_required.end(),
                           r->unknown_required[i]) == 1);
   }
   if (r->mapped() != nullptr) {
@@ -73,9 +78,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                                      : &*r->mapped_address));
   }
 
-  absl::StatusOr<std::string> encoded = sipresolver::testing::EncodeBindingResponse(*r, r->fingerprint);
+  absl::StatusOr<std::string> encoded =
+      sipresolver::testing::EncodeBindingResponse(*r, r->fingerprint);
   FUZZ_CHECK(encoded.ok());
-  absl::StatusOr<nat::BindingResponse> again = nat::DecodeBindingResponse(*encoded);
+  absl::StatusOr<nat::BindingResponse> again =
+      nat::DecodeBindingResponse(*encoded);
   FUZZ_CHECK(again.ok());
   FUZZ_CHECK(SameValues(*r, *again));
   FUZZ_CHECK(again->fingerprint == r->fingerprint);

@@ -16,19 +16,23 @@ namespace nat = sipresolver::nat;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view response(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<nat::MappedAddress> mapped = nat::MappedAddressFromResponse(response);
+  absl::StatusOr<nat::MappedAddress> mapped =
+      nat::MappedAddressFromResponse(response);
   if (!mapped.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(mapped.status()) ||
-               absl::IsNotFound(mapped.status()) || absl::IsDataLoss(mapped.status()));
+               absl::IsNotFound(mapped.status()) ||
+               absl::IsDataLoss(mapped.status()));
     return 0;
   }
   FUZZ_CHECK(mapped->method == nat::MappedAddress::Method::kVia);
   FUZZ_CHECK(mapped->port != 0);
-  const std::optional<std::string> canonical = nat::CanonicalIp(mapped->address);
+  const std::optional<std::string> canonical =
+      nat::CanonicalIp(mapped->address);
   FUZZ_CHECK(canonical.has_value() && *canonical == mapped->address);
   const std::string host_port = nat::HostPort(*mapped);
   for (char c : host_port) {
-    FUZZ_CHECK(c != '\r' && c != '\n' && c != ' ' && c != ';' && c != ',' && c != '\0');
+    FUZZ_CHECK(c != '\r' && c != '\n' && c != ' ' && c != ';' && c != ',' &&
+               c != '\0');
   }
   return 0;
 }

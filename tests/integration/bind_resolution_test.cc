@@ -53,7 +53,8 @@ TEST_F(BindResolutionTest, R3_SrvTargetAddressComesFromTheAdditionalSection) {
   EXPECT_EQ(o.resolution.candidates[0].ttl, absl::Seconds(6));
   bool from_additional = false;
   for (const dns::LookupRecord& l : o.resolution.lookups) {
-    from_additional |= l.detail == "from the additional section of the SRV answer";
+    from_additional |=
+        l.detail == "from the additional section of the SRV answer";
   }
   EXPECT_TRUE(from_additional) << Describe(o.resolution);
 }
@@ -76,13 +77,15 @@ TEST_F(BindResolutionTest, R3_AdditionalAddressExpiresAtItsOwnTtl) {
            x.resolution.candidates[0].address == "10.77.3.2";
   });
   ASSERT_FALSE(o.resolution.candidates.empty()) << Describe(o.resolution);
-  EXPECT_EQ(o.resolution.candidates[0].address, "10.77.3.2") << Describe(o.resolution);
+  EXPECT_EQ(o.resolution.candidates[0].address, "10.77.3.2")
+      << Describe(o.resolution);
   EXPECT_LT(absl::Now() - first, absl::Seconds(30));  // Before the SRV's 40 s.
 }
 
 // RFC 2308: NXDOMAIN reached through "rx 4 CNAME nothere" is believed for
 // the CNAME's 4 s, not the zone's 60 s negative TTL.
-TEST_F(BindResolutionTest, NegativeAnswerThroughACnameLastsNoLongerThanTheCname) {
+TEST_F(BindResolutionTest,
+       NegativeAnswerThroughACnameLastsNoLongerThanTheCname) {
   BindZone zone;
   zone.negative_ttl = 60;
   zone.records = {"rx 4 IN CNAME nothere"};
@@ -93,7 +96,8 @@ TEST_F(BindResolutionTest, NegativeAnswerThroughACnameLastsNoLongerThanTheCname)
 
   zone.records = {"rx 4 IN CNAME there", "there 60 IN A 10.77.3.9"};
   ASSERT_TRUE(bind_->Restart(zone).ok()) << bind_->ReadLog();
-  o = ResolveUntil("rx.test", absl::Seconds(25), [](const Outcome& x) { return x.status.ok(); });
+  o = ResolveUntil("rx.test", absl::Seconds(25),
+                   [](const Outcome& x) { return x.status.ok(); });
   ASSERT_TRUE(o.status.ok()) << o.status;
   EXPECT_EQ(Addresses(o.resolution), std::vector<std::string>{"10.77.3.9"});
   EXPECT_LT(absl::Now() - first, absl::Seconds(50));  // Before the 60 s.

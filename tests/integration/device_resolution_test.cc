@@ -94,8 +94,9 @@ TEST_F(DeviceResolutionTest, R1_SipUdpSrvIsTheThirdStep) {
   EXPECT_EQ(std::tie(lookups[1].name, lookups[1].type),
             std::make_tuple(std::string("udp.test"), RecordType::kSrv));
   EXPECT_EQ(lookups[1].outcome, LookupOutcome::kNoData);
-  EXPECT_EQ(std::tie(lookups[2].name, lookups[2].type),
-            std::make_tuple(std::string("_sip._udp.udp.test"), RecordType::kSrv));
+  EXPECT_EQ(
+      std::tie(lookups[2].name, lookups[2].type),
+      std::make_tuple(std::string("_sip._udp.udp.test"), RecordType::kSrv));
   EXPECT_EQ(lookups[2].outcome, LookupOutcome::kAnswer);
 
   // ...and what dnsmasq received, in that order, once each.
@@ -221,7 +222,8 @@ TEST_F(DeviceResolutionTest, S4_WithoutRedundancyOnlyOneCandidate) {
   EXPECT_EQ(r.resolution.candidates[0].priority, 10);  // The best priority.
 }
 
-TEST_F(DeviceResolutionTest, SrvTargetAddressesFromAdditionalSectionOrOwnQuery) {
+TEST_F(DeviceResolutionTest,
+       SrvTargetAddressesFromAdditionalSectionOrOwnQuery) {
   Outcome r = Resolve("via-cname.test");
   ASSERT_TRUE(r.status.ok()) << r.status;
   const auto& c = r.resolution.candidates;
@@ -234,8 +236,8 @@ TEST_F(DeviceResolutionTest, SrvTargetAddressesFromAdditionalSectionOrOwnQuery) 
   // alias.test is a CNAME to pbx2.test: not in the additional section, so it
   // was asked for, and the CNAME chain resolved it.
   EXPECT_EQ(std::tie(c[1].target, c[1].address, c[1].port),
-            std::make_tuple(std::string("alias.test"), std::string("192.0.2.12"),
-                            uint16_t{5072}));
+            std::make_tuple(std::string("alias.test"),
+                            std::string("192.0.2.12"), uint16_t{5072}));
   EXPECT_EQ(dnsmasq_->CountQueries("alias.test", "A"), 1);
   bool from_additional = false;
   for (const auto& l : r.resolution.lookups) {
@@ -288,7 +290,8 @@ TEST_F(DeviceResolutionTest, DualStackListsIpv4ThenIpv6) {
   spec.ip_version = IpVersion::kDual;
   Outcome r = Resolve(spec);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_THAT(Addresses(r.resolution), ElementsAre("192.0.2.31", "2001:db8::31"));
+  EXPECT_THAT(Addresses(r.resolution),
+              ElementsAre("192.0.2.31", "2001:db8::31"));
   ASSERT_EQ(r.resolution.candidates.size(), 2u);
   EXPECT_EQ(r.resolution.candidates[0].source, CandidateSource::kA);
   EXPECT_EQ(r.resolution.candidates[1].source, CandidateSource::kAaaa);
@@ -297,7 +300,8 @@ TEST_F(DeviceResolutionTest, DualStackListsIpv4ThenIpv6) {
   spec.server = "dual-srv.test";
   r = Resolve(spec);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_THAT(Addresses(r.resolution), ElementsAre("192.0.2.31", "2001:db8::31"));
+  EXPECT_THAT(Addresses(r.resolution),
+              ElementsAre("192.0.2.31", "2001:db8::31"));
   EXPECT_EQ(dnsmasq_->CountQueries("dual.test", "A"), 1);  // The first resolve.
   EXPECT_EQ(dnsmasq_->CountQueries("dual.test", "AAAA"), 1);
 }

@@ -125,7 +125,8 @@ TEST_F(DeviceResolutionTest, DnsDownServesStaleThenUnavailable) {
   absl::Time start = absl::Now();
   r = Resolve("other.test");
   EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable) << r.status;
-  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // Not stuck: refused at once.
+  EXPECT_LT(absl::Now() - start,
+            absl::Seconds(5));  // Not stuck: refused at once.
   ASSERT_EQ(r.resolution.lookups.size(), 1u) << Describe(r.resolution);
   EXPECT_EQ(r.resolution.lookups[0].outcome, LookupOutcome::kUnavailable);
 

@@ -21,7 +21,8 @@ namespace {
 // of it.
 class HostileDns : public HostileUdpServer {
  public:
-  explicit HostileDns(std::function<std::string(const std::string& query)> reply)
+  explicit HostileDns(
+      std::function<std::string(const std::string& query)> reply)
       : HostileUdpServer([reply = std::move(reply)](const std::string& query) {
           return std::vector<std::string>{reply(query)};
         }) {}
@@ -48,10 +49,13 @@ class HostileDnsTest : public ::testing::Test {
     loop_.RunSync([&] {
       transport = *dns::AresTransport::Create(loop_.io_context(), options);
       transport->Query("pbx.test", dns::RecordType::kA,
-                       [&](absl::StatusOr<dns::DnsAnswer> r) { done.set_value(std::move(r)); });
+                       [&](absl::StatusOr<dns::DnsAnswer> r) {
+                         done.set_value(std::move(r));
+                       });
     });
     auto f = done.get_future();
-    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) std::abort();
+    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+      std::abort();
     auto result = f.get();
     loop_.RunSync([&] { transport.reset(); });
     return result;
@@ -60,13 +64,15 @@ class HostileDnsTest : public ::testing::Test {
 };
 
 TEST_F(HostileDnsTest, GarbageIsNotAnAnswer) {
-  HostileDns server([](const std::string&) { return std::string(300, '\x5a'); });
+  HostileDns server(
+      [](const std::string&) { return std::string(300, '\x5a'); });
   auto r = Query(server);
   EXPECT_FALSE(r.ok());  // Ignored by id; ends as a timeout.
 }
 
 TEST_F(HostileDnsTest, CutOffAnswerIsAnErrorNotRecords) {
-  HostileDns server([](const std::string& q) { return AsResponse(q, 3, false); });
+  HostileDns server(
+      [](const std::string& q) { return AsResponse(q, 3, false); });
   auto r = Query(server);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().code() == absl::StatusCode::kDataLoss ||
@@ -75,7 +81,8 @@ TEST_F(HostileDnsTest, CutOffAnswerIsAnErrorNotRecords) {
 }
 
 TEST_F(HostileDnsTest, TruncatedAnswerWithoutTcpIsUnavailable) {
-  HostileDns server([](const std::string& q) { return AsResponse(q, 0, true); });
+  HostileDns server(
+      [](const std::string& q) { return AsResponse(q, 0, true); });
   auto r = Query(server);
   ASSERT_FALSE(r.ok());  // c-ares retries over TCP: nothing listens there.
 }

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "lib/core/event_loop.h"
@@ -25,7 +25,8 @@ using HostileRegistrar = HostileUdpServer;
 // The value of header `name` in `request`.
 std::string Header(const std::string& request, const std::string& name) {
   for (absl::string_view line : absl::StrSplit(request, "\r\n")) {
-    if (absl::StartsWith(line, name + ": ")) return std::string(line.substr(name.size() + 2));
+    if (absl::StartsWith(line, name + ": "))
+      return std::string(line.substr(name.size() + 2));
   }
   return "";
 }
@@ -34,10 +35,11 @@ std::string Header(const std::string& request, const std::string& name) {
 // request's when given.
 std::string Ok(const std::string& request, const std::string& call_id = "") {
   return absl::StrCat("SIP/2.0 200 OK\r\nVia: ", Header(request, "Via"),
-                      "\r\nFrom: ", Header(request, "From"), "\r\nTo: ",
-                      Header(request, "To"), ";tag=x\r\nCall-ID: ",
+                      "\r\nFrom: ", Header(request, "From"),
+                      "\r\nTo: ", Header(request, "To"), ";tag=x\r\nCall-ID: ",
                       call_id.empty() ? Header(request, "Call-ID") : call_id,
-                      "\r\nCSeq: ", Header(request, "CSeq"), "\r\nContent-Length: 0\r\n\r\n");
+                      "\r\nCSeq: ", Header(request, "CSeq"),
+                      "\r\nContent-Length: 0\r\n\r\n");
 }
 
 class HostileRegistrarTest : public ::testing::Test {
@@ -47,8 +49,8 @@ class HostileRegistrarTest : public ::testing::Test {
     options.t1 = absl::Milliseconds(50);
     options.timeout = absl::Milliseconds(400);
     loop_.RunSync([&] {
-      prober_ = std::make_unique<sip::SipProber>(loop_.io_context(), loop_, clock_,
-                                                 random_, options);
+      prober_ = std::make_unique<sip::SipProber>(loop_.io_context(), loop_,
+                                                 clock_, random_, options);
     });
     loop_.Start();
   }
@@ -62,10 +64,12 @@ class HostileRegistrarTest : public ::testing::Test {
       sip::ProbeRequest r;
       r.endpoint = {"127.0.0.1", port, Transport::kUdp};
       r.domain = "itsp.test";
-      prober_->Probe(r, [&](sip::ProbeResult result) { done.set_value(result); });
+      prober_->Probe(r,
+                     [&](sip::ProbeResult result) { done.set_value(result); });
     });
     auto f = done.get_future();
-    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) std::abort();
+    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+      std::abort();
     return f.get();
   }
   uint64_t Ignored() {

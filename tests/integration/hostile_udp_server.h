@@ -29,7 +29,8 @@ namespace sipresolver::testing {
 class HostileUdpServer {
  public:
   // The datagrams to send back for one received datagram.
-  using Reply = std::function<std::vector<std::string>(const std::string& received)>;
+  using Reply =
+      std::function<std::vector<std::string>(const std::string& received)>;
 
   explicit HostileUdpServer(Reply reply)
       : reply_(std::move(reply)),
@@ -64,7 +65,8 @@ class HostileUdpServer {
                            reinterpret_cast<sockaddr*>(&from), &len);
       if (n <= 0) continue;
       for (const std::string& d : reply_(std::string(buf.data(), n))) {
-        sendto(fd_.get(), d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+        sendto(fd_.get(), d.data(), d.size(), 0,
+               reinterpret_cast<sockaddr*>(&from), len);
       }
     }
   }

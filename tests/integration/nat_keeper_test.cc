@@ -58,7 +58,8 @@ class NatKeeperTest : public ::testing::Test {
     }
     return false;
   }
-  bool EventMentions(const std::string& text) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  bool EventMentions(const std::string& text)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (const std::string& e : events_) {
       if (absl::StrContains(e, text)) return true;
     }
@@ -76,19 +77,22 @@ class NatKeeperTest : public ::testing::Test {
 
 TEST_F(NatKeeperTest, N2_KeepAliveServerByNameIsResolvedAndUsed) {
   keeper_->SetTarget("stun.test", coturn_->port());
-  ASSERT_TRUE(Eventually([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return mappings_ > 0; }));
+  ASSERT_TRUE(Eventually(
+      [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return mappings_ > 0; }));
   EXPECT_GE(dns_->CountQueries("stun.test", "A"), 1);
 }
 
 TEST_F(NatKeeperTest, N2_TheNameIsLookedUpAgainAtItsTtl) {
   keeper_->SetTarget("stun.test", coturn_->port());
-  ASSERT_TRUE(Eventually([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return mappings_ > 0; }));
+  ASSERT_TRUE(Eventually(
+      [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return mappings_ > 0; }));
   EXPECT_TRUE(dns_->WaitForQueries("stun.test", "A", 2, absl::Seconds(30)));
 }
 
 TEST_F(NatKeeperTest, N2_ANameThatDoesNotResolveIsReportedAndGetsNoKeepAlives) {
   keeper_->SetTarget("stun.test", coturn_->port());
-  ASSERT_TRUE(Eventually([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return mappings_ > 0; }));
+  ASSERT_TRUE(Eventually(
+      [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return mappings_ > 0; }));
   keeper_->SetTarget("missing.test", coturn_->port());
   ASSERT_TRUE(Eventually([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return EventMentions("cannot resolve keep-alive server missing.test");

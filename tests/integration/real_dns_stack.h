@@ -106,8 +106,8 @@ inline std::string Describe(const Resolution& r) {
   std::string out = "candidates:";
   for (const dns::Candidate& c : r.candidates) {
     absl::StrAppend(&out, "\n  ", c.target, " ", c.address, ":", c.port, " ",
-                    c.priority, "/", c.weight, " source=",
-                    static_cast<int>(c.source));
+                    c.priority, "/", c.weight,
+                    " source=", static_cast<int>(c.source));
   }
   absl::StrAppend(&out, "\nlookups:");
   for (const dns::LookupRecord& l : r.lookups) {
@@ -137,15 +137,16 @@ class RealDnsStackTest : public ::testing::Test {
   }
 
   // The stack in front of a DNS server the test runs itself ("HOST:PORT").
-  void ConnectStack(const std::string& dns_address, const StackOptions& options = {}) {
+  void ConnectStack(const std::string& dns_address,
+                    const StackOptions& options = {}) {
     // Created before the loop runs, so no loop-thread hand-over is needed.
     auto transport = dns::AresTransport::Create(
-        loop_.io_context(), dns::AresOptions{dns_address, options.dns_timeout, 1});
+        loop_.io_context(),
+        dns::AresOptions{dns_address, options.dns_timeout, 1});
     ASSERT_TRUE(transport.ok()) << transport.status();
     transport_ = *std::move(transport);
-    caching_ = std::make_unique<dns::CachingResolver>(*transport_, clock_,
-                                                      options.limits,
-                                                      &observer_);
+    caching_ = std::make_unique<dns::CachingResolver>(
+        *transport_, clock_, options.limits, &observer_);
     device_ = std::make_unique<dns::DeviceResolver>(*caching_, random_);
     loop_.Start();
   }

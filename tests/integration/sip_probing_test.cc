@@ -21,8 +21,8 @@ class SipProbingTest : public ::testing::Test {
   void SetUp() override {
     options_.t1 = absl::Milliseconds(50);
     options_.timeout = absl::Milliseconds(300);
-    prober_ = std::make_unique<sip::SipProber>(loop_.io_context(), loop_, clock_,
-                                               random_, options_);
+    prober_ = std::make_unique<sip::SipProber>(loop_.io_context(), loop_,
+                                               clock_, random_, options_);
     loop_.Start();
   }
   void TearDown() override {
@@ -47,10 +47,12 @@ class SipProbingTest : public ::testing::Test {
   ProbeResult Probe(sip::ProbeRequest request) {
     std::promise<ProbeResult> done;
     loop_.Post([&] {
-      prober_->Probe(request, [&](ProbeResult r) { done.set_value(std::move(r)); });
+      prober_->Probe(request,
+                     [&](ProbeResult r) { done.set_value(std::move(r)); });
     });
     auto future = done.get_future();
-    if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    if (future.wait_for(std::chrono::seconds(10)) !=
+        std::future_status::ready) {
       ADD_FAILURE() << "probe did not complete";
       std::abort();  // The loop still references `done`: cannot go on.
     }
@@ -67,7 +69,8 @@ class SipProbingTest : public ::testing::Test {
   }
 
   // A tracker probing fast: settled every 200 ms, edge every 100 ms.
-  void StartTracker(const std::string& allow, const std::string& credentials = "") {
+  void StartTracker(const std::string& allow,
+                    const std::string& credentials = "") {
     health::HealthOptions options;
     options.intervals = {absl::Milliseconds(200), absl::Milliseconds(100), 0.1};
     options.thresholds = {2, 2};
@@ -89,8 +92,9 @@ class SipProbingTest : public ::testing::Test {
     return s;
   }
   // Waits (bounded) until the endpoint is in `state`; returns the time taken.
-  std::optional<absl::Duration> WaitForState(const sip::Endpoint& e, HealthState state,
-                                             absl::Duration timeout = absl::Seconds(5)) {
+  std::optional<absl::Duration> WaitForState(
+      const sip::Endpoint& e, HealthState state,
+      absl::Duration timeout = absl::Seconds(5)) {
     const absl::Time start = absl::Now();
     while (absl::Now() - start < timeout) {
       auto s = Status(e);
@@ -128,7 +132,8 @@ TEST_F(SipProbingTest, N1_ViaReceivedAndRportAreReported) {
 
 TEST_F(SipProbingTest, S6_RightCredentialsCompleteARegistration) {
   auto kamailio = StartKamailio();
-  ProbeResult r = Probe(Request(EndpointOf(*kamailio), sip::Credentials{"alice", "secret"}));
+  ProbeResult r = Probe(
+      Request(EndpointOf(*kamailio), sip::Credentials{"alice", "secret"}));
   EXPECT_EQ(r.status_code, 200) << r.error;
   EXPECT_TRUE(r.authenticated);
   EXPECT_EQ(health::Classify(r, true, {}), health::Verdict::kSuccess);
@@ -137,7 +142,8 @@ TEST_F(SipProbingTest, S6_RightCredentialsCompleteARegistration) {
 
 TEST_F(SipProbingTest, S6_WrongPasswordIsNotWorking) {
   auto kamailio = StartKamailio();
-  ProbeResult r = Probe(Request(EndpointOf(*kamailio), sip::Credentials{"alice", "wrong"}));
+  ProbeResult r =
+      Probe(Request(EndpointOf(*kamailio), sip::Credentials{"alice", "wrong"}));
   EXPECT_EQ(r.status_code, 401);
   EXPECT_TRUE(r.authenticated);
   EXPECT_EQ(health::Classify(r, true, {}), health::Verdict::kDefiniteFailure);

@@ -3,6 +3,8 @@
 // a paused server, ICMP unreachable, concurrent queries. Answers coturn does
 // not give (errors, strays, corruption) are in unit/nat_stun_client_test.cc.
 // Also pins the CoturnServer fixture.
+#include "lib/nat/stun_client.h"
+
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,7 +20,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/core/event_loop.h"
-#include "lib/nat/stun_client.h"
 #include "lib/nat/stun_message.h"
 #include "tests/support/coturn_server.h"
 
@@ -83,9 +84,10 @@ class StunClientTest : public ::testing::Test {
         std::make_shared<std::promise<absl::StatusOr<MappedAddress>>>();
     auto future = promise->get_future();
     loop_.RunSync([&] {
-      client_->Query(ip, port, from, [promise](absl::StatusOr<MappedAddress> r) {
-        promise->set_value(std::move(r));
-      });
+      client_->Query(ip, port, from,
+                     [promise](absl::StatusOr<MappedAddress> r) {
+                       promise->set_value(std::move(r));
+                     });
     });
     return future;
   }
@@ -182,8 +184,8 @@ TEST_F(StunClientTest, N2SharesADevicePortOnlyWithReusePort) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(refused.status().message()),
               HasSubstr("cannot bind"));
-  auto m = Query("127.0.0.1", coturn->port(),
-                 LocalBinding{"", device_port, true});
+  auto m =
+      Query("127.0.0.1", coturn->port(), LocalBinding{"", device_port, true});
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(m->port, device_port);
   close(device);

@@ -41,7 +41,8 @@ class BindServer {
   // Starts named on a free port of 127.0.0.1 and waits, at most 10 s, until
   // it answers. INVALID_ARGUMENT for a record line with a line break; the
   // error includes named's log when the zone does not load.
-  static absl::StatusOr<std::unique_ptr<BindServer>> Start(const BindZone& zone);
+  static absl::StatusOr<std::unique_ptr<BindServer>> Start(
+      const BindZone& zone);
 
   ~BindServer();  // Stops named and removes the directory.
   BindServer(const BindServer&) = delete;

@@ -80,7 +80,8 @@ absl::StatusOr<pid_t> SpawnChild(const ChildOptions& options) {
   argv.push_back(nullptr);
   ScopedFd null_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null_fd.valid()) {
-    return absl::InternalError(absl::StrCat("open /dev/null: ", strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("open /dev/null: ", strerror(errno)));
   }
   ScopedFd out_fd = OpenOutput(options.stdout_path);
   if (!out_fd.valid()) {

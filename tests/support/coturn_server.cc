@@ -86,12 +86,12 @@ absl::StatusOr<std::unique_ptr<CoturnServer>> CoturnServer::Start(
       new CoturnServer(config.listen_ip, *std::move(dir)));
 
   // coturn retries a bind forever; Launch() sees "Cannot bind" in its log.
-  absl::Status s = StartOnFreePort(
-      [&] { return PickFreeUdpPort(server->ip_); }, "Cannot bind",
-      [&](uint16_t port) {
-        server->port_ = port;
-        return server->Launch();
-      });
+  absl::Status s = StartOnFreePort([&] { return PickFreeUdpPort(server->ip_); },
+                                   "Cannot bind",
+                                   [&](uint16_t port) {
+                                     server->port_ = port;
+                                     return server->Launch();
+                                   });
   if (!s.ok()) return s;
   return server;
 }
@@ -114,7 +114,11 @@ absl::Status CoturnServer::Launch() {
   std::vector<std::string> args = {
       kTurnserverPath,
       "-n",  // No configuration file (/etc/turnserver.conf).
-      "--stun-only", "--no-cli", "--no-tcp", "--no-tls", "--no-dtls",
+      "--stun-only",
+      "--no-cli",
+      "--no-tcp",
+      "--no-tls",
+      "--no-dtls",
       "--no-rfc5780",
       absl::StrCat("--listening-ip=", ip_),
       absl::StrCat("--listening-port=", port_),
@@ -132,11 +136,10 @@ absl::Status CoturnServer::Launch() {
     return s;
   }
   auto failure = [&](absl::Status status, absl::string_view why) {
-    return absl::Status(
-        status.code(),
-        absl::StrCat(absl::StrJoin(args, " "), ": ", why,
-                     "; output: ", output_.Read(),
-                     "; log: ", log_.Read(log_start)));
+    return absl::Status(status.code(),
+                        absl::StrCat(absl::StrJoin(args, " "), ": ", why,
+                                     "; output: ", output_.Read(),
+                                     "; log: ", log_.Read(log_start)));
   };
   std::mt19937_64 rng(static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
   std::vector<Probe> pending;  // Sent, neither answered nor refused yet.

@@ -24,7 +24,8 @@ DecisionWatcher::~DecisionWatcher() {
 }
 
 std::optional<v1::Decision> DecisionWatcher::WaitFor(
-    const std::function<bool(const v1::Decision&)>& match, absl::Duration timeout) {
+    const std::function<bool(const v1::Decision&)>& match,
+    absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   absl::MutexLock lock(&mu_);
   while (true) {
@@ -34,12 +35,13 @@ std::optional<v1::Decision> DecisionWatcher::WaitFor(
       if (match(d)) return d;
     }
     if (end_ || absl::Now() >= deadline) return std::nullopt;
-    mu_.AwaitWithDeadline(absl::Condition(
-                              +[](DecisionWatcher* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                return !w->queue_.empty() || w->end_.has_value();
-                              },
-                              this),
-                          deadline);
+    mu_.AwaitWithDeadline(
+        absl::Condition(
+            +[](DecisionWatcher* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+              return !w->queue_.empty() || w->end_.has_value();
+            },
+            this),
+        deadline);
   }
 }
 
@@ -48,14 +50,15 @@ std::vector<v1::Decision> DecisionWatcher::Received() {
   return all_;
 }
 
-std::optional<grpc::Status> DecisionWatcher::WaitForEnd(absl::Duration timeout) {
+std::optional<grpc::Status> DecisionWatcher::WaitForEnd(
+    absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(
-                           +[](DecisionWatcher* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                             return w->end_.has_value();
-                           },
-                           this),
-                       timeout);
+  mu_.AwaitWithTimeout(
+      absl::Condition(
+          +[](DecisionWatcher* w)
+               ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->end_.has_value(); },
+          this),
+      timeout);
   return end_;
 }
 

@@ -18,7 +18,8 @@ namespace sipresolver::testing {
 
 class DecisionWatcher {
  public:
-  DecisionWatcher(v1::SipResolver::Stub& stub, const v1::WatchDecisionRequest& request);
+  DecisionWatcher(v1::SipResolver::Stub& stub,
+                  const v1::WatchDecisionRequest& request);
   ~DecisionWatcher();  // Cancels the call and joins the reader.
 
   // The first decision received from now on (or already queued) that
@@ -29,7 +30,8 @@ class DecisionWatcher {
   // Every non-heartbeat decision received so far.
   std::vector<v1::Decision> Received();
   // The call's final status, once it ended (waits at most `timeout`).
-  std::optional<grpc::Status> WaitForEnd(absl::Duration timeout = absl::Seconds(10));
+  std::optional<grpc::Status> WaitForEnd(
+      absl::Duration timeout = absl::Seconds(10));
 
  private:
   grpc::ClientContext context_;

@@ -245,8 +245,8 @@ absl::Status DnsmasqServer::Launch() {
   // -k: foreground; SIGTERM exits.
   return process_.StartAndWaitUntilReady(
       {{kDnsmasqPath, "-k", "-C", config_path_}, "", stderr_.path()},
-      [this] { return DnsServerAnswers(port_, absl::Milliseconds(100)); }, kStartTimeout,
-      absl::Milliseconds(10));
+      [this] { return DnsServerAnswers(port_, absl::Milliseconds(100)); },
+      kStartTimeout, absl::Milliseconds(10));
 }
 
 absl::Status DnsmasqServer::Restart(const DnsZone& zone) {

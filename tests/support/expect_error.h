@@ -19,7 +19,8 @@ void ExpectError(const absl::StatusOr<T>& result, absl::StatusCode code,
                  const std::string& text) {
   ASSERT_FALSE(result.ok()) << "succeeded although expected: " << text;
   EXPECT_EQ(result.status().code(), code) << result.status();
-  EXPECT_THAT(std::string(result.status().message()), ::testing::HasSubstr(text));
+  EXPECT_THAT(std::string(result.status().message()),
+              ::testing::HasSubstr(text));
 }
 
 }  // namespace sipresolver::testing

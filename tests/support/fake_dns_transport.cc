@@ -91,8 +91,8 @@ void FakeDnsTransport::Release() {
 }
 
 int FakeDnsTransport::count(const std::string& name, RecordType type) const {
-  return static_cast<int>(std::count(log_.begin(), log_.end(),
-                                     std::make_pair(name, type)));
+  return static_cast<int>(
+      std::count(log_.begin(), log_.end(), std::make_pair(name, type)));
 }
 
 }  // namespace sipresolver::testing

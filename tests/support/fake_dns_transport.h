@@ -19,9 +19,9 @@ namespace sipresolver::testing {
 dns::DnsAnswer AddressAnswer(const std::string& name, dns::RecordType type,
                              const std::vector<std::string>& addresses,
                              uint32_t ttl);
-dns::DnsAnswer SrvAnswer(const std::string& name,
-                         const std::vector<dns::SrvRecord>& records,
-                         const std::vector<dns::AddressRecord>& additional = {});
+dns::DnsAnswer SrvAnswer(
+    const std::string& name, const std::vector<dns::SrvRecord>& records,
+    const std::vector<dns::AddressRecord>& additional = {});
 dns::DnsAnswer CnameAnswer(const std::string& name, dns::RecordType type,
                            const std::string& target, uint32_t ttl);
 dns::DnsAnswer NxDomain(const std::string& name, dns::RecordType type,
@@ -50,10 +50,12 @@ class FakeDnsTransport : public dns::DnsTransport {
   absl::StatusOr<dns::DnsAnswer> AnswerFor(const std::string& name,
                                            dns::RecordType type) const;
 
-  std::map<std::pair<std::string, dns::RecordType>, absl::StatusOr<dns::DnsAnswer>>
+  std::map<std::pair<std::string, dns::RecordType>,
+           absl::StatusOr<dns::DnsAnswer>>
       script_;
   std::vector<std::pair<std::string, dns::RecordType>> log_;
-  std::vector<std::pair<std::pair<std::string, dns::RecordType>, Callback>> held_;
+  std::vector<std::pair<std::pair<std::string, dns::RecordType>, Callback>>
+      held_;
   bool hold_ = false;
 };
 

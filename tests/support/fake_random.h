@@ -13,7 +13,8 @@ namespace sipresolver::testing {
 class FakeRandom : public Random {
  public:
   FakeRandom() = default;
-  explicit FakeRandom(std::deque<uint64_t> values) : values_(std::move(values)) {}
+  explicit FakeRandom(std::deque<uint64_t> values)
+      : values_(std::move(values)) {}
 
   uint64_t UniformInclusive(uint64_t bound) override {
     if (values_.empty()) return 0;

@@ -40,9 +40,9 @@ bool Probe(uint16_t port, absl::Duration wait) {
         "OPTIONS sip:", kReadyUser, "@127.0.0.1:", port, " SIP/2.0\r\n",
         "Via: SIP/2.0/UDP 127.0.0.1:", local_port, ";branch=z9hG4bK", call_id,
         ";rport\r\n", "Max-Forwards: 70\r\n",
-        "From: <sip:fixture@127.0.0.1>;tag=fixture\r\n", "To: <sip:",
-        kReadyUser, "@127.0.0.1>\r\n", "Call-ID: ", call_id, "\r\n",
-        "CSeq: 1 OPTIONS\r\n", "Content-Length: 0\r\n\r\n");
+        "From: <sip:fixture@127.0.0.1>;tag=fixture\r\n",
+        "To: <sip:", kReadyUser, "@127.0.0.1>\r\n", "Call-ID: ", call_id,
+        "\r\n", "CSeq: 1 OPTIONS\r\n", "Content-Length: 0\r\n\r\n");
   };
   return UdpProbe(
       port, request,
@@ -239,8 +239,7 @@ absl::Status KamailioServer::WriteConfig(const KamailioConfig& config) {
       config.tls ? "  if ($pr == \"tls\") xlog(\"L_NOTICE\", "
                    "\"TLS SNI $tls_peer_server_name\\n\");\n"
                  : "",
-      drop_route,
-      "  if (method == \"ACK\") exit;\n",
+      drop_route, "  if (method == \"ACK\") exit;\n",
       "  if (!mf_process_maxfwd_header(\"10\")) {\n",
       "    sl_send_reply(\"483\", \"Too Many Hops\"); exit;\n", "  }\n",
       ModeRoute(config), "}"));

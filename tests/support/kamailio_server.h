@@ -118,10 +118,10 @@ struct KamailioConfig {
 
 // One request as the registrar's script saw it (see Requests()).
 struct SipRequestRecord {
-  std::string method;     // "REGISTER"
-  std::string transport;  // "udp", "tcp" or "tls"
-  std::string source;     // "127.0.0.1:PORT"
-  std::string from_user;  // "alice" ("<null>" when the From URI has none)
+  std::string method;      // "REGISTER"
+  std::string transport;   // "udp", "tcp" or "tls"
+  std::string source;      // "127.0.0.1:PORT"
+  std::string from_user;   // "alice" ("<null>" when the From URI has none)
   std::string user_agent;  // "Device/1.0" ("<null>" without the header)
 };
 

@@ -147,7 +147,8 @@ bool DnsServerAnswers(uint16_t port, absl::Duration wait) {
   return UdpProbe(
       port, [id](uint16_t) { return VersionBindQuery(id); },
       [id](absl::string_view reply) {
-        return reply.size() >= 12 && static_cast<uint8_t>(reply[0]) == (id >> 8) &&
+        return reply.size() >= 12 &&
+               static_cast<uint8_t>(reply[0]) == (id >> 8) &&
                static_cast<uint8_t>(reply[1]) == (id & 0xff) &&
                (reply[2] & 0x80) != 0;  // QR: a response.
       },

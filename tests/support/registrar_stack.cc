@@ -9,7 +9,8 @@ namespace sipresolver::testing {
 namespace {
 
 absl::Status WithContext(const absl::Status& status, absl::string_view what) {
-  return absl::Status(status.code(), absl::StrCat(what, ": ", status.message()));
+  return absl::Status(status.code(),
+                      absl::StrCat(what, ": ", status.message()));
 }
 
 }  // namespace

@@ -8,13 +8,13 @@
 namespace sipresolver::testing {
 
 absl::StatusOr<std::unique_ptr<SipresolverdProcess>> SipresolverdProcess::Start(
-    const std::string& dns_servers, const std::vector<std::string>& extra_flags) {
+    const std::string& dns_servers,
+    const std::vector<std::string>& extra_flags) {
   std::unique_ptr<SipresolverdProcess> d(new SipresolverdProcess());
   d->grpc_port_ = PickFreePort();
   d->metrics_port_ = PickFreePort();
   std::vector<std::string> argv = {
-      SIPRESOLVERD_PATH,
-      absl::StrCat("--listen=127.0.0.1:", d->grpc_port_),
+      SIPRESOLVERD_PATH, absl::StrCat("--listen=127.0.0.1:", d->grpc_port_),
       absl::StrCat("--metrics_listen=127.0.0.1:", d->metrics_port_),
       absl::StrCat("--dns_servers=", dns_servers)};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());

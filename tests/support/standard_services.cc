@@ -31,12 +31,13 @@ std::string LengthDelimited(int field, const std::string& bytes) {
 
 // Sends one message on `method` (unary or bidi: the wire is the same) and
 // returns the first response message.
-absl::StatusOr<std::string> RawCall(const std::shared_ptr<grpc::Channel>& channel,
-                                    const std::string& method,
-                                    const std::string& request) {
+absl::StatusOr<std::string> RawCall(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+    const std::string& request) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
   grpc::CompletionQueue cq;
   auto call = stub.PrepareCall(&context, method, &cq);
   void* tag;
@@ -66,14 +67,16 @@ absl::StatusOr<std::string> RawCall(const std::shared_ptr<grpc::Channel>& channe
   std::vector<grpc::Slice> slices;
   in.Dump(&slices);
   std::string bytes;
-  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const auto& s : slices)
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return bytes;
 }
 
 // Calls `on_field(number, bytes)` for every length-delimited field and
 // `on_varint(number, value)` for every varint field of one message.
 template <typename OnBytes, typename OnVarint>
-bool ForEachField(const std::string& message, OnBytes on_bytes, OnVarint on_varint) {
+bool ForEachField(const std::string& message, OnBytes on_bytes,
+                  OnVarint on_varint) {
   CodedInputStream in(reinterpret_cast<const uint8_t*>(message.data()),
                       static_cast<int>(message.size()));
   while (uint32_t tag = in.ReadTag()) {
@@ -107,10 +110,11 @@ absl::StatusOr<int> HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
                           service.empty() ? "" : LengthDelimited(1, service));
   if (!response.ok()) return response.status();
   int status = 0;  // proto3 omits UNKNOWN (0).
-  ForEachField(*response, [](int, const std::string&) {},
-               [&](int field, uint64_t v) {
-                 if (field == 1) status = static_cast<int>(v);
-               });
+  ForEachField(
+      *response, [](int, const std::string&) {},
+      [&](int field, uint64_t v) {
+        if (field == 1) status = static_cast<int>(v);
+      });
   return status;
 }
 
@@ -123,15 +127,24 @@ absl::StatusOr<std::vector<std::string>> ReflectionListServices(
   if (!response.ok()) return response.status();
   std::vector<std::string> names;
   // list_services_response (6) { repeated service (1) { name (1) } }
-  ForEachField(*response, [&](int field, const std::string& list) {
-    if (field != 6) return;
-    ForEachField(list, [&](int f, const std::string& service) {
-      if (f != 1) return;
-      ForEachField(service, [&](int n, const std::string& name) {
-        if (n == 1) names.push_back(name);
-      }, [](int, uint64_t) {});
-    }, [](int, uint64_t) {});
-  }, [](int, uint64_t) {});
+  ForEachField(
+      *response,
+      [&](int field, const std::string& list) {
+        if (field != 6) return;
+        ForEachField(
+            list,
+            [&](int f, const std::string& service) {
+              if (f != 1) return;
+              ForEachField(
+                  service,
+                  [&](int n, const std::string& name) {
+                    if (n == 1) names.push_back(name);
+                  },
+                  [](int, uint64_t) {});
+            },
+            [](int, uint64_t) {});
+      },
+      [](int, uint64_t) {});
   return names;
 }
 
@@ -145,10 +158,11 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot connect to port ", port));
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to port ", port));
   }
-  std::string request = absl::StrCat("GET ", path,
-                                     " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+  std::string request =
+      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
   send(fd, request.data(), request.size(), 0);
   std::string reply;
   char buf[4096];

@@ -39,9 +39,8 @@ absl::StatusOr<std::string> EncodeBindingResponse(
     const bool nul = text.find('\0') != std::string::npos;
     const bool v4 = !nul && inet_pton(AF_INET, text.c_str(), bytes) == 1;
     if (!v4 && (nul || inet_pton(AF_INET6, text.c_str(), bytes) != 1)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("address \"", absl::CHexEscape(text),
-                       "\" is not an IP address"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "address \"", absl::CHexEscape(text), "\" is not an IP address"));
     }
     const size_t size = v4 ? 4 : 16;
     uint16_t port = a->port;
@@ -54,9 +53,8 @@ absl::StatusOr<std::string> EncodeBindingResponse(
     value.push_back(v4 ? 0x01 : 0x02);
     PutBe16(value, port);
     value.append(reinterpret_cast<const char*>(bytes), size);
-    PutAttribute(out,
-                 xored ? kStunAttrXorMappedAddress : kStunAttrMappedAddress,
-                 value);
+    PutAttribute(
+        out, xored ? kStunAttrXorMappedAddress : kStunAttrMappedAddress, value);
   }
   if (response.error_code.has_value()) {
     const int code = *response.error_code;

@@ -28,9 +28,10 @@ class TestPki {
   ~TestPki();  // Removes the directory.
 
   // A certificate for `subject_alt_names` ("DNS:localhost", "IP:127.0.0.1").
-  absl::StatusOr<IssuedCertificate> Issue(const std::string& file_stem,
-                                          const std::vector<std::string>& subject_alt_names,
-                                          Usage usage = Usage::kServer);
+  absl::StatusOr<IssuedCertificate> Issue(
+      const std::string& file_stem,
+      const std::vector<std::string>& subject_alt_names,
+      Usage usage = Usage::kServer);
   const std::string& ca_file() const { return ca_file_; }
   const std::string& dir() const { return dir_; }
 

@@ -2,7 +2,6 @@
 // after a real decision passed, unconfirmed decisions never moving the agent
 // off the primary it holds (fail static).
 #include "client/decision_policy.h"
-
 #include "gtest/gtest.h"
 
 namespace sipresolver::client {
@@ -21,7 +20,8 @@ v1::Decision Active(uint32_t primary, v1::Assurance assurance,
   v1::Decision d;
   d.set_state(v1::DECISION_STATE_ACTIVE);
   d.set_assurance(assurance);
-  for (uint32_t port : {5061u, 5062u, 5063u}) *d.add_candidates() = Server(port, port);
+  for (uint32_t port : {5061u, 5062u, 5063u})
+    *d.add_candidates() = Server(port, port);
   *d.mutable_primary() = Server(primary, primary);
   if (secondary) *d.mutable_secondary() = Server(*secondary, *secondary);
   return d;
@@ -38,7 +38,8 @@ TEST(DecisionPolicyTest, ANewStreamsSearchingIsHiddenWhileADecisionIsHeld) {
   const v1::Decision held = Active(5061, v1::ASSURANCE_PROBES);
   policy.OnNewStream();  // A restarted server, or another replica.
   EXPECT_FALSE(policy.Accept(held, Searching()).has_value());
-  EXPECT_TRUE(policy.Accept(std::nullopt, Searching()).has_value());  // Nothing held.
+  EXPECT_TRUE(
+      policy.Accept(std::nullopt, Searching()).has_value());  // Nothing held.
 }
 
 TEST(DecisionPolicyTest, S6_SearchingAfterADecisionOnTheSameStreamIsHandedOn) {
@@ -60,7 +61,7 @@ TEST(DecisionPolicyTest, SameDecisionIgnoresVersionAndReason) {
   again.set_reason("renewal");
   auto held = policy.Accept(d, again);
   ASSERT_TRUE(held.has_value());
-  EXPECT_EQ(held->version(), 9u);  // The newest version is held...
+  EXPECT_EQ(held->version(), 9u);       // The newest version is held...
   EXPECT_TRUE(SameDecision(d, *held));  // ...but it changes nothing.
 }
 

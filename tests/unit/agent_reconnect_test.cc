@@ -1,7 +1,6 @@
 // The typed "reconnect now" contract (reconnect.h), and the message text
 // older servers send.
 #include "client/agent.h"
-
 #include "gtest/gtest.h"
 #include "sipresolver/v1/reconnect.h"
 
@@ -15,12 +14,15 @@ TEST(AgentReconnectTest, TrailingMetadataAsksToReconnectNow) {
   EXPECT_TRUE(ServerAsksToReconnectNow(
       grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down"), now));
   // Only UNAVAILABLE means it.
-  EXPECT_FALSE(ServerAsksToReconnectNow(grpc::Status(grpc::StatusCode::INTERNAL, ""), now));
+  EXPECT_FALSE(ServerAsksToReconnectNow(
+      grpc::Status(grpc::StatusCode::INTERNAL, ""), now));
 }
 
 TEST(AgentReconnectTest, OlderServersSayItInTheMessage) {
-  EXPECT_TRUE(ServerAsksToReconnectNow(
-      grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down; reconnect"), {}));
+  EXPECT_TRUE(
+      ServerAsksToReconnectNow(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                            "server shutting down; reconnect"),
+                               {}));
   EXPECT_FALSE(ServerAsksToReconnectNow(
       grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection refused"), {}));
 }

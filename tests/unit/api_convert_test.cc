@@ -56,7 +56,8 @@ TEST(ApiConvertTest, S5_IpLiteralWithRedundancyIsRejected) {
 TEST(ApiConvertTest, ResponseCarriesCandidatesAndLookups) {
   dns::Resolution res;
   res.candidates.push_back({"pbx.test", "192.0.2.1", 5070, 10, 5,
-                            dns::CandidateSource::kSrvSipUdp, absl::Seconds(42)});
+                            dns::CandidateSource::kSrvSipUdp,
+                            absl::Seconds(42)});
   res.lookups.push_back({"_sip._udp.x.test", dns::RecordType::kSrv,
                          dns::LookupOutcome::kAnswer, absl::Seconds(42), true,
                          true, 1, ""});
@@ -73,8 +74,14 @@ TEST(ApiConvertTest, ResponseCarriesCandidatesAndLookups) {
 
 TEST(ApiConvertTest, ErrorsListTheLookupsTried) {
   dns::Resolution res;
-  res.lookups.push_back({"x.test", dns::RecordType::kA,
-                         dns::LookupOutcome::kNxDomain, {}, false, false, 0, ""});
+  res.lookups.push_back({"x.test",
+                         dns::RecordType::kA,
+                         dns::LookupOutcome::kNxDomain,
+                         {},
+                         false,
+                         false,
+                         0,
+                         ""});
   absl::Status s = WithLookups(absl::NotFoundError("nothing"), res);
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(s.message(), "nothing [lookups: A x.test: NXDOMAIN]");

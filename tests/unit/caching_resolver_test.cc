@@ -25,7 +25,8 @@ class CachingResolverTest : public ::testing::Test {
  protected:
   CachingResolverTest() { limits_.max_stale = absl::Seconds(30); }
 
-  QueryResult QueryNow(const std::string& name, RecordType type = RecordType::kA) {
+  QueryResult QueryNow(const std::string& name,
+                       RecordType type = RecordType::kA) {
     QueryResult out;
     bool called = false;
     resolver().Query(name, type, [&](const QueryResult& r) {
@@ -37,7 +38,8 @@ class CachingResolverTest : public ::testing::Test {
   }
   CachingResolver& resolver() {
     if (!resolver_) {
-      resolver_ = std::make_unique<CachingResolver>(transport_, clock_, limits_, &observer_);
+      resolver_ = std::make_unique<CachingResolver>(transport_, clock_, limits_,
+                                                    &observer_);
     }
     return *resolver_;
   }
@@ -125,7 +127,8 @@ TEST_F(CachingResolverTest, ServesStaleWithinBoundWhenUpstreamFails) {
   transport_.Set("sip.test", RecordType::kA,
                  AddressAnswer("sip.test", RecordType::kA, {"192.0.2.1"}, 10));
   QueryNow("sip.test");
-  transport_.Set("sip.test", RecordType::kA, absl::DeadlineExceededError("timeout"));
+  transport_.Set("sip.test", RecordType::kA,
+                 absl::DeadlineExceededError("timeout"));
   clock_.Advance(absl::Seconds(20));
   QueryResult stale = QueryNow("sip.test");
   ASSERT_TRUE(stale.status.ok());

@@ -50,12 +50,12 @@ v1::Lookup MakeLookup(const std::string& name, v1::RecordType type,
 // Two SRV candidates of _sip._udp.example.com, then the A record of the name.
 v1::ResolveResponse SampleResponse() {
   v1::ResolveResponse r;
-  *r.add_candidates() = MakeCandidate("sip1.example.com", "192.0.2.10", 5060,
-                                      10, 60, v1::CANDIDATE_SOURCE_SRV_SIP_UDP,
-                                      300);
-  *r.add_candidates() = MakeCandidate("sip2.example.com", "198.51.100.200",
-                                      5080, 20, 0,
-                                      v1::CANDIDATE_SOURCE_SRV_SIP_UDP, 120);
+  *r.add_candidates() =
+      MakeCandidate("sip1.example.com", "192.0.2.10", 5060, 10, 60,
+                    v1::CANDIDATE_SOURCE_SRV_SIP_UDP, 300);
+  *r.add_candidates() =
+      MakeCandidate("sip2.example.com", "198.51.100.200", 5080, 20, 0,
+                    v1::CANDIDATE_SOURCE_SRV_SIP_UDP, 120);
   *r.add_candidates() = MakeCandidate("example.com", "192.0.2.1", 5060, 0, 0,
                                       v1::CANDIDATE_SOURCE_A, 3600);
   *r.add_lookups() =
@@ -65,12 +65,12 @@ v1::ResolveResponse SampleResponse() {
                               v1::LOOKUP_OUTCOME_ANSWER, 300, false, false, "");
   srv.set_record_count(2);
   *r.add_lookups() = srv;
+  *r.add_lookups() = MakeLookup("sip1.example.com", v1::RECORD_TYPE_A,
+                                v1::LOOKUP_OUTCOME_ANSWER, 300, true, true,
+                                "DNS server failed: SERVFAIL");
   *r.add_lookups() =
-      MakeLookup("sip1.example.com", v1::RECORD_TYPE_A,
-                 v1::LOOKUP_OUTCOME_ANSWER, 300, true, true,
-                 "DNS server failed: SERVFAIL");
-  *r.add_lookups() = MakeLookup("sip2.example.com", v1::RECORD_TYPE_A,
-                                v1::LOOKUP_OUTCOME_ANSWER, 120, true, false, "");
+      MakeLookup("sip2.example.com", v1::RECORD_TYPE_A,
+                 v1::LOOKUP_OUTCOME_ANSWER, 120, true, false, "");
   *r.add_lookups() =
       MakeLookup("example.com", v1::RECORD_TYPE_A, v1::LOOKUP_OUTCOME_ANSWER,
                  3600, false, false, "via CNAME host.example.net");
@@ -78,8 +78,9 @@ v1::ResolveResponse SampleResponse() {
 }
 
 TEST(CliOutputTest, TableListsCandidatesThenLookups) {
-  EXPECT_EQ(FormatResolveTable(SampleResponse()),
-            R"(#  ADDRESS         PORT  PRIORITY  WEIGHT  SOURCE           TTL  TARGET
+  EXPECT_EQ(
+      FormatResolveTable(SampleResponse()),
+      R"(#  ADDRESS         PORT  PRIORITY  WEIGHT  SOURCE           TTL  TARGET
 1  192.0.2.10      5060        10      60  SRV _sip._udp   300s  sip1.example.com
 2  198.51.100.200  5080        20       0  SRV _sip._udp   120s  sip2.example.com
 3  192.0.2.1       5060         0       0  A              3600s  example.com
@@ -101,8 +102,7 @@ TEST(CliOutputTest, TableOfEmptyResponse) {
 TEST(CliOutputTest, TableNamesEverySourceAndOutcome) {
   EXPECT_EQ(CandidateSourceName(v1::CANDIDATE_SOURCE_AAAA), "AAAA");
   EXPECT_EQ(CandidateSourceName(v1::CANDIDATE_SOURCE_SRV), "SRV");
-  EXPECT_EQ(CandidateSourceName(v1::CANDIDATE_SOURCE_IP_LITERAL),
-            "IP literal");
+  EXPECT_EQ(CandidateSourceName(v1::CANDIDATE_SOURCE_IP_LITERAL), "IP literal");
   EXPECT_EQ(RecordTypeName(v1::RECORD_TYPE_CNAME), "CNAME");
   EXPECT_EQ(LookupOutcomeName(v1::LOOKUP_OUTCOME_NODATA), "NODATA");
   EXPECT_EQ(LookupOutcomeName(v1::LOOKUP_OUTCOME_NO_SERVICE), "no service");
@@ -127,8 +127,8 @@ TEST(CliOutputTest, JsonParsesBackToTheResponse) {
 
 TEST(CliOutputTest, JsonUsesProtoNamesAndOmitsDefaults) {
   v1::ResolveResponse response;
-  *response.add_candidates() = MakeCandidate(
-      "example.com", "192.0.2.1", 5060, 0, 0, v1::CANDIDATE_SOURCE_A, 300);
+  *response.add_candidates() = MakeCandidate("example.com", "192.0.2.1", 5060,
+                                             0, 0, v1::CANDIDATE_SOURCE_A, 300);
   absl::StatusOr<std::string> json = FormatJson(response);
   ASSERT_TRUE(json.ok()) << json.status();
   EXPECT_EQ(*json,
@@ -226,7 +226,8 @@ v1::ServerStatus MakeServer(const std::string& address, uint32_t port,
   }
   const int64_t changed = absl::ToUnixNanos(kNow - age);
   h.mutable_last_change()->set_seconds(changed / 1000000000);
-  h.mutable_last_change()->set_nanos(static_cast<int32_t>(changed % 1000000000));
+  h.mutable_last_change()->set_nanos(
+      static_cast<int32_t>(changed % 1000000000));
   return s;
 }
 
@@ -234,29 +235,28 @@ v1::ServerStatus MakeServer(const std::string& address, uint32_t port,
 // answering, one that answers 503, and an IP literal not probed yet.
 v1::ListServersResponse SampleServers() {
   v1::ListServersResponse r;
+  *r.add_servers() =
+      MakeServer("192.0.2.10", 5060, v1::TRANSPORT_UDP,
+                 v1::HEALTH_STATE_HEALTHY, 401, "", absl::Microseconds(310),
+                 absl::Seconds(12), {"itsp.example.com", "pbx.example.com"});
   *r.add_servers() = MakeServer(
-      "192.0.2.10", 5060, v1::TRANSPORT_UDP, v1::HEALTH_STATE_HEALTHY, 401, "",
-      absl::Microseconds(310), absl::Seconds(12),
-      {"itsp.example.com", "pbx.example.com"});
-  *r.add_servers() = MakeServer(
-      "192.0.2.20", 5060, v1::TRANSPORT_UNSPECIFIED,
-      v1::HEALTH_STATE_UNHEALTHY, 503, "answered 503",
-      absl::Microseconds(3140), absl::Hours(3) + absl::Minutes(5),
-      {"itsp.example.com"});
+      "192.0.2.20", 5060, v1::TRANSPORT_UNSPECIFIED, v1::HEALTH_STATE_UNHEALTHY,
+      503, "answered 503", absl::Microseconds(3140),
+      absl::Hours(3) + absl::Minutes(5), {"itsp.example.com"});
   *r.add_servers() = MakeServer(
       "198.51.100.7", 5080, v1::TRANSPORT_TCP, v1::HEALTH_STATE_UNHEALTHY, 0,
       "no final response within 2s", absl::Microseconds(25400),
       absl::Seconds(307), {"itsp.example.com"});
-  *r.add_servers() = MakeServer("2001:db8::1", 5061, v1::TRANSPORT_TLS,
-                                v1::HEALTH_STATE_UNKNOWN, 0, "",
-                                absl::ZeroDuration(), absl::Milliseconds(400),
-                                {""});
+  *r.add_servers() = MakeServer(
+      "2001:db8::1", 5061, v1::TRANSPORT_TLS, v1::HEALTH_STATE_UNKNOWN, 0, "",
+      absl::ZeroDuration(), absl::Milliseconds(400), {""});
   return r;
 }
 
 TEST(CliOutputTest, ServersTableShowsHealthOfEachEndpoint) {
-  EXPECT_EQ(FormatServersTable(SampleServers(), kNow),
-            R"(ADDRESS       PORT  TRANSPORT  STATE      LAST                         LATENCY      SINCE  DOMAINS
+  EXPECT_EQ(
+      FormatServersTable(SampleServers(), kNow),
+      R"(ADDRESS       PORT  TRANSPORT  STATE      LAST                         LATENCY      SINCE  DOMAINS
 192.0.2.10    5060  udp        healthy    401                           0.31ms    12s ago  itsp.example.com,pbx.example.com
 192.0.2.20    5060  udp        unhealthy  503                            3.1ms  3h05m ago  itsp.example.com
 198.51.100.7  5080  tcp        unhealthy  no final response within 2s     25ms  5m07s ago  itsp.example.com
@@ -266,19 +266,22 @@ TEST(CliOutputTest, ServersTableShowsHealthOfEachEndpoint) {
 
 TEST(CliOutputTest, ServersTableSaysWhereProbesAndDevicesDisagree) {
   v1::ListServersResponse r = SampleServers();
-  v1::EndpointHealth& h = *r.mutable_servers(1)->mutable_health();  // Unhealthy.
+  v1::EndpointHealth& h =
+      *r.mutable_servers(1)->mutable_health();  // Unhealthy.
   h.set_device_successes(3);
   h.set_decision_state(v1::HEALTH_STATE_HEALTHY);
   r.set_probe_path_suspect(true);
   r.set_probe_healthy_ratio(0.25);
   const std::string table = FormatServersTable(r, kNow);
-  EXPECT_NE(table.find("192.0.2.20:5060: probes fail but 3 devices register there "
-                       "(decisions count it as working): is the service banned by "
-                       "the ITSP or its egress blocked?"),
-            std::string::npos)
+  EXPECT_NE(
+      table.find("192.0.2.20:5060: probes fail but 3 devices register there "
+                 "(decisions count it as working): is the service banned by "
+                 "the ITSP or its egress blocked?"),
+      std::string::npos)
       << table;
-  EXPECT_NE(table.find("Probe path suspect: 25% of the probed endpoints are healthy"),
-            std::string::npos)
+  EXPECT_NE(
+      table.find("Probe path suspect: 25% of the probed endpoints are healthy"),
+      std::string::npos)
       << table;
 }
 
@@ -351,13 +354,17 @@ TEST(CliOutputTest, ServersJsonParsesBackAndUsesProtoNames) {
   ASSERT_TRUE(json.ok()) << json.status();
   EXPECT_EQ(json->find('\n'), json->size() - 1) << *json;
   // Durations and timestamps in their proto3 JSON forms, enums by name.
-  EXPECT_TRUE(absl::StrContains(*json, R"("latency_ewma":"0.000310s")")) << *json;
-  EXPECT_TRUE(absl::StrContains(*json, R"("last_change":"2023-11-14T22:13:08Z")"))
+  EXPECT_TRUE(absl::StrContains(*json, R"("latency_ewma":"0.000310s")"))
       << *json;
-  EXPECT_TRUE(absl::StrContains(*json, R"("state":"HEALTH_STATE_HEALTHY")")) << *json;
+  EXPECT_TRUE(
+      absl::StrContains(*json, R"("last_change":"2023-11-14T22:13:08Z")"))
+      << *json;
+  EXPECT_TRUE(absl::StrContains(*json, R"("state":"HEALTH_STATE_HEALTHY")"))
+      << *json;
   EXPECT_TRUE(absl::StrContains(*json, R"("last_response_code":401)")) << *json;
   EXPECT_TRUE(absl::StrContains(
-      *json, R"("endpoint":{"address":"192.0.2.10","port":5060,"transport":"TRANSPORT_UDP"})"))
+      *json,
+      R"("endpoint":{"address":"192.0.2.10","port":5060,"transport":"TRANSPORT_UDP"})"))
       << *json;
   v1::ListServersResponse parsed;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*json, &parsed).ok());

@@ -1,6 +1,5 @@
 // `sipresolver report` arguments: what a device's hook passes on.
 #include "client/report_command.h"
-
 #include "gtest/gtest.h"
 
 namespace sipresolver::cli {

@@ -30,7 +30,8 @@ TEST_F(DecisionCandidatesTest, S11_IdenticalListIsNoChange) {
   EXPECT_EQ(D().version, v);
 }
 
-TEST_F(DecisionCandidatesTest, S11_KeepsAStillPresentWorkingPrimaryAndSecondary) {
+TEST_F(DecisionCandidatesTest,
+       S11_KeepsAStillPresentWorkingPrimaryAndSecondary) {
   Start();
   Set(kA, HealthState::kUnhealthy);
   Set(kB, HealthState::kHealthy);
@@ -49,12 +50,14 @@ TEST_F(DecisionCandidatesTest, S11_KeepsAStillPresentWorkingPrimaryAndSecondary)
   EXPECT_NE(D().reason.find("(S11)"), std::string::npos);
 }
 
-TEST_F(DecisionCandidatesTest, S11_NewHigherPriorityServerAppearsInTheFallbackList) {
+TEST_F(DecisionCandidatesTest,
+       S11_NewHigherPriorityServerAppearsInTheFallbackList) {
   Start();
   Set(kA, HealthState::kHealthy);
   const absl::Time chosen = clock_.Now();
   ASSERT_EQ(Primary(), kA.address);
-  EXPECT_EQ(engine_->next_wakeup(), absl::InfiniteFuture());  // Nothing above kA.
+  EXPECT_EQ(engine_->next_wakeup(),
+            absl::InfiniteFuture());  // Nothing above kA.
   clock_.Advance(absl::Seconds(200));
   Set(kD, HealthState::kHealthy);
   EXPECT_TRUE(Dns({kD, kA, kB, kC}));
@@ -84,7 +87,8 @@ TEST_F(DecisionCandidatesTest, S11_RemovedPrimaryPromotesTheSecondary) {
   EXPECT_NE(D().reason.find("(S10)"), std::string::npos);
 }
 
-TEST_F(DecisionCandidatesTest, S11_RemovedPrimaryWithoutSecondarySearchesAgain) {
+TEST_F(DecisionCandidatesTest,
+       S11_RemovedPrimaryWithoutSecondarySearchesAgain) {
   Profile p = Dual();
   p.secondary_registration = false;
   Start(p);
@@ -104,7 +108,8 @@ TEST_F(DecisionCandidatesTest, S11_RemovedSecondaryIsReplaced) {
   EXPECT_EQ(Secondary(), kC.address);
 }
 
-TEST_F(DecisionCandidatesTest, S11_SecondaryAboveTheNewPrimaryPriorityIsDropped) {
+TEST_F(DecisionCandidatesTest,
+       S11_SecondaryAboveTheNewPrimaryPriorityIsDropped) {
   Start();
   for (const auto& c : {kA, kB, kC}) Set(c, HealthState::kHealthy);
   ASSERT_EQ(Secondary(), kB.address);
@@ -139,7 +144,7 @@ TEST_F(DecisionCandidatesTest, S11_NewListDuringTheBreakWaitsForTheNextSearch) {
   const absl::Time next = D().next_search;
   clock_.Advance(absl::Seconds(5));
   Set(kD, HealthState::kHealthy);
-  EXPECT_TRUE(Dns({kD, kA, kB, kC}));                     // The list is shown...
+  EXPECT_TRUE(Dns({kD, kA, kB, kC}));  // The list is shown...
   EXPECT_EQ(D().state, DecisionState::kNoWorkingServer);  // ...the break holds.
   EXPECT_EQ(D().next_search, next);
   RunFor(next - clock_.Now());

@@ -15,7 +15,8 @@ class DecisionEngineTest : public DecisionEngineFixture {
   DecisionEngineTest() : DecisionEngineFixture(Redundant(), {kA, kB, kC}) {}
 };
 
-TEST_F(DecisionEngineTest, S4_RedundancyOffUsesOnlyTheFirstCandidateWhateverItsHealth) {
+TEST_F(DecisionEngineTest,
+       S4_RedundancyOffUsesOnlyTheFirstCandidateWhateverItsHealth) {
   Profile p = Redundant();
   p.proxy_server_redundancy = false;
   Start(p);
@@ -29,7 +30,8 @@ TEST_F(DecisionEngineTest, S4_RedundancyOffUsesOnlyTheFirstCandidateWhateverItsH
   EXPECT_TRUE(D().primary_fallback.empty());
   EXPECT_TRUE(D().secondary_fallback.empty());
   EXPECT_EQ(engine_->next_wakeup(), absl::InfiniteFuture());
-  EXPECT_NE(D().reason.find("X_ProxyServerRedundancy is off"), std::string::npos);
+  EXPECT_NE(D().reason.find("X_ProxyServerRedundancy is off"),
+            std::string::npos);
   EXPECT_NE(D().reason.find("unhealthy"), std::string::npos);
 }
 
@@ -51,7 +53,8 @@ TEST_F(DecisionEngineTest, S5_IpLiteralTargetMeansNoRedundancy) {
   Profile p = Redundant();
   p.outbound_proxy = "192.0.2.50";
   Start(p, {dns::Candidate{"192.0.2.50", "192.0.2.50", 5060, 0, 0,
-                           dns::CandidateSource::kIpLiteral, absl::ZeroDuration()}});
+                           dns::CandidateSource::kIpLiteral,
+                           absl::ZeroDuration()}});
   EXPECT_FALSE(engine_->redundancy_applies());
   EXPECT_EQ(Primary(), "192.0.2.50");
   EXPECT_NE(D().reason.find("(S5)"), std::string::npos);
@@ -66,7 +69,8 @@ TEST_F(DecisionEngineTest, S1_RegistrationDisabledMeansNoRedundancy) {
   EXPECT_NE(D().reason.find("(S1)"), std::string::npos);
 }
 
-TEST_F(DecisionEngineTest, S6_BeforeAnyCandidateListItIsSearchingAtVersionZero) {
+TEST_F(DecisionEngineTest,
+       S6_BeforeAnyCandidateListItIsSearchingAtVersionZero) {
   DecisionEngine engine(Redundant());
   EXPECT_EQ(engine.decision().version, 0u);
   EXPECT_EQ(engine.decision().state, DecisionState::kSearching);
@@ -111,7 +115,8 @@ TEST_F(DecisionEngineTest, S6_PrimaryIsFirstHealthyAfterUnhealthyOnes) {
   EXPECT_EQ(D().primary_fallback[1].address, kB.address);
 }
 
-TEST_F(DecisionEngineTest, S7_AllUnhealthyMeansNoWorkingServerUntilTheBreakEnds) {
+TEST_F(DecisionEngineTest,
+       S7_AllUnhealthyMeansNoWorkingServerUntilTheBreakEnds) {
   devices_confirm_ = true;
   options_.search_break = absl::Seconds(30);
   Start();
@@ -135,13 +140,15 @@ TEST_F(DecisionEngineTest, S7_HealthChangesDuringTheBreakDoNotEndItEarly) {
   EXPECT_FALSE(engine_->Advance(Now()));
   EXPECT_EQ(D().state, DecisionState::kNoWorkingServer);
   EXPECT_EQ(D().version, v);
-  RunFor(absl::Seconds(20));  // The break ends; the search uses what it learned.
+  RunFor(
+      absl::Seconds(20));  // The break ends; the search uses what it learned.
   EXPECT_EQ(D().state, DecisionState::kActive);
   EXPECT_EQ(Primary(), kB.address);
   EXPECT_EQ(D().version, v + 1);
 }
 
-TEST_F(DecisionEngineTest, S7_SearchAgainAfterTheBreakTakesAnotherBreakWhenAllStillFail) {
+TEST_F(DecisionEngineTest,
+       S7_SearchAgainAfterTheBreakTakesAnotherBreakWhenAllStillFail) {
   devices_confirm_ = true;
   Start();
   for (const auto& c : {kA, kB, kC}) Set(c, HealthState::kUnhealthy);
@@ -151,7 +158,8 @@ TEST_F(DecisionEngineTest, S7_SearchAgainAfterTheBreakTakesAnotherBreakWhenAllSt
   EXPECT_EQ(D().next_search, Now() + absl::Seconds(30));
 }
 
-TEST_F(DecisionEngineTest, S7_SearchAfterTheBreakStillWaitsForUnknownCandidates) {
+TEST_F(DecisionEngineTest,
+       S7_SearchAfterTheBreakStillWaitsForUnknownCandidates) {
   Start();
   for (const auto& c : {kA, kB, kC}) Set(c, HealthState::kUnhealthy);
   Set(kA, HealthState::kUnknown);  // E.g. the tracker forgot it.
@@ -192,7 +200,8 @@ TEST_F(DecisionEngineTest, S8_FallsBackToHigherPriorityOnlyAtTheCheckInterval) {
   EXPECT_NE(D().reason.find("(S8)"), std::string::npos);
 }
 
-TEST_F(DecisionEngineTest, S8_FlappingHigherPriorityServerDoesNotSwitchBetweenChecks) {
+TEST_F(DecisionEngineTest,
+       S8_FlappingHigherPriorityServerDoesNotSwitchBetweenChecks) {
   Profile p = Redundant();
   p.check_primary_fallback_interval = absl::Seconds(30);
   Start(p);
@@ -211,7 +220,8 @@ TEST_F(DecisionEngineTest, S8_FlappingHigherPriorityServerDoesNotSwitchBetweenCh
   EXPECT_EQ(D().version, v);  // Not a single publication for the fleet.
 }
 
-TEST_F(DecisionEngineTest, S8_CheckWithNothingHealthyKeepsThePrimaryAndChecksAgain) {
+TEST_F(DecisionEngineTest,
+       S8_CheckWithNothingHealthyKeepsThePrimaryAndChecksAgain) {
   Start();
   Set(kA, HealthState::kUnhealthy);
   Set(kB, HealthState::kHealthy);
@@ -227,7 +237,8 @@ TEST_F(DecisionEngineTest, S8_NoWakeupWithoutAFallbackList) {
   EXPECT_EQ(engine_->next_wakeup(), absl::InfiniteFuture());
 }
 
-TEST_F(DecisionEngineTest, PrimaryFailureWithoutSecondarySearchesFromTheTopAtOnce) {
+TEST_F(DecisionEngineTest,
+       PrimaryFailureWithoutSecondarySearchesFromTheTopAtOnce) {
   Start();
   Set(kA, HealthState::kUnhealthy);
   Set(kB, HealthState::kHealthy);
@@ -261,7 +272,8 @@ TEST_F(DecisionEngineTest, N2_KeepAliveGoesToTheConfiguredServer) {
   EXPECT_EQ(D().keep_alive->port, 5060);
 }
 
-TEST_F(DecisionEngineTest, N2_ConfiguredIpKeepAliveServerHasItsAddressAndTlsDefaultPort) {
+TEST_F(DecisionEngineTest,
+       N2_ConfiguredIpKeepAliveServerHasItsAddressAndTlsDefaultPort) {
   Profile p = Redundant();
   p.transport = Transport::kTls;
   p.keep_alive_enable = true;
@@ -315,7 +327,8 @@ TEST_F(DecisionEngineTest, SameInputsGiveTheSameDecisions) {
   auto run = [](DecisionEngine& e, absl::Time t0) {
     std::vector<std::string> out;
     e.SetCandidates({kA, kB, kC}, t0);
-    e.SetHealth({kA.address, 5060, Transport::kUdp}, HealthState::kUnhealthy, t0);
+    e.SetHealth({kA.address, 5060, Transport::kUdp}, HealthState::kUnhealthy,
+                t0);
     e.SetHealth({kB.address, 5060, Transport::kUdp}, HealthState::kHealthy, t0);
     e.SetHealth({kA.address, 5060, Transport::kUdp}, HealthState::kHealthy,
                 t0 + absl::Seconds(1));

@@ -14,15 +14,17 @@ class DecisionFailStaticTest : public DecisionEngineFixture {
   DecisionFailStaticTest() : DecisionEngineFixture(Redundant(), {kA, kB, kC}) {}
   bool Panic(bool on) { return engine_->SetProbePathSuspect(on, Now()); }
   bool ByDevices(const dns::Candidate& c) {
-    return engine_->SetHealth(engine_->EndpointOf(c), HealthState::kHealthy, Now(),
-                              EndpointEvidence{true, false});
+    return engine_->SetHealth(engine_->EndpointOf(c), HealthState::kHealthy,
+                              Now(), EndpointEvidence{true, false});
   }
   bool Unconfirmed() const {
-    return D().state == DecisionState::kActive && D().assurance == Assurance::kUnconfirmed;
+    return D().state == DecisionState::kActive &&
+           D().assurance == Assurance::kUnconfirmed;
   }
 };
 
-TEST_F(DecisionFailStaticTest, S7_AllProbesFailingWithoutDevicesWordIsTheDevicesOwnOrder) {
+TEST_F(DecisionFailStaticTest,
+       S7_AllProbesFailingWithoutDevicesWordIsTheDevicesOwnOrder) {
   Start();
   for (const auto& c : {kA, kB, kC}) Set(c, HealthState::kUnhealthy);
   EXPECT_TRUE(Unconfirmed());
@@ -55,7 +57,8 @@ TEST_F(DecisionFailStaticTest, S10_UnconfirmedKeepsTheLastConfirmedPrimary) {
   EXPECT_EQ(D().primary_fallback.size(), 1u);
 }
 
-TEST_F(DecisionFailStaticTest, S9_UnconfirmedGivesTheSecondaryTheDeviceWouldRegister) {
+TEST_F(DecisionFailStaticTest,
+       S9_UnconfirmedGivesTheSecondaryTheDeviceWouldRegister) {
   Start(Dual());
   for (const auto& c : {kA, kB, kC}) Set(c, HealthState::kUnhealthy);
   EXPECT_TRUE(Unconfirmed());
@@ -63,7 +66,8 @@ TEST_F(DecisionFailStaticTest, S9_UnconfirmedGivesTheSecondaryTheDeviceWouldRegi
   EXPECT_EQ(Secondary(), kB.address);
 }
 
-TEST_F(DecisionFailStaticTest, S6_APrimaryDevicesRegisterWithIsConfirmedByTheirReports) {
+TEST_F(DecisionFailStaticTest,
+       S6_APrimaryDevicesRegisterWithIsConfirmedByTheirReports) {
   Start();
   ByDevices(kA);
   EXPECT_EQ(D().state, DecisionState::kActive);
@@ -95,15 +99,18 @@ TEST_F(DecisionFailStaticTest, PanicGivesANewAgentTheFirstCandidate) {
   EXPECT_EQ(Primary(), kA.address);
 }
 
-TEST_F(DecisionFailStaticTest, PanicWithDevicesConfirmingTheOutageIsStillNoWorkingServer) {
+TEST_F(DecisionFailStaticTest,
+       PanicWithDevicesConfirmingTheOutageIsStillNoWorkingServer) {
   Start();
   devices_confirm_ = true;
   for (const auto& c : {kA, kB, kC}) Set(c, HealthState::kUnhealthy);
   Panic(true);
-  EXPECT_EQ(D().state, DecisionState::kNoWorkingServer);  // No false fail static.
+  EXPECT_EQ(D().state,
+            DecisionState::kNoWorkingServer);  // No false fail static.
 }
 
-TEST_F(DecisionFailStaticTest, S7_UnconfirmedEndsWhenTheNextSearchFindsAWorkingServer) {
+TEST_F(DecisionFailStaticTest,
+       S7_UnconfirmedEndsWhenTheNextSearchFindsAWorkingServer) {
   options_.search_break = absl::Seconds(30);
   Start();
   for (const auto& c : {kA, kB, kC}) Set(c, HealthState::kUnhealthy);
@@ -114,7 +121,8 @@ TEST_F(DecisionFailStaticTest, S7_UnconfirmedEndsWhenTheNextSearchFindsAWorkingS
   EXPECT_EQ(D().assurance, Assurance::kProbes);
 }
 
-TEST_F(DecisionFailStaticTest, S4_RedundancyOffKeepsTheFirstCandidateAndSaysItIsUnconfirmed) {
+TEST_F(DecisionFailStaticTest,
+       S4_RedundancyOffKeepsTheFirstCandidateAndSaysItIsUnconfirmed) {
   Profile p = Redundant();
   p.proxy_server_redundancy = false;
   Start(p);

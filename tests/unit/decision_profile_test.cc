@@ -16,7 +16,8 @@ Profile Typical() {
 void ExpectInvalid(const Profile& p, const std::string& field) {
   absl::Status s = ValidateProfile(p);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << field;
-  EXPECT_EQ(s.message().substr(0, field.size() + 1), field + ":") << s.message();
+  EXPECT_EQ(s.message().substr(0, field.size() + 1), field + ":")
+      << s.message();
 }
 
 TEST(ProfileTest, TypicalProfileIsValid) {
@@ -62,8 +63,9 @@ TEST(ProfileTest, BadNamesAreInvalidAndNamed) {
 }
 
 TEST(ProfileTest, CheckIntervalsOutsideOneSecondToOneDayAreInvalid) {
-  for (absl::Duration d : {absl::ZeroDuration(), absl::Seconds(-5),
-                           absl::Milliseconds(999), absl::Hours(24) + absl::Seconds(1)}) {
+  for (absl::Duration d :
+       {absl::ZeroDuration(), absl::Seconds(-5), absl::Milliseconds(999),
+        absl::Hours(24) + absl::Seconds(1)}) {
     Profile p = Typical();
     p.check_primary_fallback_interval = d;
     ExpectInvalid(p, "check_primary_fallback_interval");
@@ -126,7 +128,8 @@ TEST(ProfileTest, S1_S4_S5_WhenRedundancyApplies) {
   EXPECT_TRUE(RedundancyApplies(p));  // The target is a name.
 }
 
-TEST(ProfileTest, ProfileKeyIsEqualForProfilesThatAreTheSameAfterNormalisation) {
+TEST(ProfileTest,
+     ProfileKeyIsEqualForProfilesThatAreTheSameAfterNormalisation) {
   Profile a = Typical();
   Profile b = Typical();
   b.proxy_server = "ITSP.Test.";

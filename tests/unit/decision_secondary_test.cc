@@ -15,7 +15,8 @@ const dns::Candidate kB2 = Srv("192.0.2.12", 20);
 
 class DecisionSecondaryTest : public DecisionEngineFixture {
  protected:
-  DecisionSecondaryTest() : DecisionEngineFixture(Dual(), {kA, kA2, kB, kB2, kC}) {}
+  DecisionSecondaryTest()
+      : DecisionEngineFixture(Dual(), {kA, kA2, kB, kB2, kC}) {}
   void AllHealthy() {
     // A copy: every Set publishes a new decision, freeing the old list.
     const std::vector<dns::Candidate> all = engine_->decision().candidates;
@@ -49,7 +50,8 @@ TEST_F(DecisionSecondaryTest, S9_EqualPriorityCandidateIsTheSecondary) {
   EXPECT_TRUE(D().secondary_fallback.empty());
 }
 
-TEST_F(DecisionSecondaryTest, S9_SecondaryIsFirstHealthyOfLowerOrEqualPriority) {
+TEST_F(DecisionSecondaryTest,
+       S9_SecondaryIsFirstHealthyOfLowerOrEqualPriority) {
   Start();
   Set(kA, HealthState::kHealthy);
   Set(kA2, HealthState::kUnhealthy);
@@ -75,7 +77,8 @@ TEST_F(DecisionSecondaryTest, S9_NeverOfHigherPriorityThanThePrimary) {
   Set(kA, HealthState::kHealthy);  // Higher than the primary: fallback only.
   EXPECT_EQ(Primary(), kB.address);
   EXPECT_EQ(Secondary(), kC.address);
-  for (const auto& c : D().secondary_fallback) EXPECT_GE(c.priority, kB.priority);
+  for (const auto& c : D().secondary_fallback)
+    EXPECT_GE(c.priority, kB.priority);
 }
 
 TEST_F(DecisionSecondaryTest, S9_SecondaryFallsBackOnlyAtItsCheckInterval) {
@@ -161,7 +164,7 @@ TEST_F(DecisionSecondaryTest, S8_PrimaryFallbackKeepsAStillEligibleSecondary) {
   Set(kA, HealthState::kHealthy);
   RunFor(absl::Seconds(60));
   EXPECT_EQ(Primary(), kA.address);
-  EXPECT_EQ(Secondary(), kC.address);            // Kept: not dropped needlessly.
+  EXPECT_EQ(Secondary(), kC.address);  // Kept: not dropped needlessly.
   ASSERT_EQ(D().secondary_fallback.size(), 1u);  // The old primary.
   EXPECT_EQ(D().secondary_fallback[0].address, kB.address);
   RunFor(absl::Seconds(30));  // The secondary's own check, at 90 s.
@@ -171,7 +174,8 @@ TEST_F(DecisionSecondaryTest, S8_PrimaryFallbackKeepsAStillEligibleSecondary) {
 // A secondary check tick that passed while the secondary had nothing above
 // it checked nothing; the list that appears when the primary moves up is
 // checked at the next tick of the secondary's own grid.
-TEST_F(DecisionSecondaryTest, S9_SecondaryChecksKeepTheirGridWhileTheListIsEmpty) {
+TEST_F(DecisionSecondaryTest,
+       S9_SecondaryChecksKeepTheirGridWhileTheListIsEmpty) {
   Profile p = Dual();
   p.check_primary_fallback_interval = absl::Seconds(100);
   p.check_secondary_fallback_interval = absl::Seconds(60);
@@ -181,7 +185,8 @@ TEST_F(DecisionSecondaryTest, S9_SecondaryChecksKeepTheirGridWhileTheListIsEmpty
   Set(kB, HealthState::kHealthy);
   Set(kC, HealthState::kHealthy);
   Set(kA, HealthState::kHealthy);
-  EXPECT_EQ(engine_->next_wakeup(), t0 + absl::Seconds(100));  // Not the idle 60 s.
+  EXPECT_EQ(engine_->next_wakeup(),
+            t0 + absl::Seconds(100));  // Not the idle 60 s.
   RunFor(absl::Seconds(100));
   EXPECT_EQ(Primary(), kA.address);
   EXPECT_EQ(Secondary(), kC.address);

@@ -10,7 +10,8 @@ namespace {
 
 constexpr int kAgents = 10000;
 
-dns::Candidate C(const std::string& address, uint16_t priority, uint16_t weight) {
+dns::Candidate C(const std::string& address, uint16_t priority,
+                 uint16_t weight) {
   return dns::Candidate{
       "t.itsp.test",
       address,
@@ -32,7 +33,8 @@ std::string Agent(int i) { return "agent-" + std::to_string(i); }
 // How many of kAgents agents get each address first.
 std::map<std::string, int> FirstChoices(const std::vector<dns::Candidate>& cs) {
   std::map<std::string, int> count;
-  for (int i = 0; i < kAgents; ++i) ++count[SpreadOrder(cs, Agent(i))[0].address];
+  for (int i = 0; i < kAgents; ++i)
+    ++count[SpreadOrder(cs, Agent(i))[0].address];
   return count;
 }
 
@@ -45,8 +47,8 @@ TEST(SpreadingTest, HashIsStableAcrossBuildsAndProcesses) {
 }
 
 TEST(SpreadingTest, DeviceOrderKeepsTheGivenOrderExactly) {
-  const std::vector<dns::Candidate> cs = {C("192.0.2.3", 10, 5), C("192.0.2.1", 10, 90),
-                                          C("192.0.2.2", 20, 0)};
+  const std::vector<dns::Candidate> cs = {
+      C("192.0.2.3", 10, 5), C("192.0.2.1", 10, 90), C("192.0.2.2", 20, 0)};
   for (int i = 0; i < 50; ++i) {
     EXPECT_EQ(Addresses(SpreadOrder(cs, Agent(i), SpreadMode::kDeviceOrder)),
               Addresses(cs));
@@ -54,10 +56,12 @@ TEST(SpreadingTest, DeviceOrderKeepsTheGivenOrderExactly) {
 }
 
 TEST(SpreadingTest, SameAgentAlwaysGetsTheSameOrder) {
-  const std::vector<dns::Candidate> cs = {C("192.0.2.1", 0, 0), C("192.0.2.2", 0, 0),
-                                          C("192.0.2.3", 0, 0), C("192.0.2.4", 0, 0)};
+  const std::vector<dns::Candidate> cs = {
+      C("192.0.2.1", 0, 0), C("192.0.2.2", 0, 0), C("192.0.2.3", 0, 0),
+      C("192.0.2.4", 0, 0)};
   for (int i = 0; i < 100; ++i) {
-    EXPECT_EQ(Addresses(SpreadOrder(cs, Agent(i))), Addresses(SpreadOrder(cs, Agent(i))));
+    EXPECT_EQ(Addresses(SpreadOrder(cs, Agent(i))),
+              Addresses(SpreadOrder(cs, Agent(i))));
     // The order the candidates arrive in does not matter either.
     std::vector<dns::Candidate> reversed(cs.rbegin(), cs.rend());
     EXPECT_EQ(Addresses(SpreadOrder(cs, Agent(i))),
@@ -66,19 +70,20 @@ TEST(SpreadingTest, SameAgentAlwaysGetsTheSameOrder) {
 }
 
 TEST(SpreadingTest, PrioritiesAreNeverMixed) {
-  const std::vector<dns::Candidate> cs = {C("192.0.2.1", 10, 1), C("192.0.2.2", 10, 1),
-                                          C("192.0.2.3", 20, 1000), C("192.0.2.4", 20, 1),
-                                          C("192.0.2.5", 30, 1)};
+  const std::vector<dns::Candidate> cs = {
+      C("192.0.2.1", 10, 1), C("192.0.2.2", 10, 1), C("192.0.2.3", 20, 1000),
+      C("192.0.2.4", 20, 1), C("192.0.2.5", 30, 1)};
   for (int i = 0; i < 1000; ++i) {
     const auto out = SpreadOrder(cs, Agent(i));
     ASSERT_EQ(out.size(), cs.size());
-    for (size_t j = 0; j < out.size(); ++j) EXPECT_EQ(out[j].priority, cs[j].priority);
+    for (size_t j = 0; j < out.size(); ++j)
+      EXPECT_EQ(out[j].priority, cs[j].priority);
   }
 }
 
 TEST(SpreadingTest, ARecordsOfWeightZeroSpreadEvenly) {
-  const auto count =
-      FirstChoices({C("192.0.2.1", 0, 0), C("192.0.2.2", 0, 0), C("192.0.2.3", 0, 0)});
+  const auto count = FirstChoices(
+      {C("192.0.2.1", 0, 0), C("192.0.2.2", 0, 0), C("192.0.2.3", 0, 0)});
   ASSERT_EQ(count.size(), 3u);
   for (const auto& [address, n] : count) {
     EXPECT_NEAR(n, kAgents / 3.0, kAgents * 0.02) << address;
@@ -94,8 +99,9 @@ TEST(SpreadingTest, FirstChoiceIsProportionalToSrvWeight) {
 }
 
 TEST(SpreadingTest, RemovingACandidateMovesOnlyItsOwnAgents) {
-  const std::vector<dns::Candidate> all = {C("192.0.2.1", 0, 0), C("192.0.2.2", 0, 0),
-                                           C("192.0.2.3", 0, 0), C("192.0.2.4", 0, 0)};
+  const std::vector<dns::Candidate> all = {
+      C("192.0.2.1", 0, 0), C("192.0.2.2", 0, 0), C("192.0.2.3", 0, 0),
+      C("192.0.2.4", 0, 0)};
   const std::vector<dns::Candidate> without_2 = {all[0], all[2], all[3]};
   std::map<std::string, int> moved_to;
   for (int i = 0; i < kAgents; ++i) {
@@ -115,14 +121,16 @@ TEST(SpreadingTest, RemovingACandidateMovesOnlyItsOwnAgents) {
   }
   // Its agents spread over all the rest, not onto one.
   ASSERT_EQ(moved_to.size(), 3u);
-  for (const auto& [address, n] : moved_to) EXPECT_GT(n, kAgents / 4 / 3 / 2) << address;
+  for (const auto& [address, n] : moved_to)
+    EXPECT_GT(n, kAgents / 4 / 3 / 2) << address;
 }
 
 TEST(SpreadingTest, PortIsPartOfTheServer) {
   std::vector<dns::Candidate> cs = {C("192.0.2.1", 0, 0), C("192.0.2.1", 0, 0)};
   cs[1].port = 5070;
   const auto count = FirstChoices(cs);
-  EXPECT_NEAR(count.at("192.0.2.1"), kAgents, 0);  // Same address, both ports...
+  EXPECT_NEAR(count.at("192.0.2.1"), kAgents,
+              0);  // Same address, both ports...
   int first_5070 = 0;
   for (int i = 0; i < kAgents; ++i)
     first_5070 += SpreadOrder(cs, Agent(i))[0].port == 5070;

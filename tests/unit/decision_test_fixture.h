@@ -25,13 +25,14 @@ namespace sipresolver::decision {
 // TTL 300 s.
 inline dns::Candidate Srv(const std::string& address, uint16_t priority,
                           uint16_t weight = 10) {
-  return dns::Candidate{"sip" + address.substr(address.rfind('.') + 1) + ".itsp.test",
-                        address,
-                        5060,
-                        priority,
-                        weight,
-                        dns::CandidateSource::kSrv,
-                        absl::Seconds(300)};
+  return dns::Candidate{
+      "sip" + address.substr(address.rfind('.') + 1) + ".itsp.test",
+      address,
+      5060,
+      priority,
+      weight,
+      dns::CandidateSource::kSrv,
+      absl::Seconds(300)};
 }
 
 // One server at each of priorities 10, 20 and 30, in that order.
@@ -65,7 +66,8 @@ class DecisionEngineFixture : public ::testing::Test {
 
   // A new engine for `profile` (with options_) and `candidates` as its first
   // DNS answer, at the simulated now.
-  DecisionEngine& Start(Profile profile, std::vector<dns::Candidate> candidates) {
+  DecisionEngine& Start(Profile profile,
+                        std::vector<dns::Candidate> candidates) {
     engine_ = std::make_unique<DecisionEngine>(std::move(profile), options_);
     engine_->SetCandidates(std::move(candidates), Now());
     return *engine_;
@@ -80,7 +82,8 @@ class DecisionEngineFixture : public ::testing::Test {
   // when devices_confirm_), true if the decision changed.
   bool Set(const dns::Candidate& c, health::HealthState s) {
     EndpointEvidence evidence;
-    evidence.devices_confirm_failure = devices_confirm_ && s == health::HealthState::kUnhealthy;
+    evidence.devices_confirm_failure =
+        devices_confirm_ && s == health::HealthState::kUnhealthy;
     return engine_->SetHealth(engine_->EndpointOf(c), s, Now(), evidence);
   }
   // A DNS renewal answering `list`; true if the decision changed.
@@ -89,7 +92,9 @@ class DecisionEngineFixture : public ::testing::Test {
   }
 
   const Decision& D() const { return engine_->decision(); }
-  std::string Primary() const { return D().primary ? D().primary->address : "none"; }
+  std::string Primary() const {
+    return D().primary ? D().primary->address : "none";
+  }
   std::string Secondary() const {
     return D().secondary ? D().secondary->address : "none";
   }

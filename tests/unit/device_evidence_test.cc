@@ -18,7 +18,8 @@ class DeviceEvidenceTest : public ::testing::Test {
               absl::Time at = kT0) {
     evidence_.Record(kPbx, Reporter::Of(agent, connection), ok, at);
   }
-  DeviceTally Tally(absl::Time now = kT0, absl::Time since = absl::InfinitePast()) {
+  DeviceTally Tally(absl::Time now = kT0,
+                    absl::Time since = absl::InfinitePast()) {
     return evidence_.Tally(kPbx, since, now);
   }
   DeviceEvidence evidence_;

@@ -57,8 +57,10 @@ class DeviceResolverTest : public ::testing::Test {
 };
 
 TEST_F(DeviceResolverTest, R1_AddressRecordWinsOverSrv) {
-  transport_.Set("sip.test", kA, AddressAnswer("sip.test", kA, {"192.0.2.1", "192.0.2.2"}, 60));
-  transport_.Set("sip.test", kSrv, SrvAnswer("sip.test", {Srv("x.test", 5070, 1)}));
+  transport_.Set("sip.test", kA,
+                 AddressAnswer("sip.test", kA, {"192.0.2.1", "192.0.2.2"}, 60));
+  transport_.Set("sip.test", kSrv,
+                 SrvAnswer("sip.test", {Srv("x.test", 5070, 1)}));
   Result r = Resolve(Spec("sip.test"));
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_EQ(r.resolution.candidates.size(), 2u);
@@ -67,10 +69,12 @@ TEST_F(DeviceResolverTest, R1_AddressRecordWinsOverSrv) {
 }
 
 TEST_F(DeviceResolverTest, R1_SrvOnBareNameBeforeSipUdp) {
-  transport_.Set("sip.test", kSrv, SrvAnswer("sip.test", {Srv("pbx.test", 5070, 1)}));
+  transport_.Set("sip.test", kSrv,
+                 SrvAnswer("sip.test", {Srv("pbx.test", 5070, 1)}));
   transport_.Set("_sip._udp.sip.test", kSrv,
                  SrvAnswer("_sip._udp.sip.test", {Srv("other.test", 5080, 1)}));
-  transport_.Set("pbx.test", kA, AddressAnswer("pbx.test", kA, {"192.0.2.10"}, 60));
+  transport_.Set("pbx.test", kA,
+                 AddressAnswer("pbx.test", kA, {"192.0.2.10"}, 60));
   Result r = Resolve(Spec("sip.test"));
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_EQ(r.resolution.candidates.size(), 1u);
@@ -85,7 +89,8 @@ TEST_F(DeviceResolverTest, R1_SrvOnBareNameBeforeSipUdp) {
 TEST_F(DeviceResolverTest, R1_SipUdpSrvIsTheLastStep) {
   transport_.Set("_sip._udp.sip.test", kSrv,
                  SrvAnswer("_sip._udp.sip.test", {Srv("pbx.test", 5070, 1)}));
-  transport_.Set("pbx.test", kA, AddressAnswer("pbx.test", kA, {"192.0.2.10"}, 60));
+  transport_.Set("pbx.test", kA,
+                 AddressAnswer("pbx.test", kA, {"192.0.2.10"}, 60));
   Result r = Resolve(Spec("sip.test"));
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_EQ(r.resolution.candidates[0].source, CandidateSource::kSrvSipUdp);
@@ -106,16 +111,20 @@ TEST_F(DeviceResolverTest, R1_NothingFoundFailsWithTheLookupsTried) {
 }
 
 TEST_F(DeviceResolverTest, R2_SrvPortOverridesConfiguredPort) {
-  transport_.Set("sip.test", kSrv, SrvAnswer("sip.test", {Srv("pbx.test", 5070, 1)}));
-  transport_.Set("pbx.test", kA, AddressAnswer("pbx.test", kA, {"192.0.2.10"}, 60));
+  transport_.Set("sip.test", kSrv,
+                 SrvAnswer("sip.test", {Srv("pbx.test", 5070, 1)}));
+  transport_.Set("pbx.test", kA,
+                 AddressAnswer("pbx.test", kA, {"192.0.2.10"}, 60));
   Result r = Resolve(Spec("sip.test", /*port=*/5999));
   ASSERT_TRUE(r.status.ok());
   EXPECT_EQ(r.resolution.candidates[0].port, 5070);
 }
 
 TEST_F(DeviceResolverTest, R2_AddressRecordsUseConfiguredPortElse5060) {
-  transport_.Set("sip.test", kA, AddressAnswer("sip.test", kA, {"192.0.2.1"}, 60));
-  EXPECT_EQ(Resolve(Spec("sip.test", 5999)).resolution.candidates[0].port, 5999);
+  transport_.Set("sip.test", kA,
+                 AddressAnswer("sip.test", kA, {"192.0.2.1"}, 60));
+  EXPECT_EQ(Resolve(Spec("sip.test", 5999)).resolution.candidates[0].port,
+            5999);
   EXPECT_EQ(Resolve(Spec("sip.test")).resolution.candidates[0].port, 5060);
   ServerSpec tls = Spec("sip.test");
   tls.transport = Transport::kTls;
@@ -124,7 +133,8 @@ TEST_F(DeviceResolverTest, R2_AddressRecordsUseConfiguredPortElse5060) {
 
 TEST_F(DeviceResolverTest, R3_AddressRecordsShareOnePriority) {
   transport_.Set("sip.test", kA,
-                 AddressAnswer("sip.test", kA, {"192.0.2.1", "192.0.2.2", "192.0.2.3"}, 60));
+                 AddressAnswer("sip.test", kA,
+                               {"192.0.2.1", "192.0.2.2", "192.0.2.3"}, 60));
   Result r = Resolve(Spec("sip.test"));
   ASSERT_EQ(r.resolution.candidates.size(), 3u);
   for (const Candidate& c : r.resolution.candidates) {
@@ -136,9 +146,11 @@ TEST_F(DeviceResolverTest, R3_AddressRecordsShareOnePriority) {
 
 TEST_F(DeviceResolverTest, R3_SrvTargetsKeepTheirPriorityAndWeight) {
   transport_.Set("sip.test", kSrv,
-                 SrvAnswer("sip.test", {Srv("b.test", 5060, 20, 5), Srv("a.test", 5060, 10, 7)}));
+                 SrvAnswer("sip.test", {Srv("b.test", 5060, 20, 5),
+                                        Srv("a.test", 5060, 10, 7)}));
   transport_.Set("a.test", kA, AddressAnswer("a.test", kA, {"192.0.2.1"}, 60));
-  transport_.Set("b.test", kA, AddressAnswer("b.test", kA, {"192.0.2.2", "192.0.2.3"}, 60));
+  transport_.Set("b.test", kA,
+                 AddressAnswer("b.test", kA, {"192.0.2.2", "192.0.2.3"}, 60));
   Result r = Resolve(Spec("sip.test"));
   ASSERT_TRUE(r.status.ok());
   ASSERT_EQ(r.resolution.candidates.size(), 3u);
@@ -157,8 +169,9 @@ TEST_F(DeviceResolverTest, R4_IpLiteralNeedsNoLookup) {
   EXPECT_EQ(r.resolution.candidates[0].port, 5080);
   EXPECT_EQ(r.resolution.candidates[0].source, CandidateSource::kIpLiteral);
   EXPECT_EQ(transport_.total(), 0);
-  EXPECT_EQ(Resolve(Spec("[2001:db8::5]", 0, false)).resolution.candidates[0].address,
-            "2001:db8::5");
+  EXPECT_EQ(
+      Resolve(Spec("[2001:db8::5]", 0, false)).resolution.candidates[0].address,
+      "2001:db8::5");
 }
 
 TEST_F(DeviceResolverTest, S5_RedundancyWithIpLiteralIsInvalid) {
@@ -169,7 +182,8 @@ TEST_F(DeviceResolverTest, S5_RedundancyWithIpLiteralIsInvalid) {
 }
 
 TEST_F(DeviceResolverTest, S4_WithoutRedundancyOnlyOneAddress) {
-  transport_.Set("sip.test", kA, AddressAnswer("sip.test", kA, {"192.0.2.1", "192.0.2.2"}, 60));
+  transport_.Set("sip.test", kA,
+                 AddressAnswer("sip.test", kA, {"192.0.2.1", "192.0.2.2"}, 60));
   Result r = Resolve(Spec("sip.test", 0, /*redundancy=*/false));
   ASSERT_EQ(r.resolution.candidates.size(), 1u);
   EXPECT_EQ(r.resolution.candidates[0].address, "192.0.2.1");
@@ -193,7 +207,8 @@ TEST_F(DeviceResolverTest, R3_AdditionalAddressesExpireAtTheirOwnTtl) {
   transport_.Set("sip.test", kSrv,
                  SrvAnswer("sip.test", {Srv("pbx.test", 7100, 10, 10, 40)},
                            {{"pbx.test", "10.77.3.1", 6}}));
-  transport_.Set("pbx.test", kA, AddressAnswer("pbx.test", kA, {"10.77.3.2"}, 6));
+  transport_.Set("pbx.test", kA,
+                 AddressAnswer("pbx.test", kA, {"10.77.3.2"}, 6));
   Result r = Resolve(Spec("sip.test"));
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_EQ(r.resolution.candidates[0].ttl, absl::Seconds(6));
@@ -221,15 +236,18 @@ TEST_F(DeviceResolverTest, SrvTargetDotMeansNoService) {
 }
 
 TEST_F(DeviceResolverTest, SrvTargetsWithoutAddressesAreNotFound) {
-  transport_.Set("sip.test", kSrv, SrvAnswer("sip.test", {Srv("gone.test", 5060, 1)}));
+  transport_.Set("sip.test", kSrv,
+                 SrvAnswer("sip.test", {Srv("gone.test", 5060, 1)}));
   Result r = Resolve(Spec("sip.test"));
   EXPECT_EQ(r.status.code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(DeviceResolverTest, UnresolvableTargetIsSkippedOthersKept) {
   transport_.Set("sip.test", kSrv,
-                 SrvAnswer("sip.test", {Srv("gone.test", 5060, 1), Srv("pbx.test", 5060, 2)}));
-  transport_.Set("pbx.test", kA, AddressAnswer("pbx.test", kA, {"192.0.2.10"}, 60));
+                 SrvAnswer("sip.test", {Srv("gone.test", 5060, 1),
+                                        Srv("pbx.test", 5060, 2)}));
+  transport_.Set("pbx.test", kA,
+                 AddressAnswer("pbx.test", kA, {"192.0.2.10"}, 60));
   Result r = Resolve(Spec("sip.test"));
   ASSERT_TRUE(r.status.ok());
   ASSERT_EQ(r.resolution.candidates.size(), 1u);
@@ -237,13 +255,17 @@ TEST_F(DeviceResolverTest, UnresolvableTargetIsSkippedOthersKept) {
 }
 
 TEST_F(DeviceResolverTest, CandidateTtlIsTheSmallestOfSrvAndAddress) {
-  transport_.Set("sip.test", kSrv, SrvAnswer("sip.test", {Srv("pbx.test", 5060, 1, 0, 30)}));
-  transport_.Set("pbx.test", kA, AddressAnswer("pbx.test", kA, {"192.0.2.10"}, 600));
-  EXPECT_EQ(Resolve(Spec("sip.test")).resolution.candidates[0].ttl, absl::Seconds(30));
+  transport_.Set("sip.test", kSrv,
+                 SrvAnswer("sip.test", {Srv("pbx.test", 5060, 1, 0, 30)}));
+  transport_.Set("pbx.test", kA,
+                 AddressAnswer("pbx.test", kA, {"192.0.2.10"}, 600));
+  EXPECT_EQ(Resolve(Spec("sip.test")).resolution.candidates[0].ttl,
+            absl::Seconds(30));
 }
 
 TEST_F(DeviceResolverTest, CachedAnswersReportRemainingTtl) {
-  transport_.Set("sip.test", kA, AddressAnswer("sip.test", kA, {"192.0.2.1"}, 60));
+  transport_.Set("sip.test", kA,
+                 AddressAnswer("sip.test", kA, {"192.0.2.1"}, 60));
   Resolve(Spec("sip.test"));
   clock_.Advance(absl::Seconds(15));
   Result r = Resolve(Spec("sip.test"));
@@ -254,7 +276,8 @@ TEST_F(DeviceResolverTest, CachedAnswersReportRemainingTtl) {
 
 TEST_F(DeviceResolverTest, DanglingCnameIsFollowed) {
   transport_.Set("sip.test", kA, CnameAnswer("sip.test", kA, "real.test", 120));
-  transport_.Set("real.test", kA, AddressAnswer("real.test", kA, {"192.0.2.20"}, 60));
+  transport_.Set("real.test", kA,
+                 AddressAnswer("real.test", kA, {"192.0.2.20"}, 60));
   Result r = Resolve(Spec("sip.test"));
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_EQ(r.resolution.candidates[0].address, "192.0.2.20");
@@ -273,7 +296,8 @@ TEST_F(DeviceResolverTest, CnameLoopStopsAfterTheLimit) {
 }
 
 TEST_F(DeviceResolverTest, Ipv6ProfileAsksForAaaa) {
-  transport_.Set("sip.test", kAaaa, AddressAnswer("sip.test", kAaaa, {"2001:db8::1"}, 60));
+  transport_.Set("sip.test", kAaaa,
+                 AddressAnswer("sip.test", kAaaa, {"2001:db8::1"}, 60));
   ServerSpec spec = Spec("sip.test");
   spec.ip_version = IpVersion::kV6;
   Result r = Resolve(spec);
@@ -283,8 +307,10 @@ TEST_F(DeviceResolverTest, Ipv6ProfileAsksForAaaa) {
 }
 
 TEST_F(DeviceResolverTest, DualStackListsIpv4First) {
-  transport_.Set("sip.test", kAaaa, AddressAnswer("sip.test", kAaaa, {"2001:db8::1"}, 60));
-  transport_.Set("sip.test", kA, AddressAnswer("sip.test", kA, {"192.0.2.1"}, 60));
+  transport_.Set("sip.test", kAaaa,
+                 AddressAnswer("sip.test", kAaaa, {"2001:db8::1"}, 60));
+  transport_.Set("sip.test", kA,
+                 AddressAnswer("sip.test", kA, {"192.0.2.1"}, 60));
   ServerSpec spec = Spec("sip.test");
   spec.ip_version = IpVersion::kDual;
   Result r = Resolve(spec);
@@ -302,7 +328,8 @@ TEST_F(DeviceResolverTest, DnsFailureIsUnavailableNotAFallThrough) {
 }
 
 TEST_F(DeviceResolverTest, NamesAreNormalised) {
-  transport_.Set("sip.test", kA, AddressAnswer("sip.test", kA, {"192.0.2.1"}, 60));
+  transport_.Set("sip.test", kA,
+                 AddressAnswer("sip.test", kA, {"192.0.2.1"}, 60));
   Result r = Resolve(Spec("SIP.Test."));
   ASSERT_TRUE(r.status.ok());
   EXPECT_EQ(r.resolution.candidates[0].target, "sip.test");

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "gmock/gmock.h"
 #include "absl/strings/escaping.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/dns_packet_builder.h"
 #include "tests/support/expect_error.h"
@@ -614,18 +614,22 @@ std::vector<uint8_t> FromBase64(absl::string_view b64) {
 
 TEST(DnsAnswerTest, NulLabelInSrvTargetIsRejected) {
   auto packet = FromBase64(
-      "EjSBgAABAAEAAAAABF9zaXAEX3VkcAdleGFtcGxlA2NvbQAAIQABwAwAIQABAAABLAAaAAoAPBPE"
+      "EjSBgAABAAEAAAAABF9zaXAEX3VkcAdleGFtcGxlA2NvbQAAIQABwAwAIQABAAABLAAaAAoA"
+      "PBPE"
       "BHBieDEHZXhhbXBsZQNjb20BAAA=");
   auto answer = ParseDnsAnswer(packet, RecordType::kSrv);
-  EXPECT_EQ(answer.status().code(), absl::StatusCode::kInvalidArgument) << answer.status();
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kInvalidArgument)
+      << answer.status();
 }
 
 TEST(DnsAnswerTest, NulLabelCuttingTheQuestionNameIsRejected) {
   auto packet = FromBase64(
-      "EjSBgAABAAIAAAAAA3NpcAdleGFtcGxlA2NvbQEAAAABAAHADAAAAAEAAAA8AATAAAIBwAwHAQABAAAB"
+      "EjSBgAABAAIAAAAAA3NpcAdleGFtcGxlA2NvbQEAAAABAAHADAAAAAEAAAA8AATAAAIBwAwH"
+      "AQABAAAB"
       "LAAEwAACAg==");
   auto answer = ParseDnsAnswer(packet, RecordType::kA);
-  EXPECT_EQ(answer.status().code(), absl::StatusCode::kInvalidArgument) << answer.status();
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kInvalidArgument)
+      << answer.status();
 }
 
 }  // namespace

@@ -19,7 +19,9 @@ std::shared_ptr<const DnsAnswer> Share(DnsAnswer a) {
 
 TEST(DnsCacheTest, FreshUntilTtlThenGone) {
   DnsCache cache(CacheLimits{});
-  cache.Set(kKey, Share(AddressAnswer("sip.test", RecordType::kA, {"192.0.2.1"}, 60)), kT0);
+  cache.Set(kKey,
+            Share(AddressAnswer("sip.test", RecordType::kA, {"192.0.2.1"}, 60)),
+            kT0);
   auto hit = cache.Lookup(kKey, kT0 + absl::Seconds(59));
   ASSERT_TRUE(hit);
   EXPECT_EQ(hit->remaining_ttl, absl::Seconds(1));
@@ -30,9 +32,11 @@ TEST(DnsCacheTest, ClampsTtlToBounds) {
   CacheLimits limits;
   limits.min_ttl = absl::Seconds(10);
   limits.max_ttl = absl::Seconds(100);
-  EXPECT_EQ(CacheTtl(AddressAnswer("a", RecordType::kA, {"192.0.2.1"}, 1), limits),
-            absl::Seconds(10));
-  EXPECT_EQ(CacheTtl(AddressAnswer("a", RecordType::kA, {"192.0.2.1"}, 86400), limits),
+  EXPECT_EQ(
+      CacheTtl(AddressAnswer("a", RecordType::kA, {"192.0.2.1"}, 1), limits),
+      absl::Seconds(10));
+  EXPECT_EQ(CacheTtl(AddressAnswer("a", RecordType::kA, {"192.0.2.1"}, 86400),
+                     limits),
             absl::Seconds(100));
 }
 
@@ -40,8 +44,10 @@ TEST(DnsCacheTest, NegativeTtlFromSoaIsBounded) {
   CacheLimits limits;
   limits.max_negative_ttl = absl::Seconds(300);
   limits.default_negative_ttl = absl::Seconds(30);
-  EXPECT_EQ(CacheTtl(NxDomain("a", RecordType::kA, 120), limits), absl::Seconds(120));
-  EXPECT_EQ(CacheTtl(NxDomain("a", RecordType::kA, 86400), limits), absl::Seconds(300));
+  EXPECT_EQ(CacheTtl(NxDomain("a", RecordType::kA, 120), limits),
+            absl::Seconds(120));
+  EXPECT_EQ(CacheTtl(NxDomain("a", RecordType::kA, 86400), limits),
+            absl::Seconds(300));
   EXPECT_EQ(CacheTtl(NoData("a", RecordType::kA), limits), absl::Seconds(30));
 }
 
@@ -62,7 +68,9 @@ TEST(DnsCacheTest, StaleWithinBoundOnly) {
   CacheLimits limits;
   limits.max_stale = absl::Seconds(30);
   DnsCache cache(limits);
-  cache.Set(kKey, Share(AddressAnswer("sip.test", RecordType::kA, {"192.0.2.1"}, 10)), kT0);
+  cache.Set(kKey,
+            Share(AddressAnswer("sip.test", RecordType::kA, {"192.0.2.1"}, 10)),
+            kT0);
   auto stale = cache.LookupStale(kKey, kT0 + absl::Seconds(40));
   ASSERT_TRUE(stale);
   EXPECT_TRUE(stale->stale);
@@ -75,14 +83,18 @@ TEST(DnsCacheTest, StaleWithinBoundOnly) {
 
 TEST(DnsCacheTest, ZeroTtlIsNeverFreshButCanBeServedStale) {
   DnsCache cache(CacheLimits{});
-  cache.Set(kKey, Share(AddressAnswer("sip.test", RecordType::kA, {"192.0.2.1"}, 0)), kT0);
+  cache.Set(kKey,
+            Share(AddressAnswer("sip.test", RecordType::kA, {"192.0.2.1"}, 0)),
+            kT0);
   EXPECT_FALSE(cache.Lookup(kKey, kT0));
   EXPECT_TRUE(cache.LookupStale(kKey, kT0 + absl::Seconds(1)));
 }
 
 TEST(DnsCacheTest, KeysByNameAndType) {
   DnsCache cache(CacheLimits{});
-  cache.Set(kKey, Share(AddressAnswer("sip.test", RecordType::kA, {"192.0.2.1"}, 60)), kT0);
+  cache.Set(kKey,
+            Share(AddressAnswer("sip.test", RecordType::kA, {"192.0.2.1"}, 60)),
+            kT0);
   EXPECT_FALSE(cache.Lookup({"sip.test", RecordType::kSrv}, kT0));
   EXPECT_FALSE(cache.Lookup({"other.test", RecordType::kA}, kT0));
 }
@@ -92,9 +104,15 @@ TEST(DnsCacheTest, EvictsClosestToExpiryWhenFull) {
   limits.max_entries = 2;
   limits.max_stale = absl::ZeroDuration();
   DnsCache cache(limits);
-  cache.Set({"short", RecordType::kA}, Share(AddressAnswer("short", RecordType::kA, {"192.0.2.1"}, 10)), kT0);
-  cache.Set({"long", RecordType::kA}, Share(AddressAnswer("long", RecordType::kA, {"192.0.2.2"}, 100)), kT0);
-  cache.Set({"new", RecordType::kA}, Share(AddressAnswer("new", RecordType::kA, {"192.0.2.3"}, 50)), kT0);
+  cache.Set({"short", RecordType::kA},
+            Share(AddressAnswer("short", RecordType::kA, {"192.0.2.1"}, 10)),
+            kT0);
+  cache.Set({"long", RecordType::kA},
+            Share(AddressAnswer("long", RecordType::kA, {"192.0.2.2"}, 100)),
+            kT0);
+  cache.Set({"new", RecordType::kA},
+            Share(AddressAnswer("new", RecordType::kA, {"192.0.2.3"}, 50)),
+            kT0);
   EXPECT_EQ(cache.size(), 2u);
   EXPECT_FALSE(cache.Lookup({"short", RecordType::kA}, kT0));
   EXPECT_TRUE(cache.Lookup({"long", RecordType::kA}, kT0));

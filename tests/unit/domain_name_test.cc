@@ -12,7 +12,8 @@ TEST(DomainNameTest, LowerCasesAndDropsTrailingDot) {
 }
 
 TEST(DomainNameTest, AcceptsUnderscoreLabelsForSrvNames) {
-  EXPECT_EQ(*NormalizeDomainName("_sip._udp.example.com"), "_sip._udp.example.com");
+  EXPECT_EQ(*NormalizeDomainName("_sip._udp.example.com"),
+            "_sip._udp.example.com");
 }
 
 TEST(DomainNameTest, RejectsEmptyName) {

@@ -20,7 +20,8 @@ class HealthFailStaticTest : public HealthTrackerFixture {
     options_.panic_min_domains = 2;
   }
   // Tracks `e` for `domain` and settles it with one probe answering `result`.
-  void Settle(const sip::Endpoint& e, const std::string& domain, sip::ProbeResult result) {
+  void Settle(const sip::Endpoint& e, const std::string& domain,
+              sip::ProbeResult result) {
     ASSERT_TRUE(tracker().Pin(e, domain).ok());  // A watcher needs it.
     prober_.Set(e, result);
     timers_.RunDue();
@@ -30,20 +31,24 @@ class HealthFailStaticTest : public HealthTrackerFixture {
   void Devices(const sip::Endpoint& e, int first, int n, bool registered) {
     for (int i = first; i < first + n; ++i) {
       tracker().ReportRegistration(
-          e, Reporter::Of("dev" + std::to_string(i), "conn" + std::to_string(i)),
+          e,
+          Reporter::Of("dev" + std::to_string(i), "conn" + std::to_string(i)),
           registered);
     }
   }
   EndpointStatus Status(const sip::Endpoint& e) { return *tracker().Get(e); }
 };
 
-TEST_F(HealthFailStaticTest, AQuorumOfDevicesRegisteringMakesAProbeFailingEndpointWork) {
+TEST_F(HealthFailStaticTest,
+       AQuorumOfDevicesRegisteringMakesAProbeFailingEndpointWork) {
   std::vector<HealthState> heard;
-  tracker().SetListener([&](const EndpointStatus& s) { heard.push_back(s.decision_state); });
+  tracker().SetListener(
+      [&](const EndpointStatus& s) { heard.push_back(s.decision_state); });
   Settle(kPbx, "itsp.test", Timeout());  // Banned: the probes time out.
   ASSERT_EQ(Status(kPbx).decision_state, HealthState::kUnhealthy);
   Devices(kPbx, 0, 3, true);
-  EXPECT_EQ(Status(kPbx).counters.state, HealthState::kUnhealthy);  // Still shown.
+  EXPECT_EQ(Status(kPbx).counters.state,
+            HealthState::kUnhealthy);  // Still shown.
   EXPECT_EQ(Status(kPbx).decision_state, HealthState::kHealthy);
   EXPECT_EQ(Status(kPbx).devices.successes, 3);
   EXPECT_EQ(heard.back(), HealthState::kHealthy);
@@ -59,8 +64,8 @@ TEST_F(HealthFailStaticTest, FewerDevicesThanTheQuorumSteerNothing) {
 TEST_F(HealthFailStaticTest, ManyAgentIdsOnOneConnectionAreOneDevice) {
   Settle(kPbx, "itsp.test", Timeout());
   for (int i = 0; i < 50; ++i) {
-    tracker().ReportRegistration(kPbx, Reporter::Of("dev" + std::to_string(i), "one"),
-                                 true);
+    tracker().ReportRegistration(
+        kPbx, Reporter::Of("dev" + std::to_string(i), "one"), true);
   }
   EXPECT_EQ(Status(kPbx).decision_state, HealthState::kUnhealthy);
 }
@@ -69,7 +74,8 @@ TEST_F(HealthFailStaticTest, RegistrationsFromBeforeTheProbesFailedDoNotCount) {
   Settle(kPbx, "itsp.test", Reply(200));
   Devices(kPbx, 0, 3, true);
   clock_.Advance(absl::Seconds(1));
-  prober_.Set(kPbx, Reply(503));  // The server really died after they registered.
+  prober_.Set(kPbx,
+              Reply(503));  // The server really died after they registered.
   timers_.Advance(absl::Seconds(10));
   prober_.Complete();
   EXPECT_EQ(Status(kPbx).decision_state, HealthState::kUnhealthy);
@@ -79,7 +85,8 @@ TEST_F(HealthFailStaticTest, RegistrationsFromBeforeTheProbesFailedDoNotCount) {
 TEST_F(HealthFailStaticTest, ReportedFailuresReprobeButNeverMarkDown) {
   Settle(kPbx, "itsp.test", Reply(200));
   const size_t probes = prober_.requests().size();
-  EXPECT_TRUE(tracker().ReportRegistration(kPbx, Reporter::Of("dev", "conn"), false));
+  EXPECT_TRUE(
+      tracker().ReportRegistration(kPbx, Reporter::Of("dev", "conn"), false));
   Devices(kPbx, 1, 5, false);
   EXPECT_EQ(Status(kPbx).counters.state, HealthState::kHealthy);
   EXPECT_EQ(Status(kPbx).decision_state, HealthState::kHealthy);
@@ -96,7 +103,8 @@ TEST_F(HealthFailStaticTest, AQuorumOfDeviceFailuresConfirmsTheProbes) {
 }
 
 TEST_F(HealthFailStaticTest, ReportsAboutUntrackedEndpointsAreIgnored) {
-  EXPECT_FALSE(tracker().ReportRegistration(kOther, Reporter::Of("d", "c"), false));
+  EXPECT_FALSE(
+      tracker().ReportRegistration(kOther, Reporter::Of("d", "c"), false));
   EXPECT_FALSE(tracker().Get(kOther).has_value());
   timers_.Advance(absl::Minutes(1));
   EXPECT_TRUE(prober_.requests().empty());  // Reports never start probes.
@@ -121,7 +129,8 @@ TEST_F(HealthFailStaticTest, OneDomainFailingIsThatItspsOutageNotPanic) {
   EXPECT_FALSE(tracker().probe_path_suspect());
 }
 
-TEST_F(HealthFailStaticTest, MostEndpointsOfSeveralDomainsFailingIsPanicUntilTheyRecover) {
+TEST_F(HealthFailStaticTest,
+       MostEndpointsOfSeveralDomainsFailingIsPanicUntilTheyRecover) {
   std::vector<bool> heard;
   tracker().SetPanicListener([&](bool suspect) { heard.push_back(suspect); });
   Settle(kPbx, "a.test", Timeout());

@@ -83,11 +83,16 @@ TEST(HealthStateTest, CountersResetOnTheOppositeResult) {
 TEST(HealthStateTest, EdgeIntervalWhileAChangeIsPending) {
   Intervals i{absl::Seconds(10), absl::Seconds(1), 0.0};
   testing::FakeRandom random;
-  EXPECT_EQ(NextProbeDelay({HealthState::kHealthy, 3, 0}, i, random), absl::Seconds(10));
-  EXPECT_EQ(NextProbeDelay({HealthState::kHealthy, 0, 1}, i, random), absl::Seconds(1));
-  EXPECT_EQ(NextProbeDelay({HealthState::kUnhealthy, 1, 0}, i, random), absl::Seconds(1));
-  EXPECT_EQ(NextProbeDelay({HealthState::kUnhealthy, 0, 4}, i, random), absl::Seconds(10));
-  EXPECT_EQ(NextProbeDelay({HealthState::kUnknown, 0, 0}, i, random), absl::Seconds(1));
+  EXPECT_EQ(NextProbeDelay({HealthState::kHealthy, 3, 0}, i, random),
+            absl::Seconds(10));
+  EXPECT_EQ(NextProbeDelay({HealthState::kHealthy, 0, 1}, i, random),
+            absl::Seconds(1));
+  EXPECT_EQ(NextProbeDelay({HealthState::kUnhealthy, 1, 0}, i, random),
+            absl::Seconds(1));
+  EXPECT_EQ(NextProbeDelay({HealthState::kUnhealthy, 0, 4}, i, random),
+            absl::Seconds(10));
+  EXPECT_EQ(NextProbeDelay({HealthState::kUnknown, 0, 0}, i, random),
+            absl::Seconds(1));
 }
 
 TEST(HealthStateTest, JitterStaysWithinBounds) {

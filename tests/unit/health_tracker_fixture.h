@@ -29,7 +29,8 @@ class HealthTrackerFixture : public ::testing::Test {
   }
 
   HealthTracker& tracker(const std::string& allow = "192.0.2.0/24",
-                         double rate = 1000, const std::string& credentials = "") {
+                         double rate = 1000,
+                         const std::string& credentials = "") {
     if (!tracker_) {
       tracker_ = std::make_unique<HealthTracker>(
           prober_, timers_, clock_, random_, *ProbePolicy::Parse(allow),
@@ -38,7 +39,9 @@ class HealthTrackerFixture : public ::testing::Test {
     }
     return *tracker_;
   }
-  HealthState State(const sip::Endpoint& e) { return tracker().Get(e)->counters.state; }
+  HealthState State(const sip::Endpoint& e) {
+    return tracker().Get(e)->counters.state;
+  }
 
   SimulatedClock clock_;
   SimulatedTimers timers_{clock_};

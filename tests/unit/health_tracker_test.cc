@@ -22,7 +22,8 @@ TEST_F(HealthTrackerTest, S6_NewEndpointIsProbedAtOnce) {
 }
 
 TEST_F(HealthTrackerTest, EndpointOutsideThePolicyIsNeverProbed) {
-  absl::Status s = tracker().Touch({"198.51.100.1", 5060, Transport::kUdp}, "evil.test");
+  absl::Status s =
+      tracker().Touch({"198.51.100.1", 5060, Transport::kUdp}, "evil.test");
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(s.message().find("198.51.100.1"), std::string::npos);
   timers_.Advance(absl::Minutes(1));
@@ -40,13 +41,14 @@ TEST_F(HealthTrackerTest, StoppedServerGoesDownAfterTheThresholdAtEdgeSpeed) {
   timers_.Advance(absl::Seconds(10));  // Stable interval.
   ASSERT_EQ(prober_.Complete(), 1);
   EXPECT_EQ(State(kPbx), HealthState::kHealthy);  // 1 of 2 timeouts.
-  timers_.Advance(absl::Seconds(1));   // Edge interval, not 10 s.
+  timers_.Advance(absl::Seconds(1));              // Edge interval, not 10 s.
   ASSERT_EQ(prober_.Complete(), 1);
   EXPECT_EQ(State(kPbx), HealthState::kUnhealthy);
   EXPECT_EQ(tracker().Get(kPbx)->counters.consecutive_failures, 2);
 }
 
-TEST_F(HealthTrackerTest, ErrorReplyGoesDownAtOnceAndRecoveryNeedsTheThreshold) {
+TEST_F(HealthTrackerTest,
+       ErrorReplyGoesDownAtOnceAndRecoveryNeedsTheThreshold) {
   tracker().Touch(kPbx, "itsp.test");
   timers_.RunDue();
   prober_.Complete();
@@ -124,8 +126,9 @@ TEST_F(HealthTrackerTest, WithCredentialsAChallengeIsAFailure) {
 TEST_F(HealthTrackerTest, GlobalRateLimitSpacesProbes) {
   tracker("192.0.2.0/24", /*rate=*/1);
   for (int i = 0; i < 5; ++i) {
-    tracker().Touch({"192.0.2." + std::to_string(20 + i), 5060, Transport::kUdp},
-                    "itsp.test");
+    tracker().Touch(
+        {"192.0.2." + std::to_string(20 + i), 5060, Transport::kUdp},
+        "itsp.test");
   }
   timers_.RunDue();
   EXPECT_EQ(prober_.requests().size(), 1u);
@@ -135,11 +138,15 @@ TEST_F(HealthTrackerTest, GlobalRateLimitSpacesProbes) {
 
 TEST_F(HealthTrackerTest, EndpointsPerDomainAreCapped) {
   options_.max_endpoints_per_domain = 2;
-  EXPECT_TRUE(tracker().Touch({"192.0.2.1", 5060, Transport::kUdp}, "itsp.test").ok());
-  EXPECT_TRUE(tracker().Touch({"192.0.2.2", 5060, Transport::kUdp}, "itsp.test").ok());
-  EXPECT_EQ(tracker().Touch({"192.0.2.3", 5060, Transport::kUdp}, "itsp.test").code(),
-            absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(tracker().Touch({"192.0.2.3", 5060, Transport::kUdp}, "other.test").ok());
+  EXPECT_TRUE(
+      tracker().Touch({"192.0.2.1", 5060, Transport::kUdp}, "itsp.test").ok());
+  EXPECT_TRUE(
+      tracker().Touch({"192.0.2.2", 5060, Transport::kUdp}, "itsp.test").ok());
+  EXPECT_EQ(
+      tracker().Touch({"192.0.2.3", 5060, Transport::kUdp}, "itsp.test").code(),
+      absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(
+      tracker().Touch({"192.0.2.3", 5060, Transport::kUdp}, "other.test").ok());
 }
 
 // IP-literal servers share no name, so only the total cap bounds them.
@@ -148,12 +155,15 @@ TEST_F(HealthTrackerTest, IpLiteralEndpointsAreCappedOnlyInTotal) {
   options_.max_endpoints = 4;
   for (int i = 1; i <= 4; ++i) {
     EXPECT_TRUE(
-        tracker().Touch({"192.0.2." + std::to_string(i), 5060, Transport::kUdp}, "").ok())
+        tracker()
+            .Touch({"192.0.2." + std::to_string(i), 5060, Transport::kUdp}, "")
+            .ok())
         << i;
   }
   absl::Status full = tracker().Touch({"192.0.2.5", 5060, Transport::kUdp}, "");
   EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(full.message().find("--probe_max_endpoints"), std::string::npos) << full;
+  EXPECT_NE(full.message().find("--probe_max_endpoints"), std::string::npos)
+      << full;
 }
 
 TEST_F(HealthTrackerTest, LatencyAndViaAreKept) {
@@ -195,16 +205,18 @@ TEST_F(HealthTrackerTest, PinnedEndpointsNeverIdleOut) {
 
 TEST_F(HealthTrackerTest, ListenerHearsEveryStateChange) {
   std::vector<HealthState> heard;
-  tracker().SetListener([&](const EndpointStatus& s) { heard.push_back(s.counters.state); });
+  tracker().SetListener(
+      [&](const EndpointStatus& s) { heard.push_back(s.counters.state); });
   tracker().Touch(kPbx, "itsp.test");
   timers_.RunDue();
-  prober_.Complete();                  // UNKNOWN -> HEALTHY.
+  prober_.Complete();  // UNKNOWN -> HEALTHY.
   prober_.Set(kPbx, Reply(503));
   timers_.Advance(absl::Seconds(10));
-  prober_.Complete();                  // -> UNHEALTHY.
+  prober_.Complete();  // -> UNHEALTHY.
   timers_.Advance(absl::Seconds(10));
-  prober_.Complete();                  // No change.
-  EXPECT_EQ(heard, (std::vector<HealthState>{HealthState::kHealthy, HealthState::kUnhealthy}));
+  prober_.Complete();  // No change.
+  EXPECT_EQ(heard, (std::vector<HealthState>{HealthState::kHealthy,
+                                             HealthState::kUnhealthy}));
 }
 
 }  // namespace

@@ -13,7 +13,6 @@
 namespace sipresolver::nat {
 namespace {
 
-
 using ::sipresolver::testing::ExpectError;
 
 sip::Via BehindNat() {
@@ -63,11 +62,11 @@ TEST(MappedAddressTest, N1Ipv6ReceivedIsCanonicalised) {
 }
 
 TEST(MappedAddressTest, N1FromAWholeResponseUsesTheTopVia) {
-  auto m = MappedAddressFromResponse(
-      Response(";received=198.51.100.7;rport=61000"));
+  auto m =
+      MappedAddressFromResponse(Response(";received=198.51.100.7;rport=61000"));
   ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_EQ(*m, (MappedAddress{"198.51.100.7", 61000,
-                               MappedAddress::Method::kVia}));
+  EXPECT_EQ(
+      *m, (MappedAddress{"198.51.100.7", 61000, MappedAddress::Method::kVia}));
 }
 
 TEST(MappedAddressTest, N1BracketedIpv6ReceivedInAResponse) {
@@ -113,8 +112,8 @@ TEST(MappedAddressTest, N1RportWithoutReceivedUsesAnIpSentBy) {
   via.host = "203.0.113.5";  // Not behind NAT: the server saw this address.
   auto m = MappedAddressFromVia(via);
   ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_EQ(*m, (MappedAddress{"203.0.113.5", 40000,
-                               MappedAddress::Method::kVia}));
+  EXPECT_EQ(*m,
+            (MappedAddress{"203.0.113.5", 40000, MappedAddress::Method::kVia}));
   via.host = "2001:db8::0:5";
   m = MappedAddressFromVia(via);
   ASSERT_TRUE(m.ok()) << m.status();

@@ -22,8 +22,8 @@
 #include "lib/core/timer.h"
 #include "lib/nat/stun_client.h"
 #include "lib/nat/stun_message.h"
-#include "tests/support/stun_response_encoder.h"
 #include "tests/support/fake_random.h"
+#include "tests/support/stun_response_encoder.h"
 
 namespace sipresolver::nat {
 namespace {
@@ -97,7 +97,8 @@ class StunTransactionTest : public ::testing::Test {
 
   // Starts a query to the peer; its result lands in the returned slot.
   std::shared_ptr<std::optional<absl::StatusOr<MappedAddress>>> Start() {
-    auto slot = std::make_shared<std::optional<absl::StatusOr<MappedAddress>>>();
+    auto slot =
+        std::make_shared<std::optional<absl::StatusOr<MappedAddress>>>();
     client_->Query("127.0.0.1", peer_.port(), std::nullopt,
                    [slot](absl::StatusOr<MappedAddress> r) { *slot = r; });
     return slot;
@@ -170,13 +171,16 @@ TEST_F(StunTransactionTest, N2RetransmitsOnTheRfcScheduleThenTimesOut) {
   EXPECT_EQ(failed_at, Ms(39500));
   ASSERT_TRUE(result->has_value());
   EXPECT_EQ((*result)->status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_THAT(std::string((*result)->status().message()),
-              HasSubstr(absl::StrCat("STUN server 127.0.0.1:", peer_.port(),
-                                     " did not answer: 7 requests at 0, 500ms")));
+  EXPECT_THAT(
+      std::string((*result)->status().message()),
+      HasSubstr(absl::StrCat("STUN server 127.0.0.1:", peer_.port(),
+                             " did not answer: 7 requests at 0, 500ms")));
   // The id came from Random; FINGERPRINT by default.
-  EXPECT_EQ(first.substr(8, 12),
-            std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", 12));
-  EXPECT_EQ(first.substr(first.size() - 8, 4), std::string("\x80\x28\x00\x04", 4));
+  EXPECT_EQ(
+      first.substr(8, 12),
+      std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", 12));
+  EXPECT_EQ(first.substr(first.size() - 8, 4),
+            std::string("\x80\x28\x00\x04", 4));
   EXPECT_EQ(client_->stats().requests_sent, 7u);
   EXPECT_EQ(client_->open_sockets(), 0u);
 }
@@ -191,8 +195,8 @@ TEST_F(StunTransactionTest, N2AnAnswerToARetransmissionEndsTheQuery) {
   peer_.Send(Answer(second[0]));
   auto m = Result(result);
   ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_EQ(*m, (MappedAddress{"198.51.100.7", 4242,
-                               MappedAddress::Method::kStun}));
+  EXPECT_EQ(
+      *m, (MappedAddress{"198.51.100.7", 4242, MappedAddress::Method::kStun}));
   timers_.Advance(absl::Minutes(1));
   Settle();
   EXPECT_TRUE(peer_.Receive().empty());
@@ -208,7 +212,8 @@ TEST_F(StunTransactionTest, StrayAndCorruptedAnswersAreIgnoredAndCounted) {
     r.xor_mapped_address = StunAddress{"203.0.113.66", 6666};
   });
   corrupted.back() ^= 0x01;  // FINGERPRINT mismatch.
-  peer_.Send(Answer(request, [](BindingResponse& r) { r.transaction_id[0] ^= 1; }));
+  peer_.Send(
+      Answer(request, [](BindingResponse& r) { r.transaction_id[0] ^= 1; }));
   peer_.Send("not STUN at all");
   peer_.Send(corrupted);
   peer_.Send(Answer(request));
@@ -273,9 +278,8 @@ TEST_F(StunTransactionTest, ErrorResponsesCarryTheCode) {
 TEST_F(StunTransactionTest, UnusableAnswersFailTheTransaction) {
   MakeClient();
   auto result = Start();
-  peer_.Send(Answer(Requests(1).at(0), [](BindingResponse& r) {
-    r.xor_mapped_address.reset();
-  }));
+  peer_.Send(Answer(Requests(1).at(0),
+                    [](BindingResponse& r) { r.xor_mapped_address.reset(); }));
   auto m = Result(result);
   EXPECT_EQ(m.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(m.status().message()),
@@ -296,7 +300,8 @@ TEST_F(StunTransactionTest, UnusableAnswersFailTheTransaction) {
   }));
   m = Result(result);
   EXPECT_EQ(m.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(m.status().message()), HasSubstr("without ERROR-CODE"));
+  EXPECT_THAT(std::string(m.status().message()),
+              HasSubstr("without ERROR-CODE"));
 }
 
 // Concurrent queries share the socket; ids come from Random, and a repeated

@@ -17,8 +17,8 @@
 #include "gtest/gtest.h"
 #include "lib/nat/mapped_address.h"
 #include "lib/nat/stun_message.h"
-#include "tests/support/stun_response_encoder.h"
 #include "tests/support/expect_error.h"
+#include "tests/support/stun_response_encoder.h"
 
 namespace sipresolver::nat {
 namespace {
@@ -46,37 +46,51 @@ const StunTransactionId kRfcId = {0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34,
                                   0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae};
 
 // RFC 5769 2.1-2.3 (USERNAME "evtj:h6vY", password "VOkJxbRl1RmTxUk/WvJxBt").
-const std::string kRfcRequest = Hex(
-    "000100582112a442b7e7a701bc34d686fa87dfae"
-    "80220010" "5354554e20746573742063 6c69656e74"
-    "00240004" "6e0001ff"
-    "80290008" "932ff9b151263b36"
-    "00060009" "6576746a3a68367659202020"
-    "00080014" "9aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a2"
-    "80280004" "e57a3bcf");
-const std::string kRfcIpv4 = Hex(
-    "0101003c2112a442b7e7a701bc34d686fa87dfae"
-    "8022000b" "7465737420766563746f7220"
-    "00200008" "0001a147e112a643"
-    "00080014" "2b91f599fd9e90c38c7489f92af9ba53f06be7d7"
-    "80280004" "c07d4c96");
-const std::string kRfcIpv6 = Hex(
-    "010100482112a442b7e7a701bc34d686fa87dfae"
-    "8022000b" "7465737420766563746f7220"
-    "00200014" "0002a1470113a9faa5d3f179bc25f4b5bed2b9d9"
-    "00080014" "a382954e4be67bf11784c97c8292c275bfe3ed41"
-    "80280004" "c8fb0b4c");
+const std::string kRfcRequest =
+    Hex("000100582112a442b7e7a701bc34d686fa87dfae"
+        "80220010"
+        "5354554e20746573742063 6c69656e74"
+        "00240004"
+        "6e0001ff"
+        "80290008"
+        "932ff9b151263b36"
+        "00060009"
+        "6576746a3a68367659202020"
+        "00080014"
+        "9aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a2"
+        "80280004"
+        "e57a3bcf");
+const std::string kRfcIpv4 =
+    Hex("0101003c2112a442b7e7a701bc34d686fa87dfae"
+        "8022000b"
+        "7465737420766563746f7220"
+        "00200008"
+        "0001a147e112a643"
+        "00080014"
+        "2b91f599fd9e90c38c7489f92af9ba53f06be7d7"
+        "80280004"
+        "c07d4c96");
+const std::string kRfcIpv6 =
+    Hex("010100482112a442b7e7a701bc34d686fa87dfae"
+        "8022000b"
+        "7465737420766563746f7220"
+        "00200014"
+        "0002a1470113a9faa5d3f179bc25f4b5bed2b9d9"
+        "00080014"
+        "a382954e4be67bf11784c97c8292c275bfe3ed41"
+        "80280004"
+        "c8fb0b4c");
 // coturn 4.6.1's answers (see coturn_server.h): a success with
 // XOR-MAPPED-ADDRESS 127.0.0.1:47711, MAPPED-ADDRESS, RESPONSE-ORIGIN and
 // SOFTWARE; and 420 to a request carrying attribute 0x7777.
-const std::string kCoturnSuccess = Hex(
-    "0101003c2112a44205d395dc10e2120273feccac0020000800019b4d5e12a443"
-    "000100080001ba5f7f000001802b0008000187dd7f00000180220014436f7475"
-    "726e2d342e362e312027476f72737427");
-const std::string kCoturn420 = Hex(
-    "0111003c2112a44205d395dc10e2120273feccac000900180000041455 6e6b6e6f"
-    "776e20417474726962757465000000000a00027777000080220014436f7475726e"
-    "2d342e362e312027476f72737427");
+const std::string kCoturnSuccess =
+    Hex("0101003c2112a44205d395dc10e2120273feccac0020000800019b4d5e12a443"
+        "000100080001ba5f7f000001802b0008000187dd7f00000180220014436f7475"
+        "726e2d342e362e312027476f72737427");
+const std::string kCoturn420 =
+    Hex("0111003c2112a44205d395dc10e2120273feccac000900180000041455 6e6b6e6f"
+        "776e20417474726962757465000000000a00027777000080220014436f7475726e"
+        "2d342e362e312027476f72737427");
 
 TEST(StunMessageTest, Rfc5769SampleRequestFingerprint) {
   ASSERT_EQ(kRfcRequest.size(), 108u);
@@ -227,8 +241,8 @@ TEST(StunMessageTest, HeaderRejections) {
   m[3] = 0x3d;
   ExpectError(DecodeExact(m), absl::StatusCode::kInvalidArgument,
               "not a multiple of 4");
-  ExpectError(DecodeExact(kRfcIpv4.substr(0, 76)),
-              absl::StatusCode::kDataLoss, "truncated");
+  ExpectError(DecodeExact(kRfcIpv4.substr(0, 76)), absl::StatusCode::kDataLoss,
+              "truncated");
   ExpectError(DecodeExact(kRfcIpv4 + "abcd"),
               absl::StatusCode::kInvalidArgument, "4 bytes after the message");
   ExpectError(DecodeExact(WithAttributes("", 0x0112)),
@@ -249,15 +263,15 @@ TEST(StunMessageTest, AttributeRejections) {
               absl::StatusCode::kInvalidArgument, "length 8 for IPv6");
   ExpectError(DecodeExact(WithAttributes(Hex("000100040001a147"))),
               absl::StatusCode::kInvalidArgument, "MAPPED-ADDRESS has length");
-  ExpectError(DecodeExact(WithAttributes(Hex("0009000400000764"),
-                                         kStunBindingError)),
-              absl::StatusCode::kInvalidArgument, "class 7");
-  ExpectError(DecodeExact(WithAttributes(Hex("0009000400000464"),
-                                         kStunBindingError)),
-              absl::StatusCode::kInvalidArgument, "number 100");
-  ExpectError(DecodeExact(WithAttributes(Hex("000a00037777ff00"),
-                                         kStunBindingError)),
-              absl::StatusCode::kInvalidArgument, "odd length");
+  ExpectError(
+      DecodeExact(WithAttributes(Hex("0009000400000764"), kStunBindingError)),
+      absl::StatusCode::kInvalidArgument, "class 7");
+  ExpectError(
+      DecodeExact(WithAttributes(Hex("0009000400000464"), kStunBindingError)),
+      absl::StatusCode::kInvalidArgument, "number 100");
+  ExpectError(
+      DecodeExact(WithAttributes(Hex("000a00037777ff00"), kStunBindingError)),
+      absl::StatusCode::kInvalidArgument, "odd length");
   ExpectError(DecodeExact(WithAttributes(Hex("0008000400000000"))),
               absl::StatusCode::kInvalidArgument, "MESSAGE-INTEGRITY");
 }
@@ -271,7 +285,8 @@ TEST(StunMessageTest, FingerprintMustMatchAndBeLast) {
   // length that covers the extra attribute).
   std::string after = WithAttributes(Hex("80280004 00000000 80220000"));
   const uint32_t crc = StunFingerprint(after.substr(0, 20));
-  for (int i = 0; i < 4; ++i) after[24 + i] = static_cast<char>(crc >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    after[24 + i] = static_cast<char>(crc >> (24 - 8 * i));
   ExpectError(DecodeExact(after), absl::StatusCode::kInvalidArgument,
               "after FINGERPRINT");
   ExpectError(DecodeExact(WithAttributes(Hex("8028000800000000 00000000"))),
@@ -279,24 +294,24 @@ TEST(StunMessageTest, FingerprintMustMatchAndBeLast) {
 }
 
 TEST(StunMessageTest, UnknownComprehensionRequiredAttributesAreReported) {
-  auto r = DecodeExact(WithAttributes(Hex(
-      "7777000100000000"                   // Unknown, required: reported.
-      "c0010002abcd0000"                   // Unknown, optional: skipped.
-      "0006000161000000"                   // USERNAME: known, ignored.
-      "7777000000060000"                   // Reported once.
-      "0024000400000000"                   // PRIORITY (ICE): required here.
-      "00200008 0001a147e112a643")));
+  auto r = DecodeExact(
+      WithAttributes(Hex("7777000100000000"  // Unknown, required: reported.
+                         "c0010002abcd0000"  // Unknown, optional: skipped.
+                         "0006000161000000"  // USERNAME: known, ignored.
+                         "7777000000060000"  // Reported once.
+                         "0024000400000000"  // PRIORITY (ICE): required here.
+                         "00200008 0001a147e112a643")));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->unknown_required, ElementsAre(0x7777, 0x0024));
   EXPECT_EQ(r->mapped()->address, "192.0.2.1");
 }
 
 TEST(StunMessageTest, FirstOccurrenceWinsAndIntegrityEndsTheAttributes) {
-  auto r = DecodeExact(WithAttributes(Hex(
-      "00200008 0001a147e112a643"                          // 192.0.2.1
-      "00200008 0001a147e112a644"                          // Ignored.
-      "00080014 0000000000000000000000000000000000000000"  // MI.
-      "00010008 0001000a0a000001")));                      // After MI.
+  auto r = DecodeExact(WithAttributes(
+      Hex("00200008 0001a147e112a643"                          // 192.0.2.1
+          "00200008 0001a147e112a644"                          // Ignored.
+          "00080014 0000000000000000000000000000000000000000"  // MI.
+          "00010008 0001000a0a000001")));                      // After MI.
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->xor_mapped_address->address, "192.0.2.1");
   EXPECT_FALSE(r->mapped_address.has_value());

@@ -37,7 +37,8 @@ TEST(StunScheduleTest, ShortenedForTests) {
   o.rto = Ms(20);
   o.rc = 4;
   o.rm = 4;
-  EXPECT_THAT(RetransmitSchedule(o), ElementsAre(Ms(0), Ms(20), Ms(60), Ms(140)));
+  EXPECT_THAT(RetransmitSchedule(o),
+              ElementsAre(Ms(0), Ms(20), Ms(60), Ms(140)));
   EXPECT_EQ(TransactionTimeout(o), Ms(220));
   o.rc = 1;
   EXPECT_THAT(RetransmitSchedule(o), ElementsAre(Ms(0)));
@@ -103,8 +104,8 @@ TEST_F(RetransmitTimerTest, SendsOnScheduleThenGivesUp) {
   timer->Start();
   EXPECT_THAT(sends_, ElementsAre(Ms(0)));  // The first at once.
   timers_.Advance(Ms(39499));
-  EXPECT_THAT(sends_, ElementsAre(Ms(0), Ms(500), Ms(1500), Ms(3500),
-                                  Ms(7500), Ms(15500), Ms(31500)));
+  EXPECT_THAT(sends_, ElementsAre(Ms(0), Ms(500), Ms(1500), Ms(3500), Ms(7500),
+                                  Ms(15500), Ms(31500)));
   EXPECT_THAT(attempts_, ElementsAre(0, 1, 2, 3, 4, 5, 6));
   EXPECT_EQ(timer->sent(), 7);
   EXPECT_TRUE(give_ups_.empty());

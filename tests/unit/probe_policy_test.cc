@@ -33,11 +33,12 @@ bool Allowed(const ProbePolicy& policy, absl::string_view address,
   return status.ok();
 }
 
-// --- Parse ---------------------------------------------------------------------
+// --- Parse
+// ---------------------------------------------------------------------
 
 TEST(ProbePolicyTest, ParsesCidrsAndDomainsToCanonicalForm) {
-  ProbePolicy policy = MustParse(
-      "192.0.2.0/24,2001:DB8::/32,ITSP.Example.COM.,127.0.0.1/32");
+  ProbePolicy policy =
+      MustParse("192.0.2.0/24,2001:DB8::/32,ITSP.Example.COM.,127.0.0.1/32");
   EXPECT_FALSE(policy.empty());
   EXPECT_EQ(policy.ToString(),
             "192.0.2.0/24,2001:db8::/32,itsp.example.com,127.0.0.1/32");
@@ -76,18 +77,23 @@ TEST(ProbePolicyTest, ParseRejectsEntryThatIsNeitherNamingIt) {
             "probe_allow: \"10.1.2\" is neither a CIDR nor a domain name");
   EXPECT_EQ(ParseError("192.0.2.0/"),
             "probe_allow: \"192.0.2.0/\" is neither a CIDR nor a domain name");
-  EXPECT_EQ(ParseError("192.0.2.0/+8"),
-            "probe_allow: \"192.0.2.0/+8\" is neither a CIDR nor a domain name");
-  EXPECT_EQ(ParseError("192.0.2.0/24/24"),
-            "probe_allow: \"192.0.2.0/24/24\" is neither a CIDR nor a domain name");
-  EXPECT_EQ(ParseError("fe80::1%eth0"),
-            "probe_allow: \"fe80::1%eth0\" is neither a CIDR nor a domain name");
-  EXPECT_EQ(ParseError("example.com/24"),
-            "probe_allow: \"example.com/24\" is neither a CIDR nor a domain name");
+  EXPECT_EQ(
+      ParseError("192.0.2.0/+8"),
+      "probe_allow: \"192.0.2.0/+8\" is neither a CIDR nor a domain name");
+  EXPECT_EQ(
+      ParseError("192.0.2.0/24/24"),
+      "probe_allow: \"192.0.2.0/24/24\" is neither a CIDR nor a domain name");
+  EXPECT_EQ(
+      ParseError("fe80::1%eth0"),
+      "probe_allow: \"fe80::1%eth0\" is neither a CIDR nor a domain name");
+  EXPECT_EQ(
+      ParseError("example.com/24"),
+      "probe_allow: \"example.com/24\" is neither a CIDR nor a domain name");
   // Domain-looking entries say what is wrong with the name.
-  EXPECT_EQ(ParseError("*.example.com"),
-            "probe_allow: \"*.example.com\" is neither a CIDR nor a domain name "
-            "(label 1 has a character other than letters, digits, '-' or '_')");
+  EXPECT_EQ(
+      ParseError("*.example.com"),
+      "probe_allow: \"*.example.com\" is neither a CIDR nor a domain name "
+      "(label 1 has a character other than letters, digits, '-' or '_')");
   EXPECT_EQ(ParseError("sip..example.com"),
             "probe_allow: \"sip..example.com\" is neither a CIDR nor a domain "
             "name (label 2 is empty)");
@@ -97,11 +103,13 @@ TEST(ProbePolicyTest, ParseRejectsEntryThatIsNeitherNamingIt) {
 }
 
 TEST(ProbePolicyTest, ParseRejectsPrefixLengthOutOfRange) {
-  EXPECT_EQ(ParseError("192.0.2.0/33"),
-            "probe_allow: \"192.0.2.0/33\" has prefix length 33; IPv4 allows 0-32");
-  EXPECT_EQ(ParseError("2001:db8::/129"),
-            "probe_allow: \"2001:db8::/129\" has prefix length 129; IPv6 allows "
-            "0-128");
+  EXPECT_EQ(
+      ParseError("192.0.2.0/33"),
+      "probe_allow: \"192.0.2.0/33\" has prefix length 33; IPv4 allows 0-32");
+  EXPECT_EQ(
+      ParseError("2001:db8::/129"),
+      "probe_allow: \"2001:db8::/129\" has prefix length 129; IPv6 allows "
+      "0-128");
   EXPECT_EQ(ParseError("192.0.2.0/00000000000000000033"),
             "probe_allow: \"192.0.2.0/00000000000000000033\" has prefix length "
             "00000000000000000033; IPv4 allows 0-32");
@@ -134,7 +142,8 @@ TEST(ProbePolicyTest, ParseEscapesControlCharactersInMessages) {
             "domain name");
 }
 
-// --- Empty policy --------------------------------------------------------------
+// --- Empty policy
+// --------------------------------------------------------------
 
 TEST(ProbePolicyTest, EmptyPolicyDeniesEverything) {
   for (const ProbePolicy& policy :
@@ -149,7 +158,8 @@ TEST(ProbePolicyTest, EmptyPolicyDeniesEverything) {
   }
 }
 
-// --- CIDR membership -------------------------------------------------------------
+// --- CIDR membership
+// -------------------------------------------------------------
 
 TEST(ProbePolicyTest, Ipv4CidrMembershipEdges) {
   ProbePolicy policy = MustParse("192.0.2.0/24, 198.51.100.128/25");
@@ -187,7 +197,8 @@ TEST(ProbePolicyTest, CidrMatchesItsOwnAddressFamilyOnly) {
   EXPECT_FALSE(Allowed(v6_all, "203.0.113.9"));
 }
 
-// --- Domains -------------------------------------------------------------------
+// --- Domains
+// -------------------------------------------------------------------
 
 TEST(ProbePolicyTest, DomainAllowsItselfAndSubdomains) {
   ProbePolicy policy = MustParse("example.com");
@@ -207,8 +218,8 @@ TEST(ProbePolicyTest, DomainMatchesOnLabelBoundaryOnly) {
   EXPECT_FALSE(Allowed(policy, "192.0.2.1", ""));
   EXPECT_FALSE(Allowed(policy, "192.0.2.1", "."));
   // Text a C resolver would read differently from how it ends.
-  EXPECT_FALSE(Allowed(policy, "192.0.2.1",
-                       std::string("evil.net\0.example.com", 21)));
+  EXPECT_FALSE(
+      Allowed(policy, "192.0.2.1", std::string("evil.net\0.example.com", 21)));
   EXPECT_FALSE(Allowed(policy, "192.0.2.1", "evil.net .example.com"));
 }
 
@@ -219,7 +230,8 @@ TEST(ProbePolicyTest, DomainMatchIgnoresCaseAndOneTrailingDot) {
   EXPECT_FALSE(Allowed(policy, "192.0.2.1", "itsp.example.com.."));
 }
 
-// --- Special-use ranges ----------------------------------------------------------
+// --- Special-use ranges
+// ----------------------------------------------------------
 
 TEST(ProbePolicyTest, SpecialUseRefusedEvenForAllowedDomain) {
   ProbePolicy policy = MustParse("example.com");
@@ -260,10 +272,11 @@ TEST(ProbePolicyTest, SpecialUseRefusedEvenForAllowedDomain) {
   for (const Case& c : cases) {
     absl::Status status = policy.Check(c.address, "sip.example.com");
     EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << c.address;
-    EXPECT_EQ(status.message(),
-              absl::StrCat("probe target ", c.address, " (from sip.example.com) is ",
-                           c.what,
-                           " address; allow its range explicitly with --probe_allow"));
+    EXPECT_EQ(
+        status.message(),
+        absl::StrCat(
+            "probe target ", c.address, " (from sip.example.com) is ", c.what,
+            " address; allow its range explicitly with --probe_allow"));
   }
 }
 
@@ -280,8 +293,8 @@ TEST(ProbePolicyTest, RangesNextToSpecialUseAreOrdinary) {
 
 TEST(ProbePolicyTest, DocumentationRangesAreNotSpecialUse) {
   ProbePolicy policy = MustParse("example.com");
-  for (const char* address : {"192.0.2.1", "198.51.100.1", "203.0.113.1",
-                              "2001:db8::1"}) {
+  for (const char* address :
+       {"192.0.2.1", "198.51.100.1", "203.0.113.1", "2001:db8::1"}) {
     EXPECT_TRUE(Allowed(policy, address, "sip.example.com")) << address;
   }
 }
@@ -318,7 +331,8 @@ TEST(ProbePolicyTest, Nat64And6to4OfSpecialIpv4AreSpecial) {
   EXPECT_TRUE(Allowed(policy, "2002:c000:201::1", "sip.example.com"));
 }
 
-// --- IPv4-mapped IPv6 ----------------------------------------------------------
+// --- IPv4-mapped IPv6
+// ----------------------------------------------------------
 
 TEST(ProbePolicyTest, Ipv4MappedIpv6IsTreatedAsIpv4) {
   ProbePolicy policy = MustParse("192.0.2.0/24, 127.0.0.1, example.com");
@@ -342,7 +356,8 @@ TEST(ProbePolicyTest, Ipv4MappedCidrEntryIsAnIpv4Cidr) {
   EXPECT_FALSE(Allowed(MustParse("::/0"), "::ffff:10.9.8.7"));
 }
 
-// --- Messages ------------------------------------------------------------------
+// --- Messages
+// ------------------------------------------------------------------
 
 TEST(ProbePolicyTest, DenialNamesTheHostAndTheDomain) {
   ProbePolicy policy = MustParse("itsp.example.com");

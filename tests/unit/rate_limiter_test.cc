@@ -119,7 +119,8 @@ void ExpectNeverAboveRate(double rate, double burst, absl::Duration run,
 
 TEST(RateLimiterTest, NeverExceedsTheRateOverALongRun) {
   ExpectNeverAboveRate(/*rate=*/7, /*burst=*/3, absl::Hours(2), /*seed=*/1);
-  ExpectNeverAboveRate(/*rate=*/1000, /*burst=*/1, absl::Minutes(2), /*seed=*/2);
+  ExpectNeverAboveRate(/*rate=*/1000, /*burst=*/1, absl::Minutes(2),
+                       /*seed=*/2);
   ExpectNeverAboveRate(/*rate=*/0.3, /*burst=*/10, absl::Hours(24), /*seed=*/3);
   ExpectNeverAboveRate(/*rate=*/3, /*burst=*/2.5, absl::Hours(2), /*seed=*/4);
 }
@@ -155,11 +156,13 @@ TEST(RateLimiterTest, CreateRejectsBadArguments) {
   const double inf = std::numeric_limits<double>::infinity();
   for (double rate : {0.0, -1.0, nan, inf}) {
     absl::StatusOr<RateLimiter> limiter = RateLimiter::Create(rate, 5, now);
-    EXPECT_EQ(limiter.status().code(), absl::StatusCode::kInvalidArgument) << rate;
+    EXPECT_EQ(limiter.status().code(), absl::StatusCode::kInvalidArgument)
+        << rate;
   }
   for (double burst : {0.0, 0.5, -1.0, nan, inf}) {
     absl::StatusOr<RateLimiter> limiter = RateLimiter::Create(10, burst, now);
-    EXPECT_EQ(limiter.status().code(), absl::StatusCode::kInvalidArgument) << burst;
+    EXPECT_EQ(limiter.status().code(), absl::StatusCode::kInvalidArgument)
+        << burst;
   }
   EXPECT_EQ(RateLimiter::Create(0, 5, now).status().message(),
             "rate limit: per_second must be a positive number, got 0");

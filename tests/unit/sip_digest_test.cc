@@ -1,5 +1,3 @@
-#include "lib/sip/digest.h"
-
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/sip/digest.h"
 #include "tests/support/expect_error.h"
 
 // Where an expected hash comes from:
@@ -340,7 +339,8 @@ TEST(SipDigestTest, PasswordNeverInHeaderOrErrors) {
               Not(HasSubstr(password)));
 }
 
-// What the prober answers is what the registrar asked: every field carries over.
+// What the prober answers is what the registrar asked: every field carries
+// over.
 TEST(SipDigestTest, ToDigestChallengeKeepsEveryField) {
   Challenge c;
   c.proxy = true;

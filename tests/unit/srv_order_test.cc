@@ -30,18 +30,19 @@ TEST(SrvOrderTest, R3_SortsByPriorityFirst) {
 // reaches r is chosen. With weights 10 and 30, r = 11..40 picks the second.
 TEST(SrvOrderTest, R3_PicksByRunningWeightSum) {
   testing::FakeRandom pick_second({11});
-  EXPECT_EQ(Targets(OrderSrvRecords({Srv("a", 1, 10), Srv("b", 1, 30)},
-                                    pick_second)),
-            (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(
+      Targets(OrderSrvRecords({Srv("a", 1, 10), Srv("b", 1, 30)}, pick_second)),
+      (std::vector<std::string>{"b", "a"}));
   testing::FakeRandom pick_first({10});
-  EXPECT_EQ(Targets(OrderSrvRecords({Srv("a", 1, 10), Srv("b", 1, 30)},
-                                    pick_first)),
-            (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(
+      Targets(OrderSrvRecords({Srv("a", 1, 10), Srv("b", 1, 30)}, pick_first)),
+      (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(SrvOrderTest, ZeroWeightRecordsGoFirstWhenDrawIsZero) {
   testing::FakeRandom random;  // Always 0.
-  auto ordered = OrderSrvRecords({Srv("heavy", 1, 50), Srv("zero", 1, 0)}, random);
+  auto ordered =
+      OrderSrvRecords({Srv("heavy", 1, 50), Srv("zero", 1, 0)}, random);
   EXPECT_EQ(Targets(ordered), (std::vector<std::string>{"zero", "heavy"}));
 }
 

@@ -1,10 +1,11 @@
 // Timers: the simulated ones tests rely on, and the event loop's real ones.
+#include "lib/core/timer.h"
+
 #include <atomic>
 #include <future>
 
 #include "gtest/gtest.h"
 #include "lib/core/event_loop.h"
-#include "lib/core/timer.h"
 
 namespace sipresolver {
 namespace {
@@ -14,9 +15,15 @@ TEST(SimulatedTimersTest, FiresDueTimersInTimeOrderAtTheirOwnTime) {
   SimulatedTimers timers(clock);
   const absl::Time start = clock.Now();
   std::vector<std::pair<int, absl::Duration>> fired;
-  auto b = timers.After(absl::Seconds(2), [&] { fired.push_back({2, clock.Now() - start}); });
-  auto a = timers.After(absl::Seconds(1), [&] { fired.push_back({1, clock.Now() - start}); });
-  auto c = timers.After(absl::Seconds(5), [&] { fired.push_back({5, clock.Now() - start}); });
+  auto b = timers.After(absl::Seconds(2), [&] {
+    fired.push_back({2, clock.Now() - start});
+  });
+  auto a = timers.After(absl::Seconds(1), [&] {
+    fired.push_back({1, clock.Now() - start});
+  });
+  auto c = timers.After(absl::Seconds(5), [&] {
+    fired.push_back({5, clock.Now() - start});
+  });
   timers.Advance(absl::Seconds(3));
   ASSERT_EQ(fired.size(), 2u);
   EXPECT_EQ(fired[0], std::make_pair(1, absl::Seconds(1)));
@@ -75,7 +82,8 @@ TEST(EventLoopTest, RealTimersFireAndCancel) {
     drop = loop.After(absl::Milliseconds(10), [&] { cancelled_fired = true; });
     drop.reset();
   });
-  EXPECT_EQ(fired.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(fired.get_future().wait_for(std::chrono::seconds(5)),
+            std::future_status::ready);
   EXPECT_FALSE(cancelled_fired);
   loop.RunSync([&] { keep.reset(); });
 }

@@ -1,8 +1,7 @@
 // WatchDecision requests as the service checks them: every field a client
 // sends is validated, naming the field (never silently clamped).
-#include "server/decision_convert.h"
-
 #include "gtest/gtest.h"
+#include "server/decision_convert.h"
 
 namespace sipresolver::server {
 namespace {
@@ -15,7 +14,8 @@ v1::WatchDecisionRequest Request() {
   return r;
 }
 
-void ExpectInvalid(const v1::WatchDecisionRequest& r, const std::string& field) {
+void ExpectInvalid(const v1::WatchDecisionRequest& r,
+                   const std::string& field) {
   auto out = ToWatchRequest(r);
   ASSERT_FALSE(out.ok()) << field;
   EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
@@ -26,28 +26,37 @@ TEST(WatchRequestTest, S8_S9_CheckIntervalsOutsideOneSecondToADayAreRejected) {
   for (auto [seconds, nanos] : {std::pair{0, 500000000}, std::pair{86400, 1},
                                 std::pair{86401, 0}, std::pair{-1, 0}}) {
     v1::WatchDecisionRequest r = Request();
-    r.mutable_profile()->mutable_check_primary_fallback_interval()->set_seconds(seconds);
-    r.mutable_profile()->mutable_check_primary_fallback_interval()->set_nanos(nanos);
+    r.mutable_profile()->mutable_check_primary_fallback_interval()->set_seconds(
+        seconds);
+    r.mutable_profile()->mutable_check_primary_fallback_interval()->set_nanos(
+        nanos);
     ExpectInvalid(r, "profile.check_primary_fallback_interval");
     r = Request();
-    r.mutable_profile()->mutable_check_secondary_fallback_interval()->set_seconds(seconds);
-    r.mutable_profile()->mutable_check_secondary_fallback_interval()->set_nanos(nanos);
+    r.mutable_profile()
+        ->mutable_check_secondary_fallback_interval()
+        ->set_seconds(seconds);
+    r.mutable_profile()->mutable_check_secondary_fallback_interval()->set_nanos(
+        nanos);
     ExpectInvalid(r, "profile.check_secondary_fallback_interval");
   }
 }
 
-TEST(WatchRequestTest, S8_UnsetIntervalIsTheDevicesDefaultAndBoundsAreAccepted) {
+TEST(WatchRequestTest,
+     S8_UnsetIntervalIsTheDevicesDefaultAndBoundsAreAccepted) {
   v1::WatchDecisionRequest r = Request();
-  EXPECT_EQ(ToWatchRequest(r)->profile.check_primary_fallback_interval, absl::Seconds(60));
-  r.mutable_profile()->mutable_check_primary_fallback_interval()->set_seconds(1);
+  EXPECT_EQ(ToWatchRequest(r)->profile.check_primary_fallback_interval,
+            absl::Seconds(60));
+  r.mutable_profile()->mutable_check_primary_fallback_interval()->set_seconds(
+      1);
   EXPECT_TRUE(ToWatchRequest(r).ok());
-  r.mutable_profile()->mutable_check_primary_fallback_interval()->set_seconds(86400);
+  r.mutable_profile()->mutable_check_primary_fallback_interval()->set_seconds(
+      86400);
   EXPECT_TRUE(ToWatchRequest(r).ok());
 }
 
 TEST(WatchRequestTest, AgentIdIsCheckedOnceForEveryRpc) {
-  for (const std::string bad : {std::string(), std::string(129, 'a'), std::string("dev 1"),
-                                std::string("dev\n1")}) {
+  for (const std::string bad : {std::string(), std::string(129, 'a'),
+                                std::string("dev 1"), std::string("dev\n1")}) {
     v1::WatchDecisionRequest r = Request();
     r.set_agent_id(bad);
     ExpectInvalid(r, "agent_id");
