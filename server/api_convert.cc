@@ -207,13 +207,6 @@ absl::Status WithLookups(const absl::Status& status,
       status.code(), absl::StrCat(status.message(), " [lookups: ", tried, "]"));
 }
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  // absl and gRPC share the canonical code numbers.
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
-
 void ToEndpointHealth(const health::EndpointStatus& status,
                       absl::Time clock_now, absl::Time wall_now,
                       v1::EndpointHealth& out) {

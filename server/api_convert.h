@@ -6,7 +6,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "grpcpp/support/status.h"
 #include "lib/dns/device_resolver.h"
 #include "lib/health/health_tracker.h"
 #include "sipresolver/v1/sipresolver.pb.h"
@@ -33,8 +32,6 @@ void ToResolveResponse(const dns::Resolution& resolution,
 // NOT_FOUND or UNAVAILABLE tells what was tried.
 absl::Status WithLookups(const absl::Status& status,
                          const dns::Resolution& resolution);
-
-grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Health as the API shows it. Engine times are monotonic Clock times;
 // `clock_now` and `wall_now` (the same instant on both clocks) map them to

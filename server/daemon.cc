@@ -27,7 +27,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   if (absl::Status s = d->StartProbing(); !s.ok()) return s;
   d->hub_ = std::make_unique<DecisionHub>(
       WatcherContext{d->loop_, *d->resolver_, *d->health_, d->clock_,
-                     d->metrics_, d->config_.watch});
+                     d->wall_clock_, d->metrics_, d->config_.watch});
   d->service_ = std::make_unique<SipResolverService>(
       d->loop_, *d->resolver_, *d->health_, *d->hub_, d->metrics_, d->clock_,
       config.service);
@@ -128,8 +128,7 @@ void Daemon::Shutdown() {
     absl::SleepFor(config_.shutdown_drain_delay);
     // Agents reconnect (to another replica) on UNAVAILABLE at once.
     loop_.RunSync([this] {
-      hub_->EndAll(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                "server shutting down; reconnect"));
+      hub_->EndAll(absl::UnavailableError("server shutting down; reconnect"));
     });
     server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_grace));
   }

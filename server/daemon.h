@@ -86,6 +86,7 @@ class Daemon {
 
   const DaemonConfig config_;
   RealClock clock_;
+  WallClock wall_clock_;
   RealRandom random_;
   Metrics metrics_;
   EventLoop loop_;

@@ -20,7 +20,7 @@ DecisionHub::~DecisionHub() {
 }
 
 absl::Status DecisionHub::Subscribe(
-    const std::shared_ptr<DecisionStream>& stream, const WatchRequest& request,
+    const std::shared_ptr<DecisionSink>& stream, const WatchRequest& request,
     const std::string& peer) {
   if (context_.health.policy().empty()) {
     return absl::PermissionDeniedError(
@@ -64,7 +64,7 @@ absl::Status DecisionHub::Subscribe(
   return absl::OkStatus();
 }
 
-void DecisionHub::Unsubscribe(DecisionStream* stream) {
+void DecisionHub::Unsubscribe(DecisionSink* stream) {
   auto node = streams_.extract(stream);
   if (node.empty()) return;
   const StreamInfo& info = node.mapped();
@@ -80,7 +80,7 @@ void DecisionHub::ReapWhenIdle(const std::string& key) {
   if (it == watchers_.end() || !it->second.watcher->idle() || it->second.reap)
     return;
   it->second.reap =
-      context_.loop.After(context_.options.idle_grace, [this, key] {
+      context_.timers.After(context_.options.idle_grace, [this, key] {
         auto w = watchers_.find(key);
         if (w != watchers_.end() && w->second.watcher->idle()) {
           watchers_.erase(w);
@@ -89,7 +89,7 @@ void DecisionHub::ReapWhenIdle(const std::string& key) {
       });
 }
 
-void DecisionHub::EndAll(const grpc::Status& status) {
+void DecisionHub::EndAll(const absl::Status& status) {
   for (auto& [key, entry] : watchers_) entry.watcher->EndAll(status);
 }
 

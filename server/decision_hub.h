@@ -23,12 +23,12 @@ class DecisionHub {
   // RESOURCE_EXHAUSTED past a limit, naming it; PERMISSION_DENIED when
   // nothing may be probed or (ProfileWatcher) a server of the profile may
   // not be. On success the stream gets its first decision at once.
-  absl::Status Subscribe(const std::shared_ptr<DecisionStream>& stream,
+  absl::Status Subscribe(const std::shared_ptr<DecisionSink>& stream,
                          const WatchRequest& request, const std::string& peer);
-  void Unsubscribe(DecisionStream* stream);
+  void Unsubscribe(DecisionSink* stream);
   // Ends every stream with `status`, asking agents to reconnect at once
   // (shutdown).
-  void EndAll(const grpc::Status& status);
+  void EndAll(const absl::Status& status);
 
   size_t watchers() const { return watchers_.size(); }
   size_t streams() const { return streams_.size(); }
@@ -48,7 +48,7 @@ class DecisionHub {
 
   const WatcherContext context_;
   absl::flat_hash_map<std::string, Entry> watchers_;
-  absl::flat_hash_map<DecisionStream*, StreamInfo> streams_;
+  absl::flat_hash_map<DecisionSink*, StreamInfo> streams_;
   absl::flat_hash_map<std::string, int> streams_per_peer_;
 };
 

@@ -1,6 +1,7 @@
 #include "server/decision_stream.h"
 
 #include "grpcpp/server_context.h"
+#include "server/grpc_status.h"
 #include "sipresolver/v1/reconnect.h"
 
 namespace sipresolver::server {
@@ -11,9 +12,9 @@ namespace sipresolver::server {
 
 std::shared_ptr<DecisionStream> DecisionStream::Create(
     OnDoneCallback on_done, grpc::CallbackServerContext* context,
-    absl::Duration max_write_stall) {
+    const Clock& clock, absl::Duration max_write_stall) {
   std::shared_ptr<DecisionStream> stream(
-      new DecisionStream(std::move(on_done), context, max_write_stall));
+      new DecisionStream(std::move(on_done), context, clock, max_write_stall));
   stream->self_ = stream;
   return stream;
 }
@@ -27,7 +28,7 @@ bool DecisionStream::OfferHeartbeat(const v1::Decision& heartbeat) {
 }
 
 bool DecisionStream::StalledLocked() {
-  return writing_ && absl::Now() - write_started_ > max_write_stall_;
+  return writing_ && clock_.Now() - write_started_ > max_write_stall_;
 }
 
 bool DecisionStream::Put(const v1::Decision& decision, bool heartbeat) {
@@ -46,7 +47,7 @@ bool DecisionStream::Put(const v1::Decision& decision, bool heartbeat) {
     } else {
       in_flight_ = decision;
       writing_ = true;
-      write_started_ = absl::Now();
+      write_started_ = clock_.Now();
       start = true;
     }
   }
@@ -69,7 +70,11 @@ bool DecisionStream::CancelIfStalled() {
   return false;
 }
 
-void DecisionStream::End(const grpc::Status& status, bool reconnect_now) {
+void DecisionStream::End(const absl::Status& status, bool reconnect_now) {
+  EndWith(ToGrpcStatus(status), reconnect_now);
+}
+
+void DecisionStream::EndWith(const grpc::Status& status, bool reconnect_now) {
   {
     absl::MutexLock lock(&mu_);
     if (finished_) return;
@@ -106,7 +111,7 @@ void DecisionStream::OnWriteDone(bool ok) {
       in_flight_ = *std::move(pending_);
       pending_.reset();
       writing_ = true;
-      write_started_ = absl::Now();
+      write_started_ = clock_.Now();
     } else {
       return;
     }
@@ -119,7 +124,9 @@ void DecisionStream::OnWriteDone(bool ok) {
   }
 }
 
-void DecisionStream::OnCancel() { End(grpc::Status::CANCELLED); }
+void DecisionStream::OnCancel() {
+  EndWith(grpc::Status::CANCELLED, /*reconnect_now=*/false);
+}
 
 void DecisionStream::OnDone() {
   {

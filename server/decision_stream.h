@@ -20,31 +20,29 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/support/server_callback.h"
+#include "lib/core/clock.h"
+#include "server/decision_sink.h"
 #include "sipresolver/v1/sipresolver.pb.h"
 
 namespace sipresolver::server {
 
-class DecisionStream : public grpc::ServerWriteReactor<v1::Decision> {
+class DecisionStream : public grpc::ServerWriteReactor<v1::Decision>,
+                       public DecisionSink {
  public:
   using OnDoneCallback = std::function<void(DecisionStream*)>;
 
   // The stream keeps itself alive until gRPC is done with it. `context`
-  // must be the call's.
+  // must be the call's; `clock` (how long a write has been in flight)
+  // outlives it.
   static std::shared_ptr<DecisionStream> Create(
       OnDoneCallback on_done, grpc::CallbackServerContext* context,
-      absl::Duration max_write_stall);
+      const Clock& clock, absl::Duration max_write_stall);
 
-  // Both return false when the agent was found stalled and its call is
-  // being cancelled.
-  bool Offer(const v1::Decision& decision);
-  bool OfferHeartbeat(const v1::Decision& heartbeat);
-  // Ends the call with `status` once the write in flight, if any, is done;
-  // with `reconnect_now`, the agent is told to reconnect at once
-  // (v1::kReconnectKey in the trailing metadata).
-  void End(const grpc::Status& status, bool reconnect_now = false);
-  // Cancels the call if its write in flight has stalled, as Offer would (and
-  // returns false then); for an ended stream, which gets no more offers.
-  bool CancelIfStalled();
+  bool Offer(const v1::Decision& decision) override;
+  bool OfferHeartbeat(const v1::Decision& heartbeat) override;
+  // `reconnect_now` puts v1::kReconnectKey in the trailing metadata.
+  void End(const absl::Status& status, bool reconnect_now) override;
+  bool CancelIfStalled() override;
   bool done() const;
 
   void OnWriteDone(bool ok) override;
@@ -53,16 +51,19 @@ class DecisionStream : public grpc::ServerWriteReactor<v1::Decision> {
 
  private:
   DecisionStream(OnDoneCallback on_done, grpc::CallbackServerContext* context,
-                 absl::Duration max_write_stall)
+                 const Clock& clock, absl::Duration max_write_stall)
       : on_done_(std::move(on_done)),
         context_(context),
+        clock_(clock),
         max_write_stall_(max_write_stall) {}
+  void EndWith(const grpc::Status& status, bool reconnect_now);
   // Cancels the call if the write in flight is older than max_write_stall.
   bool StalledLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Put(const v1::Decision& decision, bool heartbeat);
 
   const OnDoneCallback on_done_;
   grpc::CallbackServerContext* const context_;
+  const Clock& clock_;
   const absl::Duration max_write_stall_;
   std::shared_ptr<DecisionStream> self_;  // Released in OnDone.
   mutable absl::Mutex mu_;

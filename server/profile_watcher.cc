@@ -19,7 +19,7 @@ decision::EndpointEvidence EvidenceOf(const health::EndpointStatus& s) {
 }  // namespace
 
 struct ProfileWatcher::Agent {
-  std::shared_ptr<DecisionStream> stream;
+  std::shared_ptr<DecisionSink> stream;
   std::string id;
   decision::SpreadMode mode;
   decision::DecisionEngine engine;
@@ -37,7 +37,7 @@ ProfileWatcher::ProfileWatcher(const WatcherContext& context,
       target_(decision::TargetOf(profile_)) {
   Resolve();
   heartbeat_ =
-      context_.loop.After(context_.options.heartbeat, [this] { Heartbeat(); });
+      context_.timers.After(context_.options.heartbeat, [this] { Heartbeat(); });
 }
 
 ProfileWatcher::~ProfileWatcher() {
@@ -53,7 +53,7 @@ void ProfileWatcher::EndAgents(const absl::Status& status) {
   for (auto& [stream, agent] : agents_) {
     context_.metrics.OnAgentDecision(agent->last_sent,
                                      v1::Decision::default_instance());
-    agent->stream->End(ToGrpcStatus(status));
+    agent->stream->End(status, /*reconnect_now=*/false);
     ending_.emplace(stream, std::move(agent->stream));
   }
   agents_.clear();
@@ -106,7 +106,7 @@ void ProfileWatcher::OnResolved(const absl::Status& status,
       Settle(*agent, health_changed || candidates_changed);
     }
   }
-  refresh_ = context_.loop.After(next, [this] { Resolve(); });
+  refresh_ = context_.timers.After(next, [this] { Resolve(); });
 }
 
 // Pins what the candidates need, unpins what they no longer do. An endpoint
@@ -152,7 +152,7 @@ std::vector<sip::Endpoint> ProfileWatcher::Repin(
 }
 
 absl::Status ProfileWatcher::Subscribe(
-    const std::shared_ptr<DecisionStream>& stream,
+    const std::shared_ptr<DecisionSink>& stream,
     const WatchRequest& request) {
   if (!refused_.ok()) return refused_;
   auto agent = std::make_unique<Agent>(
@@ -164,7 +164,8 @@ absl::Status ProfileWatcher::Subscribe(
             {},
             nullptr});
   agent->version_base = std::max<uint64_t>(
-      static_cast<uint64_t>(absl::ToUnixMillis(absl::Now())) * 1000,
+      static_cast<uint64_t>(
+          absl::ToUnixMillis(context_.wall_clock.Now())) * 1000,
       request.last_applied_version);
   agent->engine.SetProbePathSuspect(context_.health.probe_path_suspect(),
                                     context_.clock.Now());
@@ -198,7 +199,7 @@ bool ProfileWatcher::Feed(Agent& agent) {
       context_.clock.Now());
 }
 
-void ProfileWatcher::Unsubscribe(DecisionStream* stream) {
+void ProfileWatcher::Unsubscribe(DecisionSink* stream) {
   ending_.erase(stream);
   auto it = agents_.find(stream);
   if (it == agents_.end()) return;
@@ -228,7 +229,7 @@ void ProfileWatcher::OnProbePathSuspect(bool suspect) {
   }
 }
 
-void ProfileWatcher::EndAll(const grpc::Status& status) {
+void ProfileWatcher::EndAll(const absl::Status& status) {
   for (auto& [stream, agent] : agents_)
     agent->stream->End(status, /*reconnect_now=*/true);
 }
@@ -241,7 +242,7 @@ void ProfileWatcher::Settle(Agent& agent, bool changed) {
     return;
   }
   agent.wakeup =
-      context_.loop.After(wake - context_.clock.Now(), [this, a = &agent] {
+      context_.timers.After(wake - context_.clock.Now(), [this, a = &agent] {
         Settle(*a, a->engine.Advance(context_.clock.Now()));
       });
 }
@@ -251,7 +252,7 @@ void ProfileWatcher::Send(Agent& agent) {
   const v1::Decision previous = std::move(agent.last_sent);
   agent.last_sent.Clear();
   ToDecision(d, agent.version_base + d.version, context_.clock.Now(),
-             absl::Now(), agent.last_sent);
+             context_.wall_clock.Now(), agent.last_sent);
   if (d.version == 0) {  // The engine has decided nothing yet: say why.
     agent.last_sent.set_reason(
         !resolved_once_       ? absl::StrCat("resolving ", target_.server)
@@ -271,12 +272,12 @@ void ProfileWatcher::Heartbeat() {
   for (auto& [stream, agent] : agents_) {
     v1::Decision beat = agent->last_sent;
     beat.set_heartbeat(true);
-    SetTimestamp(absl::Now(), *beat.mutable_generated_at());
+    SetTimestamp(context_.wall_clock.Now(), *beat.mutable_generated_at());
     if (!agent->stream->OfferHeartbeat(beat))
       context_.metrics.OnSlowStreamDropped();
   }
   heartbeat_ =
-      context_.loop.After(context_.options.heartbeat, [this] { Heartbeat(); });
+      context_.timers.After(context_.options.heartbeat, [this] { Heartbeat(); });
 }
 
 }  // namespace sipresolver::server

@@ -17,13 +17,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "lib/core/clock.h"
-#include "lib/core/event_loop.h"
+#include "lib/core/timer.h"
 #include "lib/decision/decision_engine.h"
 #include "lib/decision/spreading.h"
 #include "lib/dns/device_resolver.h"
 #include "lib/health/health_tracker.h"
 #include "server/decision_convert.h"
-#include "server/decision_stream.h"
+#include "server/decision_sink.h"
 #include "server/metrics.h"
 
 namespace sipresolver::server {
@@ -42,12 +42,14 @@ struct WatchOptions {
   int max_streams_per_peer = 1000;
 };
 
-// What a watcher needs from the daemon; all outlive it.
+// What a watcher needs from the daemon; all outlive it. Timers fire on the
+// thread the watcher lives on (the daemon's event loop).
 struct WatcherContext {
-  EventLoop& loop;
+  TimerFactory& timers;
   dns::DeviceResolver& resolver;
   health::HealthTracker& health;
-  const Clock& clock;
+  const Clock& clock;       // Monotonic: the engines' time.
+  const Clock& wall_clock;  // Timestamps and versions agents see.
   Metrics& metrics;
   const WatchOptions& options;
 };
@@ -60,13 +62,13 @@ class ProfileWatcher {
   // The stream gets the agent's current decision at once, then every change.
   // PERMISSION_DENIED or RESOURCE_EXHAUSTED, naming the server, while a
   // server of the profile may not be probed (the streams it had are ended so).
-  absl::Status Subscribe(const std::shared_ptr<DecisionStream>& stream,
+  absl::Status Subscribe(const std::shared_ptr<DecisionSink>& stream,
                          const WatchRequest& request);
-  void Unsubscribe(DecisionStream* stream);
+  void Unsubscribe(DecisionSink* stream);
   void OnHealth(const health::EndpointStatus& status);
   void OnProbePathSuspect(bool suspect);
   // Shutdown: ends every stream with `status`, asking to reconnect at once.
-  void EndAll(const grpc::Status& status);
+  void EndAll(const absl::Status& status);
   // No agent and no stream still ending: the watcher may go.
   bool idle() const { return agents_.empty() && ending_.empty(); }
 
@@ -101,11 +103,11 @@ class ProfileWatcher {
   // Why the latest candidates cannot be decided on: a server the allowlist
   // refuses (PERMISSION_DENIED) or the probe caps (RESOURCE_EXHAUSTED).
   absl::Status refused_;
-  absl::flat_hash_map<DecisionStream*, std::unique_ptr<Agent>> agents_;
+  absl::flat_hash_map<DecisionSink*, std::unique_ptr<Agent>> agents_;
   // Ended streams whose final write may still be in flight: checked at each
   // heartbeat, so an agent that stopped reading is cut off (and its hub
   // entry freed) rather than kept forever.
-  absl::flat_hash_map<DecisionStream*, std::shared_ptr<DecisionStream>> ending_;
+  absl::flat_hash_map<DecisionSink*, std::shared_ptr<DecisionSink>> ending_;
   std::unique_ptr<Timer> refresh_;
   std::unique_ptr<Timer> heartbeat_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

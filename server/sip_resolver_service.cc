@@ -4,6 +4,8 @@
 #include "lib/dns/domain_name.h"
 #include "server/api_convert.h"
 #include "server/decision_convert.h"
+#include "server/decision_stream.h"
+#include "server/grpc_status.h"
 
 namespace sipresolver::server {
 namespace {
@@ -129,11 +131,11 @@ grpc::ServerWriteReactor<v1::Decision>* SipResolverService::WatchDecision(
       [this](DecisionStream* done) {
         loop_.Post([this, done] { hub_.Unsubscribe(done); });
       },
-      context, limits_.max_stream_write_stall);
+      context, clock_, limits_.max_stream_write_stall);
   loop_.Post([this, stream, watch = *std::move(watch), peer = context->peer()] {
     absl::Status s = hub_.Subscribe(stream, watch, peer);
     metrics_.OnRpc("WatchDecision", static_cast<int>(s.code()));
-    if (!s.ok()) stream->End(ToGrpcStatus(s));
+    if (!s.ok()) stream->End(s, /*reconnect_now=*/false);
   });
   return stream.get();
 }

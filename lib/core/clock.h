@@ -7,6 +7,7 @@
 #define SIPRESOLVER_LIB_CORE_CLOCK_H_
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace sipresolver {
@@ -21,6 +22,13 @@ class Clock {
 class RealClock : public Clock {
  public:
   absl::Time Now() const override;
+};
+
+// absl::Now(): wall-clock time, for timestamps shown to people and versions
+// that must grow across restarts. Not monotonic: never time a wait with it.
+class WallClock : public Clock {
+ public:
+  absl::Time Now() const override { return absl::Now(); }
 };
 
 // A clock that moves only when told to. Thread-safe.

@@ -1,6 +1,7 @@
 // Request validation at the service edge: bad input is INVALID_ARGUMENT
 // naming the field.
 #include "server/api_convert.h"
+#include "server/grpc_status.h"
 
 #include "gtest/gtest.h"
 
