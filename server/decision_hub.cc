@@ -19,9 +19,9 @@ DecisionHub::~DecisionHub() {
   context_.health.SetPanicListener(nullptr);
 }
 
-absl::Status DecisionHub::Subscribe(
-    const std::shared_ptr<DecisionSink>& stream, const WatchRequest& request,
-    const std::string& peer) {
+absl::Status DecisionHub::Subscribe(const std::shared_ptr<DecisionSink>& stream,
+                                    const WatchRequest& request,
+                                    const std::string& peer) {
   if (context_.health.policy().empty()) {
     return absl::PermissionDeniedError(
         "no decisions: --probe_allow is empty, so no server may be probed");

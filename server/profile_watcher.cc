@@ -36,8 +36,8 @@ ProfileWatcher::ProfileWatcher(const WatcherContext& context,
       profile_(std::move(profile)),
       target_(decision::TargetOf(profile_)) {
   Resolve();
-  heartbeat_ =
-      context_.timers.After(context_.options.heartbeat, [this] { Heartbeat(); });
+  heartbeat_ = context_.timers.After(context_.options.heartbeat,
+                                     [this] { Heartbeat(); });
 }
 
 ProfileWatcher::~ProfileWatcher() {
@@ -152,8 +152,7 @@ std::vector<sip::Endpoint> ProfileWatcher::Repin(
 }
 
 absl::Status ProfileWatcher::Subscribe(
-    const std::shared_ptr<DecisionSink>& stream,
-    const WatchRequest& request) {
+    const std::shared_ptr<DecisionSink>& stream, const WatchRequest& request) {
   if (!refused_.ok()) return refused_;
   auto agent = std::make_unique<Agent>(
       Agent{stream,
@@ -164,8 +163,8 @@ absl::Status ProfileWatcher::Subscribe(
             {},
             nullptr});
   agent->version_base = std::max<uint64_t>(
-      static_cast<uint64_t>(
-          absl::ToUnixMillis(context_.wall_clock.Now())) * 1000,
+      static_cast<uint64_t>(absl::ToUnixMillis(context_.wall_clock.Now())) *
+          1000,
       request.last_applied_version);
   agent->engine.SetProbePathSuspect(context_.health.probe_path_suspect(),
                                     context_.clock.Now());
@@ -258,6 +257,10 @@ void ProfileWatcher::Send(Agent& agent) {
         !resolved_once_       ? absl::StrCat("resolving ", target_.server)
         : !dns_error_.empty() ? absl::StrCat("DNS: ", dns_error_)
                               : "waiting for the first probe results");
+  } else if (candidates_.empty() && !dns_error_.empty()) {
+    // "No candidates" alone would hide what the lookups found.
+    agent.last_sent.set_reason(
+        absl::StrCat("DNS: ", dns_error_, "; ", agent.last_sent.reason()));
   }
   context_.metrics.OnDecisionPublished(agent.last_sent.state());
   context_.metrics.OnAgentDecision(previous, agent.last_sent);
@@ -276,8 +279,8 @@ void ProfileWatcher::Heartbeat() {
     if (!agent->stream->OfferHeartbeat(beat))
       context_.metrics.OnSlowStreamDropped();
   }
-  heartbeat_ =
-      context_.timers.After(context_.options.heartbeat, [this] { Heartbeat(); });
+  heartbeat_ = context_.timers.After(context_.options.heartbeat,
+                                     [this] { Heartbeat(); });
 }
 
 }  // namespace sipresolver::server

@@ -1,9 +1,9 @@
 // Request validation at the service edge: bad input is INVALID_ARGUMENT
 // naming the field.
 #include "server/api_convert.h"
-#include "server/grpc_status.h"
 
 #include "gtest/gtest.h"
+#include "server/grpc_status.h"
 
 namespace sipresolver::server {
 namespace {
