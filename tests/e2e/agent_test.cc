@@ -9,6 +9,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "sipresolver/v1/reconnect.h"
+#include "tests/support/eventually.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 
@@ -56,15 +57,6 @@ class AgentTest : public ::testing::Test {
     return p;
   }
 
-  bool WaitUntil(const std::function<bool()>& condition,
-                 absl::Duration timeout = absl::Seconds(10)) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      if (condition()) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
-  }
   size_t Events() {
     absl::MutexLock lock(&mu_);
     return events_.size();
@@ -86,11 +78,11 @@ class AgentTest : public ::testing::Test {
 
 TEST_F(AgentTest, KeepsItsDecisionWhileTheServerIsDownAndResumes) {
   StartAgent(Profile());
-  ASSERT_TRUE(WaitUntil([&] { return HasActiveDecision(); }));
+  ASSERT_TRUE(Eventually([&] { return HasActiveDecision(); }));
   const v1::Decision before = *agent_->last_decision();
 
   daemon_->process().Signal(SIGKILL);
-  ASSERT_TRUE(WaitUntil([&] { return Events() >= 1; }));
+  ASSERT_TRUE(Eventually([&] { return Events() >= 1; }));
   absl::SleepFor(absl::Milliseconds(500));  // Reconnects fail meanwhile.
   ASSERT_TRUE(agent_->last_decision().has_value());
   EXPECT_TRUE(client::SameDecision(*agent_->last_decision(), before));
@@ -98,7 +90,7 @@ TEST_F(AgentTest, KeepsItsDecisionWhileTheServerIsDownAndResumes) {
   ASSERT_TRUE(daemon_->Restart().ok());
   // Resumed: a newer version of the same decision arrives; it is not handed
   // on again because nothing changed for the device.
-  ASSERT_TRUE(WaitUntil([&] {
+  ASSERT_TRUE(Eventually([&] {
     auto d = agent_->last_decision();
     return d && d->state() == v1::DECISION_STATE_ACTIVE &&
            d->version() > before.version();
@@ -112,9 +104,9 @@ TEST_F(AgentTest, KeepsItsDecisionWhileTheServerIsDownAndResumes) {
 
 TEST_F(AgentTest, GracefulShutdownMeansReconnectNow) {
   StartAgent(Profile());
-  ASSERT_TRUE(WaitUntil([&] { return HasActiveDecision(); }));
+  ASSERT_TRUE(Eventually([&] { return HasActiveDecision(); }));
   daemon_->process().Signal(SIGTERM);
-  ASSERT_TRUE(WaitUntil([&] { return Events() >= 1; }));
+  ASSERT_TRUE(Eventually([&] { return Events() >= 1; }));
   absl::MutexLock lock(&mu_);
   EXPECT_NE(events_[0].find("reconnecting in 0"), std::string::npos)
       << events_[0];
@@ -148,7 +140,7 @@ TEST_F(AgentTest, ShutdownEndsStreamsWithTheReconnectMetadata) {
 // reported on the agent's channel, and a failure makes the service probe.
 TEST_F(AgentTest, ReportRegistrationReachesTheService) {
   StartAgent(Profile());
-  ASSERT_TRUE(WaitUntil([&] { return HasActiveDecision(); }));
+  ASSERT_TRUE(Eventually([&] { return HasActiveDecision(); }));
   const v1::Candidate primary = agent_->last_decision()->primary();
   v1::Endpoint server;
   server.set_address(primary.address());
@@ -188,7 +180,7 @@ TEST_F(AgentTest, PermissionDeniedIsRetried) {
       n += e.find("10.9.9.9") != std::string::npos;
     return n;
   };
-  EXPECT_TRUE(WaitUntil([&] { return refusals() >= 3; }));
+  EXPECT_TRUE(Eventually([&] { return refusals() >= 3; }));
   EXPECT_FALSE(agent_->last_decision().has_value());
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/coturn_server.h"
+#include "tests/support/eventually.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 
@@ -63,14 +64,11 @@ TEST_F(CliNatTest, N2_StunKeepAliveLearnsTheMappedAddress) {
   EXPECT_TRUE(watch->WaitForOutput(": primary", absl::Seconds(30)))
       << watch->Output();
   EXPECT_GE((*coturn)->CountBindingRequests(), 1);
-  bool reported = false;
-  for (int i = 0; i < 400 && !reported; ++i) {  // 20 s.
-    reported = MetricValue(stack_->daemon().Metrics(),
-                           "sipresolver_nat_reports_total{behind_nat=\"false\","
-                           "changed=\"true\",method=\"stun\"}") >= 1;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_TRUE(reported);
+  EXPECT_TRUE(Eventually([&] {
+    return MetricValue(stack_->daemon().Metrics(),
+                       "sipresolver_nat_reports_total{behind_nat=\"false\","
+                       "changed=\"true\",method=\"stun\"}") >= 1;
+  }));
   watch->Signal(SIGINT);
   EXPECT_EQ(watch->Wait(absl::Seconds(10)), 0);
 }

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "tests/support/registrar_stack.h"
 
 namespace sipresolver::testing {
@@ -46,20 +47,18 @@ class CliServersTest : public ::testing::Test {
     return {};
   }
 
-  // Runs `servers` until the registrar's row shows `state` (bounded: 5 s);
-  // returns the last table printed.
+  // Runs `servers` until the registrar's row shows `state`; returns the
+  // last table printed.
   std::string WaitForState(const std::string& state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
     std::string table;
-    do {
+    const bool shown = Eventually([&] {
       CommandResult r = Cli({"servers"});
       EXPECT_EQ(r.exit_status, 0) << r.output;
       table = r.output;
       const std::vector<std::string> row = RowOf(table);
-      if (row.size() > 3 && row[3] == state) return table;
-      absl::SleepFor(absl::Milliseconds(50));
-    } while (absl::Now() < deadline);
-    ADD_FAILURE() << "not " << state << " within 5 s:\n" << table;
+      return row.size() > 3 && row[3] == state;
+    });
+    if (!shown) ADD_FAILURE() << "never " << state << ":\n" << table;
     return table;
   }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 
@@ -56,11 +57,7 @@ class ListServersTest : public ::testing::Test {
   }
 
   bool WaitForState(uint16_t port, v1::HealthState state) {
-    for (int i = 0; i < 300; ++i) {  // 3 s.
-      if (StateOf(port) == state) return true;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return false;
+    return Eventually([&] { return StateOf(port) == state; });
   }
 
   std::unique_ptr<RegistrarStack> stack_;

@@ -8,6 +8,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "tests/support/sipresolverd_process.h"
 #include "tests/support/standard_services.h"
 #include "tests/support/test_pki.h"
@@ -146,17 +147,13 @@ TEST_F(TlsTest, ShutdownHandsAgentsToAnotherReplica) {
   };
   client::Agent agent(options);
   std::thread runner([&] { agent.Run().IgnoreError(); });
-  auto wait = [&](const std::function<bool()>& f) {
-    for (int i = 0; i < 500 && !f(); ++i)
-      absl::SleepFor(absl::Milliseconds(20));
-    return f();
-  };
-  ASSERT_TRUE(wait([&] { return agent.last_decision().has_value(); }));
+  ASSERT_TRUE(Eventually([&] { return agent.last_decision().has_value(); }));
   const uint64_t before = agent.last_decision()->version();
   // pick_first: the agent is on a. a goes away; b takes over at once.
   a->process().Signal(SIGTERM);
-  EXPECT_TRUE(wait([&] { return reconnects > 0; }));
-  EXPECT_TRUE(wait([&] { return agent.last_decision()->version() > before; }));
+  EXPECT_TRUE(Eventually([&] { return reconnects > 0; }));
+  EXPECT_TRUE(
+      Eventually([&] { return agent.last_decision()->version() > before; }));
   EXPECT_EQ(a->process().Wait(absl::Seconds(15)), 0);
   EXPECT_TRUE(Resolve(channel).ok());  // b serves.
   agent.Stop();

@@ -3,6 +3,7 @@
 // through a real DNS server, with the real sipresolverd in between (S1-S11).
 #include "gtest/gtest.h"
 #include "tests/support/decision_watcher.h"
+#include "tests/support/eventually.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 
@@ -329,12 +330,8 @@ TEST_F(WatchDecisionTest, AgentsGaugeCountsConnectedAgents) {
   const std::string active = "sipresolver_agents{state=\"active\"}";
   EXPECT_EQ(MetricValue(daemon_->Metrics(), active), 2);
   leaving.reset();
-  double left = 2;
-  for (int i = 0; i < 100 && left != 1; ++i) {  // At most 10 s.
-    absl::SleepFor(absl::Milliseconds(100));
-    left = MetricValue(daemon_->Metrics(), active);
-  }
-  EXPECT_EQ(left, 1);
+  EXPECT_TRUE(
+      Eventually([&] { return MetricValue(daemon_->Metrics(), active) == 1; }));
 }
 
 TEST_F(WatchDecisionTest, HeartbeatsKeepComing) {
