@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "lib/sip/message.h"
 #include "tests/support/decision_watcher.h"
+#include "tests/support/eventually.h"
 #include "tests/support/loopback.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
@@ -91,7 +92,7 @@ class FailStaticTest : public ::testing::Test {
           return absl::StartsWith(reply, "SIP/2.0 200") &&
                  absl::StrContains(reply, call_id);
         },
-        absl::Seconds(5));
+        kEventuallyTimeout);
   }
 
   // Agent `agent` reports on `stub` that it registered (200) or not (408)

@@ -278,7 +278,7 @@ TEST_F(StunClientTest, ACallbackMayDestroyTheClient) {
 // Sends `request` to 127.0.0.1:port from a fresh socket; the answer, if one
 // comes within `wait`.
 std::optional<std::string> Exchange(uint16_t port, const std::string& request,
-                                    absl::Duration wait = absl::Seconds(2)) {
+                                    absl::Duration wait = absl::Seconds(30)) {
   uint16_t unused = 0;
   const int fd = BoundSocket(0, false, &unused);
   sockaddr_in to{};

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
+#include "tests/support/eventually.h"
 
 namespace sipresolver::testing {
 
@@ -26,12 +27,12 @@ class DecisionWatcher {
   // matches, waiting at most `timeout`. Non-matching ones are consumed.
   std::optional<v1::Decision> WaitFor(
       const std::function<bool(const v1::Decision&)>& match,
-      absl::Duration timeout = absl::Seconds(10));
+      absl::Duration timeout = kEventuallyTimeout);
   // Every non-heartbeat decision received so far.
   std::vector<v1::Decision> Received();
   // The call's final status, once it ended (waits at most `timeout`).
   std::optional<grpc::Status> WaitForEnd(
-      absl::Duration timeout = absl::Seconds(10));
+      absl::Duration timeout = kEventuallyTimeout);
 
  private:
   grpc::ClientContext context_;

@@ -29,10 +29,11 @@ struct RegistrarStackOptions {
   std::string srv_target = "pbx.test";
   uint32_t dns_ttl = 60;  // DnsZone::ttl.
   // sipresolverd flags: `probe_flags` then `extra_flags`. The default probes
-  // the loopback registrars fast enough for health changes within a second.
+  // the loopback registrars fast enough for health changes within seconds,
+  // with a timeout a busy machine's registrar still meets.
   std::vector<std::string> probe_flags = {
       "--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
-      "--probe_edge_interval=100ms", "--probe_timeout=300ms"};
+      "--probe_edge_interval=100ms", "--probe_timeout=1s"};
   std::vector<std::string> extra_flags;
 };
 
