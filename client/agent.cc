@@ -11,7 +11,9 @@ namespace sipresolver::client {
 
 Agent::Agent(AgentOptions options)
     : options_(std::move(options)),
-      stub_(v1::SipResolver::NewStub(options_.channel)) {}
+      stub_(v1::SipResolver::NewStub(options_.channel)),
+      backoff_(options_.initial_backoff, options_.max_backoff,
+               options_.random != nullptr ? *options_.random : own_random_) {}
 
 std::optional<v1::Decision> Agent::last_decision() const {
   absl::MutexLock lock(&mu_);
@@ -65,8 +67,7 @@ absl::Status Agent::Run() {
                           status.error_message());
     }
     // A server going away asks for an immediate reconnect (to a replica).
-    const bool now = reconnect_now_;
-    const absl::Duration wait = now ? absl::ZeroDuration() : NextBackoff();
+    const absl::Duration wait = backoff_.Next(reconnect_now_);
     if (options_.on_event) {
       options_.on_event(absl::StrCat(
           "stream ended (", status.error_code(), ": ", status.error_message(),
@@ -111,7 +112,7 @@ grpc::Status Agent::Stream() {
   v1::Decision decision;
   while (reader->Read(&decision)) {
     last_message_ns = absl::GetCurrentTimeNanos();
-    failures_ = 0;  // Connected and served: the next outage starts fresh.
+    backoff_.Reset();  // Connected and served: the next outage starts fresh.
     if (decision.heartbeat()) continue;
     last_version_ = std::max(last_version_, decision.version());
     std::optional<v1::Decision> apply;
@@ -133,17 +134,6 @@ grpc::Status Agent::Stream() {
   absl::MutexLock lock(&mu_);
   context_ = nullptr;
   return status;
-}
-
-// Full jitter (uniform in [0, min(max, initial * 2^failures)]): a fleet that
-// lost its server together does not come back together.
-absl::Duration Agent::NextBackoff() {
-  const absl::Duration cap =
-      std::min(options_.max_backoff,
-               options_.initial_backoff * (1 << std::min(failures_, 16)));
-  ++failures_;
-  std::uniform_real_distribution<double> fraction(0.0, 1.0);
-  return cap * fraction(random_);
 }
 
 }  // namespace sipresolver::client

@@ -24,15 +24,16 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "client/decision_policy.h"
+#include "client/reconnect_backoff.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "lib/core/random.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
 
 namespace sipresolver::client {
@@ -44,6 +45,8 @@ struct AgentOptions {
   v1::SpreadMode spread_mode = v1::SPREAD_MODE_UNSPECIFIED;
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_backoff = absl::Seconds(30);
+  // The backoff's jitter; outlives the agent. Null: one of its own.
+  Random* random = nullptr;
   absl::Duration stall_timeout = absl::Seconds(90);  // > 2 server heartbeats.
   // A new decision (content changed). Runs on Run()'s thread.
   std::function<void(const v1::Decision&)> on_decision;
@@ -81,12 +84,11 @@ class Agent {
  private:
   // One stream until it ends; the status it ended with.
   grpc::Status Stream();
-  absl::Duration NextBackoff();
 
   const AgentOptions options_;
   std::unique_ptr<v1::SipResolver::Stub> stub_;
-  std::mt19937_64 random_{std::random_device{}()};
-  int failures_ = 0;
+  RealRandom own_random_;
+  ReconnectBackoff backoff_;
   DecisionPolicy policy_;
   bool reconnect_now_ = false;  // How the last stream ended; Run()'s thread.
   uint64_t last_version_ = 0;
