@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "client/stall_watch.h"
 #include "sipresolver/v1/reconnect.h"
 
 namespace sipresolver::client {
@@ -12,6 +13,7 @@ namespace sipresolver::client {
 Agent::Agent(AgentOptions options)
     : options_(std::move(options)),
       stub_(v1::SipResolver::NewStub(options_.channel)),
+      clock_(options_.clock != nullptr ? *options_.clock : own_clock_),
       backoff_(options_.initial_backoff, options_.max_backoff,
                options_.random != nullptr ? *options_.random : own_random_) {}
 
@@ -94,13 +96,12 @@ grpc::Status Agent::Stream() {
   request.set_last_applied_version(last_version_);
 
   // Watchdog: cancel a stream that has gone silent.
-  std::atomic<int64_t> last_message_ns{absl::GetCurrentTimeNanos()};
+  StallWatch stall(clock_, options_.stall_timeout);
   std::atomic<bool> done{false};
   std::thread watchdog([&] {
     while (!done) {
       absl::SleepFor(absl::Milliseconds(200));
-      if (absl::Nanoseconds(absl::GetCurrentTimeNanos() - last_message_ns) >
-          options_.stall_timeout) {
+      if (stall.Stalled()) {
         context.TryCancel();
         return;
       }
@@ -111,7 +112,7 @@ grpc::Status Agent::Stream() {
   policy_.OnNewStream();
   v1::Decision decision;
   while (reader->Read(&decision)) {
-    last_message_ns = absl::GetCurrentTimeNanos();
+    stall.Heard();
     backoff_.Reset();  // Connected and served: the next outage starts fresh.
     if (decision.heartbeat()) continue;
     last_version_ = std::max(last_version_, decision.version());

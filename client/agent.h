@@ -33,6 +33,7 @@
 #include "client/reconnect_backoff.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "lib/core/clock.h"
 #include "lib/core/random.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
 
@@ -45,8 +46,10 @@ struct AgentOptions {
   v1::SpreadMode spread_mode = v1::SPREAD_MODE_UNSPECIFIED;
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_backoff = absl::Seconds(30);
-  // The backoff's jitter; outlives the agent. Null: one of its own.
+  // The backoff's jitter and the stall timeout's clock; outlive the agent.
+  // Null: the agent's own.
   Random* random = nullptr;
+  const Clock* clock = nullptr;
   absl::Duration stall_timeout = absl::Seconds(90);  // > 2 server heartbeats.
   // A new decision (content changed). Runs on Run()'s thread.
   std::function<void(const v1::Decision&)> on_decision;
@@ -88,6 +91,8 @@ class Agent {
   const AgentOptions options_;
   std::unique_ptr<v1::SipResolver::Stub> stub_;
   RealRandom own_random_;
+  RealClock own_clock_;
+  const Clock& clock_;
   ReconnectBackoff backoff_;
   DecisionPolicy policy_;
   bool reconnect_now_ = false;  // How the last stream ended; Run()'s thread.

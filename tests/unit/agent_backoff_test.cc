@@ -1,9 +1,12 @@
-// How long the agent waits before reconnecting (client/reconnect_backoff).
+// How long the agent waits before reconnecting (client/reconnect_backoff),
+// and when it gives up on a silent stream (client/stall_watch).
 #include <cstdint>
 #include <limits>
 
 #include "client/reconnect_backoff.h"
+#include "client/stall_watch.h"
 #include "gtest/gtest.h"
+#include "lib/core/clock.h"
 #include "tests/support/fake_random.h"
 
 namespace sipresolver::client {
@@ -58,6 +61,27 @@ TEST(AgentBackoffTest, LongOutagesNeverOverflow) {
     EXPECT_GE(wait, absl::ZeroDuration());
     EXPECT_LE(wait, absl::Seconds(30));
   }
+}
+
+TEST(AgentStallWatchTest, SilenceLongerThanTheTimeoutIsAStall) {
+  SimulatedClock clock;
+  StallWatch stall(clock, absl::Seconds(90));
+  clock.Advance(absl::Seconds(90));
+  EXPECT_FALSE(stall.Stalled());  // Exactly the timeout: not yet.
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(stall.Stalled());
+}
+
+TEST(AgentStallWatchTest, EveryMessageRestartsTheSilence) {
+  SimulatedClock clock;
+  StallWatch stall(clock, absl::Seconds(90));
+  for (int i = 0; i < 10; ++i) {  // Heartbeats every 30 s.
+    clock.Advance(absl::Seconds(30));
+    stall.Heard();
+    EXPECT_FALSE(stall.Stalled());
+  }
+  clock.Advance(absl::Seconds(91));
+  EXPECT_TRUE(stall.Stalled());
 }
 
 }  // namespace
