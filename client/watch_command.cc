@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <stdio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "client/agent.h"
 #include "client/cli_output.h"
+#include "client/hook_runner.h"
 #include "client/nat_keeper.h"
 #include "google/protobuf/util/json_util.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
@@ -87,45 +87,30 @@ void ReportMapping(v1::SipResolver::Stub& stub, const std::string& agent_id,
     std::cerr << kProgramName << ": report: " << s.error_message() << "\n";
 }
 
-// Runs the hook with the decision in its environment; bounded to 30 s.
-void RunHook(const std::string& hook, const v1::Decision& d,
-             const std::string& file,
-             const std::optional<nat::MappedAddress>& mapped) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    setenv("SIPRESOLVER_MAPPED", mapped ? nat::HostPort(*mapped).c_str() : "",
-           1);
-    setenv("SIPRESOLVER_MAPPED_BY",
-           mapped ? std::string(nat::MethodName(mapped->method)).c_str() : "",
-           1);
-    setenv("SIPRESOLVER_STATE", StateName(d.state()).c_str(), 1);
-    setenv("SIPRESOLVER_ASSURANCE", AssuranceName(d.assurance()).c_str(), 1);
-    setenv("SIPRESOLVER_PROBE_PATH_SUSPECT", d.probe_path_suspect() ? "1" : "0",
-           1);
-    setenv("SIPRESOLVER_VERSION", std::to_string(d.version()).c_str(), 1);
-    setenv("SIPRESOLVER_PRIMARY",
-           d.has_primary() ? Where(d.primary()).c_str() : "", 1);
-    setenv("SIPRESOLVER_SECONDARY",
-           d.has_secondary() ? Where(d.secondary()).c_str() : "", 1);
-    setenv("SIPRESOLVER_KEEPALIVE",
-           d.has_keep_alive_target()
-               ? absl::StrCat(d.keep_alive_target().address(), ":",
-                              d.keep_alive_target().port())
-                     .c_str()
-               : "",
-           1);
-    setenv("SIPRESOLVER_DECISION_FILE", file.c_str(), 1);
-    execl("/bin/sh", "sh", "-c", hook.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  if (pid < 0) return;
-  for (int i = 0; i < 3000; ++i) {  // 30 s.
-    if (waitpid(pid, nullptr, WNOHANG) == pid) return;
-    usleep(10000);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  std::cerr << kProgramName << ": hook ran longer than 30s and was killed\n";
+// The decision as the hook's environment.
+std::vector<std::string> HookEnvironment(
+    const v1::Decision& d, const std::string& file,
+    const std::optional<nat::MappedAddress>& mapped) {
+  const v1::Endpoint& keep_alive = d.keep_alive_target();
+  return {
+      absl::StrCat("SIPRESOLVER_MAPPED=", mapped ? nat::HostPort(*mapped) : ""),
+      absl::StrCat("SIPRESOLVER_MAPPED_BY=",
+                   mapped ? nat::MethodName(mapped->method) : ""),
+      absl::StrCat("SIPRESOLVER_STATE=", StateName(d.state())),
+      absl::StrCat("SIPRESOLVER_ASSURANCE=", AssuranceName(d.assurance())),
+      absl::StrCat("SIPRESOLVER_PROBE_PATH_SUSPECT=",
+                   d.probe_path_suspect() ? "1" : "0"),
+      absl::StrCat("SIPRESOLVER_VERSION=", d.version()),
+      absl::StrCat("SIPRESOLVER_PRIMARY=",
+                   d.has_primary() ? Where(d.primary()) : ""),
+      absl::StrCat("SIPRESOLVER_SECONDARY=",
+                   d.has_secondary() ? Where(d.secondary()) : ""),
+      absl::StrCat(
+          "SIPRESOLVER_KEEPALIVE=",
+          d.has_keep_alive_target()
+              ? absl::StrCat(keep_alive.address(), ":", keep_alive.port())
+              : ""),
+      absl::StrCat("SIPRESOLVER_DECISION_FILE=", file)};
 }
 
 }  // namespace
@@ -286,6 +271,16 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
     }
   }
 
+  // Hooks run off the stream's thread; declared before the agent, so the
+  // last decision's hook has run when the command ends.
+  std::unique_ptr<client::HookRunner> hooks;
+  if (!flags.hook.empty()) {
+    hooks = std::make_unique<client::HookRunner>(client::HookRunner::Options{
+        flags.hook, absl::Seconds(30), STDERR_FILENO,
+        [](const std::string& message) {
+          std::cerr << kProgramName << ": " << message << "\n";
+        }});
+  }
   options.on_decision = [&](const v1::Decision& d) {
     absl::StatusOr<std::string> json = FormatJson(d);
     {
@@ -303,9 +298,9 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
       nat->SetTarget(d.keep_alive_target().address(),
                      d.keep_alive_target().port());
     }
-    if (!flags.hook.empty()) {
-      RunHook(flags.hook, d, flags.output_file,
-              nat ? nat->current() : std::nullopt);
+    if (hooks) {
+      hooks->Submit(HookEnvironment(d, flags.output_file,
+                                    nat ? nat->current() : std::nullopt));
     }
     if (flags.once && d.state() == v1::DECISION_STATE_ACTIVE) agent_ptr->Stop();
   };

@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/test_pki.h"
@@ -127,6 +129,26 @@ TEST_F(CliWatchTest, InvalidProfileIsAnRpcError) {
   CommandResult r = Watch({"--profile={\"proxy_server\":\"bad name\"}"});
   EXPECT_EQ(r.exit_status, 1);
   EXPECT_NE(r.output.find("INVALID_ARGUMENT"), std::string::npos) << r.output;
+}
+
+// A hook's output goes to stderr: with --json, stdout stays one decision
+// (one JSON object) per line for the program that reads it.
+TEST_F(CliWatchTest, JsonOutputCarriesOnlyDecisionsWhateverTheHookPrints) {
+  const std::string profile = dir_ + "/profile.json";
+  std::ofstream(profile) << R"({"proxy_server": "itsp.test"})";
+  const std::string stdout_only = absl::StrCat(
+      "exec '", SIPRESOLVER_CLI_PATH, "' --server=", daemon_->grpc_address(),
+      " watch --profile=@", profile,
+      " --once --json --hook='echo from-the-hook' 2>/dev/null");
+  CommandResult r =
+      RunCommand({"/bin/sh", "-c", stdout_only}, absl::Seconds(20));
+  ASSERT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_EQ(r.output.find("from-the-hook"), std::string::npos) << r.output;
+  for (absl::string_view line :
+       absl::StrSplit(r.output, '\n', absl::SkipEmpty())) {
+    EXPECT_TRUE(absl::StartsWith(line, "{") && absl::EndsWith(line, "}"))
+        << line;
+  }
 }
 
 }  // namespace
