@@ -43,8 +43,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
                                                    : "mutual"},
        {"metrics_listen", config.metrics_listen},
        {"metrics_port", d->metrics_port()},
-       {"dns_servers", config.dns.servers.empty() ? "/etc/resolv.conf"
-                                                  : config.dns.servers}});
+       {"dns_servers",
+        config.dns.servers.empty() ? "/etc/resolv.conf" : config.dns.servers}});
   return d;
 }
 

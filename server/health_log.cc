@@ -13,10 +13,11 @@ void HealthLog::OnChange(const health::EndpointStatus& s,
   next_.OnChange(s, probe_before);
   const bool down = s.decision_state == health::HealthState::kUnhealthy;
   Log(down ? Severity::kWarning : Severity::kInfo, "endpoint health changed",
-      {{"endpoint", absl::StrCat(s.endpoint.address.find(':') == std::string::npos
-                                     ? s.endpoint.address
-                                     : absl::StrCat("[", s.endpoint.address, "]"),
-                                 ":", s.endpoint.port)},
+      {{"endpoint",
+        absl::StrCat(s.endpoint.address.find(':') == std::string::npos
+                         ? s.endpoint.address
+                         : absl::StrCat("[", s.endpoint.address, "]"),
+                     ":", s.endpoint.port)},
        {"transport", TransportName(s.endpoint.transport)},
        LogField::List("servers", s.domains),
        {"from", health::HealthStateName(probe_before)},
@@ -31,7 +32,8 @@ void HealthLog::OnProbePath(bool suspect, double healthy_ratio) {
   next_.OnProbePath(suspect, healthy_ratio);
   if (suspect == suspect_) return;
   suspect_ = suspect;
-  const int healthy_percent = static_cast<int>(std::lround(healthy_ratio * 100));
+  const int healthy_percent =
+      static_cast<int>(std::lround(healthy_ratio * 100));
   if (suspect) {
     Log(Severity::kWarning,
         "probe path suspect: most probed servers fail at once; decisions "

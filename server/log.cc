@@ -57,13 +57,27 @@ void AppendJsonString(std::string& out, absl::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           absl::StrAppendFormat(&out, "\\u%04x", c);
@@ -96,7 +110,8 @@ void AppendText(std::string& out, absl::string_view s) {
 
 // key=value; a value that is empty or holds spaces, quotes or '=' is quoted.
 void AppendTextValue(std::string& out, absl::string_view value) {
-  const bool quote = value.empty() || value.find_first_of(" \"=\\") != value.npos;
+  const bool quote =
+      value.empty() || value.find_first_of(" \"=\\") != value.npos;
   if (!quote) return AppendText(out, value);
   out.push_back('"');
   for (char c : value) {
@@ -132,7 +147,8 @@ struct TextValue {
 };
 
 Severity FromGpr(gpr_log_severity severity) {
-  return severity == GPR_LOG_SEVERITY_ERROR ? Severity::kError : Severity::kInfo;
+  return severity == GPR_LOG_SEVERITY_ERROR ? Severity::kError
+                                            : Severity::kInfo;
 }
 
 }  // namespace
@@ -146,9 +162,12 @@ absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view name) {
 
 absl::string_view SeverityName(Severity severity) {
   switch (severity) {
-    case Severity::kInfo: return "INFO";
-    case Severity::kWarning: return "WARNING";
-    case Severity::kError: return "ERROR";
+    case Severity::kInfo:
+      return "INFO";
+    case Severity::kWarning:
+      return "WARNING";
+    case Severity::kError:
+      return "ERROR";
   }
   return "DEFAULT";
 }
@@ -174,7 +193,8 @@ std::string FormatLogLine(LogFormat format, absl::Time time, Severity severity,
     return line;
   }
   absl::StrAppend(&line, when, " sipresolverd: ");
-  if (severity != Severity::kInfo) absl::StrAppend(&line, SeverityName(severity), " ");
+  if (severity != Severity::kInfo)
+    absl::StrAppend(&line, SeverityName(severity), " ");
   AppendText(line, message);
   for (const LogField& f : fields) {
     line.push_back(' ');

@@ -49,8 +49,9 @@ class LogField {
   LogField(absl::string_view key, const std::string& value)
       : LogField(key, absl::string_view(value)) {}
   LogField(absl::string_view key, bool value) : key_(key), value_(value) {}
-  template <typename Int, std::enable_if_t<std::is_integral_v<Int> &&
-                                               !std::is_same_v<Int, bool>, int> = 0>
+  template <typename Int,
+            std::enable_if_t<
+                std::is_integral_v<Int> && !std::is_same_v<Int, bool>, int> = 0>
   LogField(absl::string_view key, Int value)
       : key_(key), value_(static_cast<int64_t>(value)) {}
   LogField(absl::string_view key, std::vector<std::string> values)
@@ -58,11 +59,13 @@ class LogField {
   // From any range of strings (a std::set, a Span).
   template <typename Range>
   static LogField List(absl::string_view key, const Range& values) {
-    return LogField(key, std::vector<std::string>(values.begin(), values.end()));
+    return LogField(key,
+                    std::vector<std::string>(values.begin(), values.end()));
   }
 
   const std::string& key() const { return key_; }
-  using Value = std::variant<std::string, int64_t, bool, std::vector<std::string>>;
+  using Value =
+      std::variant<std::string, int64_t, bool, std::vector<std::string>>;
   const Value& value() const { return value_; }
 
  private:
@@ -82,7 +85,8 @@ void SetLogFormat(LogFormat format);
 
 void Log(Severity severity, absl::string_view message,
          absl::Span<const LogField> fields = {});
-inline void Log(absl::string_view message, absl::Span<const LogField> fields = {}) {
+inline void Log(absl::string_view message,
+                absl::Span<const LogField> fields = {}) {
   Log(Severity::kInfo, message, fields);
 }
 

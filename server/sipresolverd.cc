@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
 
   auto daemon = sipresolver::server::Daemon::Start(*config);
   if (!daemon.ok()) {
-    sipresolver::server::Log(sipresolver::server::Severity::kError, "cannot start",
+    sipresolver::server::Log(sipresolver::server::Severity::kError,
+                             "cannot start",
                              {{"error", daemon.status().ToString()}});
     // A bad flag value found while starting (allowlist, credentials file
     // format) is a usage error like the ones caught above.
@@ -59,8 +60,9 @@ int main(int argc, char** argv) {
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  sipresolver::server::Log("received signal",
-                           {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  sipresolver::server::Log(
+      "received signal",
+      {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*daemon)->Shutdown();
   return 0;
 }

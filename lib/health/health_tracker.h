@@ -88,7 +88,8 @@ class HealthObserver {
   // After every change of an endpoint's state, decision_state or
   // devices_confirm_failure (what the listener hears); `probe_before` is the
   // probes' state before it.
-  virtual void OnChange(const EndpointStatus& status, HealthState probe_before) {}
+  virtual void OnChange(const EndpointStatus& status,
+                        HealthState probe_before) {}
   // method "REGISTER"/"OPTIONS"; outcome "success", "failure" (error reply),
   // "timeout", "network_error".
   virtual void OnProbe(absl::string_view method, absl::string_view outcome,

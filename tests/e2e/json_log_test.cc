@@ -28,9 +28,11 @@ constexpr char kPassword[] = "secret";  // The registrars' (KamailioConfig).
 // fails the test.
 std::vector<Struct> ParseLines(const std::string& output) {
   std::vector<Struct> objects;
-  for (absl::string_view line : absl::StrSplit(output, '\n', absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(output, '\n', absl::SkipEmpty())) {
     Struct o;
-    const auto status = google::protobuf::util::JsonStringToMessage(std::string(line), &o);
+    const auto status =
+        google::protobuf::util::JsonStringToMessage(std::string(line), &o);
     EXPECT_TRUE(status.ok()) << status.ToString() << ": " << line;
     objects.push_back(std::move(o));
   }
@@ -54,7 +56,8 @@ class JsonLogTest : public ::testing::Test {
     fprintf(f, "itsp.test probe-user %s\n", kPassword);
     fclose(f);
     RegistrarStackOptions options;
-    options.extra_flags = {"--log_format=json", "--probe_credentials_file=" + credentials};
+    options.extra_flags = {"--log_format=json",
+                           "--probe_credentials_file=" + credentials};
     auto stack = RegistrarStack::Start(options);
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = *std::move(stack);
@@ -65,8 +68,10 @@ class JsonLogTest : public ::testing::Test {
     request.set_server(RegistrarStack::kDomain);
     v1::ResolveResponse response;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ASSERT_TRUE(stack_->daemon().stub().Resolve(&context, request, &response).ok());
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    ASSERT_TRUE(
+        stack_->daemon().stub().Resolve(&context, request, &response).ok());
   }
 
   TempDir dir_;
@@ -77,9 +82,11 @@ TEST_F(JsonLogTest, EveryLineIsAJsonObjectWithTheEventsFields) {
   Subprocess& daemon = stack_->daemon().process();
   Resolve();
   // The probe registers with the password; then the registrar stops answering.
-  ASSERT_TRUE(daemon.WaitForOutput("\"to\":\"healthy\"", absl::Seconds(10))) << daemon.Output();
+  ASSERT_TRUE(daemon.WaitForOutput("\"to\":\"healthy\"", absl::Seconds(10)))
+      << daemon.Output();
   stack_->registrar(0).Pause();
-  ASSERT_TRUE(daemon.WaitForOutput("\"to\":\"unhealthy\"", absl::Seconds(10))) << daemon.Output();
+  ASSERT_TRUE(daemon.WaitForOutput("\"to\":\"unhealthy\"", absl::Seconds(10)))
+      << daemon.Output();
   stack_->registrar(0).Resume();
   daemon.Signal(SIGTERM);
   ASSERT_EQ(daemon.Wait(absl::Seconds(15)), 0);
@@ -89,20 +96,26 @@ TEST_F(JsonLogTest, EveryLineIsAJsonObjectWithTheEventsFields) {
   EXPECT_EQ(output.find("probe-user"), std::string::npos) << output;
   bool serving = false, probing = false, down = false, stopped = false;
   for (const Struct& o : ParseLines(output)) {
-    EXPECT_TRUE(Str(o, "severity") == "INFO" || Str(o, "severity") == "WARNING") << Str(o, "message");
-    EXPECT_EQ(Str(o, "time").size(), 24u) << Str(o, "time");  // 2026-01-02T03:04:05.678Z
+    EXPECT_TRUE(Str(o, "severity") == "INFO" || Str(o, "severity") == "WARNING")
+        << Str(o, "message");
+    EXPECT_EQ(Str(o, "time").size(), 24u)
+        << Str(o, "time");  // 2026-01-02T03:04:05.678Z
     const std::string message = Str(o, "message");
     if (message == "serving gRPC") {
       serving = true;
-      EXPECT_EQ(Str(o, "listen").rfind("127.0.0.1:", 0), 0u) << Str(o, "listen");
-      EXPECT_EQ(o.fields().at("port").number_value(), stack_->daemon().grpc_port());
+      EXPECT_EQ(Str(o, "listen").rfind("127.0.0.1:", 0), 0u)
+          << Str(o, "listen");
+      EXPECT_EQ(o.fields().at("port").number_value(),
+                stack_->daemon().grpc_port());
     } else if (message == "probing") {
       probing = true;
       EXPECT_EQ(o.fields().at("credential_domains").number_value(), 1);
-    } else if (message == "endpoint health changed" && Str(o, "to") == "unhealthy") {
+    } else if (message == "endpoint health changed" &&
+               Str(o, "to") == "unhealthy") {
       down = true;
       EXPECT_EQ(Str(o, "severity"), "WARNING");
-      EXPECT_EQ(Str(o, "endpoint"), "127.0.0.1:" + std::to_string(stack_->registrar(0).port()));
+      EXPECT_EQ(Str(o, "endpoint"),
+                "127.0.0.1:" + std::to_string(stack_->registrar(0).port()));
       EXPECT_EQ(Str(o, "transport"), "UDP");
       EXPECT_EQ(Str(o, "from"), "healthy");
       const auto& servers = o.fields().at("servers").list_value();
@@ -118,7 +131,9 @@ TEST_F(JsonLogTest, EveryLineIsAJsonObjectWithTheEventsFields) {
 TEST(JsonLogFlagTest, BadLogFormatIsAUsageError) {
   const CommandResult r = RunCommand({SIPRESOLVERD_PATH, "--log_format=yaml"});
   EXPECT_EQ(r.exit_status, 2);
-  EXPECT_NE(r.output.find("--log_format must be text or json"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--log_format must be text or json"),
+            std::string::npos)
+      << r.output;
 }
 
 }  // namespace

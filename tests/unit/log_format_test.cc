@@ -16,11 +16,13 @@ namespace {
 
 // 2026-01-02T03:04:05.678 UTC.
 absl::Time When() {
-  return absl::FromCivil(absl::CivilSecond(2026, 1, 2, 3, 4, 5), absl::UTCTimeZone()) +
+  return absl::FromCivil(absl::CivilSecond(2026, 1, 2, 3, 4, 5),
+                         absl::UTCTimeZone()) +
          absl::Milliseconds(678);
 }
 
-std::string Json(absl::string_view message, absl::Span<const LogField> fields = {},
+std::string Json(absl::string_view message,
+                 absl::Span<const LogField> fields = {},
                  Severity severity = Severity::kInfo) {
   return FormatLogLine(LogFormat::kJson, When(), severity, message, fields);
 }
@@ -55,36 +57,46 @@ bool IsOneLine(const std::string& line) {
 TEST(LogFormatTest, JsonLineHasTimeSeverityAndMessageFirst) {
   const std::string line = Json("serving gRPC");
   EXPECT_TRUE(absl::StartsWith(
-      line, R"({"time":"2026-01-02T03:04:05.678Z","severity":"INFO","message":"serving gRPC")"))
+      line,
+      R"({"time":"2026-01-02T03:04:05.678Z","severity":"INFO","message":"serving gRPC")"))
       << line;
   const auto o = Parse(line);
-  EXPECT_EQ(Field(o, "time").string_value(), "2026-01-02T03:04:05.678Z");  // RFC 3339, UTC.
+  EXPECT_EQ(Field(o, "time").string_value(),
+            "2026-01-02T03:04:05.678Z");  // RFC 3339, UTC.
   EXPECT_EQ(Field(o, "severity").string_value(), "INFO");
   EXPECT_EQ(Field(o, "message").string_value(), "serving gRPC");
 }
 
 TEST(LogFormatTest, JsonSeverityNamesAreCloudLoggingSeverities) {
-  EXPECT_EQ(Field(Parse(Json("x", {}, Severity::kWarning)), "severity").string_value(), "WARNING");
-  EXPECT_EQ(Field(Parse(Json("x", {}, Severity::kError)), "severity").string_value(), "ERROR");
+  EXPECT_EQ(Field(Parse(Json("x", {}, Severity::kWarning)), "severity")
+                .string_value(),
+            "WARNING");
+  EXPECT_EQ(
+      Field(Parse(Json("x", {}, Severity::kError)), "severity").string_value(),
+      "ERROR");
 }
 
 TEST(LogFormatTest, JsonTimeKeepsMillisecondsAndIsUtc) {
-  const std::string line = FormatLogLine(LogFormat::kJson, absl::FromUnixSeconds(0),
-                                         Severity::kInfo, "x", {});
-  EXPECT_EQ(Field(Parse(line), "time").string_value(), "1970-01-01T00:00:00.000Z");
+  const std::string line = FormatLogLine(
+      LogFormat::kJson, absl::FromUnixSeconds(0), Severity::kInfo, "x", {});
+  EXPECT_EQ(Field(Parse(line), "time").string_value(),
+            "1970-01-01T00:00:00.000Z");
 }
 
 TEST(LogFormatTest, JsonFieldsAreTopLevelKeysWithTheirTypes) {
-  const auto o = Parse(Json("endpoint health changed",
-                            {{"endpoint", "192.0.2.7:5060"},
-                             {"port", 50051},
-                             {"credential_domains", size_t{3}},
-                             {"devices_confirm_failure", false},
-                             LogField::List("servers", std::vector<std::string>{"a.example", "b.example"})}));
+  const auto o =
+      Parse(Json("endpoint health changed",
+                 {{"endpoint", "192.0.2.7:5060"},
+                  {"port", 50051},
+                  {"credential_domains", size_t{3}},
+                  {"devices_confirm_failure", false},
+                  LogField::List("servers", std::vector<std::string>{
+                                                "a.example", "b.example"})}));
   EXPECT_EQ(Field(o, "endpoint").string_value(), "192.0.2.7:5060");
   EXPECT_EQ(Field(o, "port").number_value(), 50051);
   EXPECT_EQ(Field(o, "credential_domains").number_value(), 3);
-  EXPECT_EQ(Field(o, "devices_confirm_failure").kind_case(), google::protobuf::Value::kBoolValue);
+  EXPECT_EQ(Field(o, "devices_confirm_failure").kind_case(),
+            google::protobuf::Value::kBoolValue);
   EXPECT_FALSE(Field(o, "devices_confirm_failure").bool_value());
   const auto& servers = Field(o, "servers").list_value();
   ASSERT_EQ(servers.values_size(), 2);
@@ -92,11 +104,13 @@ TEST(LogFormatTest, JsonFieldsAreTopLevelKeysWithTheirTypes) {
 }
 
 TEST(LogFormatTest, JsonEscapesQuotesBackslashesNewlinesAndControlCharacters) {
-  const std::string nasty = "say \"hi\"\\ \n second line\r\t\b\f\x01\x1f\x7f end";
+  const std::string nasty =
+      "say \"hi\"\\ \n second line\r\t\b\f\x01\x1f\x7f end";
   const std::string line = Json(nasty, {{"error", nasty}, {nasty, "as a key"}});
   EXPECT_TRUE(IsOneLine(line)) << line;
-  EXPECT_NE(line.find(R"(say \"hi\"\\ \n second line\r\t\b\f\u0001\u001f\u007f end)"),
-            std::string::npos)
+  EXPECT_NE(
+      line.find(R"(say \"hi\"\\ \n second line\r\t\b\f\u0001\u001f\u007f end)"),
+      std::string::npos)
       << line;
   const auto o = Parse(line);
   EXPECT_EQ(Field(o, "message").string_value(), nasty);  // Round trip.
@@ -105,36 +119,46 @@ TEST(LogFormatTest, JsonEscapesQuotesBackslashesNewlinesAndControlCharacters) {
 }
 
 TEST(LogFormatTest, JsonKeepsUtf8AndReplacesInvalidBytes) {
-  const auto o = Parse(Json("caf\xc3\xa9", {{"bad", "a\xff" "b\xc3"}, {"overlong", "\xc0\xaf"}}));
+  const auto o = Parse(Json("caf\xc3\xa9", {{"bad",
+                                             "a\xff"
+                                             "b\xc3"},
+                                            {"overlong", "\xc0\xaf"}}));
   EXPECT_EQ(Field(o, "message").string_value(), "caf\xc3\xa9");
-  EXPECT_EQ(Field(o, "bad").string_value(), "a\xef\xbf\xbd" "b\xef\xbf\xbd");  // U+FFFD.
+  EXPECT_EQ(Field(o, "bad").string_value(),
+            "a\xef\xbf\xbd"
+            "b\xef\xbf\xbd");  // U+FFFD.
   EXPECT_EQ(Field(o, "overlong").string_value(), "\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 TEST(LogFormatTest, TextLineIsTimestampNameMessageAndFields) {
-  const std::string line =
-      FormatLogLine(LogFormat::kText, When(), Severity::kInfo, "serving gRPC",
-                    {{"listen", "[::]:50051"}, {"port", 50051}, {"tls", "off"}});
-  EXPECT_EQ(line,
-            "2026-01-02T03:04:05.678Z sipresolverd: serving gRPC listen=[::]:50051 "
-            "port=50051 tls=off\n");
+  const std::string line = FormatLogLine(
+      LogFormat::kText, When(), Severity::kInfo, "serving gRPC",
+      {{"listen", "[::]:50051"}, {"port", 50051}, {"tls", "off"}});
+  EXPECT_EQ(
+      line,
+      "2026-01-02T03:04:05.678Z sipresolverd: serving gRPC listen=[::]:50051 "
+      "port=50051 tls=off\n");
 }
 
 TEST(LogFormatTest, TextShowsSeverityAboveInfoAndQuotesValuesWithSpaces) {
-  const std::string line =
-      FormatLogLine(LogFormat::kText, When(), Severity::kWarning, "endpoint health changed",
-                    {{"last_error", "no \"answer\""}, {"empty", ""},
-                     LogField::List("servers", std::vector<std::string>{"a", "b"})});
-  EXPECT_EQ(line,
-            "2026-01-02T03:04:05.678Z sipresolverd: WARNING endpoint health changed "
-            "last_error=\"no \\\"answer\\\"\" empty=\"\" servers=a,b\n");
+  const std::string line = FormatLogLine(
+      LogFormat::kText, When(), Severity::kWarning, "endpoint health changed",
+      {{"last_error", "no \"answer\""},
+       {"empty", ""},
+       LogField::List("servers", std::vector<std::string>{"a", "b"})});
+  EXPECT_EQ(
+      line,
+      "2026-01-02T03:04:05.678Z sipresolverd: WARNING endpoint health changed "
+      "last_error=\"no \\\"answer\\\"\" empty=\"\" servers=a,b\n");
 }
 
 TEST(LogFormatTest, TextEscapesControlCharactersSoOneEventIsOneLine) {
-  const std::string line = FormatLogLine(LogFormat::kText, When(), Severity::kError,
-                                         "cannot start", {{"error", "line 1\nline 2\x01"}});
+  const std::string line =
+      FormatLogLine(LogFormat::kText, When(), Severity::kError, "cannot start",
+                    {{"error", "line 1\nline 2\x01"}});
   EXPECT_TRUE(IsOneLine(line)) << line;
-  EXPECT_NE(line.find(R"(error="line 1\nline 2\x01")"), std::string::npos) << line;
+  EXPECT_NE(line.find(R"(error="line 1\nline 2\x01")"), std::string::npos)
+      << line;
 }
 
 TEST(LogFormatTest, ParseLogFormatAcceptsTextAndJsonOnly) {
@@ -144,7 +168,8 @@ TEST(LogFormatTest, ParseLogFormatAcceptsTextAndJsonOnly) {
     const auto parsed = ParseLogFormat(bad);
     ASSERT_FALSE(parsed.ok()) << bad;
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_TRUE(absl::StrContains(parsed.status().message(), "--log_format")) << parsed.status();
+    EXPECT_TRUE(absl::StrContains(parsed.status().message(), "--log_format"))
+        << parsed.status();
   }
 }
 
