@@ -24,7 +24,8 @@ COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSIPRESOLVER_BUILD_TESTS=OFF \
  && cmake --build /build --target sipresolverd sipresolver \
  && install -D -m 0755 -s /build/server/sipresolverd /out/usr/local/bin/sipresolverd \
- && install -D -m 0755 -s /build/client/sipresolver /out/usr/local/bin/sipresolver
+ && install -D -m 0755 -s /build/client/sipresolver /out/usr/local/bin/sipresolver \
+ && rm -rf /build
 
 FROM ${RUNTIME_IMAGE} AS runtime
 # Runtime libraries of sipresolverd and sipresolver (Debian 12 package names;

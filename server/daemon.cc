@@ -35,14 +35,16 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
 
   if (absl::Status s = d->StartGrpc(); !s.ok()) return s;
   d->SetServing(true);
-  Log(absl::StrCat(
-      "serving gRPC on ", config.listen, " (port ", d->grpc_port_,
-      config.tls.cert_file.empty()        ? ", plaintext"
-      : config.tls.client_ca_file.empty() ? ", TLS"
-                                          : ", mutual TLS",
-      "), metrics on ", config.metrics_listen, " (port ", d->metrics_port(),
-      "), DNS servers: ",
-      config.dns.servers.empty() ? "resolv.conf" : config.dns.servers));
+  Log("serving gRPC",
+      {{"listen", config.listen},
+       {"port", d->grpc_port_},
+       {"tls", config.tls.cert_file.empty()        ? "off"
+               : config.tls.client_ca_file.empty() ? "on"
+                                                   : "mutual"},
+       {"metrics_listen", config.metrics_listen},
+       {"metrics_port", d->metrics_port()},
+       {"dns_servers",
+        config.dns.servers.empty() ? "/etc/resolv.conf" : config.dns.servers}});
   return d;
 }
 
@@ -73,8 +75,8 @@ absl::Status Daemon::StartGrpc() {
     return absl::UnavailableError(
         absl::StrCat("health_listen: cannot serve on ", config_.health_listen));
   }
-  Log(absl::StrCat("serving plaintext health checks on ", config_.health_listen,
-                   " (port ", health_port_, ")"));
+  Log("serving plaintext health checks",
+      {{"health_listen", config_.health_listen}, {"port", health_port_}});
   return absl::OkStatus();
 }
 
@@ -107,13 +109,14 @@ absl::Status Daemon::StartProbing() {
     if (!loaded.ok()) return loaded.status();
     credentials = *std::move(loaded);
   }
-  Log(absl::StrCat("probing allowed for: ", policy->ToString(),
-                   "; credentials for ", credentials.size(), " domains"));
+  // The count only: never a username or password of the credentials file.
+  Log("probing", {{"probe_allow", policy->ToString()},
+                  {"credential_domains", credentials.size()}});
   prober_ = std::make_unique<sip::SipProber>(loop_.io_context(), loop_, clock_,
                                              random_, probe.prober);
   health_ = std::make_unique<health::HealthTracker>(
       *prober_, loop_, clock_, random_, *std::move(policy), *std::move(limiter),
-      std::move(credentials), probe.health, &metrics_);
+      std::move(credentials), probe.health, &health_log_);
   return absl::OkStatus();
 }
 
@@ -123,7 +126,9 @@ void Daemon::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   if (server_) {
-    Log("shutting down: health NOT_SERVING, draining calls");
+    Log("shutting down: health NOT_SERVING, draining calls",
+        {{"drain_delay", absl::FormatDuration(config_.shutdown_drain_delay)},
+         {"grace", absl::FormatDuration(config_.shutdown_grace)}});
     SetServing(false);
     absl::SleepFor(config_.shutdown_drain_delay);
     // Agents reconnect (to another replica) on UNAVAILABLE at once.

@@ -25,6 +25,8 @@
 #include "lib/health/health_tracker.h"
 #include "lib/sip/sip_prober.h"
 #include "server/decision_hub.h"
+#include "server/health_log.h"
+#include "server/log.h"
 #include "server/metrics.h"
 #include "server/server_security.h"
 #include "server/sip_resolver_service.h"
@@ -60,6 +62,8 @@ struct DaemonConfig {
   // time for load balancers to stop sending new calls.
   absl::Duration shutdown_drain_delay = absl::ZeroDuration();
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Process-wide (SetLogFormat); main applies it before Start.
+  LogFormat log_format = LogFormat::kText;
 };
 
 // The service name health checks report on, besides "" (the whole server).
@@ -89,6 +93,7 @@ class Daemon {
   WallClock wall_clock_;
   RealRandom random_;
   Metrics metrics_;
+  HealthLog health_log_{metrics_};  // Logs health events, then counts them.
   EventLoop loop_;
   std::unique_ptr<dns::AresTransport> transport_;
   std::unique_ptr<dns::CachingResolver> dns_;

@@ -147,6 +147,11 @@ ABSL_FLAG(absl::Duration, shutdown_drain_delay, absl::ZeroDuration(),
           "for load balancers to notice.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, time in-flight calls get before cancellation.");
+ABSL_FLAG(std::string, log_format, "text",
+          "Log lines on stderr: text (a timestamp and the message with "
+          "key=value fields) or json (one JSON object per line: time in "
+          "RFC 3339, severity, message and the fields, for Loki, "
+          "Elasticsearch or Cloud Logging).");
 
 namespace sipresolver::server {
 namespace {
@@ -366,6 +371,9 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
   c.min_client_ping_interval = absl::GetFlag(FLAGS_min_client_ping_interval);
   c.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   c.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
+  auto log_format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!log_format.ok()) return log_format.status();
+  config.log_format = *log_format;
   std::string bad = ProbeFlags(config.probe);
   if (bad.empty()) bad = WatchFlags(config.watch);
   if (bad.empty()) bad = CheckConfig(config);

@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  sipresolver::server::SetLogFormat(config->log_format);
+  sipresolver::server::RouteGrpcLogs();
+
   // Block the stop signals in every thread; this one waits for them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -48,15 +51,18 @@ int main(int argc, char** argv) {
 
   auto daemon = sipresolver::server::Daemon::Start(*config);
   if (!daemon.ok()) {
-    sipresolver::server::Log(
-        absl::StrCat("cannot start: ", daemon.status().ToString()));
+    sipresolver::server::Log(sipresolver::server::Severity::kError,
+                             "cannot start",
+                             {{"error", daemon.status().ToString()}});
     // A bad flag value found while starting (allowlist, credentials file
     // format) is a usage error like the ones caught above.
     return daemon.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  sipresolver::server::Log(absl::StrCat("received signal ", signal_number));
+  sipresolver::server::Log(
+      "received signal",
+      {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*daemon)->Shutdown();
   return 0;
 }

@@ -195,7 +195,7 @@ void HealthTracker::OnResult(const sip::Endpoint& endpoint,
     s.last_change = clock_.Now();
     observer_->OnTransition(before, s.counters.state);
   }
-  Evaluate(s, s.counters.state != before);
+  Evaluate(s, before);
   Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
 }
 
@@ -204,13 +204,14 @@ bool HealthTracker::ReportRegistration(const sip::Endpoint& endpoint,
   auto it = endpoints_.find(endpoint);
   if (it == endpoints_.end()) return false;
   evidence_.Record(endpoint, reporter, registered, clock_.Now());
-  Evaluate(it->second->status, false);
+  Evaluate(it->second->status, it->second->status.counters.state);
   return !registered && ProbeSoon(endpoint);
 }
 
 // Device reports count only from the probes' last change on: successes
 // from before a server died say nothing about it now.
-void HealthTracker::Evaluate(EndpointStatus& s, bool probe_state_changed) {
+void HealthTracker::Evaluate(EndpointStatus& s, HealthState probe_before) {
+  const bool probe_state_changed = s.counters.state != probe_before;
   const HealthState before = s.decision_state;
   const bool confirmed_before = s.devices_confirm_failure;
   const DeviceTally tally_before = s.devices;
@@ -226,6 +227,7 @@ void HealthTracker::Evaluate(EndpointStatus& s, bool probe_state_changed) {
   // Reports about an endpoint whose probes succeed change no count: skip
   // the scan over all endpoints (reports arrive at fleet rate).
   if (changed || (failing && !(s.devices == tally_before))) ReportCounts();
+  if (changed) observer_->OnChange(s, probe_before);
   if (changed && listener_) listener_(s);
 }
 

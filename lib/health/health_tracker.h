@@ -81,10 +81,15 @@ struct EndpointStatus {
   uint64_t probes = 0;
 };
 
-// Counts for metrics. Called on the loop thread.
+// Counts for metrics and events for the log. Called on the loop thread.
 class HealthObserver {
  public:
   virtual ~HealthObserver() = default;
+  // After every change of an endpoint's state, decision_state or
+  // devices_confirm_failure (what the listener hears); `probe_before` is the
+  // probes' state before it.
+  virtual void OnChange(const EndpointStatus& status,
+                        HealthState probe_before) {}
   // method "REGISTER"/"OPTIONS"; outcome "success", "failure" (error reply),
   // "timeout", "network_error".
   virtual void OnProbe(absl::string_view method, absl::string_view outcome,
@@ -158,8 +163,9 @@ class HealthTracker {
   void OnResult(const sip::Endpoint& endpoint, bool had_credentials,
                 const sip::ProbeResult& result);
   // Recomputes decision_state from the counters and the device evidence;
-  // updates the counts and notifies the listener on a change.
-  void Evaluate(EndpointStatus& status, bool probe_state_changed);
+  // updates the counts and notifies the observer and listener on a change.
+  // `probe_before`: the probes' state before the result that led here.
+  void Evaluate(EndpointStatus& status, HealthState probe_before);
   void ReportCounts();
 
   sip::Prober& prober_;

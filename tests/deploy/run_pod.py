@@ -4,6 +4,16 @@ it the way the kubelet and Prometheus would.
 
   run_pod.py --binary BIN RENDERED.yaml [--secret NAME=DIR]... [--tls-client DIR]
              [--then CMD]
+  run_pod.py --image-root DIR --image-config CONFIG.json (RENDERED.yaml | --docker-run)
+             [--cli PATH] [--hide PATH]...
+
+With --image-root the container image itself runs (image_pod.py): its
+ENTRYPOINT with the Deployment's args (Kubernetes' command/args rules), or
+with --docker-run its ENTRYPOINT + CMD and EXPOSEd ports as `docker run
+--read-only` would; the user is the image's USER unless the securityContext
+says otherwise, and root is a failure; the sandbox's root is the image's,
+read-only, entered as that uid (checked in /proc); its STOPSIGNAL stops it;
+--cli PATH runs the image's CLI against it (Resolve of an IP literal).
 
 From the Deployment's first container: the arguments with $(VAR) expanded
 from env (ConfigMap/Secret keys of the rendered objects), the volumes
@@ -23,7 +33,8 @@ client certificate is SERVING and one without is refused; the metrics port
 and path of the prometheus.io annotations serve sipresolver_serving 1; --then
 CMD runs while the pod serves (env: SIPRESOLVER_POD_JSON); on SIGTERM the
 readiness probe turns NOT_SERVING during the drain and the process exits 0
-within terminationGracePeriodSeconds.
+within terminationGracePeriodSeconds. With --log_format=json in the args,
+every line the process wrote is a JSON object with time, severity, message.
 """
 import argparse
 import base64
@@ -40,6 +51,8 @@ import tempfile
 import time
 
 import yaml
+
+import image_pod
 
 FAILURES = []
 
@@ -105,17 +118,59 @@ def seconds(text):
     return sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text))
 
 
+def uids_of(pid):
+    """Real, effective, saved and file-system uid of a process."""
+    try:
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except (OSError, TypeError):
+        return None
+    return [int(u) for u in re.search(r"^Uid:\s+(.*)$", status, re.M).group(1).split()]
+
+
+def check_json_log(where, text):
+    """--log_format=json: every line one JSON object with an RFC 3339 time, a
+    severity and a message; the start line names the listen address."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    bad, started = [], False
+    for line in lines:
+        try:
+            o = json.loads(line)
+        except ValueError:
+            o = None
+        if not (isinstance(o, dict) and isinstance(o.get("message"), str)
+                and o.get("severity") in ("INFO", "WARNING", "ERROR")
+                and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", str(o.get("time")))):
+            bad.append(line)
+        elif o["message"] == "serving gRPC" and "listen" in o:
+            started = True
+    expect(lines and not bad and started,
+           f"{where}: --log_format=json: {len(lines)} log lines, each a JSON object with time (RFC 3339), "
+           f"severity, message; 'serving gRPC' names the listen address" + (f"; not: {bad[:2]}" if bad else ""))
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--binary", required=True)
+    p.add_argument("--binary", help="sipresolverd on the host, run over its /usr")
+    p.add_argument("--image-root", help="the image's root file system: run its ENTRYPOINT there instead")
+    p.add_argument("--image-config", help="the image's OCI config (JSON), with --image-root")
+    p.add_argument("--docker-run", action="store_true",
+                   help="no RENDERED: run the image as `docker run --read-only IMAGE` (CMD, EXPOSE)")
+    p.add_argument("--cli", help="with --image-root: the image's CLI, which must resolve through the pod")
+    p.add_argument("--hide", action="append", default=[], help="image file to replace by an empty one")
     p.add_argument("--secret", action="append", default=[], help="NAME=DIR for a Secret not in the manifests")
     p.add_argument("--tls-client", help="DIR with ca.crt, client.crt, client.key")
     p.add_argument("--tls-name", default="sipresolver.test", help="name in the server certificate")
     p.add_argument("--then", help="command to run while the pod serves")
-    p.add_argument("rendered")
+    p.add_argument("rendered", nargs="?")
     ns = p.parse_args()
+    if bool(ns.binary) == bool(ns.image_root) or bool(ns.rendered) == ns.docker_run:
+        p.error("--binary or --image-root, and RENDERED or --docker-run")
+    image = image_pod.load_config(ns.image_config) if ns.image_root else None
 
-    docs = [d for d in yaml.safe_load_all(pathlib.Path(ns.rendered).read_text()) if d]
+    if ns.docker_run:
+        docs = [image_pod.docker_run_deployment(image)]
+    else:
+        docs = [d for d in yaml.safe_load_all(pathlib.Path(ns.rendered).read_text()) if d]
     dep = next(d for d in docs if d["kind"] == "Deployment")
     pod = dep["spec"]["template"]
     spec, c = pod["spec"], pod["spec"]["containers"][0]
@@ -135,6 +190,7 @@ def main():
         return out
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="sipresolver-pod-"))
+    os.chmod(work, 0o755)  # Volumes readable by the container's uid.
     proc = None
     try:
         # Environment and $(VAR) expansion, as the kubelet does.
@@ -146,8 +202,9 @@ def main():
                 ref = e["valueFrom"].get("configMapKeyRef") or e["valueFrom"].get("secretKeyRef")
                 kind = "ConfigMap" if "configMapKeyRef" in e["valueFrom"] else "Secret"
                 env[e["name"]] = data_of(kind, ref["name"])[ref["key"]].decode()
+        argv = image_pod.command(image, c) if image is not None else [None, *c.get("args", [])]
         args = [re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m.group(1), m.group(0)), a)
-                for a in c.get("args", [])]
+                for a in argv[1:]]
 
         # Volumes: one directory each, mounted at mountPath.
         mounts = []
@@ -181,11 +238,20 @@ def main():
             if m:
                 flags[m.group(1)] = m.group(2)
 
-        binary = str(pathlib.Path(ns.binary).resolve())
+        binary = argv[0] if image is not None else str(pathlib.Path(ns.binary).resolve())
         cmd = [binary, *args]
         sandboxed = shutil.which("bwrap") is not None and subprocess.run(
             ["bwrap", "--unshare-user", "--ro-bind", "/", "/", "true"], capture_output=True).returncode == 0
-        if sandboxed:
+        proc_env = None
+        if image is not None:
+            uid, gid, problem = image_pod.user_of(image, ns.image_root, spec, c)
+            if not expect(problem is None, f"{dep['metadata']['name']}: the image's user: {problem or f'{uid}:{gid}'}"):
+                return 1
+            if not expect(sandboxed, "bwrap runs: the image's root needs the sandbox"):
+                return 1
+            cmd = image_pod.sandbox(ns.image_root, image, uid, gid, mounts, ns.hide) + cmd
+            proc_env = image_pod.environment(image, env)
+        elif sandboxed:
             box = ["bwrap", "--unshare-user", "--uid", "65532", "--gid", "65532", "--die-with-parent",
                    "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
                    "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin", "--dir", "/etc",
@@ -204,7 +270,7 @@ def main():
                 for d, path in mounts:
                     cmd[i] = cmd[i].replace(path.rstrip("/") + "/", str(d) + "/")
         log = open(work / "sipresolverd.log", "wb")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=proc_env)
 
         def server_pid():
             if not sandboxed:
@@ -214,7 +280,10 @@ def main():
             except (OSError, IndexError, ValueError):
                 return None
 
-        where = dep["metadata"]["name"] + (" (read-only root, uid 65532)" if sandboxed else "")
+        if image is not None:
+            where = f"{dep['metadata']['name']} (image, read-only root, uid {uid})"
+        else:
+            where = dep["metadata"]["name"] + (" (read-only root, uid 65532)" if sandboxed else "")
         probe = {}
         for kind in ("readinessProbe", "livenessProbe"):
             g = c[kind]["grpc"]
@@ -254,6 +323,17 @@ def main():
             expect(re.search(r"^sipresolver_serving 1$", res.stdout, re.M) is not None,
                    f"{where}: metrics at the annotated port {port} {annotations.get('prometheus.io/path')}: sipresolver_serving 1")
 
+        if image is not None:
+            expect(uids_of(server_pid()) == [uid] * 4,
+                   f"{where}: the process's real, effective, saved and file-system uid are {uid}")
+            if ns.cli and not flags.get("tls_cert_file"):
+                res = subprocess.run(image_pod.sandbox(ns.image_root, image, uid, gid) + [
+                    ns.cli, f"--server=127.0.0.1:{grpc_local}", "--timeout=5s", "resolve", "192.0.2.7"],
+                    env=image_pod.environment(image), capture_output=True, text=True, timeout=20)
+                expect(res.returncode == 0 and "192.0.2.7" in res.stdout,
+                       f"{where}: the image's {ns.cli} resolves 192.0.2.7 through it: exit {res.returncode} "
+                       f"{(res.stdout + res.stderr).strip().splitlines()[-1:]}")
+
         if ns.then:
             info = {"ports": {str(k): v for k, v in mapped.items()}, "labels": pod["metadata"].get("labels", {}),
                     "annotations": annotations, "namespace": dep["metadata"].get("namespace", "default"),
@@ -261,11 +341,13 @@ def main():
             rc = subprocess.run(ns.then, shell=True, env={**os.environ, "SIPRESOLVER_POD_JSON": json.dumps(info)}).returncode
             expect(rc == 0, f"{where}: the --then checks passed while the pod served")
 
-        # SIGTERM: NOT_SERVING during the drain, exit 0 within the grace period.
+        # SIGTERM (the image's STOPSIGNAL): NOT_SERVING during the drain,
+        # exit 0 within the grace period.
         tgp = spec.get("terminationGracePeriodSeconds", 30)
         drain = seconds(flags.get("shutdown_drain_delay", "0"))
+        stop = (image or {}).get("StopSignal") or "SIGTERM"
         start = time.monotonic()
-        os.kill(server_pid(), signal.SIGTERM)
+        os.kill(server_pid(), int(stop) if stop.isdigit() else signal.Signals[stop])
         url, service = probe["readinessProbe"]
         if drain >= 1:
             expect(wait_for(lambda: health_check(url, service) == 2, min(drain, 3)) == True,
@@ -275,7 +357,9 @@ def main():
         except subprocess.TimeoutExpired:
             rc = None
         took = time.monotonic() - start
-        expect(rc == 0, f"{where}: SIGTERM -> exit {rc} after {took:.1f}s (terminationGracePeriodSeconds {tgp})")
+        expect(rc == 0, f"{where}: {stop} -> exit {rc} after {took:.1f}s (terminationGracePeriodSeconds {tgp})")
+        if flags.get("log_format") == "json":
+            check_json_log(where, (work / "sipresolverd.log").read_text(errors="replace"))
     except RuntimeError:
         pass
     finally:

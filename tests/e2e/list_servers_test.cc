@@ -146,7 +146,7 @@ TEST_F(ListServersWithCredentialsTest,
   const v1::ListServersResponse list = List();
   ASSERT_GT(list.servers_size(), 0);
   EXPECT_EQ(list.servers(0).health().last_response_code(), 200u);
-  EXPECT_NE(daemon_->process().Output().find("credentials for 1 domains"),
+  EXPECT_NE(daemon_->process().Output().find("credential_domains=1"),
             std::string::npos);
   EXPECT_EQ(daemon_->process().Output().find("secret"), std::string::npos);
   EXPECT_EQ(daemon_->Metrics().find("secret"), std::string::npos);

@@ -72,7 +72,7 @@ TEST_F(TlsTest, ClientTrustingTheCaConnects) {
   auto daemon = StartDaemon({});
   ASSERT_TRUE(daemon);
   EXPECT_TRUE(Resolve(Channel(*daemon, pki_->ca_file(), false)).ok());
-  EXPECT_NE(daemon->process().Output().find(", TLS)"), std::string::npos);
+  EXPECT_NE(daemon->process().Output().find(" tls=on "), std::string::npos);
 }
 
 TEST_F(TlsTest, WrongCaIsRefused) {
