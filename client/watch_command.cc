@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "client/agent.h"
 #include "client/cli_output.h"
+#include "client/hook_contract.h"
 #include "client/hook_runner.h"
 #include "client/nat_keeper.h"
 #include "google/protobuf/util/json_util.h"
@@ -41,20 +42,6 @@ std::string StateName(v1::DecisionState state) {
       return "no working server";
     default:
       return "unknown";
-  }
-}
-
-// How the service knows the primary works; "" without one.
-std::string AssuranceName(v1::Assurance assurance) {
-  switch (assurance) {
-    case v1::ASSURANCE_PROBES:
-      return "probes";
-    case v1::ASSURANCE_DEVICE_REPORTS:
-      return "device_reports";
-    case v1::ASSURANCE_UNCONFIRMED:
-      return "unconfirmed";
-    default:
-      return "";
   }
 }
 
@@ -85,32 +72,6 @@ void ReportMapping(v1::SipResolver::Stub& stub, const std::string& agent_id,
   grpc::Status s = stub.ReportObservation(&context, request, &response);
   if (!s.ok())
     std::cerr << kProgramName << ": report: " << s.error_message() << "\n";
-}
-
-// The decision as the hook's environment.
-std::vector<std::string> HookEnvironment(
-    const v1::Decision& d, const std::string& file,
-    const std::optional<nat::MappedAddress>& mapped) {
-  const v1::Endpoint& keep_alive = d.keep_alive_target();
-  return {
-      absl::StrCat("SIPRESOLVER_MAPPED=", mapped ? nat::HostPort(*mapped) : ""),
-      absl::StrCat("SIPRESOLVER_MAPPED_BY=",
-                   mapped ? nat::MethodName(mapped->method) : ""),
-      absl::StrCat("SIPRESOLVER_STATE=", StateName(d.state())),
-      absl::StrCat("SIPRESOLVER_ASSURANCE=", AssuranceName(d.assurance())),
-      absl::StrCat("SIPRESOLVER_PROBE_PATH_SUSPECT=",
-                   d.probe_path_suspect() ? "1" : "0"),
-      absl::StrCat("SIPRESOLVER_VERSION=", d.version()),
-      absl::StrCat("SIPRESOLVER_PRIMARY=",
-                   d.has_primary() ? Where(d.primary()) : ""),
-      absl::StrCat("SIPRESOLVER_SECONDARY=",
-                   d.has_secondary() ? Where(d.secondary()) : ""),
-      absl::StrCat(
-          "SIPRESOLVER_KEEPALIVE=",
-          d.has_keep_alive_target()
-              ? absl::StrCat(keep_alive.address(), ":", keep_alive.port())
-              : ""),
-      absl::StrCat("SIPRESOLVER_DECISION_FILE=", file)};
 }
 
 }  // namespace
@@ -288,6 +249,9 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
       std::cout << (flags.json && json.ok() ? *json : FormatDecisionLine(d))
                 << std::flush;
     }
+    // Only what a device applies goes on: never "no server" (S7 keeps what
+    // works; SEARCHING has nothing yet).
+    if (!AppliesToDevice(d)) return;
     if (!flags.output_file.empty() && json.ok()) {
       if (absl::Status s = WriteFileAtomically(flags.output_file, *json);
           !s.ok()) {
@@ -299,10 +263,11 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
                      d.keep_alive_target().port());
     }
     if (hooks) {
-      hooks->Submit(HookEnvironment(d, flags.output_file,
-                                    nat ? nat->current() : std::nullopt));
+      hooks->Submit(HookEnvironment(
+          d, request.profile().proxy_server_transport(), flags.output_file,
+          nat ? nat->current() : std::nullopt));
     }
-    if (flags.once && d.state() == v1::DECISION_STATE_ACTIVE) agent_ptr->Stop();
+    if (flags.once) agent_ptr->Stop();
   };
   client::Agent agent(options);
   agent_ptr = &agent;

@@ -49,6 +49,7 @@ TEST_F(CliWatchTest, AppliesTheDecisionToFileHookAndOutput) {
              "redundancy\":true}",
              "--agent_id=device-1", "--once", "--output_file=" + file,
              "--hook=echo \"$SIPRESOLVER_STATE $SIPRESOLVER_PRIMARY "
+             "$SIPRESOLVER_PRIMARY_TARGET $SIPRESOLVER_PRIMARY_TRANSPORT "
              "$SIPRESOLVER_ASSURANCE\" >> " +
                  hooked});
   ASSERT_EQ(r.exit_status, 0) << r.output;
@@ -60,8 +61,11 @@ TEST_F(CliWatchTest, AppliesTheDecisionToFileHookAndOutput) {
             std::string::npos)
       << ReadFile(file);
   const std::string hook = ReadFile(hooked);
-  EXPECT_NE(hook.find("active " + primary + " (pbx.test) "), std::string::npos)
+  EXPECT_NE(hook.find("active " + primary + " pbx.test udp "),
+            std::string::npos)
       << hook;
+  // Only the active decision was applied: no "searching" run at the start.
+  EXPECT_EQ(hook.find("searching"), std::string::npos) << hook;
   EXPECT_TRUE(absl::StrContains(hook, " probes") ||
               absl::StrContains(hook, " unconfirmed"))
       << hook;

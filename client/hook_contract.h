@@ -1,0 +1,45 @@
+// The contract between `sipresolver watch` and a device's hook: which
+// decisions are applied, and the environment a hook gets. Versioned by
+// SIPRESOLVER_HOOK_CONTRACT; documented in the README ("Hook and file
+// contract") and the proto's DecisionState.
+#ifndef SIPRESOLVER_CLIENT_HOOK_CONTRACT_H_
+#define SIPRESOLVER_CLIENT_HOOK_CONTRACT_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/nat/mapped_address.h"
+#include "sipresolver/v1/sipresolver.pb.h"
+
+namespace sipresolver::cli {
+
+inline constexpr int kHookContractVersion = 2;
+
+// Whether a decision is handed to the hook and written to --output_file:
+// only ACTIVE ones, which always name a primary. SEARCHING and
+// NO_WORKING_SERVER never are: applying "no server" would tear down a
+// registration that may still work (the device keeps what it has; S7).
+bool AppliesToDevice(const v1::Decision& decision);
+
+// How the service knows the primary works: probes, device_reports,
+// unconfirmed; "" without a primary.
+std::string AssuranceName(v1::Assurance assurance);
+
+// "HOST:PORT" with an IPv6 address in brackets: what follows "sip:".
+std::string HostPort(const std::string& address, uint32_t port);
+
+// The hook's environment ("NAME=value"). For each of PRIMARY, SECONDARY and
+// KEEPALIVE: NAME (HOST:PORT), NAME_ADDRESS (the IP, never bracketed),
+// NAME_PORT, NAME_TRANSPORT (udp, tcp, tls) and NAME_TARGET (the DNS name the
+// address came from, or the address); all empty when the decision has none.
+// `transport` is the profile's (the candidates'); the keep-alive target
+// carries its own.
+std::vector<std::string> HookEnvironment(
+    const v1::Decision& decision, v1::Transport transport,
+    const std::string& decision_file,
+    const std::optional<nat::MappedAddress>& mapped);
+
+}  // namespace sipresolver::cli
+
+#endif  // SIPRESOLVER_CLIENT_HOOK_CONTRACT_H_
