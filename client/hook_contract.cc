@@ -1,5 +1,6 @@
 #include "client/hook_contract.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace sipresolver::cli {
@@ -67,6 +68,11 @@ std::string AssuranceName(v1::Assurance assurance) {
     default:
       return "";
   }
+}
+
+std::string DecisionFile(absl::string_view decision_json) {
+  return absl::StrCat("{\"schema\":\"", kDecisionFileSchema, "\",\"decision\":",
+                      absl::StripTrailingAsciiWhitespace(decision_json), "}\n");
 }
 
 bool AppliesToDevice(const v1::Decision& decision) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "lib/nat/mapped_address.h"
 #include "sipresolver/v1/sipresolver.pb.h"
 
@@ -25,6 +26,13 @@ bool AppliesToDevice(const v1::Decision& decision);
 // How the service knows the primary works: probes, device_reports,
 // unconfirmed; "" without a primary.
 std::string AssuranceName(v1::Assurance assurance);
+
+// The --output_file format (docs/decision-file.schema.json).
+inline constexpr char kDecisionFileSchema[] = "sipresolver.decision-file/1";
+
+// The decision file's content: {"schema":"...","decision":DECISION} and a
+// newline; `decision_json` is the Decision as protobuf JSON (one object).
+std::string DecisionFile(absl::string_view decision_json);
 
 // "HOST:PORT" with an IPv6 address in brackets: what follows "sip:".
 std::string HostPort(const std::string& address, uint32_t port);

@@ -253,7 +253,8 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
     // works; SEARCHING has nothing yet).
     if (!AppliesToDevice(d)) return;
     if (!flags.output_file.empty() && json.ok()) {
-      if (absl::Status s = WriteFileAtomically(flags.output_file, *json);
+      if (absl::Status s =
+              WriteFileAtomically(flags.output_file, DecisionFile(*json));
           !s.ok()) {
         std::cerr << kProgramName << ": " << s.message() << "\n";
       }

@@ -60,6 +60,14 @@ TEST_F(CliWatchTest, AppliesTheDecisionToFileHookAndOutput) {
   EXPECT_NE(ReadFile(file).find("\"state\":\"DECISION_STATE_ACTIVE\""),
             std::string::npos)
       << ReadFile(file);
+  // The file is what its published schema says.
+  CommandResult valid = RunCommand(
+      {"/usr/bin/python3", "-c",
+       "import json, sys, jsonschema\n"
+       "jsonschema.validate(json.load(open(sys.argv[2])),"
+       " json.load(open(sys.argv[1])))",
+       SIPRESOLVER_SOURCE_DIR "/docs/decision-file.schema.json", file});
+  EXPECT_EQ(valid.exit_status, 0) << valid.output << ReadFile(file);
   const std::string hook = ReadFile(hooked);
   EXPECT_NE(hook.find("active " + primary + " pbx.test udp "),
             std::string::npos)

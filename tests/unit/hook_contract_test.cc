@@ -115,5 +115,11 @@ TEST(HookContractTest, OnlyActiveDecisionsAreApplied) {
   EXPECT_FALSE(AppliesToDevice(empty_active));
 }
 
+TEST(HookContractTest, DecisionFileNamesItsSchema) {
+  EXPECT_EQ(DecisionFile("{\"version\":\"42\"}\n"),
+            "{\"schema\":\"sipresolver.decision-file/1\",\"decision\":"
+            "{\"version\":\"42\"}}\n");
+}
+
 }  // namespace
 }  // namespace sipresolver::cli
