@@ -295,6 +295,13 @@ TEST(KamailioServerTest, RegisterWithRightDigestIs200WithContact) {
       Header(reply, "Contact"),
       absl::StrCat("<sip:alice@127.0.0.1:", client.port(), ">;expires=60"));
   EXPECT_EQ(server->CountRequests("REGISTER"), 2);
+  // kamcmd sees the binding in the location table.
+  absl::StatusOr<std::string> locations = server->Locations();
+  ASSERT_TRUE(locations.ok()) << locations.status();
+  EXPECT_NE(
+      locations->find(absl::StrCat("sip:alice@127.0.0.1:", client.port())),
+      std::string::npos)
+      << *locations;
 }
 
 // Kamailio's usual script re-challenges: a wrong password is a 401 again

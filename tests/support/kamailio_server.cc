@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/support/loopback.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/test_pki.h"
 
 namespace sipresolver::testing {
@@ -225,11 +226,15 @@ absl::Status KamailioServer::WriteConfig(const KamailioConfig& config) {
          "loadmodule \"tls.so\"",
          absl::StrCat("modparam(\"tls\", \"config\", \"", tls_cfg, "\")")});
   }
-  for (const char* module : {"tm", "sl", "pv", "xlog", "maxfwd", "textops",
-                             "siputils", "auth", "usrloc", "registrar"}) {
+  for (const char* module :
+       {"tm", "sl", "pv", "xlog", "maxfwd", "textops", "siputils", "auth",
+        "usrloc", "registrar", "ctl"}) {
     lines.push_back(absl::StrCat("loadmodule \"", module, ".so\""));
   }
   lines.push_back("modparam(\"usrloc\", \"db_mode\", 0)");  // Memory only.
+  // kamcmd's socket (Locations()), in the fixture's own directory.
+  lines.push_back(absl::StrCat(
+      "modparam(\"ctl\", \"binrpc\", \"unix:", dir_.File("ctl.sock"), "\")"));
   lines.push_back(absl::StrCat(
       "request_route {\n", "  if ($rU == \"", kReadyUser, "\") {\n",
       "    sl_send_reply(\"200\", \"Fixture Ready\"); exit;\n", "  }\n",
@@ -385,6 +390,17 @@ bool KamailioServer::WaitForRequests(absl::string_view method, int n,
 }
 
 void KamailioServer::ResetRequestCounts() { log_.Mark(); }
+
+absl::StatusOr<std::string> KamailioServer::Locations() const {
+  CommandResult r =
+      RunCommand({"/usr/sbin/kamcmd", "-s",
+                  absl::StrCat("unix:", dir_.File("ctl.sock")), "ul.dump"});
+  if (r.exit_status != 0) {
+    return absl::InternalError(absl::StrCat("kamcmd ul.dump exited with ",
+                                            r.exit_status, ": ", r.output));
+  }
+  return r.output;
+}
 
 std::string KamailioServer::ReadLog() const { return log_.Read(); }
 

@@ -182,6 +182,10 @@ class KamailioServer {
   // Later Requests/CountRequests calls ignore requests logged so far.
   void ResetRequestCounts();
 
+  // The location table as `kamcmd ul.dump` prints it (every AOR and its
+  // contacts, "Address: sip:..."): where devices are registered right now.
+  absl::StatusOr<std::string> Locations() const;
+
   // For diagnostics: kamailio's stderr (all starts) and the current config.
   std::string ReadLog() const;
   const std::string& config_path() const { return config_path_; }
