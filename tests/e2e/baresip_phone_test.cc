@@ -1,0 +1,178 @@
+// The last meter: a real SIP phone (baresip, headless, driven over ctrl_tcp
+// by examples/baresip/sipresolver-baresip as the `watch` hook) registers
+// where the service decides. Real DNS, three real Kamailio registrars with
+// digest auth (SRV priorities 10/20/30), the real sipresolverd and CLI;
+// where the phone is registered is read from each registrar's location
+// table (kamcmd ul.dump).
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/support/eventually.h"
+#include "tests/support/loopback.h"
+#include "tests/support/registrar_stack.h"
+#include "tests/support/standard_services.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace sipresolver::testing {
+namespace {
+
+constexpr char kHook[] =
+    SIPRESOLVER_SOURCE_DIR "/examples/baresip/sipresolver-baresip";
+
+bool TcpAccepts(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok =
+      connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0;
+  close(fd);
+  return ok;
+}
+
+class BaresipPhoneTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegistrarStackOptions options;
+    options.registrars = 3;
+    auto stack = RegistrarStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    auto dir = TempDir::Create("baresip_phone_test");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = *std::move(dir);
+    ASSERT_NO_FATAL_FAILURE(StartPhone());
+  }
+
+  // baresip with a config of its own: no accounts until the hook adds one.
+  void StartPhone() {
+    const uint16_t ctrl = PickFreePort();
+    auto sip = PickFreeUdpTcpPort();
+    ASSERT_TRUE(sip.ok()) << sip.status();
+    ctrl_address_ = absl::StrCat("127.0.0.1:", ctrl);
+    std::ofstream(dir_.File("config"))
+        << "poll_method epoll\n"
+        << "sip_listen 127.0.0.1:" << *sip << "\n"
+        << "dns_server 127.0.0.1:" << stack_->dns().port() << "\n"
+        << "module_path /usr/lib/baresip/modules\n"
+        << "module g711.so\n"
+        << "module_app account.so\nmodule_app menu.so\n"
+        << "module_app ctrl_tcp.so\n"
+        << "ctrl_tcp_listen " << ctrl_address_ << "\n"
+        << "audio_player aufile.so\naudio_source ausine.so\n";
+    std::ofstream(dir_.File("accounts")).flush();
+    std::ofstream(dir_.File("password")) << "secret\n";
+    auto phone = Subprocess::Start({"/usr/bin/baresip", "-f", dir_.path()});
+    ASSERT_TRUE(phone.ok()) << phone.status();
+    phone_ = *std::move(phone);
+    ASSERT_TRUE(Eventually([&] { return TcpAccepts(ctrl); }))
+        << phone_->Output();
+  }
+
+  // `watch` with the profile's JSON fields after proxy_server.
+  void StartWatch(const std::string& profile_fields =
+                      R"("check_primary_fallback_interval": "2s")") {
+    std::ofstream(dir_.File("profile.json"))
+        << R"({"proxy_server": "itsp.test", "proxy_server_redundancy": true, )"
+        << profile_fields << "}";
+    auto watch = Subprocess::Start(
+        {"/usr/bin/env", "BARESIP_CTRL=" + ctrl_address_,
+         "SIP_AOR=sip:dev1@itsp.test",
+         "SIP_AUTH_PASS_FILE=" + dir_.File("password"), "SIP_REGINT=60",
+         "SIP_STATE_FILE=" + dir_.File("applied.json"), SIPRESOLVER_CLI_PATH,
+         "--server=" + stack_->daemon().grpc_address(), "watch",
+         "--profile=@" + dir_.File("profile.json"), "--agent_id=dev1",
+         std::string("--hook=") + kHook});
+    ASSERT_TRUE(watch.ok()) << watch.status();
+    watch_ = *std::move(watch);
+  }
+
+  // The phone's binding is in registrar i's location table.
+  bool RegisteredWith(int i) {
+    absl::StatusOr<std::string> table = stack_->registrar(i).Locations();
+    return table.ok() && table->find("AoR: dev1\n") != std::string::npos;
+  }
+  bool RegisteredOnlyWith(int i) {
+    for (int j = 0; j < 3; ++j) {
+      if (RegisteredWith(j) != (i == j)) return false;
+    }
+    return true;
+  }
+  std::string Diagnostics() {
+    std::string out = absl::StrCat("watch:\n", watch_->Output(), "\nbaresip:\n",
+                                   phone_->Output());
+    for (int i = 0; i < 3; ++i) {
+      absl::StatusOr<std::string> table = stack_->registrar(i).Locations();
+      absl::StrAppend(&out, "\nregistrar ", i, ":\n",
+                      table.ok() ? *table : table.status().ToString());
+    }
+    return out;
+  }
+  int HookRuns() {
+    const std::string out = watch_->Output();
+    int n = 0;
+    for (size_t at = out.find("registers through"); at != std::string::npos;
+         at = out.find("registers through", at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+  std::unique_ptr<RegistrarStack> stack_;
+  TempDir dir_;
+  std::string ctrl_address_;
+  std::unique_ptr<Subprocess> phone_;  // Stopped after the watch.
+  std::unique_ptr<Subprocess> watch_;
+};
+
+TEST_F(BaresipPhoneTest, PhoneFollowsFailoverAndFallback) {
+  ASSERT_NO_FATAL_FAILURE(StartWatch());
+  ASSERT_TRUE(Eventually([&] { return RegisteredOnlyWith(0); }))
+      << Diagnostics();
+
+  stack_->registrar(0).Pause();  // SIGSTOP: the registrar hangs.
+  ASSERT_TRUE(Eventually([&] { return RegisteredWith(1); })) << Diagnostics();
+
+  stack_->registrar(0).Resume();
+  // Back at the next S8 check (2 s here); the registration through the
+  // second registrar is removed.
+  EXPECT_TRUE(Eventually([&] { return RegisteredOnlyWith(0); }))
+      << Diagnostics();
+}
+
+TEST_F(BaresipPhoneTest, ServerRestartLeavesThePhoneAlone) {
+  ASSERT_NO_FATAL_FAILURE(StartWatch());
+  ASSERT_TRUE(Eventually([&] { return RegisteredOnlyWith(0); }))
+      << Diagnostics();
+  ASSERT_TRUE(Eventually([&] { return HookRuns() == 1; })) << Diagnostics();
+
+  ASSERT_TRUE(stack_->daemon().Restart().ok());
+  // The agent is back on a stream of the new server...
+  ASSERT_TRUE(Eventually([&] {
+    return MetricValue(stack_->daemon().Metrics(),
+                       "sipresolver_decision_streams") == 1;
+  })) << Diagnostics();
+  // ... and the same decision changed nothing on the phone.
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_EQ(HookRuns(), 1) << Diagnostics();
+  EXPECT_TRUE(RegisteredOnlyWith(0)) << Diagnostics();
+}
+
+TEST_F(BaresipPhoneTest, S9_SecondaryRegistrationThroughTheSecondServer) {
+  ASSERT_NO_FATAL_FAILURE(StartWatch(R"("secondary_registration": true)"));
+  EXPECT_TRUE(Eventually([&] {
+    return RegisteredWith(0) && RegisteredWith(1) && !RegisteredWith(2);
+  })) << Diagnostics();
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
