@@ -17,19 +17,6 @@ std::string TransportName(v1::Transport transport) {
   }
 }
 
-std::string StateName(v1::DecisionState state) {
-  switch (state) {
-    case v1::DECISION_STATE_SEARCHING:
-      return "searching";
-    case v1::DECISION_STATE_ACTIVE:
-      return "active";
-    case v1::DECISION_STATE_NO_WORKING_SERVER:
-      return "no_working_server";
-    default:
-      return "unknown";
-  }
-}
-
 // NAME, NAME_ADDRESS, NAME_PORT, NAME_TRANSPORT, NAME_TARGET; empty values
 // when `present` is false.
 void AddServer(const std::string& name, bool present,
@@ -56,6 +43,19 @@ void AddCandidate(const std::string& name, bool present, const v1::Candidate& c,
 }
 
 }  // namespace
+
+std::string StateName(v1::DecisionState state) {
+  switch (state) {
+    case v1::DECISION_STATE_SEARCHING:
+      return "searching";
+    case v1::DECISION_STATE_ACTIVE:
+      return "active";
+    case v1::DECISION_STATE_NO_WORKING_SERVER:
+      return "no_working_server";
+    default:
+      return "unknown";
+  }
+}
 
 std::string AssuranceName(v1::Assurance assurance) {
   switch (assurance) {

@@ -23,6 +23,9 @@ inline constexpr int kHookContractVersion = 2;
 // registration that may still work (the device keeps what it has; S7).
 bool AppliesToDevice(const v1::Decision& decision);
 
+// searching, active, no_working_server (SIPRESOLVER_STATE).
+std::string StateName(v1::DecisionState state);
+
 // How the service knows the primary works: probes, device_reports,
 // unconfirmed; "" without a primary.
 std::string AssuranceName(v1::Assurance assurance);

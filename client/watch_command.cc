@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "client/agent.h"
 #include "client/cli_output.h"
 #include "client/hook_contract.h"
@@ -30,19 +31,6 @@ std::string Where(const v1::Candidate& c) {
                       c.target().empty() || c.target() == c.address()
                           ? ""
                           : absl::StrCat(" (", c.target(), ")"));
-}
-
-std::string StateName(v1::DecisionState state) {
-  switch (state) {
-    case v1::DECISION_STATE_SEARCHING:
-      return "searching";
-    case v1::DECISION_STATE_ACTIVE:
-      return "active";
-    case v1::DECISION_STATE_NO_WORKING_SERVER:
-      return "no working server";
-    default:
-      return "unknown";
-  }
 }
 
 // The profile asks for STUN keep-alives (N2).
@@ -151,10 +139,11 @@ std::string FormatDecisionLine(const v1::Decision& d) {
       : assurance == "device_reports"
           ? " (confirmed by device reports; probes fail)"
           : "";
-  return absl::StrCat("v", d.version(), " ", StateName(d.state()), qualifier,
-                      parts.empty() ? "" : ": ", absl::StrJoin(parts, ", "),
-                      d.reason().empty() ? "" : absl::StrCat(" - ", d.reason()),
-                      "\n");
+  return absl::StrCat(
+      "v", d.version(), " ",
+      absl::StrReplaceAll(StateName(d.state()), {{"_", " "}}), qualifier,
+      parts.empty() ? "" : ": ", absl::StrJoin(parts, ", "),
+      d.reason().empty() ? "" : absl::StrCat(" - ", d.reason()), "\n");
 }
 
 absl::Status WriteFileAtomically(const std::string& path,
