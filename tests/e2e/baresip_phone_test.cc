@@ -4,9 +4,8 @@
 // digest auth (SRV priorities 10/20/30), the real sipresolverd and CLI;
 // where the phone is registered is read from each registrar's location
 // table (kamcmd ul.dump).
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+#include "tests/support/baresip_phone.h"
 
 #include <fstream>
 #include <memory>
@@ -15,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/eventually.h"
-#include "tests/support/loopback.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 #include "tests/support/subprocess.h"
@@ -26,18 +24,6 @@ namespace {
 
 constexpr char kHook[] =
     SIPRESOLVER_SOURCE_DIR "/examples/baresip/sipresolver-baresip";
-
-bool TcpAccepts(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok =
-      connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0;
-  close(fd);
-  return ok;
-}
 
 class BaresipPhoneTest : public ::testing::Test {
  protected:
@@ -53,29 +39,12 @@ class BaresipPhoneTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(StartPhone());
   }
 
-  // baresip with a config of its own: no accounts until the hook adds one.
+  // baresip with no account until the hook adds one.
   void StartPhone() {
-    const uint16_t ctrl = PickFreePort();
-    auto sip = PickFreeUdpTcpPort();
-    ASSERT_TRUE(sip.ok()) << sip.status();
-    ctrl_address_ = absl::StrCat("127.0.0.1:", ctrl);
-    std::ofstream(dir_.File("config"))
-        << "poll_method epoll\n"
-        << "sip_listen 127.0.0.1:" << *sip << "\n"
-        << "dns_server 127.0.0.1:" << stack_->dns().port() << "\n"
-        << "module_path /usr/lib/baresip/modules\n"
-        << "module g711.so\n"
-        << "module_app account.so\nmodule_app menu.so\n"
-        << "module_app ctrl_tcp.so\n"
-        << "ctrl_tcp_listen " << ctrl_address_ << "\n"
-        << "audio_player aufile.so\naudio_source ausine.so\n";
-    std::ofstream(dir_.File("accounts")).flush();
-    std::ofstream(dir_.File("password")) << "secret\n";
-    auto phone = Subprocess::Start({"/usr/bin/baresip", "-f", dir_.path()});
+    auto phone = BaresipPhone::Start(stack_->dns().port());
     ASSERT_TRUE(phone.ok()) << phone.status();
     phone_ = *std::move(phone);
-    ASSERT_TRUE(Eventually([&] { return TcpAccepts(ctrl); }))
-        << phone_->Output();
+    std::ofstream(dir_.File("password")) << "secret\n";
   }
 
   // `watch` with the profile's JSON fields after proxy_server.
@@ -85,7 +54,7 @@ class BaresipPhoneTest : public ::testing::Test {
         << R"({"proxy_server": "itsp.test", "proxy_server_redundancy": true, )"
         << profile_fields << "}";
     auto watch = Subprocess::Start(
-        {"/usr/bin/env", "BARESIP_CTRL=" + ctrl_address_,
+        {"/usr/bin/env", "BARESIP_CTRL=" + phone_->ctrl_address(),
          "SIP_AOR=sip:dev1@itsp.test",
          "SIP_AUTH_PASS_FILE=" + dir_.File("password"), "SIP_REGINT=60",
          "SIP_STATE_FILE=" + dir_.File("applied.json"), SIPRESOLVER_CLI_PATH,
@@ -129,8 +98,7 @@ class BaresipPhoneTest : public ::testing::Test {
 
   std::unique_ptr<RegistrarStack> stack_;
   TempDir dir_;
-  std::string ctrl_address_;
-  std::unique_ptr<Subprocess> phone_;  // Stopped after the watch.
+  std::unique_ptr<BaresipPhone> phone_;  // Stopped after the watch.
   std::unique_ptr<Subprocess> watch_;
 };
 
