@@ -100,6 +100,7 @@ void HookRunner::Run(const std::vector<std::string>& environment) {
   // execs.
   const std::vector<std::string> merged = MergedEnvironment(environment);
   std::vector<char*> envp;
+  envp.reserve(merged.size() + 1);
   for (const std::string& entry : merged) {
     envp.push_back(const_cast<char*>(entry.c_str()));
   }
