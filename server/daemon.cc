@@ -58,12 +58,20 @@ absl::Status Daemon::StartGrpc() {
   builder.SetMaxReceiveMessageSize(config_.max_request_bytes);
   ApplyConnectionPolicy(config_.connections, builder);
   builder.RegisterService(service_.get());
+  watch_queues_ =
+      std::make_unique<WatchQueues>(builder, *service_, config_.watch_queues);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {
     server_.reset();
     return absl::UnavailableError(
         absl::StrCat("listen: cannot serve gRPC on ", config_.listen));
   }
+  watch_queues_->Start(
+      [this](const std::shared_ptr<DecisionStream>& s) {
+        service_->StartWatch(s);
+      },
+      [this](DecisionStream* s) { service_->EndWatch(s); }, clock_,
+      config_.service.max_stream_write_stall);
   if (config_.health_listen.empty()) return absl::OkStatus();
   // Only the default health service: nothing else is reachable without TLS.
   grpc::ServerBuilder health;
@@ -137,6 +145,9 @@ void Daemon::Shutdown() {
     });
     server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_grace));
   }
+  // After the server's shutdown, which ends every call: nothing is left for
+  // a queue but to drain.
+  if (watch_queues_) watch_queues_->Shutdown();
   if (health_server_) health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
   if (transport_) loop_.RunSync([this] { transport_->CancelAll(); });
   loop_.Stop();

@@ -30,6 +30,7 @@
 #include "server/metrics.h"
 #include "server/server_security.h"
 #include "server/sip_resolver_service.h"
+#include "server/watch_queues.h"
 
 namespace sipresolver::server {
 
@@ -62,6 +63,8 @@ struct DaemonConfig {
   // time for load balancers to stop sending new calls.
   absl::Duration shutdown_drain_delay = absl::ZeroDuration();
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Completion queues (and threads) WatchDecision streams are spread over.
+  int watch_queues = 16;
   // Process-wide (SetLogFormat); main applies it before Start.
   LogFormat log_format = LogFormat::kText;
 };
@@ -103,6 +106,7 @@ class Daemon {
   std::unique_ptr<DecisionHub> hub_;
   std::unique_ptr<SipResolverService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<WatchQueues> watch_queues_;
   std::unique_ptr<grpc::Server> health_server_;
   int grpc_port_ = 0;
   int health_port_ = 0;

@@ -16,8 +16,8 @@ class DecisionSink {
   // A newer decision replaces one not yet sent; a heartbeat is sent only when
   // nothing waits. Both return false when the agent was found stalled and its
   // call is being cancelled.
-  virtual bool Offer(const v1::Decision& decision) = 0;
-  virtual bool OfferHeartbeat(const v1::Decision& heartbeat) = 0;
+  virtual bool Offer(v1::Decision decision) = 0;
+  virtual bool OfferHeartbeat(v1::Decision heartbeat) = 0;
   // Ends the call with `status` once what is being sent is out; with
   // `reconnect_now`, the agent is told to reconnect at once (shutdown).
   virtual void End(const absl::Status& status, bool reconnect_now) = 0;

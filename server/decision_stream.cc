@@ -1,95 +1,110 @@
 #include "server/decision_stream.h"
 
-#include "grpcpp/server_context.h"
 #include "server/grpc_status.h"
 #include "sipresolver/v1/reconnect.h"
 
 namespace sipresolver::server {
 
-// gRPC may run a reaction inline on the thread that starts an operation, so
-// StartWrite and Finish are called with mu_ released; the flags set under the
-// lock make sure only one caller starts each.
+// All of one call's tags complete on the one queue its call was requested
+// on, drained by one thread: its events never run concurrently.
 
-std::shared_ptr<DecisionStream> DecisionStream::Create(
-    OnDoneCallback on_done, grpc::CallbackServerContext* context,
-    const Clock& clock, absl::Duration max_write_stall) {
-  std::shared_ptr<DecisionStream> stream(
-      new DecisionStream(std::move(on_done), context, clock, max_write_stall));
+void DecisionStream::Request(const StreamSettings& settings) {
+  std::shared_ptr<DecisionStream> stream(new DecisionStream(settings));
   stream->self_ = stream;
-  return stream;
+  // Before the call starts, as gRPC requires: the done tag tells us of a
+  // cancelled call even while no write is in flight.
+  stream->call_->context.AsyncNotifyWhenDone(&stream->done_tag_);
+  if (!settings.request_call(*stream, &stream->started_)) {
+    stream->self_.reset();  // No call will come: nothing refers to it.
+  }
 }
 
-bool DecisionStream::Offer(const v1::Decision& decision) {
-  return Put(decision, false);
+DecisionStream::DecisionStream(const StreamSettings& settings)
+    : settings_(settings), call_(std::make_unique<Call>()) {}
+
+std::string DecisionStream::peer() const {
+  absl::MutexLock lock(&mu_);
+  return call_ ? call_->context.peer() : "";
 }
 
-bool DecisionStream::OfferHeartbeat(const v1::Decision& heartbeat) {
-  return Put(heartbeat, true);
+bool DecisionStream::Offer(v1::Decision decision) {
+  return Put(std::move(decision), false);
 }
 
-bool DecisionStream::StalledLocked() {
-  return writing_ && clock_.Now() - write_started_ > max_write_stall_;
+bool DecisionStream::OfferHeartbeat(v1::Decision heartbeat) {
+  return Put(std::move(heartbeat), true);
 }
 
-bool DecisionStream::Put(const v1::Decision& decision, bool heartbeat) {
-  bool start = false;
+bool DecisionStream::StalledLocked() const {
+  return writing_ &&
+         settings_.clock->Now() - write_started_ > settings_.max_write_stall;
+}
+
+void DecisionStream::WriteLocked(const v1::Decision& decision) {
+  writing_ = true;
+  write_started_ = settings_.clock->Now();
+  call_->writer.Write(decision, &written_);  // Serialized here.
+}
+
+void DecisionStream::FinishLocked(const grpc::Status& status) {
+  finished_ = true;
+  finishing_ = true;
+  call_->writer.Finish(status, &finished_tag_);
+}
+
+bool DecisionStream::Put(v1::Decision decision, bool heartbeat) {
   {
     absl::MutexLock lock(&mu_);
     if (finished_ || cancelling_) return true;
     if (StalledLocked()) {
-      // The agent stopped reading. Cancelling ends the write in flight,
-      // then the call (OnCancel, OnWriteDone, Finish, OnDone).
+      // The agent stopped reading. Cancelling fails the write in flight and
+      // completes the done tag.
       cancelling_ = true;
       pending_.reset();
-    } else if (writing_) {
-      if (!heartbeat || !pending_) pending_ = decision;  // Newest wins.
-      return true;
-    } else {
-      in_flight_ = decision;
-      writing_ = true;
-      write_started_ = clock_.Now();
-      start = true;
+      call_->context.TryCancel();
+      return false;
     }
+    if (!heartbeat || !pending_)
+      pending_ = std::move(decision);  // Newest wins.
+    // A write in flight takes the pending one when it completes.
+    if (writing_ || write_scheduled_) return true;
+    write_scheduled_ = true;
   }
-  if (!start) {
-    context_->TryCancel();
-    return false;
-  }
-  StartWrite(&in_flight_);
+  settings_.schedule_write(shared_from_this());
   return true;
 }
 
+void DecisionStream::WriteQueued() {
+  absl::MutexLock lock(&mu_);
+  write_scheduled_ = false;
+  if (finished_ || writing_ || !pending_) return;
+  const v1::Decision next = *std::move(pending_);
+  pending_.reset();
+  WriteLocked(next);
+}
+
 bool DecisionStream::CancelIfStalled() {
-  {
-    absl::MutexLock lock(&mu_);
-    if (finished_ || cancelling_ || !StalledLocked()) return true;
-    cancelling_ = true;
-    pending_.reset();
-  }
-  context_->TryCancel();
+  absl::MutexLock lock(&mu_);
+  if (finished_ || cancelling_ || !StalledLocked()) return true;
+  cancelling_ = true;
+  pending_.reset();
+  call_->context.TryCancel();
   return false;
 }
 
 void DecisionStream::End(const absl::Status& status, bool reconnect_now) {
-  EndWith(ToGrpcStatus(status), reconnect_now);
-}
-
-void DecisionStream::EndWith(const grpc::Status& status, bool reconnect_now) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return;
-    // Read by gRPC only at Finish, which comes after this (here or after
-    // the write in flight).
-    if (reconnect_now)
-      context_->AddTrailingMetadata(v1::kReconnectKey, v1::kReconnectNow);
-    pending_.reset();
-    if (writing_) {
-      finish_after_write_ = status;
-      return;
-    }
-    finished_ = true;
+  absl::MutexLock lock(&mu_);
+  if (finished_) return;
+  // Read by gRPC only at Finish, which comes after this (here or after the
+  // write in flight).
+  if (reconnect_now)
+    call_->context.AddTrailingMetadata(v1::kReconnectKey, v1::kReconnectNow);
+  pending_.reset();
+  if (writing_) {
+    finish_after_write_ = ToGrpcStatus(status);
+  } else {
+    FinishLocked(ToGrpcStatus(status));
   }
-  Finish(status);
 }
 
 bool DecisionStream::done() const {
@@ -97,45 +112,55 @@ bool DecisionStream::done() const {
   return done_;
 }
 
-void DecisionStream::OnWriteDone(bool ok) {
-  std::optional<grpc::Status> finish;
+void DecisionStream::OnEvent(Event event, bool ok) {
+  std::shared_ptr<DecisionStream> release;  // Freed last, after mu_.
+  std::shared_ptr<DecisionStream> started;
+  bool notify_done = false;
   {
     absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (finished_) return;
-    if (!ok) {
-      finish = grpc::Status::CANCELLED;  // The client is gone.
-    } else if (finish_after_write_) {
-      finish = finish_after_write_;
-    } else if (pending_) {
-      in_flight_ = *std::move(pending_);
-      pending_.reset();
-      writing_ = true;
-      write_started_ = clock_.Now();
-    } else {
-      return;
+    switch (event) {
+      case Event::kStarted:
+        if (!ok) {  // Shutting down: no call came, no done tag will.
+          call_.reset();
+          release = std::move(self_);
+          break;
+        }
+        started = self_;
+        break;
+      case Event::kWritten:
+        writing_ = false;
+        if (finished_) break;
+        if (!ok) {  // The call is gone; the done tag follows.
+          finished_ = true;
+          pending_.reset();
+        } else if (finish_after_write_) {
+          FinishLocked(*finish_after_write_);
+        } else if (pending_) {
+          const v1::Decision next = *std::move(pending_);
+          pending_.reset();
+          WriteLocked(next);
+        }
+        break;
+      case Event::kFinished:
+        finishing_ = false;
+        break;
+      case Event::kDone:
+        done_ = true;
+        finished_ = true;
+        pending_.reset();
+        notify_done = true;
+        break;
     }
-    if (finish) finished_ = true;
+    if (done_ && !writing_ && !finishing_ && call_) {
+      call_.reset();
+      release = std::move(self_);
+    }
   }
-  if (finish) {
-    Finish(*finish);
-  } else {
-    StartWrite(&in_flight_);
+  if (started) {
+    Request(settings_);  // The next call, before this one is served.
+    settings_.on_start(started);
   }
-}
-
-void DecisionStream::OnCancel() {
-  EndWith(grpc::Status::CANCELLED, /*reconnect_now=*/false);
-}
-
-void DecisionStream::OnDone() {
-  {
-    absl::MutexLock lock(&mu_);
-    done_ = true;
-    finished_ = true;
-  }
-  on_done_(this);
-  self_.reset();  // May destroy this: last statement.
+  if (notify_done) settings_.on_done(this);
 }
 
 }  // namespace sipresolver::server

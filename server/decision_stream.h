@@ -1,81 +1,135 @@
-// DecisionStream: one agent's WatchDecision call, on gRPC's callback API (no
-// thread per stream).
+// DecisionStream: one agent's WatchDecision call, on gRPC's async API (the
+// completion queues of WatchQueues; see there for why not the callback API).
 //
-// Decisions are offered from the event loop. One write is in flight at a
-// time; an offer made meanwhile waits in a single pending slot, and a newer
-// decision replaces it (coalescing), so a slow agent costs one message of
-// memory, never delays other agents, and never gets an older decision after
-// a newer one. A heartbeat only fills an empty slot.
+// Decisions are offered from the event loop, which only puts them in the
+// stream's single pending slot and hands the stream to its queue's thread to
+// write: gRPC runs a write's transport work on the thread that starts it,
+// and that way a fan-out to many agents is spread over the queue threads
+// (and their writes to one connection go out together) instead of taking
+// the loop. One write is in flight at a time; a newer decision replaces a
+// pending one (coalescing), so a slow agent costs one message of memory,
+// never delays other agents, and never gets an older decision after a newer
+// one. A heartbeat only fills an empty slot.
 //
-// Lifetime: shared. gRPC holds the stream until OnDone; the hub holds it
-// while subscribed. `on_done` (any thread) tells the hub to let go.
-// Thread-safe.
+// Lifetime: shared. The stream holds itself from the moment its call is
+// requested until gRPC is done with the call and no operation of its is
+// outstanding; then it frees its gRPC state, so whoever still holds it (the
+// hub) holds a husk that ignores offers. `on_done` tells the hub to let go.
+// Thread-safe: offers from the loop, completions from the queue threads.
 #ifndef SIPRESOLVER_SERVER_DECISION_STREAM_H_
 #define SIPRESOLVER_SERVER_DECISION_STREAM_H_
 
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "grpcpp/support/server_callback.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/async_stream.h"
 #include "lib/core/clock.h"
 #include "server/decision_sink.h"
 #include "sipresolver/v1/sipresolver.pb.h"
 
 namespace sipresolver::server {
 
-class DecisionStream : public grpc::ServerWriteReactor<v1::Decision>,
-                       public DecisionSink {
+class DecisionStream;
+
+// What every stream of one server shares; outlives the streams' calls.
+// What a completion queue's thread runs for each tag it takes.
+class QueueEvent {
  public:
-  using OnDoneCallback = std::function<void(DecisionStream*)>;
+  virtual void OnEvent(bool ok) = 0;
 
-  // The stream keeps itself alive until gRPC is done with it. `context`
-  // must be the call's; `clock` (how long a write has been in flight)
-  // outlives it.
-  static std::shared_ptr<DecisionStream> Create(
-      OnDoneCallback on_done, grpc::CallbackServerContext* context,
-      const Clock& clock, absl::Duration max_write_stall);
+ protected:
+  ~QueueEvent() = default;
+};
 
-  bool Offer(const v1::Decision& decision) override;
-  bool OfferHeartbeat(const v1::Decision& heartbeat) override;
+struct StreamSettings {
+  // Requests the next WatchDecision call into `stream` (the generated
+  // RequestWatchDecision, bound to the service and a completion queue);
+  // false when the server no longer takes calls.
+  std::function<bool(DecisionStream& stream, void* tag)> request_call;
+  // A call arrived (on a queue thread): hand it to the hub.
+  std::function<void(const std::shared_ptr<DecisionStream>&)> on_start;
+  // gRPC is done with the call (any queue thread).
+  std::function<void(DecisionStream*)> on_done;
+  // Has the queue's thread call WriteQueued soon (from any thread).
+  std::function<void(std::shared_ptr<DecisionStream>)> schedule_write;
+  const Clock* clock = nullptr;  // How long a write has been in flight.
+  absl::Duration max_write_stall = absl::Seconds(90);
+};
+
+class DecisionStream : public DecisionSink,
+                       public std::enable_shared_from_this<DecisionStream> {
+ public:
+  // Asks gRPC for the next WatchDecision call; `settings` outlives it.
+  static void Request(const StreamSettings& settings);
+  // On the queue's thread, after schedule_write: starts writing what is
+  // pending unless a write is in flight.
+  void WriteQueued();
+
+  // Valid from on_start until gRPC is done with the call.
+  const v1::WatchDecisionRequest& request() const { return call_->request; }
+  std::string peer() const;
+
+  bool Offer(v1::Decision decision) override;
+  bool OfferHeartbeat(v1::Decision heartbeat) override;
   // `reconnect_now` puts v1::kReconnectKey in the trailing metadata.
   void End(const absl::Status& status, bool reconnect_now) override;
   bool CancelIfStalled() override;
   bool done() const;
 
-  void OnWriteDone(bool ok) override;
-  void OnCancel() override;
-  void OnDone() override;
+  // For gRPC's RequestWatchDecision.
+  grpc::ServerContext* context() { return &call_->context; }
+  v1::WatchDecisionRequest* request_message() { return &call_->request; }
+  grpc::ServerAsyncWriter<v1::Decision>* writer() { return &call_->writer; }
 
  private:
-  DecisionStream(OnDoneCallback on_done, grpc::CallbackServerContext* context,
-                 const Clock& clock, absl::Duration max_write_stall)
-      : on_done_(std::move(on_done)),
-        context_(context),
-        clock_(clock),
-        max_write_stall_(max_write_stall) {}
-  void EndWith(const grpc::Status& status, bool reconnect_now);
-  // Cancels the call if the write in flight is older than max_write_stall.
-  bool StalledLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool Put(const v1::Decision& decision, bool heartbeat);
+  enum class Event { kStarted, kWritten, kFinished, kDone };
+  struct Tag final : QueueEvent {
+    Tag(DecisionStream* s, Event e) : stream(s), event(e) {}
+    void OnEvent(bool ok) override { stream->OnEvent(event, ok); }
+    DecisionStream* stream;
+    Event event;
+  };
+  // The gRPC side, freed as soon as gRPC is done with it.
+  struct Call {
+    grpc::ServerContext context;
+    v1::WatchDecisionRequest request;
+    grpc::ServerAsyncWriter<v1::Decision> writer{&context};
+  };
 
-  const OnDoneCallback on_done_;
-  grpc::CallbackServerContext* const context_;
-  const Clock& clock_;
-  const absl::Duration max_write_stall_;
-  std::shared_ptr<DecisionStream> self_;  // Released in OnDone.
+  explicit DecisionStream(const StreamSettings& settings);
+  void OnEvent(Event event, bool ok);
+  void FinishLocked(const grpc::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteLocked(const v1::Decision& decision)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Cancels the call if the write in flight is older than max_write_stall.
+  bool StalledLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Put(v1::Decision decision, bool heartbeat);
+
+  const StreamSettings& settings_;
+  Tag started_{this, Event::kStarted};
+  Tag written_{this, Event::kWritten};
+  Tag finished_tag_{this, Event::kFinished};
+  Tag done_tag_{this, Event::kDone};
+  std::shared_ptr<DecisionStream> self_;  // Until gRPC is done.
+  // gRPC's operations are started and the call freed under mu_: they never
+  // run our code inline (completions come through the queue).
   mutable absl::Mutex mu_;
-  // Written by the one thread that set writing_; read by gRPC until
-  // OnWriteDone.
-  v1::Decision in_flight_;
+  std::unique_ptr<Call> call_;  // Null once gRPC is done with it.
   std::optional<v1::Decision> pending_ ABSL_GUARDED_BY(mu_);
   std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_scheduled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelling_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time write_started_ ABSL_GUARDED_BY(mu_);
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // No more operations.
   bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -12,13 +12,6 @@ namespace {
 
 constexpr absl::string_view kResolve = "Resolve";
 
-// A stream that ends at once with a status.
-class FinishedWriter : public grpc::ServerWriteReactor<v1::Decision> {
- public:
-  explicit FinishedWriter(const grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
-
 }  // namespace
 
 SipResolverService::SipResolverService(EventLoop& loop,
@@ -118,26 +111,24 @@ grpc::ServerUnaryReactor* SipResolverService::ListServers(
   return reactor;
 }
 
-grpc::ServerWriteReactor<v1::Decision>* SipResolverService::WatchDecision(
-    grpc::CallbackServerContext* context,
-    const v1::WatchDecisionRequest* request) {
-  absl::StatusOr<WatchRequest> watch = ToWatchRequest(*request);
+void SipResolverService::StartWatch(
+    const std::shared_ptr<DecisionStream>& stream) {
+  absl::StatusOr<WatchRequest> watch = ToWatchRequest(stream->request());
   if (!watch.ok()) {
     metrics_.OnRpc("WatchDecision", static_cast<int>(watch.status().code()));
-    return new FinishedWriter(ToGrpcStatus(watch.status()));
+    stream->End(watch.status(), /*reconnect_now=*/false);
+    return;
   }
-  // The hub lets go of the stream when gRPC is done with it.
-  auto stream = DecisionStream::Create(
-      [this](DecisionStream* done) {
-        loop_.Post([this, done] { hub_.Unsubscribe(done); });
-      },
-      context, clock_, limits_.max_stream_write_stall);
-  loop_.Post([this, stream, watch = *std::move(watch), peer = context->peer()] {
+  loop_.Post([this, stream, watch = *std::move(watch), peer = stream->peer()] {
     absl::Status s = hub_.Subscribe(stream, watch, peer);
     metrics_.OnRpc("WatchDecision", static_cast<int>(s.code()));
     if (!s.ok()) stream->End(s, /*reconnect_now=*/false);
   });
-  return stream.get();
+}
+
+void SipResolverService::EndWatch(DecisionStream* stream) {
+  // The hub lets go of the stream; it may already be gone from the hub.
+  loop_.Post([this, stream] { hub_.Unsubscribe(stream); });
 }
 
 grpc::ServerUnaryReactor* SipResolverService::ReportObservation(

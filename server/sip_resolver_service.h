@@ -1,6 +1,8 @@
 // SipResolverService: the sipresolver.v1.SipResolver gRPC service.
 //
-// Uses gRPC's callback API: no thread per call. Resolve and ListServers hand
+// Uses gRPC's callback API, no thread per call, except for WatchDecision's
+// long-lived streams, which WatchQueues serves on the async API and hands to
+// StartWatch. Resolve and ListServers hand
 // the request to the event loop, where resolver and health tracker live, and
 // finish the call from there. Every candidate a Resolve returns is handed to
 // the health tracker, which probes it if the operator's allowlist admits it.
@@ -10,6 +12,7 @@
 #define SIPRESOLVER_SERVER_SIP_RESOLVER_SERVICE_H_
 
 #include <atomic>
+#include <memory>
 
 #include "lib/core/clock.h"
 #include "lib/core/event_loop.h"
@@ -31,7 +34,16 @@ struct ServiceLimits {
   absl::Duration max_stream_write_stall = absl::Seconds(90);
 };
 
-class SipResolverService final : public v1::SipResolver::CallbackService {
+class DecisionStream;
+
+// Every method on the callback API but WatchDecision (async).
+using SipResolverServiceBase = v1::SipResolver::WithCallbackMethod_Resolve<
+    v1::SipResolver::WithCallbackMethod_ListServers<
+        v1::SipResolver::WithCallbackMethod_ReportObservation<
+            v1::SipResolver::WithAsyncMethod_WatchDecision<
+                v1::SipResolver::Service>>>>;
+
+class SipResolverService final : public SipResolverServiceBase {
  public:
   // Everything passed in must outlive the gRPC server.
   SipResolverService(EventLoop& loop, dns::DeviceResolver& resolver,
@@ -46,9 +58,11 @@ class SipResolverService final : public v1::SipResolver::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListServersRequest* request,
       v1::ListServersResponse* response) override;
-  grpc::ServerWriteReactor<v1::Decision>* WatchDecision(
-      grpc::CallbackServerContext* context,
-      const v1::WatchDecisionRequest* request) override;
+  // A WatchDecision call arrived (WatchQueues): checks the request and
+  // subscribes the stream, or ends it with the reason.
+  void StartWatch(const std::shared_ptr<DecisionStream>& stream);
+  // gRPC is done with a WatchDecision call (any thread).
+  void EndWatch(DecisionStream* stream);
   grpc::ServerUnaryReactor* ReportObservation(
       grpc::CallbackServerContext* context,
       const v1::ReportObservationRequest* request,

@@ -1,7 +1,9 @@
 // StreamingFleet: many simulated device agents for the benchmarks
-// (fanout_bench, soak_bench). Each agent is one WatchDecision stream read by a
-// gRPC client reactor (the callback API, no thread per agent, so tens of
-// thousands fit in one process); the agents share a few distinct connections
+// (fanout_bench, soak_bench). Each agent is one WatchDecision stream on
+// gRPC's async API, its reads spread over a few completion queues with a
+// thread each (no thread per agent, so 100,000 fit in one process; one
+// queue for all would make every read scan all agents' outstanding reads,
+// see server/watch_queues.h); the agents share a few distinct connections
 // to sipresolverd. What an agent does with a Decision is the caller's.
 // (tests/support/DecisionWatcher is the one-stream, thread-per-stream
 // counterpart for tests that wait for a particular decision.)
@@ -12,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -23,14 +26,15 @@ class StreamingAgent;
 
 class StreamingFleet {
  public:
-  // Runs on a gRPC thread for every Decision an agent reads, heartbeats
+  // Runs on a queue thread for every Decision an agent reads, heartbeats
   // included; never concurrently for the same agent.
   using DecisionHandler = std::function<void(const v1::Decision&)>;
 
   // Opens `connections` (at least 1) distinct gRPC connections to
   // `grpc_address` (host:port); no agents yet.
-  StreamingFleet(const std::string& grpc_address, int connections);
-  ~StreamingFleet();  // CancelAll().
+  StreamingFleet(const std::string& grpc_address, int connections,
+                 int queues = 16);
+  ~StreamingFleet();  // CancelAll(), then stops the queues.
   StreamingFleet(const StreamingFleet&) = delete;
   StreamingFleet& operator=(const StreamingFleet&) = delete;
 
@@ -50,6 +54,8 @@ class StreamingFleet {
 
  private:
   std::vector<std::unique_ptr<v1::SipResolver::Stub>> stubs_;
+  std::vector<std::unique_ptr<grpc::CompletionQueue>> queues_;
+  std::vector<std::thread> threads_;
   std::atomic<int> ended_{0};
   std::vector<std::unique_ptr<StreamingAgent>> agents_;
 };

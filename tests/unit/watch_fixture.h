@@ -26,12 +26,12 @@ namespace sipresolver::server {
 // One agent's stream: keeps what the watcher sent.
 class RecordingSink : public DecisionSink {
  public:
-  bool Offer(const v1::Decision& decision) override {
-    decisions.push_back(decision);
+  bool Offer(v1::Decision decision) override {
+    decisions.push_back(std::move(decision));
     return true;
   }
-  bool OfferHeartbeat(const v1::Decision& heartbeat) override {
-    heartbeats.push_back(heartbeat);
+  bool OfferHeartbeat(v1::Decision heartbeat) override {
+    heartbeats.push_back(std::move(heartbeat));
     return true;
   }
   void End(const absl::Status& status, bool reconnect) override {
