@@ -1,7 +1,9 @@
 #include "server/profile_watcher.h"
 
 #include <algorithm>
+#include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "lib/dns/domain_name.h"
 #include "server/api_convert.h"
@@ -16,18 +18,38 @@ decision::EndpointEvidence EvidenceOf(const health::EndpointStatus& s) {
       s.devices_confirm_failure};
 }
 
+// The order key: the candidates' endpoints in order.
+std::string OrderKey(const std::vector<dns::Candidate>& order) {
+  std::string key;
+  for (const dns::Candidate& c : order)
+    absl::StrAppend(&key, c.address, ":", c.port, ",");
+  return key;
+}
+
 }  // namespace
+
+struct ProfileWatcher::Group {
+  Group(std::string key, decision::DecisionEngine engine)
+      : key(std::move(key)), engine(std::move(engine)) {}
+  std::string key;  // OrderKey of the order its engine has.
+  decision::DecisionEngine engine;
+  // The engine's decision as agents get it, but for the version.
+  v1::Decision message;
+  absl::flat_hash_set<Agent*> agents;
+  std::unique_ptr<Timer> wakeup;
+};
 
 struct ProfileWatcher::Agent {
   std::shared_ptr<DecisionSink> stream;
   std::string id;
   decision::SpreadMode mode;
-  decision::DecisionEngine engine;
+  Group* group = nullptr;
   // Versions the agent sees: wall-clock based at subscription, so they grow
   // across reconnects and restarts; never below what the agent applied.
+  // Sent: version_base + (the group engine's version - joined_at) + 1.
   uint64_t version_base = 0;
-  v1::Decision last_sent;
-  std::unique_ptr<Timer> wakeup;
+  uint64_t joined_at = 0;
+  uint64_t last_version = 0;
 };
 
 ProfileWatcher::ProfileWatcher(const WatcherContext& context,
@@ -42,21 +64,31 @@ ProfileWatcher::ProfileWatcher(const WatcherContext& context,
 
 ProfileWatcher::~ProfileWatcher() {
   *alive_ = false;
-  for (auto& [stream, agent] : agents_) {
-    context_.metrics.OnAgentDecision(agent->last_sent,
-                                     v1::Decision::default_instance());
-  }
+  for (auto& [stream, agent] : agents_) Leave(*agent);
   Repin({});
 }
 
 void ProfileWatcher::EndAgents(const absl::Status& status) {
   for (auto& [stream, agent] : agents_) {
-    context_.metrics.OnAgentDecision(agent->last_sent,
-                                     v1::Decision::default_instance());
+    Leave(*agent);
     agent->stream->End(status, /*reconnect_now=*/false);
     ending_.emplace(stream, std::move(agent->stream));
   }
   agents_.clear();
+}
+
+void ProfileWatcher::Leave(Agent& agent) {
+  Group* group = std::exchange(agent.group, nullptr);
+  if (group == nullptr) return;
+  context_.metrics.OnAgentDecision(group->message,
+                                   v1::Decision::default_instance());
+  group->agents.erase(&agent);
+  if (!group->agents.empty()) return;
+  auto of_order = group_of_order_.find(group->key);
+  if (of_order != group_of_order_.end() && of_order->second == group)
+    group_of_order_.erase(of_order);
+  groups_.erase(std::find_if(groups_.begin(), groups_.end(),
+                             [&](const auto& g) { return g.get() == group; }));
 }
 
 void ProfileWatcher::Resolve() {
@@ -100,11 +132,8 @@ void ProfileWatcher::OnResolved(const absl::Status& status,
       refresh_.reset();
       return;
     }
-    for (auto& [stream, agent] : agents_) {
-      const bool health_changed = FeedHealth(*agent, added);
-      const bool candidates_changed = Feed(*agent);
-      Settle(*agent, health_changed || candidates_changed);
-    }
+    for (const auto& group : groups_) FeedHealth(*group, added);
+    Regroup();
   }
   refresh_ = context_.timers.After(next, [this] { Resolve(); });
 }
@@ -154,56 +183,113 @@ std::vector<sip::Endpoint> ProfileWatcher::Repin(
 absl::Status ProfileWatcher::Subscribe(
     const std::shared_ptr<DecisionSink>& stream, const WatchRequest& request) {
   if (!refused_.ok()) return refused_;
-  auto agent = std::make_unique<Agent>(
-      Agent{stream,
-            request.agent_id,
-            request.spread_mode,
-            decision::DecisionEngine(profile_, context_.options.engine),
-            0,
-            {},
-            nullptr});
+  auto agent = std::make_unique<Agent>();
+  agent->stream = stream;
+  agent->id = request.agent_id;
+  agent->mode = request.spread_mode;
   agent->version_base = std::max<uint64_t>(
       static_cast<uint64_t>(absl::ToUnixMillis(context_.wall_clock.Now())) *
           1000,
       request.last_applied_version);
-  agent->engine.SetProbePathSuspect(context_.health.probe_path_suspect(),
-                                    context_.clock.Now());
-  FeedHealth(*agent, pinned_);
+  Group& group = GroupFor(*agent);
+  agent->group = &group;
+  agent->joined_at = group.engine.decision().version;
+  group.agents.insert(agent.get());
+  context_.metrics.OnAgentDecision(v1::Decision::default_instance(),
+                                   group.message);
   Agent& a = *agent;
   agents_.emplace(stream.get(), std::move(agent));
-  if (resolved_once_) Feed(a);
-  Settle(a, /*changed=*/true);  // The first message: the current decision.
+  // Nothing decided yet: the reason (resolving, DNS error) may be newer.
+  if (group.engine.decision().version == 0) Publish(group);
+  Send(a);  // The first message: the current decision.
   return absl::OkStatus();
+}
+
+std::vector<dns::Candidate> ProfileWatcher::OrderFor(const Agent& agent) const {
+  return decision::SpreadOrder(candidates_, agent.id, agent.mode);
+}
+
+ProfileWatcher::Group& ProfileWatcher::GroupFor(const Agent& agent) {
+  std::vector<dns::Candidate> order = OrderFor(agent);
+  std::string key = OrderKey(order);
+  if (auto it = group_of_order_.find(key); it != group_of_order_.end())
+    return *it->second;
+  auto group = std::make_unique<Group>(
+      key, decision::DecisionEngine(profile_, context_.options.engine));
+  const absl::Time now = context_.clock.Now();
+  group->engine.SetProbePathSuspect(context_.health.probe_path_suspect(), now);
+  FeedHealth(*group, pinned_);
+  if (resolved_once_) group->engine.SetCandidates(std::move(order), now);
+  Group& g = *group;
+  groups_.push_back(std::move(group));
+  group_of_order_[key] = &g;
+  Publish(g);
+  Settle(g, /*changed=*/false);
+  return g;
+}
+
+void ProfileWatcher::Regroup() {
+  const absl::Time now = context_.clock.Now();
+  group_of_order_.clear();
+  std::vector<std::unique_ptr<Group>> split_off;
+  for (const auto& group : groups_) {
+    // The agents of each new order; the first order keeps the group.
+    std::vector<std::pair<std::vector<dns::Candidate>, std::vector<Agent*>>>
+        parts;
+    absl::flat_hash_map<std::string, size_t> part_of;
+    for (Agent* agent : group->agents) {
+      std::vector<dns::Candidate> order = OrderFor(*agent);
+      auto [it, added] = part_of.try_emplace(OrderKey(order), parts.size());
+      if (added) parts.emplace_back(std::move(order), std::vector<Agent*>{});
+      parts[it->second].second.push_back(agent);
+    }
+    if (parts.empty())
+      parts.emplace_back(OrderFor(Agent{}), std::vector<Agent*>{});
+    for (size_t i = 1; i < parts.size(); ++i) {
+      auto part =
+          std::make_unique<Group>(OrderKey(parts[i].first), group->engine);
+      part->message = group->message;
+      for (Agent* agent : parts[i].second) {
+        group->agents.erase(agent);
+        part->agents.insert(agent);
+        agent->group = part.get();
+      }
+      part->engine.SetCandidates(std::move(parts[i].first), now);
+      split_off.push_back(std::move(part));
+    }
+    group->key = OrderKey(parts[0].first);
+    Settle(*group, group->engine.SetCandidates(std::move(parts[0].first), now));
+  }
+  for (auto& part : split_off) {
+    Group& g = *part;
+    groups_.push_back(std::move(part));
+    Settle(g, /*changed=*/true);
+  }
+  for (const auto& group : groups_)
+    group_of_order_.try_emplace(group->key, group.get());
 }
 
 // What the tracker already knows of the pinned endpoints: they may have
 // been probed (and settled) for another profile or a Resolve, and then no
 // change will come to tell.
-bool ProfileWatcher::FeedHealth(Agent& agent,
+bool ProfileWatcher::FeedHealth(Group& group,
                                 const std::vector<sip::Endpoint>& endpoints) {
   const absl::Time now = context_.clock.Now();
   bool changed = false;
   for (const sip::Endpoint& e : endpoints) {
     if (auto s = context_.health.Get(e)) {
       changed |=
-          agent.engine.SetHealth(e, s->decision_state, now, EvidenceOf(*s));
+          group.engine.SetHealth(e, s->decision_state, now, EvidenceOf(*s));
     }
   }
   return changed;
-}
-
-bool ProfileWatcher::Feed(Agent& agent) {
-  return agent.engine.SetCandidates(
-      decision::SpreadOrder(candidates_, agent.id, agent.mode),
-      context_.clock.Now());
 }
 
 void ProfileWatcher::Unsubscribe(DecisionSink* stream) {
   ending_.erase(stream);
   auto it = agents_.find(stream);
   if (it == agents_.end()) return;
-  context_.metrics.OnAgentDecision(it->second->last_sent,
-                                   v1::Decision::default_instance());
+  Leave(*it->second);
   agents_.erase(it);
 }
 
@@ -213,9 +299,9 @@ void ProfileWatcher::OnHealth(const health::EndpointStatus& status) {
     return;
   const absl::Time start = context_.clock.Now();
   const decision::EndpointEvidence evidence = EvidenceOf(status);
-  for (auto& [stream, agent] : agents_) {
-    Settle(*agent,
-           agent->engine.SetHealth(status.endpoint, status.decision_state,
+  for (const auto& group : groups_) {
+    Settle(*group,
+           group->engine.SetHealth(status.endpoint, status.decision_state,
                                    start, evidence));
   }
   if (!agents_.empty()) context_.metrics.OnFanOut(context_.clock.Now() - start);
@@ -223,8 +309,8 @@ void ProfileWatcher::OnHealth(const health::EndpointStatus& status) {
 
 void ProfileWatcher::OnProbePathSuspect(bool suspect) {
   const absl::Time now = context_.clock.Now();
-  for (auto& [stream, agent] : agents_) {
-    Settle(*agent, agent->engine.SetProbePathSuspect(suspect, now));
+  for (const auto& group : groups_) {
+    Settle(*group, group->engine.SetProbePathSuspect(suspect, now));
   }
 }
 
@@ -233,38 +319,52 @@ void ProfileWatcher::EndAll(const absl::Status& status) {
     agent->stream->End(status, /*reconnect_now=*/true);
 }
 
-void ProfileWatcher::Settle(Agent& agent, bool changed) {
-  if (changed) Send(agent);
-  const absl::Time wake = agent.engine.next_wakeup();
+void ProfileWatcher::Settle(Group& group, bool changed) {
+  if (changed) {
+    const v1::Decision previous = group.message;
+    Publish(group);
+    for (Agent* agent : group.agents) {
+      context_.metrics.OnAgentDecision(previous, group.message);
+      Send(*agent);
+    }
+  }
+  const absl::Time wake = group.engine.next_wakeup();
   if (wake == absl::InfiniteFuture()) {
-    agent.wakeup.reset();
+    group.wakeup.reset();
     return;
   }
-  agent.wakeup =
-      context_.timers.After(wake - context_.clock.Now(), [this, a = &agent] {
-        Settle(*a, a->engine.Advance(context_.clock.Now()));
+  group.wakeup =
+      context_.timers.After(wake - context_.clock.Now(), [this, g = &group] {
+        Settle(*g, g->engine.Advance(context_.clock.Now()));
       });
 }
 
-void ProfileWatcher::Send(Agent& agent) {
-  const decision::Decision& d = agent.engine.decision();
-  const v1::Decision previous = std::move(agent.last_sent);
-  agent.last_sent.Clear();
-  ToDecision(d, agent.version_base + d.version, context_.clock.Now(),
-             context_.wall_clock.Now(), agent.last_sent);
+void ProfileWatcher::Publish(Group& group) {
+  const decision::Decision& d = group.engine.decision();
+  group.message.Clear();
+  ToDecision(d, d.version, context_.clock.Now(), context_.wall_clock.Now(),
+             group.message);
   if (d.version == 0) {  // The engine has decided nothing yet: say why.
-    agent.last_sent.set_reason(
+    group.message.set_reason(
         !resolved_once_       ? absl::StrCat("resolving ", target_.server)
         : !dns_error_.empty() ? absl::StrCat("DNS: ", dns_error_)
                               : "waiting for the first probe results");
   } else if (candidates_.empty() && !dns_error_.empty()) {
     // "No candidates" alone would hide what the lookups found.
-    agent.last_sent.set_reason(
-        absl::StrCat("DNS: ", dns_error_, "; ", agent.last_sent.reason()));
+    group.message.set_reason(
+        absl::StrCat("DNS: ", dns_error_, "; ", group.message.reason()));
   }
-  context_.metrics.OnDecisionPublished(agent.last_sent.state());
-  context_.metrics.OnAgentDecision(previous, agent.last_sent);
-  if (!agent.stream->Offer(agent.last_sent))
+}
+
+void ProfileWatcher::Send(Agent& agent) {
+  v1::Decision message = agent.group->message;
+  agent.last_version =
+      agent.version_base +
+      (agent.group->engine.decision().version - agent.joined_at) + 1;
+  message.set_version(agent.last_version);
+  SetTimestamp(context_.wall_clock.Now(), *message.mutable_generated_at());
+  context_.metrics.OnDecisionPublished(message.state());
+  if (!agent.stream->Offer(std::move(message)))
     context_.metrics.OnSlowStreamDropped();
 }
 
@@ -273,10 +373,11 @@ void ProfileWatcher::Heartbeat() {
     if (!stream->CancelIfStalled()) context_.metrics.OnSlowStreamDropped();
   }
   for (auto& [stream, agent] : agents_) {
-    v1::Decision beat = agent->last_sent;
+    v1::Decision beat = agent->group->message;
+    beat.set_version(agent->last_version);
     beat.set_heartbeat(true);
     SetTimestamp(context_.wall_clock.Now(), *beat.mutable_generated_at());
-    if (!agent->stream->OfferHeartbeat(beat))
+    if (!agent->stream->OfferHeartbeat(std::move(beat)))
       context_.metrics.OnSlowStreamDropped();
   }
   heartbeat_ = context_.timers.After(context_.options.heartbeat,

@@ -3,10 +3,18 @@
 //
 // Shared: the resolution of the redundancy target (S3), renewed when its
 // smallest TTL runs out (S11) and retried after failures, keeping the last
-// candidates meanwhile; and pins that keep those servers probed. Per agent: a
-// DecisionEngine fed with the agent's spread order of the candidates, so
-// each agent has its own placement and its own fallback timeline, and the
-// latest Decision sent to its stream. Loop thread only.
+// candidates meanwhile; and pins that keep those servers probed.
+//
+// Decisions: agents whose spread order of the candidates is the same share
+// one DecisionEngine (a group), so a health change costs one engine step and
+// one Decision message per group, not per agent, and an agent's state is
+// only its stream and its versions. A new agent joins the group of its
+// order and takes its current decision, as one that reconnects (e.g. from
+// another replica, which sees the same health) does: it is not moved off a
+// server the rest of its group keeps. When new candidates reorder agents
+// differently, a group splits, each part keeping a copy of its engine, so no
+// agent's history (current server, fallback timeline) is lost; groups are
+// never merged. Loop thread only.
 #ifndef SIPRESOLVER_SERVER_PROFILE_WATCHER_H_
 #define SIPRESOLVER_SERVER_PROFILE_WATCHER_H_
 
@@ -74,19 +82,27 @@ class ProfileWatcher {
 
  private:
   struct Agent;
+  struct Group;
   void Resolve();
   void OnResolved(const absl::Status& status, dns::Resolution resolution);
   // Returns the endpoints pinned anew.
   std::vector<sip::Endpoint> Repin(
       const std::vector<dns::Candidate>& candidates);
-  // Hands the agent the tracker's health of `endpoints` (pinned ones). True
+  // Hands the group the tracker's health of `endpoints` (pinned ones). True
   // when its decision changed.
-  bool FeedHealth(Agent& agent, const std::vector<sip::Endpoint>& endpoints);
-  // Hands the agent the candidates in its own order. True when its decision
-  // changed.
-  bool Feed(Agent& agent);
+  bool FeedHealth(Group& group, const std::vector<sip::Endpoint>& endpoints);
+  std::vector<dns::Candidate> OrderFor(const Agent& agent) const;
+  // The group `agent` (not yet in one) joins: the first of its order, or a
+  // new one.
+  Group& GroupFor(const Agent& agent);
+  // New candidates: splits groups whose agents now have different orders
+  // and hands every group its order.
+  void Regroup();
+  void Leave(Agent& agent);
   // After an engine call: publish when `changed`, re-arm its wakeup.
-  void Settle(Agent& agent, bool changed);
+  void Settle(Group& group, bool changed);
+  // Builds the group's message from its engine's decision.
+  void Publish(Group& group);
   void Send(Agent& agent);
   void Heartbeat();
   // Ends every agent's stream with `status` and forgets the agent; the
@@ -104,6 +120,9 @@ class ProfileWatcher {
   // refuses (PERMISSION_DENIED) or the probe caps (RESOURCE_EXHAUSTED).
   absl::Status refused_;
   absl::flat_hash_map<DecisionSink*, std::unique_ptr<Agent>> agents_;
+  std::vector<std::unique_ptr<Group>> groups_;
+  // The group a new agent of an order joins (splits leave several).
+  absl::flat_hash_map<std::string, Group*> group_of_order_;
   // Ended streams whose final write may still be in flight: checked at each
   // heartbeat, so an agent that stopped reading is cut off (and its hub
   // entry freed) rather than kept forever.

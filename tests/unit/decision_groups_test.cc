@@ -1,0 +1,114 @@
+// ProfileWatcher's decision groups on simulated time: agents with the same
+// candidate order share one engine; a late agent takes its group's server;
+// new candidates split groups without moving any agent.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/profile_watcher.h"
+#include "tests/unit/watch_fixture.h"
+
+namespace sipresolver::server {
+namespace {
+
+using DecisionGroupsTest = WatchFixture;
+
+std::vector<std::shared_ptr<RecordingSink>> Agents(int n) {
+  std::vector<std::shared_ptr<RecordingSink>> agents;
+  for (int i = 0; i < n; ++i)
+    agents.push_back(std::make_shared<RecordingSink>());
+  return agents;
+}
+
+TEST_F(DecisionGroupsTest, AgentsOfOneOrderGetOneDecisionEachWithItsVersion) {
+  // Equal priorities: agents spread over both servers, one engine per order.
+  SetSrv("itsp.test", {{"pbx1.itsp.test", "192.0.2.1", 10},
+                       {"pbx2.itsp.test", "192.0.2.2", 10}});
+  auto agents = Agents(20);
+  for (size_t i = 0; i < agents.size(); ++i)
+    ASSERT_TRUE(Subscribe(agents[i], Request(absl::StrCat("dev-", i))).ok());
+  RunProbes();
+  std::map<std::string, v1::Decision> by_primary;
+  for (const auto& agent : agents) {
+    ASSERT_EQ(agent->last().state(), v1::DECISION_STATE_ACTIVE);
+    v1::Decision d = agent->last();
+    d.clear_version();
+    d.clear_generated_at();
+    auto [it, added] = by_primary.emplace(d.primary().address(), d);
+    if (!added) EXPECT_EQ(it->second.DebugString(), d.DebugString());
+  }
+  EXPECT_EQ(by_primary.size(), 2u);  // Spread over both.
+}
+
+TEST_F(DecisionGroupsTest, LateAgentTakesTheServerItsGroupIsOn) {
+  // S8: after a failover the fleet returns to the recovered primary at its
+  // next fallback check, not before; an agent that (re)connects meanwhile,
+  // e.g. moved from another replica, is not sent back early.
+  auto first = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(Subscribe(first, Request("dev-1")).ok());
+  RunProbes();
+  prober_.Set(kPbx1, testing::Timeout());
+  timers_.Advance(absl::Seconds(10));
+  RunProbes();
+  ASSERT_EQ(first->last().primary().address(), "192.0.2.2");
+
+  prober_.Set(kPbx1, testing::Reply(401));  // pbx1 answers again.
+  timers_.Advance(absl::Seconds(10));
+  RunProbes();
+  ASSERT_EQ(tracker().Get(kPbx1)->counters.state,
+            health::HealthState::kHealthy);
+  ASSERT_EQ(first->last().primary().address(), "192.0.2.2");  // Until S8.
+
+  auto late = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(Subscribe(late, Request("dev-1")).ok());
+  EXPECT_EQ(late->last().primary().address(), "192.0.2.2");
+
+  timers_.Advance(absl::Seconds(60));  // The S8 check: both go back.
+  EXPECT_EQ(first->last().primary().address(), "192.0.2.1");
+  EXPECT_EQ(late->last().primary().address(), "192.0.2.1");
+}
+
+TEST_F(DecisionGroupsTest, NewCandidatesSplitGroupsWithoutMovingAnyAgent) {
+  SetSrv("itsp.test",
+         {{"pbx1.itsp.test", "192.0.2.1", 10},
+          {"pbx2.itsp.test", "192.0.2.2", 10}},
+         /*ttl=*/60);
+  auto agents = Agents(30);
+  for (size_t i = 0; i < agents.size(); ++i)
+    ASSERT_TRUE(Subscribe(agents[i], Request(absl::StrCat("dev-", i))).ok());
+  RunProbes();
+  std::vector<std::string> primaries;
+  std::vector<uint64_t> versions;
+  for (const auto& agent : agents) {
+    primaries.push_back(agent->last().primary().address());
+    versions.push_back(agent->last().version());
+  }
+
+  // A third server of the same priority: new orders, same primaries (S11
+  // keeps a primary that is still a candidate); versions only grow.
+  SetSrv("itsp.test",
+         {{"pbx1.itsp.test", "192.0.2.1", 10},
+          {"pbx2.itsp.test", "192.0.2.2", 10},
+          {"pbx3.itsp.test", "192.0.2.3", 10}},
+         /*ttl=*/60);
+  timers_.Advance(absl::Seconds(61));
+  RunProbes();
+  int with_pbx3_in_list = 0;
+  for (size_t i = 0; i < agents.size(); ++i) {
+    EXPECT_EQ(agents[i]->last().primary().address(), primaries[i]) << i;
+    EXPECT_GE(agents[i]->last().version(), versions[i]);
+    for (const v1::Candidate& c : agents[i]->last().candidates())
+      with_pbx3_in_list += c.address() == "192.0.2.3" ? 1 : 0;
+  }
+  EXPECT_EQ(with_pbx3_in_list, 30);
+  // Agents still connect and leave cleanly after the split.
+  for (const auto& agent : agents) hub().Unsubscribe(agent.get());
+  EXPECT_EQ(hub().streams(), 0u);
+}
+
+}  // namespace
+}  // namespace sipresolver::server
