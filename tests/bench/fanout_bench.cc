@@ -4,18 +4,22 @@
 //
 // Run: scripts/bench (README). Flags: --agents=N (default 10000),
 // --channels=C (connections the agents share, default 20).
-#include <sys/resource.h>
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "tests/bench/streaming_agents.h"
@@ -78,6 +82,18 @@ bool WaitUntil(const std::function<bool()>& f, absl::Duration timeout) {
   return f();
 }
 
+// CPU (user + system) a process has used, from /proc.
+double CpuSeconds(const std::string& pid) {
+  std::ifstream stat("/proc/" + pid + "/stat");
+  std::string all((std::istreambuf_iterator<char>(stat)),
+                  std::istreambuf_iterator<char>());
+  // Fields after the command name, which ends with the last ')'.
+  std::vector<std::string> f =
+      absl::StrSplit(all.substr(all.rfind(')') + 2), ' ', absl::SkipEmpty());
+  if (f.size() < 13) return 0;
+  return (std::stod(f[11]) + std::stod(f[12])) / sysconf(_SC_CLK_TCK);
+}
+
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
 int Run() {
@@ -133,10 +149,15 @@ int Run() {
   absl::SleepFor(absl::Seconds(1));
   const long rss_after = RssKib(pid);
 
+  const std::string server_pid = std::to_string(pid);
+  const double server_cpu_before = CpuSeconds(server_pid);
+  const double client_cpu_before = CpuSeconds("self");
   const absl::Time paused = absl::Now();
   (*pbx1)->Pause();
   const bool all =
       WaitUntil([&] { return board.switched == agents; }, absl::Seconds(60));
+  const double server_cpu = CpuSeconds(server_pid) - server_cpu_before;
+  const double client_cpu = CpuSeconds("self") - client_cpu_before;
   std::vector<absl::Duration> latencies;
   {
     absl::MutexLock lock(&board.mu);
@@ -149,8 +170,12 @@ int Run() {
                : latencies[std::min(latencies.size() - 1,
                                     static_cast<size_t>(p * latencies.size()))];
   };
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
+  // The server's own view: its loop's time to hand every agent the change.
+  std::string loop_fanout = "n/a";
+  for (absl::string_view line : absl::StrSplit((*daemon)->Metrics(), '\n')) {
+    if (absl::StartsWith(line, "sipresolver_decision_fanout_seconds_sum"))
+      loop_fanout = std::string(line.substr(line.rfind(' ') + 1));
+  }
   std::printf(
       "Fan-out: %d agents on %d connections watching one profile; probe "
       "interval "
@@ -158,7 +183,10 @@ int Run() {
       "  all agents had their first decision after %.0f ms\n"
       "  primary paused -> new primary at the agents (from SIGSTOP):\n"
       "    first %.0f ms, p50 %.0f ms, p99 %.0f ms, max %.0f ms%s\n"
-      "    fan-out spread (last - first): %.0f ms\n"
+      "    fan-out spread (last - first): %.0f ms; server loop time in "
+      "fan-outs: %s s\n"
+      "    CPU from SIGSTOP until the last agent switched: server %.2f s "
+      "(%.1f us per agent), agents (this process) %.2f s\n"
       "  server RSS: %ld KiB idle, %ld KiB with the agents: %.1f KiB per "
       "agent\n",
       agents, channels, interval.c_str(), timeout.c_str(), Ms(connect_time),
@@ -167,7 +195,8 @@ int Run() {
       all ? "" : " (NOT ALL AGENTS SWITCHED)",
       Ms(latencies.empty() ? absl::ZeroDuration()
                            : latencies.back() - latencies.front()),
-      rss_before, rss_after,
+      loop_fanout.c_str(), server_cpu, server_cpu * 1e6 / std::max(1, agents),
+      client_cpu, rss_before, rss_after,
       static_cast<double>(rss_after - rss_before) / std::max(1, agents));
   fleet.CancelAll(absl::Seconds(30));
   return all ? 0 : 1;
@@ -177,6 +206,8 @@ int Run() {
 }  // namespace sipresolver::testing
 
 int main(int argc, char** argv) {
+  // As in sipresolverd: Debian's Abseil keeps deadlock detection on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::ParseCommandLine(argc, argv);
   return sipresolver::testing::Run();
 }
