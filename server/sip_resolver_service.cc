@@ -27,6 +27,7 @@ SipResolverService::SipResolverService(EventLoop& loop,
       metrics_(metrics),
       clock_(clock),
       limits_(limits),
+      snapshots_(limits.resolve_snapshot_age, limits.max_resolve_snapshots),
       report_limiter_(limits.max_reports_per_minute) {}
 
 grpc::ServerUnaryReactor* SipResolverService::Finish(
@@ -43,6 +44,12 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
     v1::ResolveResponse* response) {
   absl::StatusOr<dns::ServerSpec> spec = ToServerSpec(*request);
   if (!spec.ok()) return Finish(context, kResolve, ToGrpcStatus(spec.status()));
+  const absl::Time start = clock_.Now();
+  if (auto snapshot = snapshots_.Find(*spec, start)) {
+    *response = *snapshot;
+    metrics_.OnResolveDone(clock_.Now() - start);
+    return Finish(context, kResolve, grpc::Status::OK);
+  }
   if (pending_resolves_.fetch_add(1) >= limits_.max_pending_resolves) {
     pending_resolves_.fetch_sub(1);
     return Finish(context, kResolve,
@@ -50,7 +57,6 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
                                "too many Resolve calls waiting on DNS; retry"));
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const absl::Time start = clock_.Now();
   loop_.Post([this, reactor, response, start, spec = *std::move(spec)] {
     resolver_.Resolve(
         spec, [this, reactor, response, start, spec](
@@ -58,6 +64,7 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
           if (status.ok()) {
             ToResolveResponse(result, *response);
             TrackCandidates(spec, *response);
+            snapshots_.Put(spec, *response, clock_.Now());
           }
           const grpc::Status reply = ToGrpcStatus(WithLookups(status, result));
           metrics_.OnRpc(kResolve, reply.error_code());

@@ -21,6 +21,7 @@
 #include "server/decision_hub.h"
 #include "server/metrics.h"
 #include "server/observations.h"
+#include "server/resolve_snapshots.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
 
 namespace sipresolver::server {
@@ -32,6 +33,10 @@ struct ServiceLimits {
   double max_reports_per_minute = 60;
   // A WatchDecision agent that takes no message for this long is cut off.
   absl::Duration max_stream_write_stall = absl::Seconds(90);
+  // A repeated Resolve within this long gets the same answer without a trip
+  // through the event loop (ResolveSnapshots); 0 turns it off.
+  absl::Duration resolve_snapshot_age = absl::Milliseconds(250);
+  size_t max_resolve_snapshots = 10000;
 };
 
 class DecisionStream;
@@ -84,6 +89,7 @@ class SipResolverService final : public SipResolverServiceBase {
   const Clock& clock_;
   const ServiceLimits limits_;
   std::atomic<int> pending_resolves_{0};
+  ResolveSnapshots snapshots_;
   ReportLimiter report_limiter_;
 };
 
