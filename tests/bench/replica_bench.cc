@@ -33,6 +33,7 @@
 #include "tests/support/sipresolverd_process.h"
 
 ABSL_FLAG(int, agents, 3000, "Agents (each with its own channel).");
+ABSL_FLAG(int, examples, 0, "Decisions changed by a move to print.");
 
 namespace sipresolver::testing {
 namespace {
@@ -85,6 +86,8 @@ std::string Machine() {
 struct Outcome {
   int lost = 0, resumed = 0, changed = 0, servers_changed = 0;
   int version_bad = 0, request_bad = 0, hook_runs = 0;
+  size_t max_examples = absl::GetFlag(FLAGS_examples);
+  std::vector<std::string> examples;
   std::vector<absl::Duration> from_signal, outage;
 };
 
@@ -119,6 +122,11 @@ void Measure(ReplicaFleet& fleet, int victim_port,
     out.servers_changed += !m.same_servers;
     out.version_bad += !m.version_increased;
     out.request_bad += !m.sent_last_version;
+    if (!m.same_decision && out.examples.size() < out.max_examples) {
+      out.examples.push_back(absl::StrCat(
+          "    agent-", m.agent, " :", m.from_port, " -> :", m.to_port,
+          "\n      held: ", m.before, "\n      got:  ", m.after, "\n"));
+    }
   }
   out.hook_runs += fleet.hook_runs() - hooks_before;
 }
@@ -158,6 +166,7 @@ void Print(const char* name, const Outcome& o) {
       name, o.lost, o.resumed, Pcts(o.from_signal).c_str(),
       Pcts(o.outage).c_str(), o.changed, o.servers_changed, o.hook_runs,
       o.version_bad, o.request_bad);
+  for (const std::string& e : o.examples) std::printf("%s", e.c_str());
 }
 
 // The first decision beyond SEARCHING that `replica` gives agent `id`.

@@ -34,6 +34,13 @@ bool SameEndpoint(const v1::Candidate& a, const v1::Candidate& b) {
   return a.address() == b.address() && a.port() == b.port();
 }
 
+std::string Comparable(v1::Decision d) {
+  d.clear_version();
+  d.clear_generated_at();
+  d.clear_reason();
+  return d.ShortDebugString();
+}
+
 // Reports one WatchDecision call of agent `index` to the fleet.
 class StreamObserver : public grpc::experimental::Interceptor {
  public:
@@ -220,6 +227,10 @@ void ReplicaFleet::OnMessage(int i, int port, const v1::Decision& d) {
                      SameEndpoint(t.last->primary(), d.primary()) &&
                      t.last->has_secondary() == d.has_secondary() &&
                      SameEndpoint(t.last->secondary(), d.secondary());
+    if (!m.same_decision) {
+      m.before = Comparable(*t.last);
+      m.after = Comparable(d);
+    }
     moves_.push_back(m);
   }
   t.decided_on_stream = true;

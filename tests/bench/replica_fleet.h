@@ -39,6 +39,8 @@ class ReplicaFleet {
     bool sent_last_version = false;  // The request carried that version.
     bool same_decision = false;      // client::SameDecision.
     bool same_servers = false;       // Same primary and secondary.
+    // When the decision changed: both, without version, generated_at, reason.
+    std::string before, after;
   };
 
   // `target`: e.g. "ipv4:127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3".
