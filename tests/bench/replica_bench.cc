@@ -33,6 +33,9 @@
 #include "tests/support/sipresolverd_process.h"
 
 ABSL_FLAG(int, agents, 3000, "Agents (each with its own channel).");
+ABSL_FLAG(
+    bool, client_health_check, false,
+    "Agents' round robin skips replicas not SERVING (healthCheckConfig).");
 ABSL_FLAG(int, examples, 0, "Decisions changed by a move to print.");
 
 namespace sipresolver::testing {
@@ -86,6 +89,7 @@ std::string Machine() {
 struct Outcome {
   int lost = 0, resumed = 0, changed = 0, servers_changed = 0;
   int version_bad = 0, request_bad = 0, hook_runs = 0;
+  int retried = 0, retried_on_lost = 0, relanded = 0;
   size_t max_examples = absl::GetFlag(FLAGS_examples);
   std::vector<std::string> examples;
   std::vector<absl::Duration> from_signal, outage;
@@ -96,6 +100,8 @@ struct Outcome {
 void Measure(ReplicaFleet& fleet, int victim_port,
              const std::function<void()>& act, Outcome& out) {
   const std::vector<int> lost = fleet.AgentsOn(victim_port);
+  std::vector<bool> is_lost(fleet.size());
+  for (int i : lost) is_lost[i] = true;
   fleet.ClearMoves();
   const int hooks_before = fleet.hook_runs();
   const absl::Time t0 = absl::Now();
@@ -104,17 +110,28 @@ void Measure(ReplicaFleet& fleet, int victim_port,
   WaitUntil(
       [&] {
         moves = fleet.Moves();
-        return static_cast<int>(moves.size()) >= static_cast<int>(lost.size());
+        std::vector<bool> resumed(fleet.size());
+        int n = 0;
+        for (const ReplicaFleet::Move& m : moves) {
+          if (m.to_port == victim_port || !is_lost[m.agent] || resumed[m.agent])
+            continue;
+          resumed[m.agent] = true;
+          ++n;
+        }
+        return n >= static_cast<int>(lost.size());
       },
-      absl::Seconds(60));
+      absl::Seconds(90));
   absl::SleepFor(absl::Milliseconds(500));  // Late hook runs, if any.
   moves = fleet.Moves();
   out.lost += lost.size();
-  std::vector<bool> was_lost(fleet.size());
-  for (int i : lost) was_lost[i] = true;
+  std::vector<bool> was_lost = is_lost;
   for (const ReplicaFleet::Move& m : moves) {
     if (!was_lost[m.agent]) continue;
-    was_lost[m.agent] = false;  // First move only.
+    if (m.to_port == victim_port) {  // Back on the replica going away.
+      ++out.relanded;
+      continue;
+    }
+    was_lost[m.agent] = false;  // First move elsewhere only.
     ++out.resumed;
     out.from_signal.push_back(m.resumed - t0);
     out.outage.push_back(m.resumed - std::max(m.ended, t0));
@@ -122,6 +139,8 @@ void Measure(ReplicaFleet& fleet, int victim_port,
     out.servers_changed += !m.same_servers;
     out.version_bad += !m.version_increased;
     out.request_bad += !m.sent_last_version;
+    out.retried += m.failed_streams > 0;
+    out.retried_on_lost += m.failed_on_lost > 0;
     if (!m.same_decision && out.examples.size() < out.max_examples) {
       out.examples.push_back(absl::StrCat(
           "    agent-", m.agent, " :", m.from_port, " -> :", m.to_port,
@@ -162,10 +181,12 @@ void Print(const char* name, const Outcome& o) {
       "    outage (stream end to decision):                %s\n"
       "    decision changed by the move: %d (primary/secondary %d), hook "
       "runs %d\n"
-      "    version not above the last one seen: %d; request without it: %d\n",
+      "    version not above the last one seen: %d; request without it: %d\n"
+      "    agents whose first new stream failed: %d (on the lost replica: "
+      "%d); decided on the lost replica again: %d\n",
       name, o.lost, o.resumed, Pcts(o.from_signal).c_str(),
       Pcts(o.outage).c_str(), o.changed, o.servers_changed, o.hook_runs,
-      o.version_bad, o.request_bad);
+      o.version_bad, o.request_bad, o.retried, o.retried_on_lost, o.relanded);
   for (const std::string& e : o.examples) std::printf("%s", e.c_str());
 }
 
@@ -211,6 +232,7 @@ int CrossReplicaDifferences(std::vector<SipresolverdProcess*> replicas,
 
 int Run() {
   const int agents = absl::GetFlag(FLAGS_agents);
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // Progress shows in a log as it runs.
   // pbx1 and pbx2 share priority 10, so agents spread over them by id (the
   // cross-replica check then covers the spreading hash); pbx3 is behind.
   auto pbx1 = KamailioServer::Start(), pbx2 = KamailioServer::Start(),
@@ -247,7 +269,7 @@ int Run() {
 
   // What the headless Service's DNS name resolves to, with round_robin.
   ReplicaFleet fleet(absl::StrCat("ipv4:", absl::StrJoin(addresses, ",")),
-                     profile);
+                     profile, absl::GetFlag(FLAGS_client_health_check));
   const absl::Time start = absl::Now();
   fleet.Start(agents);
   if (!WaitUntil([&] { return fleet.decided() == agents; },
@@ -258,9 +280,11 @@ int Run() {
   }
   std::printf(
       "Replicas: 3 sipresolverd, %d agents (real client::Agent, a channel "
-      "each, round_robin over the 3 addresses); %s\n"
+      "each, round_robin over the 3 addresses%s); %s\n"
       "  machine: %s\n  all agents decided after %.0f ms; per replica: %s\n",
-      agents, absl::StrJoin(kDaemonFlags, " ").c_str(), Machine().c_str(),
+      agents,
+      absl::GetFlag(FLAGS_client_health_check) ? ", client health checks" : "",
+      absl::StrJoin(kDaemonFlags, " ").c_str(), Machine().c_str(),
       Ms(absl::Now() - start), Spread(fleet).c_str());
   const int sample = std::min(agents, 30);
   const int differ = CrossReplicaDifferences(all, profile, fleet, sample);

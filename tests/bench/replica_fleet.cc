@@ -63,7 +63,7 @@ class StreamObserver : public grpc::experimental::Interceptor {
     }
     if (m->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_STATUS)) {
-      fleet_.OnStreamEnd(index_);
+      fleet_.OnStreamEnd(index_, PeerPort(info_->client_context()->peer()));
     }
     m->Proceed();
   }
@@ -95,8 +95,11 @@ class ObserverFactory
 
 }  // namespace
 
-ReplicaFleet::ReplicaFleet(std::string target, v1::ItspProfile profile)
-    : target_(std::move(target)), profile_(std::move(profile)) {}
+ReplicaFleet::ReplicaFleet(std::string target, v1::ItspProfile profile,
+                           bool health_check)
+    : target_(std::move(target)),
+      profile_(std::move(profile)),
+      health_check_(health_check) {}
 
 ReplicaFleet::~ReplicaFleet() { Stop(); }
 
@@ -112,7 +115,9 @@ void ReplicaFleet::Start(int agents) {
   for (int i = 0; i < agents; ++i) {
     grpc::ChannelArguments args;
     args.SetServiceConfigJSON(
-        R"({"loadBalancingConfig":[{"round_robin":{}}]})");
+        health_check_ ? R"({"loadBalancingConfig":[{"round_robin":{}}],)"
+                        R"("healthCheckConfig":{"serviceName":""}})"
+                      : R"({"loadBalancingConfig":[{"round_robin":{}}]})");
     // Connections of its own, as each device has: gRPC would otherwise share
     // one connection per replica among all channels of this process.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -223,6 +228,8 @@ void ReplicaFleet::OnMessage(int i, int port, const v1::Decision& d) {
     m.version_increased = d.version() > t.before_stream;
     m.sent_last_version = t.sent_version == t.before_stream;
     m.same_decision = client::SameDecision(*t.last, d);
+    m.failed_streams = t.failed_streams;
+    m.failed_on_lost = t.failed_on_lost;
     m.same_servers = t.last->has_primary() == d.has_primary() &&
                      SameEndpoint(t.last->primary(), d.primary()) &&
                      t.last->has_secondary() == d.has_secondary() &&
@@ -238,13 +245,19 @@ void ReplicaFleet::OnMessage(int i, int port, const v1::Decision& d) {
   t.last = d;
 }
 
-void ReplicaFleet::OnStreamEnd(int i) {
+void ReplicaFleet::OnStreamEnd(int i, int port) {
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
   Track& t = tracks_[i];
   // The outage starts when the stream that served the agent ends; streams
   // that fail before deciding (a replica going away) extend it.
-  if (t.decided_on_stream) t.ended = now;
+  if (t.decided_on_stream) {
+    t.ended = now;
+    t.failed_streams = t.failed_on_lost = 0;
+  } else {
+    ++t.failed_streams;
+    t.failed_on_lost += port != 0 && port == t.served_on;
+  }
   t.decided_on_stream = false;
   t.port = 0;
 }

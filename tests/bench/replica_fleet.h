@@ -39,12 +39,18 @@ class ReplicaFleet {
     bool sent_last_version = false;  // The request carried that version.
     bool same_decision = false;      // client::SameDecision.
     bool same_servers = false;       // Same primary and secondary.
+    // Streams that ended without a decision in between (e.g. round robin
+    // picked the replica going away again), and those on that replica.
+    int failed_streams = 0, failed_on_lost = 0;
     // When the decision changed: both, without version, generated_at, reason.
     std::string before, after;
   };
 
   // `target`: e.g. "ipv4:127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3".
-  ReplicaFleet(std::string target, v1::ItspProfile profile);
+  // `health_check`: round robin skips replicas whose grpc.health.v1 status
+  // is not SERVING (the service config's healthCheckConfig), e.g. draining.
+  ReplicaFleet(std::string target, v1::ItspProfile profile,
+               bool health_check = false);
   ~ReplicaFleet();  // Stop().
 
   // Starts `agents` agents (ids "agent-0"...), each on its own thread.
@@ -73,7 +79,7 @@ class ReplicaFleet {
   // Called by the interceptor (see the .cc).
   void OnRequest(int i, uint64_t last_applied_version);
   void OnMessage(int i, int port, const v1::Decision& d);
-  void OnStreamEnd(int i);
+  void OnStreamEnd(int i, int port);
 
  private:
   struct Track {
@@ -87,10 +93,12 @@ class ReplicaFleet {
     absl::Time ended;
     std::optional<v1::Decision> last;  // Last decision beyond SEARCHING.
     int on_decision_calls = 0;
+    int failed_streams = 0, failed_on_lost = 0;  // Since `ended`.
   };
 
   const std::string target_;
   const v1::ItspProfile profile_;
+  const bool health_check_;
   std::vector<std::unique_ptr<client::Agent>> agents_;
   std::vector<std::thread> threads_;
   mutable absl::Mutex mu_;
