@@ -125,7 +125,8 @@ void Measure(ReplicaFleet& fleet, int victim_port,
         return n >= static_cast<int>(lost.size());
       },
       absl::Seconds(90));
-  absl::SleepFor(absl::Milliseconds(500));  // Late hook runs, if any.
+  // Late hook runs: a fresh replica completes a decision within a probe.
+  absl::SleepFor(absl::Milliseconds(1500));
   moves = fleet.Moves();
   out.lost += lost.size();
   std::vector<bool> was_lost = is_lost;
