@@ -23,6 +23,13 @@ bool SameDecision(const v1::Decision& a, const v1::Decision& b) {
     d->clear_heartbeat();
     d->clear_reason();
     d->clear_generated_at();
+    // A remaining TTL differs between replicas and renewals (caching DNS).
+    if (d->has_primary()) d->mutable_primary()->clear_ttl_seconds();
+    if (d->has_secondary()) d->mutable_secondary()->clear_ttl_seconds();
+    for (auto* list :
+         {d->mutable_primary_fallback(), d->mutable_secondary_fallback(),
+          d->mutable_candidates()})
+      for (v1::Candidate& c : *list) c.clear_ttl_seconds();
   }
   return google::protobuf::util::MessageDifferencer::Equals(x, y);
 }

@@ -24,10 +24,13 @@ bool SameOptional(const std::optional<dns::Candidate>& a,
 
 }  // namespace
 
+// Not the TTL: behind a caching DNS resolver every renewal brings a new
+// remaining TTL, and replicas see different ones; neither is a change for a
+// device (and would cost every agent a hook run).
 bool SameCandidate(const dns::Candidate& a, const dns::Candidate& b) {
-  return std::tie(a.target, a.address, a.port, a.priority, a.weight, a.source,
-                  a.ttl) == std::tie(b.target, b.address, b.port, b.priority,
-                                     b.weight, b.source, b.ttl);
+  return std::tie(a.target, a.address, a.port, a.priority, a.weight,
+                  a.source) ==
+         std::tie(b.target, b.address, b.port, b.priority, b.weight, b.source);
 }
 
 bool SameContent(const Decision& a, const Decision& b) {

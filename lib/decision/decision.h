@@ -77,10 +77,11 @@ struct Decision {
   std::string reason;
 };
 
-// Equal in everything but version and reason: whether a new decision is a
-// change worth publishing.
+// Equal in everything but version, reason and the candidates' TTLs: whether
+// a new decision is a change worth publishing.
 bool SameContent(const Decision& a, const Decision& b);
 
+// Equal in everything but the TTL.
 bool SameCandidate(const dns::Candidate& a, const dns::Candidate& b);
 
 // "192.0.2.1:5060 (sip.example.com)", "[2001:db8::1]:5061 (...)": for reasons.

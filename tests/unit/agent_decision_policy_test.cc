@@ -65,6 +65,19 @@ TEST(DecisionPolicyTest, SameDecisionIgnoresVersionAndReason) {
   EXPECT_TRUE(SameDecision(d, *held));  // ...but it changes nothing.
 }
 
+TEST(DecisionPolicyTest, SameDecisionIgnoresRemainingTtls) {
+  // Two replicas, or two renewals through a caching resolver, see different
+  // remaining TTLs: no hook run for that.
+  const v1::Decision d = Active(5061, v1::ASSURANCE_PROBES, 5063);
+  v1::Decision other = d;
+  other.mutable_primary()->set_ttl_seconds(17);
+  other.mutable_secondary()->set_ttl_seconds(17);
+  for (v1::Candidate& c : *other.mutable_candidates()) c.set_ttl_seconds(17);
+  EXPECT_TRUE(SameDecision(d, other));
+  other.mutable_primary()->set_port(5062);
+  EXPECT_FALSE(SameDecision(d, other));
+}
+
 TEST(DecisionPolicyTest, UnconfirmedNeverMovesTheAgentOffItsPrimary) {
   DecisionPolicy policy;
   const v1::Decision held = Active(5062, v1::ASSURANCE_PROBES, 5063);

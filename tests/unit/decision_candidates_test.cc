@@ -136,6 +136,17 @@ TEST_F(DecisionCandidatesTest, S11_CandidateFieldsRefresh) {
   EXPECT_EQ(D().candidates[0].ttl, absl::Seconds(120));
 }
 
+TEST_F(DecisionCandidatesTest, S11_ATtlAloneIsNoChange) {
+  // Behind a caching resolver every renewal has a new remaining TTL.
+  Start();
+  Set(kA, HealthState::kHealthy);
+  dns::Candidate a2 = kA;
+  a2.ttl = absl::Seconds(17);
+  const uint64_t v = D().version;
+  EXPECT_FALSE(Dns({a2, kB, kC}));
+  EXPECT_EQ(D().version, v);
+}
+
 TEST_F(DecisionCandidatesTest, S11_NewListDuringTheBreakWaitsForTheNextSearch) {
   devices_confirm_ = true;
   Start();
