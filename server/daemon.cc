@@ -139,7 +139,9 @@ void Daemon::Shutdown() {
          {"grace", absl::FormatDuration(config_.shutdown_grace)}});
     SetServing(false);
     absl::SleepFor(config_.shutdown_drain_delay);
-    // Agents reconnect (to another replica) on UNAVAILABLE at once.
+    // Agents reconnect (to another replica) on UNAVAILABLE at once; one that
+    // lands here again is sent on at once too.
+    service_->StopWatches();
     loop_.RunSync([this] {
       hub_->EndAll(absl::UnavailableError("server shutting down; reconnect"));
     });

@@ -36,6 +36,10 @@ ABSL_FLAG(absl::Duration, cache_max_stale, absl::Hours(1),
 ABSL_FLAG(int, cache_max_entries, 10000, "Maximum DNS cache entries.");
 ABSL_FLAG(int, max_pending_resolves, 10000,
           "Resolve calls waiting on DNS at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, resolve_snapshot_age, absl::Milliseconds(250),
+          "A Resolve asked again within this long gets the same answer "
+          "without a trip through the event loop (0 turns it off); the "
+          "health in an answer is at most this old. At most 10s.");
 ABSL_FLAG(double, max_reports_per_minute, 60,
           "ReportObservation calls per minute per client connection.");
 ABSL_FLAG(absl::Duration, max_stream_write_stall, absl::Seconds(90),
@@ -328,6 +332,9 @@ std::string CheckConfig(const DaemonConfig& c) {
   }
   if (!(c.service.max_reports_per_minute >= 1))
     return "--max_reports_per_minute must be >= 1";
+  if (c.service.resolve_snapshot_age < absl::ZeroDuration() ||
+      c.service.resolve_snapshot_age > absl::Seconds(10))
+    return "--resolve_snapshot_age must be between 0 and 10s";
   if (c.service.max_pending_resolves < 1)
     return "--max_pending_resolves must be >= 1";
   if (c.cache.max_entries < 1) return "--cache_max_entries must be >= 1";
@@ -353,6 +360,8 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
   config.cache.max_entries = static_cast<size_t>(std::max(0, cache_entries));
   config.service.max_pending_resolves =
       absl::GetFlag(FLAGS_max_pending_resolves);
+  config.service.resolve_snapshot_age =
+      absl::GetFlag(FLAGS_resolve_snapshot_age);
   config.service.max_reports_per_minute =
       absl::GetFlag(FLAGS_max_reports_per_minute);
   config.service.max_stream_write_stall =

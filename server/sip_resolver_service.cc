@@ -127,6 +127,14 @@ void SipResolverService::StartWatch(
     return;
   }
   loop_.Post([this, stream, watch = *std::move(watch), peer = stream->peer()] {
+    // Checked on the loop: the hub's EndAll runs there after draining_ is
+    // set, so no stream subscribes after it.
+    if (draining_) {
+      metrics_.OnRpc("WatchDecision", grpc::StatusCode::UNAVAILABLE);
+      stream->End(absl::UnavailableError("server shutting down; reconnect"),
+                  /*reconnect_now=*/true);
+      return;
+    }
     absl::Status s = hub_.Subscribe(stream, watch, peer);
     metrics_.OnRpc("WatchDecision", static_cast<int>(s.code()));
     if (!s.ok()) stream->End(s, /*reconnect_now=*/false);

@@ -68,6 +68,10 @@ class SipResolverService final : public SipResolverServiceBase {
   void StartWatch(const std::shared_ptr<DecisionStream>& stream);
   // gRPC is done with a WatchDecision call (any thread).
   void EndWatch(DecisionStream* stream);
+  // Shutting down: a WatchDecision call from now on is ended at once, asking
+  // the agent to reconnect (to another replica), instead of being served
+  // until the grace period runs out. Before the hub ends the streams.
+  void StopWatches() { draining_ = true; }
   grpc::ServerUnaryReactor* ReportObservation(
       grpc::CallbackServerContext* context,
       const v1::ReportObservationRequest* request,
@@ -89,6 +93,7 @@ class SipResolverService final : public SipResolverServiceBase {
   const Clock& clock_;
   const ServiceLimits limits_;
   std::atomic<int> pending_resolves_{0};
+  std::atomic<bool> draining_{false};
   ResolveSnapshots snapshots_;
   ReportLimiter report_limiter_;
 };

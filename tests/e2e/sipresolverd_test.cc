@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/dnsmasq_server.h"
 #include "tests/support/sipresolverd_process.h"
@@ -123,6 +124,8 @@ TEST_F(SipresolverdTest, MetricsCountersMove) {
   ASSERT_NE(before.find("sipresolver_serving 1"), std::string::npos) << before;
   v1::ResolveResponse response;
   ASSERT_TRUE(Resolve("itsp.test", response).ok());
+  // Past --resolve_snapshot_age (250ms): the second one looks at the cache.
+  absl::SleepFor(absl::Milliseconds(300));
   ASSERT_TRUE(Resolve("itsp.test", response).ok());
   std::string after = daemon_->Metrics();
   EXPECT_EQ(MetricValue(after, ok_resolves) - MetricValue(before, ok_resolves),
@@ -131,6 +134,36 @@ TEST_F(SipresolverdTest, MetricsCountersMove) {
   EXPECT_EQ(MetricValue(after, srv_hits), 1);
   EXPECT_NE(after.find("sipresolver_resolve_duration_seconds_count 2"),
             std::string::npos);
+}
+
+// A repeated question within --resolve_snapshot_age is answered from the
+// snapshot the first one left: counted as a Resolve, no DNS lookup at all.
+TEST_F(SipresolverdTest, RepeatedResolveIsAnsweredFromItsSnapshot) {
+  auto daemon = SipresolverdProcess::Start(dns_->address(),
+                                           {"--resolve_snapshot_age=10s"});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  daemon_ = *std::move(daemon);
+  v1::ResolveResponse first, second;
+  ASSERT_TRUE(Resolve("itsp.test", first).ok());
+  const std::string before = daemon_->Metrics();
+  ASSERT_TRUE(Resolve("itsp.test", second).ok());
+  const std::string after = daemon_->Metrics();
+  EXPECT_EQ(second.DebugString(), first.DebugString());
+  const std::string ok_resolves =
+      "sipresolver_rpcs_total{code=\"OK\",method=\"Resolve\"}";
+  EXPECT_EQ(MetricValue(after, ok_resolves) - MetricValue(before, ok_resolves),
+            1);
+  for (const char* result : {"hit", "miss", "stale"}) {
+    const std::string lookups =
+        absl::StrCat("sipresolver_dns_cache_lookups_total{result=\"", result,
+                     "\",type=\"SRV\"}");
+    EXPECT_EQ(MetricValue(after, lookups), MetricValue(before, lookups))
+        << lookups;
+  }
+  // Another question is not answered from it.
+  v1::ResolveResponse plain;
+  ASSERT_TRUE(Resolve("plain.test", plain).ok());
+  EXPECT_EQ(plain.candidates(0).address(), "127.0.0.21");
 }
 
 // Without --probe_allow nothing is probed: the servers a Resolve returned
