@@ -13,12 +13,15 @@ struct HealthTracker::Tracked {
     absl::Time sent;
     std::unique_ptr<Timer> overdue;  // Fires at the RTO.
     bool missed = false;             // The RTO passed; counted as a miss.
+    // Its round ended with another probe's answer: its own result changes
+    // nothing (it is only counted, once, for the metrics).
+    bool abandoned = false;
   };
   explicit Tracked(const RtoOptions& rto_options) : rto(rto_options) {}
   // Probes whose RTO has not passed yet.
   int Outstanding() const {
     int n = 0;
-    for (const auto& [id, p] : in_flight) n += p.missed ? 0 : 1;
+    for (const auto& [id, p] : in_flight) n += p.missed || p.abandoned ? 0 : 1;
     return n;
   }
 
@@ -203,9 +206,15 @@ void HealthTracker::OnOverdue(const sip::Endpoint& endpoint, uint64_t id) {
   if (it == endpoints_.end()) return;
   Tracked& t = *it->second;
   auto probe = t.in_flight.find(id);
-  if (probe == t.in_flight.end() || probe->second.missed) return;
+  if (probe == t.in_flight.end() || probe->second.missed ||
+      probe->second.abandoned) {
+    return;
+  }
   probe->second.missed = true;
   probe->second.overdue.reset();
+  // Counted as a timeout now; a late answer is not counted again.
+  observer_->OnProbe(options_.use_options ? "OPTIONS" : "REGISTER", "timeout",
+                     t.rto.rto());
   EndpointStatus& s = t.status;
   ++s.probes;
   s.last_response_code = 0;
@@ -235,21 +244,23 @@ void HealthTracker::OnResult(const sip::Endpoint& endpoint, uint64_t id,
   if (it == endpoints_.end()) return;
   Tracked& t = *it->second;
   auto node = t.in_flight.extract(id);
-  if (node.empty()) return;  // Abandoned: its round already ended.
+  if (node.empty()) return;
   const Tracked::Probe probe = std::move(node.mapped());
   const Verdict verdict = Classify(result, had_credentials, options_.accepted);
-  observer_->OnProbe(options_.use_options ? "OPTIONS" : "REGISTER",
-                     OutcomeName(result, verdict), result.latency);
-  if (result.outcome == sip::ProbeResult::Outcome::kTimeout) {
+  const bool timeout = result.outcome == sip::ProbeResult::Outcome::kTimeout;
+  if (timeout && !probe.missed && !probe.abandoned) {
     // Normally already a miss at its RTO (never above the timeout); if the
-    // timers fired in the other order, count it now.
-    if (!probe.missed) {
-      t.in_flight[id];  // Back, unmissed, for OnOverdue to count.
-      OnOverdue(endpoint, id);
-      t.in_flight.erase(id);
-    }
+    // timers fired in the other order, it is one now.
+    t.in_flight[id];  // Back, unmissed, for OnOverdue to count.
+    OnOverdue(endpoint, id);
+    t.in_flight.erase(id);
     return;
   }
+  if (!probe.missed) {  // Each probe is counted once.
+    observer_->OnProbe(options_.use_options ? "OPTIONS" : "REGISTER",
+                       OutcomeName(result, verdict), result.latency);
+  }
+  if (timeout || probe.abandoned) return;
 
   EndpointStatus& s = t.status;
   if (!probe.missed) ++s.probes;
@@ -278,7 +289,10 @@ void HealthTracker::OnResult(const sip::Endpoint& endpoint, uint64_t id,
   }
   // An answer, even a late one, ends the round: the other probes of it
   // would only repeat what this one said.
-  t.in_flight.clear();
+  for (auto& [other, p] : t.in_flight) {
+    p.abandoned = true;
+    p.overdue.reset();
+  }
   ApplyVerdict(t, verdict);
   Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
 }
