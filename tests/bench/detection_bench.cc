@@ -17,7 +17,8 @@
 //    uniform 0-1 s after both saw it healthy); detection = the side's "down"
 //    time minus the SIGSTOP time. Then SIGCONT after a random 0-1 s more;
 //    recovery = its "up" time minus the SIGCONT time. Both sides must be up
-//    again before the next trial.
+//    again before the next trial. With a --probe_interval above 1 s the
+//    phase is uniform over that interval instead.
 // 2. Loss: from the start of the trials until --loss_duration has passed,
 //    every "down" of the relayed R2 is a false down (R2 is never stopped).
 //    The relay's counts give each side's probe cost (datagrams sent to R2
@@ -123,10 +124,16 @@ struct Sides {
     for (auto& e : kamailio->NewEvents()) events[1].push_back(e);
   }
   // The first event of `side` for `port` with `up`, at or after `since`.
+  // sipresolverd's log has milliseconds: an event within the millisecond
+  // of `since` may show as just before it, so it counts from then.
   std::optional<absl::Time> Find(int side, uint16_t port, bool up,
                                  absl::Time since) const {
+    const absl::Time from =
+        side == 0 ? absl::FromUnixMillis(absl::ToUnixMillis(since)) : since;
     for (const DestinationEvent& e : events[side]) {
-      if (e.port == port && e.up == up && e.time >= since) return e.time;
+      if (e.port == port && e.up == up && e.time >= from) {
+        return std::max(e.time, since);
+      }
     }
     return std::nullopt;
   }
@@ -151,6 +158,11 @@ struct Sides {
       }
       absl::SleepFor(absl::Milliseconds(5));
     }
+    auto a = Find(0, port, up, since), b = Find(1, port, up, since);
+    std::printf("  no %s from %s\n", up ? "recovery" : "detection",
+                !a && !b ? "either side"
+                : !a     ? "sipresolver"
+                         : "Kamailio");
     return std::nullopt;
   }
 };
@@ -260,11 +272,17 @@ int Run() {
 
   std::mt19937_64 random(seed);
   std::uniform_real_distribution<double> phase(0, 1);
+  // A random phase of the slower schedule: uniform over a whole interval.
+  absl::Duration interval = absl::Seconds(1);
+  if (absl::Duration i;
+      absl::ParseDuration(absl::GetFlag(FLAGS_probe_interval), &i)) {
+    interval = std::max(interval, i);
+  }
   std::vector<double> detect[2], recover[2];
   int missed = 0;
   const int trials = absl::GetFlag(FLAGS_trials);
   for (int i = 0; i < trials; ++i) {
-    absl::SleepFor(absl::Seconds(2 + phase(random)));
+    absl::SleepFor(absl::Seconds(2) + interval * phase(random));
     const absl::Time stopped = absl::Now();
     (*r1)->Pause();
     absl::Duration d[2], r[2];
