@@ -51,13 +51,19 @@ ABSL_FLAG(std::string, probe_allow, "",
           "Where SIP probes may go: CIDR|DOMAIN[,...]. A domain admits the "
           "public addresses its name resolves to; loopback, private and "
           "link-local addresses need a CIDR. Empty: nothing is probed.");
-ABSL_FLAG(absl::Duration, probe_interval, absl::Seconds(5),
-          "Time between probes of an endpoint whose health is settled.");
-ABSL_FLAG(absl::Duration, probe_edge_interval, absl::Seconds(1),
-          "Time between probes while a health change is pending or unknown.");
+ABSL_FLAG(absl::Duration, probe_interval, absl::Seconds(2),
+          "Time between probes of an endpoint (+/-10% jitter).");
+ABSL_FLAG(absl::Duration, probe_edge_interval, absl::ZeroDuration(),
+          "Delay before the probes that confirm a pending health change "
+          "(a miss, or a success while unhealthy). 0: at once.");
 ABSL_FLAG(absl::Duration, probe_timeout, absl::Seconds(2),
-          "A probe transaction without a final response by then failed "
-          "(Timer F; UDP retransmits from 500ms doubling up to 4s).");
+          "Ceiling of the wait for an answer: a probe transaction without a "
+          "final response by then ends (Timer F; UDP retransmits from 500ms "
+          "doubling up to 4s), and the most an endpoint's RTO may grow to.");
+ABSL_FLAG(absl::Duration, probe_min_rto, absl::Milliseconds(50),
+          "Floor of an endpoint's RTO (SRTT + 4 RTTVAR of its own answers, "
+          "RFC 6298): a probe unanswered after the RTO is a miss, confirmed "
+          "at once by follow-up probes.");
 ABSL_FLAG(std::string, probe_tls_ca_file, "",
           "PEM file of CAs trusted for TLS probes besides the system store.");
 ABSL_FLAG(bool, probe_tls_verify, true,
@@ -65,9 +71,10 @@ ABSL_FLAG(bool, probe_tls_verify, true,
           "server name). Turn off only for lab servers.");
 ABSL_FLAG(int, probe_healthy_threshold, 2,
           "Consecutive successes that make an unhealthy endpoint healthy.");
-ABSL_FLAG(int, probe_unhealthy_threshold, 2,
-          "Consecutive timeouts that make a healthy endpoint unhealthy (an "
-          "error reply or network error does at once).");
+ABSL_FLAG(int, probe_unhealthy_threshold, 4,
+          "Consecutive misses (no answer within the RTO) that make a healthy "
+          "endpoint unhealthy; after the first, the rest are probed at once "
+          "(an error reply or network error marks it down at once).");
 ABSL_FLAG(std::string, probe_method, "register",
           "register (S6: can a device register?) or options.");
 ABSL_FLAG(std::string, probe_accept_codes, "401,407",
@@ -250,6 +257,8 @@ std::string ProbeFlags(ProbeConfig& p) {
   p.health.max_endpoints_per_domain =
       std::max(0, absl::GetFlag(FLAGS_probe_max_endpoints_per_domain));
   p.prober.timeout = absl::GetFlag(FLAGS_probe_timeout);
+  p.health.rto.max_rto = p.prober.timeout;
+  p.health.rto.min_rto = absl::GetFlag(FLAGS_probe_min_rto);
   p.prober.tls_ca_file = absl::GetFlag(FLAGS_probe_tls_ca_file);
   p.prober.tls_verify = absl::GetFlag(FLAGS_probe_tls_verify);
   p.prober.user_agent = absl::GetFlag(FLAGS_probe_user_agent);
@@ -267,10 +276,19 @@ std::string ProbeFlags(ProbeConfig& p) {
     return bad;
   }
   if (p.health.intervals.interval <= absl::ZeroDuration() ||
-      p.health.intervals.edge_interval <= absl::ZeroDuration() ||
       p.prober.timeout <= absl::ZeroDuration()) {
-    return "--probe_interval, --probe_edge_interval and --probe_timeout must "
-           "be > 0";
+    return "--probe_interval and --probe_timeout must be > 0";
+  }
+  if (p.health.intervals.edge_interval < absl::ZeroDuration()) {
+    return "--probe_edge_interval must be >= 0";
+  }
+  if (p.health.rto.min_rto <= absl::ZeroDuration() ||
+      p.health.rto.min_rto > p.prober.timeout) {
+    return absl::StrCat(
+        "--probe_min_rto must be > 0 and at most "
+        "--probe_timeout (",
+        absl::FormatDuration(p.prober.timeout), "), got ",
+        absl::FormatDuration(p.health.rto.min_rto));
   }
   if (p.health.thresholds.healthy < 1 || p.health.thresholds.unhealthy < 1) {
     return "probe thresholds must be >= 1";

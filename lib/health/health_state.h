@@ -36,7 +36,7 @@ Verdict Classify(const sip::ProbeResult& result, bool had_credentials,
 
 struct Thresholds {
   int healthy = 2;    // Consecutive successes to leave UNHEALTHY.
-  int unhealthy = 2;  // Consecutive timeouts to leave HEALTHY.
+  int unhealthy = 4;  // Consecutive misses (timeouts) to leave HEALTHY.
 };
 
 struct Counters {
@@ -50,10 +50,10 @@ Counters Apply(Counters counters, Verdict verdict,
                const Thresholds& thresholds);
 
 struct Intervals {
-  absl::Duration interval = absl::Seconds(5);  // Stable endpoints.
+  absl::Duration interval = absl::Seconds(2);  // Stable endpoints.
   // While a result disagrees with the state (a change is pending), and
-  // while the state is UNKNOWN: find out fast.
-  absl::Duration edge_interval = absl::Seconds(1);
+  // while the state is UNKNOWN: find out fast (0: confirm at once).
+  absl::Duration edge_interval = absl::ZeroDuration();
   double jitter = 0.1;  // Each delay is scaled by 1 +/- up to this.
 };
 

@@ -1,5 +1,6 @@
 #include "lib/health/health_tracker.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,11 +8,29 @@
 namespace sipresolver::health {
 
 struct HealthTracker::Tracked {
+  // One SIP probe (transaction) that has not reported its final result.
+  struct Probe {
+    absl::Time sent;
+    std::unique_ptr<Timer> overdue;  // Fires at the RTO.
+    bool missed = false;             // The RTO passed; counted as a miss.
+    // Its round ended with another probe's answer: its own result changes
+    // nothing (it is only counted, once, for the metrics).
+    bool abandoned = false;
+  };
+  explicit Tracked(const RtoOptions& rto_options) : rto(rto_options) {}
+  // Probes whose RTO has not passed yet.
+  int Outstanding() const {
+    int n = 0;
+    for (const auto& [id, p] : in_flight) n += p.missed || p.abandoned ? 0 : 1;
+    return n;
+  }
+
   EndpointStatus status;
   absl::Time last_touch;
   int pins = 0;
   std::unique_ptr<Timer> next_probe;
-  bool probing = false;
+  RtoEstimator rto;
+  std::map<uint64_t, Probe> in_flight;
 };
 
 namespace {
@@ -72,8 +91,9 @@ absl::Status HealthTracker::Touch(const sip::Endpoint& endpoint,
           " endpoints for ", domain,
           " (the limit per domain, --probe_max_endpoints_per_domain)"));
     }
-    auto tracked = std::make_unique<Tracked>();
+    auto tracked = std::make_unique<Tracked>(options_.rto);
     tracked->status.endpoint = endpoint;
+    tracked->status.rto = tracked->rto.rto();
     tracked->status.last_change = now;
     it = endpoints_.emplace(endpoint, std::move(tracked)).first;
     Schedule(*it->second, absl::ZeroDuration());
@@ -101,7 +121,7 @@ void HealthTracker::Unpin(const sip::Endpoint& endpoint) {
 
 bool HealthTracker::ProbeSoon(const sip::Endpoint& endpoint) {
   auto it = endpoints_.find(endpoint);
-  if (it == endpoints_.end() || it->second->probing) return false;
+  if (it == endpoints_.end() || it->second->Outstanding() > 0) return false;
   Schedule(*it->second, absl::ZeroDuration());
   return true;
 }
@@ -137,9 +157,24 @@ void HealthTracker::StartProbe(const sip::Endpoint& endpoint) {
     ReportCounts();
     return;
   }
-  if (!rate_limiter_.TryAcquire(now)) {
-    return Schedule(t, rate_limiter_.TimeUntilAvailable(now));
+  // Confirming a miss: every probe still needed at once, so a dead server
+  // is down one RTO after the miss, not one RTO per missing answer.
+  const Counters& c = t.status.counters;
+  int count = 1;
+  if (c.state == HealthState::kHealthy && c.consecutive_failures > 0) {
+    count = std::max(1, options_.thresholds.unhealthy - c.consecutive_failures -
+                            t.Outstanding());
   }
+  for (int i = 0; i < count; ++i) {
+    if (!rate_limiter_.TryAcquire(now)) {
+      return Schedule(t, rate_limiter_.TimeUntilAvailable(now));
+    }
+    SendProbe(t);
+  }
+}
+
+void HealthTracker::SendProbe(Tracked& t) {
+  const sip::Endpoint& endpoint = t.status.endpoint;
   // Credentials belong to the configured name; the first one that has them.
   sip::ProbeRequest request;
   request.endpoint = endpoint;
@@ -155,31 +190,94 @@ void HealthTracker::StartProbe(const sip::Endpoint& endpoint) {
   }
   if (request.domain.empty()) request.domain = endpoint.address;  // IP literal.
   const bool had_credentials = request.credentials.has_value();
-  t.probing = true;
-  prober_.Probe(request, [this, alive = alive_, endpoint,
+  const uint64_t id = next_probe_id_++;
+  Tracked::Probe& probe = t.in_flight[id];
+  probe.sent = clock_.Now();
+  probe.overdue = timers_.After(
+      t.rto.rto(), [this, endpoint, id] { OnOverdue(endpoint, id); });
+  prober_.Probe(request, [this, alive = alive_, endpoint, id,
                           had_credentials](const sip::ProbeResult& result) {
-    if (*alive) OnResult(endpoint, had_credentials, result);
+    if (*alive) OnResult(endpoint, id, had_credentials, result);
   });
 }
 
-void HealthTracker::OnResult(const sip::Endpoint& endpoint,
+void HealthTracker::OnOverdue(const sip::Endpoint& endpoint, uint64_t id) {
+  auto it = endpoints_.find(endpoint);
+  if (it == endpoints_.end()) return;
+  Tracked& t = *it->second;
+  auto probe = t.in_flight.find(id);
+  if (probe == t.in_flight.end() || probe->second.missed ||
+      probe->second.abandoned) {
+    return;
+  }
+  probe->second.missed = true;
+  probe->second.overdue.reset();
+  // Counted as a timeout now; a late answer is not counted again.
+  observer_->OnProbe(options_.use_options ? "OPTIONS" : "REGISTER", "timeout",
+                     t.rto.rto());
+  EndpointStatus& s = t.status;
+  ++s.probes;
+  s.last_response_code = 0;
+  s.last_error = absl::StrCat("no answer within ",
+                              absl::FormatDuration(t.rto.rto()), " (RTO)");
+  ApplyVerdict(t, Verdict::kFailure);
+  if (s.counters.state == HealthState::kHealthy) {
+    // Confirm: the follow-ups go out after edge_interval (0: at once).
+    const int needed =
+        options_.thresholds.unhealthy - s.counters.consecutive_failures;
+    if (t.Outstanding() < needed) Schedule(t, options_.intervals.edge_interval);
+    return;
+  }
+  // Down (or still down): no answers to learn from, so wait longer next
+  // time (RFC 6298 5.5); the next scheduled probe decides.
+  t.rto.Backoff();
+  s.rto = t.rto.rto();
+  if (t.Outstanding() == 0) {
+    Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
+  }
+}
+
+void HealthTracker::OnResult(const sip::Endpoint& endpoint, uint64_t id,
                              bool had_credentials,
                              const sip::ProbeResult& result) {
   auto it = endpoints_.find(endpoint);
   if (it == endpoints_.end()) return;
   Tracked& t = *it->second;
-  EndpointStatus& s = t.status;
-  t.probing = false;
+  auto node = t.in_flight.extract(id);
+  if (node.empty()) return;
+  const Tracked::Probe probe = std::move(node.mapped());
   const Verdict verdict = Classify(result, had_credentials, options_.accepted);
-  observer_->OnProbe(options_.use_options ? "OPTIONS" : "REGISTER",
-                     OutcomeName(result, verdict), result.latency);
+  const bool timeout = result.outcome == sip::ProbeResult::Outcome::kTimeout;
+  if (timeout && !probe.missed && !probe.abandoned) {
+    // Normally already a miss at its RTO (never above the timeout); if the
+    // timers fired in the other order, it is one now.
+    t.in_flight[id];  // Back, unmissed, for OnOverdue to count.
+    OnOverdue(endpoint, id);
+    t.in_flight.erase(id);
+    return;
+  }
+  if (!probe.missed) {  // Each probe is counted once.
+    observer_->OnProbe(options_.use_options ? "OPTIONS" : "REGISTER",
+                       OutcomeName(result, verdict), result.latency);
+  }
+  if (timeout || probe.abandoned) return;
 
-  ++s.probes;
+  EndpointStatus& s = t.status;
+  if (!probe.missed) ++s.probes;
   s.last_response_code = result.status_code;
   s.last_error = result.error;
   if (result.outcome == sip::ProbeResult::Outcome::kResponse) {
+    // Each probe is its own transaction, so an answer in time is an
+    // unambiguous sample. A late one says the server is alive, not how long
+    // the path takes (it may have sat in a stopped server's socket): like
+    // Karn's rule, no sample, but the RTO was too short: back off.
+    if (probe.missed) {
+      t.rto.Backoff();
+    } else {
+      t.rto.Sample(clock_.Now() - probe.sent);
+    }
     s.last_latency = result.latency;
-    s.latency_ewma = s.probes == 1 || s.latency_ewma == absl::ZeroDuration()
+    s.latency_ewma = s.latency_ewma == absl::ZeroDuration()
                          ? result.latency
                          : options_.ewma_weight * result.latency +
                                (1 - options_.ewma_weight) * s.latency_ewma;
@@ -189,14 +287,26 @@ void HealthTracker::OnResult(const sip::Endpoint& endpoint,
   if (verdict != Verdict::kSuccess && s.last_error.empty()) {
     s.last_error = absl::StrCat("answered ", result.status_code);
   }
+  // An answer, even a late one, ends the round: the other probes of it
+  // would only repeat what this one said.
+  for (auto& [other, p] : t.in_flight) {
+    p.abandoned = true;
+    p.overdue.reset();
+  }
+  ApplyVerdict(t, verdict);
+  Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
+}
+
+void HealthTracker::ApplyVerdict(Tracked& t, Verdict verdict) {
+  EndpointStatus& s = t.status;
   const HealthState before = s.counters.state;
   s.counters = Apply(s.counters, verdict, options_.thresholds);
+  s.rto = t.rto.rto();
   if (s.counters.state != before) {
     s.last_change = clock_.Now();
     observer_->OnTransition(before, s.counters.state);
   }
   Evaluate(s, before);
-  Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
 }
 
 bool HealthTracker::ReportRegistration(const sip::Endpoint& endpoint,

@@ -3,10 +3,18 @@
 //
 // An endpoint is needed while it is pinned (a decision watcher uses it) or
 // has been touched (a Resolve returned it) within `idle_timeout`; after that
-// it is dropped and no longer probed. Each
-// endpoint has one probe in flight at most; the next is scheduled by
-// NextProbeDelay. Every probe passes the operator's ProbePolicy (allowlist)
-// when the endpoint is added and the global rate limit before it is sent.
+// it is dropped and no longer probed. Each endpoint is probed once per
+// interval (NextProbeDelay). A probe unanswered after the endpoint's own
+// RTO (RtoEstimator, learned from its answers) is a miss; a miss that
+// leaves a HEALTHY endpoint HEALTHY is confirmed at once by as many new
+// probes as misses are still needed to mark it down, so one lost datagram
+// costs a few probes, not an interval, and a dead server is down within
+// about two RTOs of the probe that found it. Follow-ups happen only after
+// a miss: the steady cost stays one probe per interval. An answer after
+// the RTO (within the probe timeout) still counts: the server is alive
+// (it backs the RTO off instead of being a sample).
+// Every probe passes the operator's ProbePolicy (allowlist) when the
+// endpoint is added and the global rate limit before it is sent.
 //
 // Fail static: the probes' verdict is evidence, not truth. Registration
 // outcomes agents report (DeviceEvidence) sit beside it: a quorum of devices
@@ -35,6 +43,7 @@
 #include "lib/health/health_state.h"
 #include "lib/health/probe_policy.h"
 #include "lib/health/rate_limiter.h"
+#include "lib/health/rto_estimator.h"
 #include "lib/sip/prober.h"
 
 namespace sipresolver::health {
@@ -42,6 +51,10 @@ namespace sipresolver::health {
 struct HealthOptions {
   Intervals intervals;
   Thresholds thresholds;
+  // A probe unanswered after its endpoint's RTO is a miss (a timeout
+  // verdict); max_rto is the prober's timeout, which ends the transaction.
+  // An answer that comes after the RTO but within the timeout still counts.
+  RtoOptions rto;
   AcceptedCodes accepted;
   bool use_options = false;  // Probe with OPTIONS instead of REGISTER.
   absl::Duration register_expires = absl::Seconds(60);
@@ -73,6 +86,7 @@ struct EndpointStatus {
   bool devices_confirm_failure = false;
   absl::Duration last_latency;
   absl::Duration latency_ewma;
+  absl::Duration rto;  // How long the next probe may take before a miss.
   int last_response_code = 0;
   std::string last_error;
   absl::Time last_change;  // Of state; Clock time.
@@ -159,9 +173,15 @@ class HealthTracker {
  private:
   struct Tracked;
   void Schedule(Tracked& t, absl::Duration delay);
+  // Sends the endpoint's next probe, or while confirming a miss every
+  // probe still needed to mark it down.
   void StartProbe(const sip::Endpoint& endpoint);
-  void OnResult(const sip::Endpoint& endpoint, bool had_credentials,
-                const sip::ProbeResult& result);
+  void SendProbe(Tracked& t);
+  void OnResult(const sip::Endpoint& endpoint, uint64_t probe,
+                bool had_credentials, const sip::ProbeResult& result);
+  // The probe's RTO passed without an answer: a miss.
+  void OnOverdue(const sip::Endpoint& endpoint, uint64_t probe);
+  void ApplyVerdict(Tracked& t, Verdict verdict);
   // Recomputes decision_state from the counters and the device evidence;
   // updates the counts and notifies the observer and listener on a change.
   // `probe_before`: the probes' state before the result that led here.
@@ -185,6 +205,7 @@ class HealthTracker {
   PanicListener panic_listener_;
   bool suspect_ = false;
   double healthy_ratio_ = 1.0;
+  uint64_t next_probe_id_ = 1;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

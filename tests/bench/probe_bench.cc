@@ -407,6 +407,9 @@ DetectionResult MeasureDetection(EventLoop& loop, KamailioServer& kamailio,
   health::HealthOptions options;
   options.intervals = {config.interval, config.edge, kJitter};
   options.thresholds = {2, kUnhealthyThreshold};
+  // A fixed timeout T (RTO floor = ceiling): the model above. The learned
+  // RTO is measured against Kamailio by detection_bench.
+  options.rto = {config.timeout, config.timeout};
   const std::vector<pid_t> pids = kamailio.ProcessIds();
   const double machine_start = MachineBusySeconds();
   const double ours_start = SelfCpuSeconds() + GroupCpuSeconds(pids);

@@ -25,11 +25,13 @@ class FailStaticTest : public ::testing::Test {
     RegistrarStackOptions options;
     options.registrars = 2;  // SRV priorities 10 and 20.
     options.dns_ttl = 60;
-    // A probe timeout no busy machine (sanitizers, stress) mistakes for a
-    // ban: these tests are about verdicts, not detection speed.
+    // A probe timeout (and RTO floor) no busy machine (sanitizers, stress)
+    // mistakes for a ban: these tests are about verdicts, not detection
+    // speed.
     options.probe_flags = {"--probe_allow=127.0.0.1/32",
                            "--probe_interval=200ms",
-                           "--probe_edge_interval=100ms", "--probe_timeout=1s"};
+                           "--probe_edge_interval=100ms", "--probe_timeout=1s",
+                           "--probe_min_rto=1s"};
     options.extra_flags = {"--device_evidence_quorum=2", "--search_break=1s",
                            "--heartbeat_interval=1s"};
     auto stack = RegistrarStack::Start(options);

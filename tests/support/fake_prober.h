@@ -4,6 +4,7 @@
 #ifndef SIPRESOLVER_TESTS_SUPPORT_FAKE_PROBER_H_
 #define SIPRESOLVER_TESTS_SUPPORT_FAKE_PROBER_H_
 
+#include <cstddef>
 #include <deque>
 #include <map>
 #include <utility>
@@ -46,6 +47,13 @@ class FakeProber : public sip::Prober {
       done(it == results_.end() ? Reply(200) : it->second);
     }
     return static_cast<int>(pending.size());
+  }
+  // Answers the i-th oldest pending probe with `result`; the others wait
+  // (a lost request or answer is a probe never completed).
+  void CompleteAt(size_t i, sip::ProbeResult result) {
+    auto done = std::move(pending_.at(i).second);
+    pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+    done(std::move(result));
   }
   size_t pending() const { return pending_.size(); }
   const std::vector<sip::ProbeRequest>& requests() const { return requests_; }

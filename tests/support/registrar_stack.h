@@ -30,10 +30,12 @@ struct RegistrarStackOptions {
   uint32_t dns_ttl = 60;  // DnsZone::ttl.
   // sipresolverd flags: `probe_flags` then `extra_flags`. The default probes
   // the loopback registrars fast enough for health changes within seconds,
-  // with a timeout a busy machine's registrar still meets.
+  // with a timeout a busy machine's registrar still meets: the RTO floor
+  // raised to it, since on loopback the floor is what decides a miss.
   std::vector<std::string> probe_flags = {
       "--probe_allow=127.0.0.1/32", "--probe_interval=200ms",
-      "--probe_edge_interval=100ms", "--probe_timeout=1s"};
+      "--probe_edge_interval=100ms", "--probe_timeout=1s",
+      "--probe_min_rto=1s"};
   std::vector<std::string> extra_flags;
 };
 

@@ -3,6 +3,7 @@
 #ifndef SIPRESOLVER_TESTS_UNIT_HEALTH_TRACKER_FIXTURE_H_
 #define SIPRESOLVER_TESTS_UNIT_HEALTH_TRACKER_FIXTURE_H_
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,16 @@ class HealthTrackerFixture : public ::testing::Test {
           *CredentialStore::Parse(credentials), options_, nullptr);
     }
     return *tracker_;
+  }
+  // Lets `d` pass with every probe answered (its scripted result) within
+  // 10 ms, well inside any RTO: a server that answers, not one that is
+  // silent until the test calls Complete().
+  void AnswerFor(absl::Duration d) {
+    for (const absl::Time end = clock_.Now() + d; clock_.Now() < end;) {
+      prober_.Complete();
+      timers_.Advance(std::min(absl::Milliseconds(10), end - clock_.Now()));
+    }
+    prober_.Complete();
   }
   HealthState State(const sip::Endpoint& e) {
     return tracker().Get(e)->counters.state;

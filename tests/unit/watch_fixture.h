@@ -63,6 +63,9 @@ class WatchFixture : public ::testing::Test {
   WatchFixture() {
     health_options_.intervals = {absl::Seconds(10), absl::Seconds(1), 0.0};
     health_options_.thresholds = {2, 2};
+    // Probes last until the test answers them (Complete): no RTO runs out
+    // in between (misses have their own tests: health_confirm_test).
+    health_options_.rto = {absl::Hours(1), absl::Hours(1)};
     // itsp.test: SRV pbx1 (priority 10) then pbx2 (20), addresses in the
     // additional section.
     SetSrv("itsp.test", {{"pbx1.itsp.test", "192.0.2.1", 10},
