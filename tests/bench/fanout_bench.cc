@@ -179,7 +179,7 @@ int Run() {
   std::printf(
       "Fan-out: %d agents on %d connections watching one profile; probe "
       "interval "
-      "%s, timeout %s, unhealthy threshold 2\n"
+      "%s, timeout %s (ceiling; learned per endpoint)\n"
       "  all agents had their first decision after %.0f ms\n"
       "  primary paused -> new primary at the agents (from SIGSTOP):\n"
       "    first %.0f ms, p50 %.0f ms, p99 %.0f ms, max %.0f ms%s\n"
