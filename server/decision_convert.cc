@@ -7,6 +7,9 @@
 namespace sipresolver::server {
 namespace {
 
+// Above any version this service gives (see ToWatchRequest).
+constexpr uint64_t kMaxVersion = uint64_t{1} << 53;
+
 absl::Status Field(absl::string_view field, const absl::Status& s) {
   return absl::InvalidArgumentError(absl::StrCat(field, s.message()));
 }
@@ -68,6 +71,14 @@ absl::StatusOr<WatchRequest> ToWatchRequest(
   WatchRequest out;
   if (absl::Status s = ValidateAgentId(request.agent_id()); !s.ok()) return s;
   out.agent_id = request.agent_id();
+  // Versions are microseconds of wall-clock time plus a count of changes:
+  // one past 2^53 (year 2255, and beyond what a JSON number holds exactly)
+  // is no version we gave, and adding to it could wrap.
+  if (request.last_applied_version() > kMaxVersion) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("last_applied_version: ", request.last_applied_version(),
+                     " is above 2^53, not a version this service gives"));
+  }
   out.last_applied_version = request.last_applied_version();
   switch (request.spread_mode()) {
     case v1::SPREAD_MODE_UNSPECIFIED:

@@ -65,5 +65,15 @@ TEST(WatchRequestTest, AgentIdIsCheckedOnceForEveryRpc) {
   EXPECT_TRUE(ValidateAgentId(std::string(128, 'a')).ok());
 }
 
+TEST(WatchRequestTest, AVersionNoReplicaGivesIsRejectedNotWrapped) {
+  v1::WatchDecisionRequest r = Request();
+  r.set_last_applied_version(uint64_t{1} << 53);
+  EXPECT_EQ(ToWatchRequest(r)->last_applied_version, uint64_t{1} << 53);
+  r.set_last_applied_version((uint64_t{1} << 53) + 1);
+  ExpectInvalid(r, "last_applied_version");
+  r.set_last_applied_version(~uint64_t{0});
+  ExpectInvalid(r, "last_applied_version");
+}
+
 }  // namespace
 }  // namespace sipresolver::server
