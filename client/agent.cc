@@ -94,6 +94,20 @@ grpc::Status Agent::Stream() {
   request.set_agent_id(options_.agent_id);
   request.set_spread_mode(options_.spread_mode);
   request.set_last_applied_version(last_version_);
+  {
+    // What it registers with, for a replica that has no decision for it yet.
+    absl::MutexLock lock(&mu_);
+    if (last_ && last_->state() == v1::DECISION_STATE_ACTIVE) {
+      for (auto [from, to] :
+           {std::pair{&last_->primary(), request.mutable_applied_primary()},
+            std::pair{&last_->secondary(),
+                      request.mutable_applied_secondary()}}) {
+        if (from->address().empty()) continue;
+        to->set_address(from->address());
+        to->set_port(from->port());
+      }
+    }
+  }
 
   // Watchdog: cancel a stream that has gone silent.
   StallWatch stall(clock_, options_.stall_timeout);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "lib/dns/domain_name.h"
 #include "server/api_convert.h"
 
 namespace sipresolver::server {
@@ -9,6 +10,21 @@ namespace {
 
 // Above any version this service gives (see ToWatchRequest).
 constexpr uint64_t kMaxVersion = uint64_t{1} << 53;
+
+// An endpoint the agent says it registers with: an IP literal and a port;
+// the transport is the profile's. Unset (or empty) is none.
+absl::StatusOr<std::optional<sip::Endpoint>> Applied(bool set,
+                                                     const v1::Endpoint& e,
+                                                     Transport transport,
+                                                     absl::string_view field) {
+  if (!set || (e.address().empty() && e.port() == 0)) return std::nullopt;
+  const std::optional<std::string> address = dns::ParseIpLiteral(e.address());
+  if (!address || e.port() == 0 || e.port() > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": an IP address and a port 1-65535"));
+  }
+  return sip::Endpoint{*address, static_cast<uint16_t>(e.port()), transport};
+}
 
 absl::Status Field(absl::string_view field, const absl::Status& s) {
   return absl::InvalidArgumentError(absl::StrCat(field, s.message()));
@@ -142,6 +158,16 @@ absl::StatusOr<WatchRequest> ToWatchRequest(
   if (absl::Status valid = decision::ValidateProfile(profile); !valid.ok()) {
     return Field("profile.", valid);
   }
+  auto primary_applied =
+      Applied(request.has_applied_primary(), request.applied_primary(),
+              profile.transport, "applied_primary");
+  if (!primary_applied.ok()) return primary_applied.status();
+  out.applied_primary = *primary_applied;
+  auto secondary_applied =
+      Applied(request.has_applied_secondary(), request.applied_secondary(),
+              profile.transport, "applied_secondary");
+  if (!secondary_applied.ok()) return secondary_applied.status();
+  out.applied_secondary = *secondary_applied;
   return out;
 }
 

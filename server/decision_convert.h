@@ -4,6 +4,7 @@
 #define SIPRESOLVER_SERVER_DECISION_CONVERT_H_
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -25,6 +26,9 @@ struct WatchRequest {
   std::string agent_id;
   decision::SpreadMode spread_mode = decision::SpreadMode::kSpread;
   uint64_t last_applied_version = 0;
+  // What the agent registers with (see WatchDecisionRequest).
+  std::optional<sip::Endpoint> applied_primary;
+  std::optional<sip::Endpoint> applied_secondary;
 };
 
 // Validates everything a client sent; INVALID_ARGUMENT names the field

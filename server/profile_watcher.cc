@@ -191,7 +191,7 @@ absl::Status ProfileWatcher::Subscribe(
       static_cast<uint64_t>(absl::ToUnixMillis(context_.wall_clock.Now())) *
           1000,
       request.last_applied_version);
-  Group& group = GroupFor(*agent);
+  Group& group = GroupFor(*agent, request);
   agent->group = &group;
   agent->joined_at = group.engine.decision().version;
   group.agents.insert(agent.get());
@@ -209,7 +209,8 @@ std::vector<dns::Candidate> ProfileWatcher::OrderFor(const Agent& agent) const {
   return decision::SpreadOrder(candidates_, agent.id, agent.mode);
 }
 
-ProfileWatcher::Group& ProfileWatcher::GroupFor(const Agent& agent) {
+ProfileWatcher::Group& ProfileWatcher::GroupFor(const Agent& agent,
+                                                const WatchRequest& request) {
   std::vector<dns::Candidate> order = OrderFor(agent);
   std::string key = OrderKey(order);
   if (auto it = group_of_order_.find(key); it != group_of_order_.end())
@@ -217,6 +218,7 @@ ProfileWatcher::Group& ProfileWatcher::GroupFor(const Agent& agent) {
   auto group = std::make_unique<Group>(
       key, decision::DecisionEngine(profile_, context_.options.engine));
   const absl::Time now = context_.clock.Now();
+  group->engine.Adopt(request.applied_primary, request.applied_secondary);
   group->engine.SetProbePathSuspect(context_.health.probe_path_suspect(), now);
   FeedHealth(*group, pinned_);
   if (resolved_once_) group->engine.SetCandidates(std::move(order), now);

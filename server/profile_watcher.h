@@ -93,8 +93,8 @@ class ProfileWatcher {
   bool FeedHealth(Group& group, const std::vector<sip::Endpoint>& endpoints);
   std::vector<dns::Candidate> OrderFor(const Agent& agent) const;
   // The group `agent` (not yet in one) joins: the first of its order, or a
-  // new one.
-  Group& GroupFor(const Agent& agent);
+  // new one, which starts from what the agent says it registers with.
+  Group& GroupFor(const Agent& agent, const WatchRequest& request);
   // New candidates: splits groups whose agents now have different orders
   // and hands every group its order.
   void Regroup();

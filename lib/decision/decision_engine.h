@@ -97,6 +97,14 @@ class DecisionEngine {
                  absl::Time now, EndpointEvidence evidence = {});
   // The service suspects (or no longer suspects) its own probe path.
   bool SetProbePathSuspect(bool suspect, absl::Time now);
+  // What the device registers with already (it reconnected, e.g. from
+  // another replica): once every candidate has a first verdict, the search
+  // takes them as primary and secondary if they are candidates not known to
+  // fail, instead of searching, as a device keeps a registration that
+  // works; the S8/S9 checks tick from then. Call before the first
+  // SetCandidates; later calls do nothing.
+  void Adopt(std::optional<sip::Endpoint> primary,
+             std::optional<sip::Endpoint> secondary);
   // Time-driven work due at `now`: fallback checks (S8/S9) and the search
   // after a break (S7). Harmless to call early or often.
   bool Advance(absl::Time now);
@@ -124,6 +132,9 @@ class DecisionEngine {
   std::vector<size_t> SecondaryFallback() const;
 
   void SearchPrimary(absl::Time now);
+  // Adopt's part of the first search: true when the primary was taken or
+  // is waited for.
+  bool TakeAdopted(absl::Time now);
   void ChoosePrimary(size_t i, absl::Time now);
   void PrimaryLost(absl::Time now, const std::string& why);
   void SearchSecondary(absl::Time now);
@@ -166,6 +177,10 @@ class DecisionEngine {
   absl::Time primary_check_ = absl::InfiniteFuture();    // S8.
   absl::Time secondary_check_ = absl::InfiniteFuture();  // S9.
   absl::Time search_at_ = absl::InfiniteFuture();        // S7.
+
+  // From Adopt, until the first search.
+  std::optional<sip::Endpoint> adopt_primary_;
+  std::optional<sip::Endpoint> adopt_secondary_;
 
   std::vector<std::string> reasons_;
   Decision decision_;

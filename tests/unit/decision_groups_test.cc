@@ -72,6 +72,24 @@ TEST_F(DecisionGroupsTest, LateAgentTakesTheServerItsGroupIsOn) {
   EXPECT_EQ(late->last().primary().address(), "192.0.2.1");
 }
 
+TEST_F(DecisionGroupsTest, ANewGroupStartsFromWhatTheAgentRegistersWith) {
+  // An agent that moved here (another replica) after failing over to pbx2;
+  // this replica has no decision for its order yet, and pbx1 works again.
+  WatchRequest moved = Request("dev-1");
+  moved.applied_primary = kPbx2;
+  auto agent = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(Subscribe(agent, moved).ok());
+  RunProbes();
+  EXPECT_EQ(agent->last().primary().address(), "192.0.2.2");
+  // Its group keeps it for the others of its order too, until S8.
+  auto other = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(Subscribe(other, Request("dev-1")).ok());
+  EXPECT_EQ(other->last().primary().address(), "192.0.2.2");
+  timers_.Advance(absl::Seconds(60));
+  EXPECT_EQ(agent->last().primary().address(), "192.0.2.1");
+  EXPECT_EQ(other->last().primary().address(), "192.0.2.1");
+}
+
 TEST_F(DecisionGroupsTest, NewCandidatesSplitGroupsWithoutMovingAnyAgent) {
   SetSrv("itsp.test",
          {{"pbx1.itsp.test", "192.0.2.1", 10},

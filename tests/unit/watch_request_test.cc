@@ -65,6 +65,25 @@ TEST(WatchRequestTest, AgentIdIsCheckedOnceForEveryRpc) {
   EXPECT_TRUE(ValidateAgentId(std::string(128, 'a')).ok());
 }
 
+TEST(WatchRequestTest, AppliedServersAreAddressesWithTheProfilesTransport) {
+  v1::WatchDecisionRequest r = Request();
+  r.mutable_applied_primary()->set_address("192.0.2.2");
+  r.mutable_applied_primary()->set_port(5062);
+  auto w = ToWatchRequest(r);
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_TRUE(w->applied_primary.has_value());
+  EXPECT_EQ(w->applied_primary->address, "192.0.2.2");
+  EXPECT_EQ(w->applied_primary->port, 5062);
+  EXPECT_EQ(w->applied_primary->transport, w->profile.transport);
+  EXPECT_FALSE(w->applied_secondary.has_value());
+  r.mutable_applied_secondary()->set_address("pbx.itsp.test");  // Not an IP.
+  r.mutable_applied_secondary()->set_port(5060);
+  ExpectInvalid(r, "applied_secondary");
+  r.mutable_applied_secondary()->set_address("192.0.2.3");
+  r.mutable_applied_secondary()->set_port(70000);
+  ExpectInvalid(r, "applied_secondary");
+}
+
 TEST(WatchRequestTest, AVersionNoReplicaGivesIsRejectedNotWrapped) {
   v1::WatchDecisionRequest r = Request();
   r.set_last_applied_version(uint64_t{1} << 53);
