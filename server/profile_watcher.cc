@@ -50,6 +50,10 @@ struct ProfileWatcher::Agent {
   uint64_t version_base = 0;
   uint64_t joined_at = 0;
   uint64_t last_version = 0;
+  // What it registers with, kept only while the watcher has no candidates
+  // (so no orders): its group forms at the first resolution.
+  std::optional<sip::Endpoint> applied_primary;
+  std::optional<sip::Endpoint> applied_secondary;
 };
 
 ProfileWatcher::ProfileWatcher(const WatcherContext& context,
@@ -191,6 +195,10 @@ absl::Status ProfileWatcher::Subscribe(
       static_cast<uint64_t>(absl::ToUnixMillis(context_.wall_clock.Now())) *
           1000,
       request.last_applied_version);
+  if (!resolved_once_) {
+    agent->applied_primary = request.applied_primary;
+    agent->applied_secondary = request.applied_secondary;
+  }
   Group& group = GroupFor(*agent, request);
   agent->group = &group;
   agent->joined_at = group.engine.decision().version;
@@ -247,9 +255,28 @@ void ProfileWatcher::Regroup() {
     }
     if (parts.empty())
       parts.emplace_back(OrderFor(Agent{}), std::vector<Agent*>{});
+    // Before the first candidates all agents wait in one group: each new
+    // group starts from what one of its own agents registers with.
+    const bool first_candidates = !group->engine.has_candidates();
+    auto adopt = [&](decision::DecisionEngine& engine,
+                     const std::vector<Agent*>& agents) {
+      if (!first_candidates) return;
+      engine.Adopt(std::nullopt, std::nullopt);
+      for (Agent* agent : agents) {
+        if (agent->applied_primary) {
+          engine.Adopt(agent->applied_primary, agent->applied_secondary);
+          break;
+        }
+      }
+      for (Agent* agent : agents) {
+        agent->applied_primary.reset();
+        agent->applied_secondary.reset();
+      }
+    };
     for (size_t i = 1; i < parts.size(); ++i) {
       auto part =
           std::make_unique<Group>(OrderKey(parts[i].first), group->engine);
+      adopt(part->engine, parts[i].second);
       part->message = group->message;
       for (Agent* agent : parts[i].second) {
         group->agents.erase(agent);
@@ -259,6 +286,7 @@ void ProfileWatcher::Regroup() {
       part->engine.SetCandidates(std::move(parts[i].first), now);
       split_off.push_back(std::move(part));
     }
+    adopt(group->engine, parts[0].second);
     group->key = OrderKey(parts[0].first);
     Settle(*group, group->engine.SetCandidates(std::move(parts[0].first), now));
   }

@@ -117,6 +117,8 @@ class DecisionEngine {
   // The endpoint a candidate is probed and registered at.
   sip::Endpoint EndpointOf(const dns::Candidate& candidate) const;
   bool redundancy_applies() const { return redundancy_; }
+  // SetCandidates has been called (Adopt no longer does anything).
+  bool has_candidates() const { return have_candidates_; }
 
  private:
   struct Known {

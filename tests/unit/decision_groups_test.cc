@@ -1,6 +1,7 @@
 // ProfileWatcher's decision groups on simulated time: agents with the same
 // candidate order share one engine; a late agent takes its group's server;
 // new candidates split groups without moving any agent.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/decision/spreading.h"
 #include "server/profile_watcher.h"
 #include "tests/unit/watch_fixture.h"
 
@@ -88,6 +90,33 @@ TEST_F(DecisionGroupsTest, ANewGroupStartsFromWhatTheAgentRegistersWith) {
   timers_.Advance(absl::Seconds(60));
   EXPECT_EQ(agent->last().primary().address(), "192.0.2.1");
   EXPECT_EQ(other->last().primary().address(), "192.0.2.1");
+}
+
+TEST_F(DecisionGroupsTest, AgentsArrivingBeforeDnsEachKeepTheirOwnServers) {
+  // A replica just started: agents of both orders reconnect before its first
+  // resolution, each on the server it registers with (its order's first).
+  SetSrv("itsp.test", {{"pbx1.itsp.test", "192.0.2.1", 10},
+                       {"pbx2.itsp.test", "192.0.2.2", 10}});
+  transport_.Hold();
+  std::vector<std::shared_ptr<RecordingSink>> agents = Agents(20);
+  std::vector<std::string> expected;
+  for (size_t i = 0; i < agents.size(); ++i) {
+    WatchRequest moved = Request(absl::StrCat("dev-", i));
+    const std::vector<dns::Candidate> order = decision::SpreadOrder(
+        {dns::Candidate{"pbx1.itsp.test", "192.0.2.1", 5060, 10},
+         dns::Candidate{"pbx2.itsp.test", "192.0.2.2", 5060, 10}},
+        moved.agent_id);
+    moved.applied_primary = sip::Endpoint{order[0].address, 5060};
+    moved.applied_secondary = sip::Endpoint{order[1].address, 5060};
+    expected.push_back(order[0].address);
+    ASSERT_TRUE(Subscribe(agents[i], moved).ok());
+  }
+  transport_.Release();
+  RunProbes();
+  for (size_t i = 0; i < agents.size(); ++i)
+    EXPECT_EQ(agents[i]->last().primary().address(), expected[i]) << i;
+  EXPECT_NE(std::count(expected.begin(), expected.end(), "192.0.2.1"), 0);
+  EXPECT_NE(std::count(expected.begin(), expected.end(), "192.0.2.2"), 0);
 }
 
 TEST_F(DecisionGroupsTest, NewCandidatesSplitGroupsWithoutMovingAnyAgent) {
