@@ -241,7 +241,8 @@ ProfileWatcher::Group& ProfileWatcher::GroupFor(const Agent& agent,
 void ProfileWatcher::Regroup() {
   const absl::Time now = context_.clock.Now();
   group_of_order_.clear();
-  std::vector<std::unique_ptr<Group>> split_off;
+  // Parts split off, and whether their decision changed with their order.
+  std::vector<std::pair<std::unique_ptr<Group>, bool>> split_off;
   for (const auto& group : groups_) {
     // The agents of each new order; the first order keeps the group.
     std::vector<std::pair<std::vector<dns::Candidate>, std::vector<Agent*>>>
@@ -283,17 +284,18 @@ void ProfileWatcher::Regroup() {
         part->agents.insert(agent);
         agent->group = part.get();
       }
-      part->engine.SetCandidates(std::move(parts[i].first), now);
-      split_off.push_back(std::move(part));
+      const bool changed =
+          part->engine.SetCandidates(std::move(parts[i].first), now);
+      split_off.emplace_back(std::move(part), changed);
     }
     adopt(group->engine, parts[0].second);
     group->key = OrderKey(parts[0].first);
     Settle(*group, group->engine.SetCandidates(std::move(parts[0].first), now));
   }
-  for (auto& part : split_off) {
+  for (auto& [part, changed] : split_off) {
     Group& g = *part;
     groups_.push_back(std::move(part));
-    Settle(g, /*changed=*/true);
+    Settle(g, changed);
   }
   for (const auto& group : groups_)
     group_of_order_.try_emplace(group->key, group.get());
