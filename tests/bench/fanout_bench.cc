@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "tests/bench/streaming_agents.h"
 #include "tests/support/dnsmasq_server.h"
+#include "tests/support/eventually.h"
 #include "tests/support/kamailio_server.h"
 #include "tests/support/sipresolverd_process.h"
 
@@ -71,15 +72,6 @@ long RssKib(pid_t pid) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   }
   return 0;
-}
-
-bool WaitUntil(const std::function<bool()>& f, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (f()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return f();
 }
 
 // CPU (user + system) a process has used, from /proc.
@@ -140,7 +132,8 @@ int Run() {
     request.mutable_profile()->set_proxy_server_redundancy(true);
     fleet.Add(request, RecordSwitch(board));
   }
-  if (!WaitUntil([&] { return board.initial == agents; }, absl::Seconds(120))) {
+  if (!Eventually([&] { return board.initial == agents; },
+                  absl::Seconds(120))) {
     std::fprintf(stderr, "only %d of %d agents got the initial decision\n",
                  board.initial.load(), agents);
     return 1;
@@ -155,7 +148,7 @@ int Run() {
   const absl::Time paused = absl::Now();
   (*pbx1)->Pause();
   const bool all =
-      WaitUntil([&] { return board.switched == agents; }, absl::Seconds(60));
+      Eventually([&] { return board.switched == agents; }, absl::Seconds(60));
   const double server_cpu = CpuSeconds(server_pid) - server_cpu_before;
   const double client_cpu = CpuSeconds("self") - client_cpu_before;
   std::vector<absl::Duration> latencies;

@@ -33,6 +33,7 @@
 #include "client/decision_policy.h"
 #include "tests/bench/replica_fleet.h"
 #include "tests/support/dnsmasq_server.h"
+#include "tests/support/eventually.h"
 #include "tests/support/kamailio_server.h"
 #include "tests/support/sipresolverd_process.h"
 #include "tests/support/standard_services.h"
@@ -66,15 +67,6 @@ const std::vector<std::string> kDaemonFlags = {
     "--max_streams=20000",
     "--max_streams_per_connection=1000",
     "--max_watchers=1000"};
-
-bool WaitUntil(const std::function<bool()>& f, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (f()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return f();
-}
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
@@ -115,7 +107,7 @@ void Measure(ReplicaFleet& fleet, int victim_port,
   const absl::Time t0 = absl::Now();
   act();
   std::vector<ReplicaFleet::Move> moves;
-  WaitUntil(
+  Eventually(
       [&] {
         moves = fleet.Moves();
         std::vector<bool> resumed(fleet.size());
@@ -290,8 +282,8 @@ int Run() {
                      profile, absl::GetFlag(FLAGS_client_health_check));
   const absl::Time start = absl::Now();
   fleet.Start(agents);
-  if (!WaitUntil([&] { return fleet.decided() == agents; },
-                 absl::Seconds(120))) {
+  if (!Eventually([&] { return fleet.decided() == agents; },
+                  absl::Seconds(120))) {
     std::fprintf(stderr, "only %d of %d agents decided\n", fleet.decided(),
                  agents);
     return 1;
@@ -364,7 +356,7 @@ int Run() {
     }
     return true;
   };
-  const bool failed_over = WaitUntil(off_pbx1, absl::Seconds(30));
+  const bool failed_over = Eventually(off_pbx1, absl::Seconds(30));
   (*pbx1)->Resume();
   absl::SleepFor(absl::Seconds(5));  // Every replica sees pbx1 healthy.
   Outcome after_failover;
