@@ -30,7 +30,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
                      d->wall_clock_, d->metrics_, d->config_.watch});
   d->service_ = std::make_unique<SipResolverService>(
       d->loop_, *d->resolver_, *d->health_, *d->hub_, d->metrics_, d->clock_,
-      config.service);
+      d->random_, config.service);
   d->loop_.Start();
 
   if (absl::Status s = d->StartGrpc(); !s.ok()) return s;

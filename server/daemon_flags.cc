@@ -37,8 +37,9 @@ ABSL_FLAG(int, cache_max_entries, 10000, "Maximum DNS cache entries.");
 ABSL_FLAG(int, max_pending_resolves, 10000,
           "Resolve calls waiting on DNS at once; more get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(absl::Duration, resolve_snapshot_age, absl::Milliseconds(250),
-          "A Resolve asked again within this long gets the same answer "
-          "without a trip through the event loop (0 turns it off); the "
+          "A Resolve asked again within this long is answered from the last "
+          "resolution without a trip through the event loop, each answer "
+          "in an RFC 2782 weighted order of its own (0 turns it off); the "
           "health in an answer is at most this old. At most 10s.");
 ABSL_FLAG(double, max_reports_per_minute, 60,
           "ReportObservation calls per minute per client connection.");

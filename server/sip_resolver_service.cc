@@ -12,13 +12,22 @@ namespace {
 
 constexpr absl::string_view kResolve = "Resolve";
 
+// `spec` asking for every candidate, so that a snapshot can draw the answer
+// of a call without redundancy too (S4 keeps the first of each draw). An IP
+// literal keeps its own spec: it has one candidate, and redundancy with one
+// is INVALID_ARGUMENT (S5).
+dns::ServerSpec EveryCandidate(dns::ServerSpec spec) {
+  if (!dns::ParseIpLiteral(spec.server)) spec.redundancy = true;
+  return spec;
+}
+
 }  // namespace
 
 SipResolverService::SipResolverService(EventLoop& loop,
                                        dns::DeviceResolver& resolver,
                                        health::HealthTracker& health,
                                        DecisionHub& hub, Metrics& metrics,
-                                       const Clock& clock,
+                                       const Clock& clock, Random& random,
                                        const ServiceLimits& limits)
     : loop_(loop),
       resolver_(resolver),
@@ -27,7 +36,8 @@ SipResolverService::SipResolverService(EventLoop& loop,
       metrics_(metrics),
       clock_(clock),
       limits_(limits),
-      snapshots_(limits.resolve_snapshot_age, limits.max_resolve_snapshots),
+      snapshots_(limits.resolve_snapshot_age, limits.max_resolve_snapshots,
+                 random),
       report_limiter_(limits.max_reports_per_minute) {}
 
 grpc::ServerUnaryReactor* SipResolverService::Finish(
@@ -45,8 +55,7 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
   absl::StatusOr<dns::ServerSpec> spec = ToServerSpec(*request);
   if (!spec.ok()) return Finish(context, kResolve, ToGrpcStatus(spec.status()));
   const absl::Time start = clock_.Now();
-  if (auto snapshot = snapshots_.Find(*spec, start)) {
-    *response = *snapshot;
+  if (snapshots_.Answer(*spec, start, *response)) {
     metrics_.OnResolveDone(clock_.Now() - start);
     return Finish(context, kResolve, grpc::Status::OK);
   }
@@ -59,12 +68,17 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   loop_.Post([this, reactor, response, start, spec = *std::move(spec)] {
     resolver_.Resolve(
-        spec, [this, reactor, response, start, spec](
-                  const absl::Status& status, const dns::Resolution& result) {
+        EveryCandidate(spec),
+        [this, reactor, response, start, spec](const absl::Status& status,
+                                               const dns::Resolution& result) {
           if (status.ok()) {
             ToResolveResponse(result, *response);
             TrackCandidates(spec, *response);
             snapshots_.Put(spec, *response, clock_.Now());
+            if (!spec.redundancy) {  // S4: the first address only.
+              response->mutable_candidates()->DeleteSubrange(
+                  1, response->candidates_size() - 1);
+            }
           }
           const grpc::Status reply = ToGrpcStatus(WithLookups(status, result));
           metrics_.OnRpc(kResolve, reply.error_code());
@@ -76,8 +90,11 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
   return reactor;
 }
 
-// Loop thread. Candidates the allowlist refuses are never probed and carry
-// no health; that is counted, not an error of the Resolve.
+// Loop thread. The candidates this call returns (the first only without
+// redundancy, S4) are probed from now on; every candidate whose health the
+// tracker knows shows it (a snapshot may answer with any of them).
+// Candidates the allowlist refuses are never probed and carry no health;
+// that is counted, not an error of the Resolve.
 void SipResolverService::TrackCandidates(const dns::ServerSpec& spec,
                                          v1::ResolveResponse& response) {
   // The configured name, normalised; empty for an IP literal (R4).
@@ -86,13 +103,16 @@ void SipResolverService::TrackCandidates(const dns::ServerSpec& spec,
           ? ""
           : dns::NormalizeDomainName(spec.server).value_or("");
   const absl::Time clock_now = clock_.Now(), wall_now = absl::Now();
-  for (v1::Candidate& candidate : *response.mutable_candidates()) {
+  for (int i = 0; i < response.candidates_size(); ++i) {
+    v1::Candidate& candidate = *response.mutable_candidates(i);
     const sip::Endpoint endpoint{candidate.address(),
                                  static_cast<uint16_t>(candidate.port()),
                                  spec.transport};
-    if (absl::Status s = health_.Touch(endpoint, domain); !s.ok()) {
-      metrics_.OnProbeTargetRefused(s.code());
-      continue;
+    if (spec.redundancy || i == 0) {
+      if (absl::Status s = health_.Touch(endpoint, domain); !s.ok()) {
+        metrics_.OnProbeTargetRefused(s.code());
+        continue;
+      }
     }
     if (auto status = health_.Get(endpoint)) {
       ToEndpointHealth(*status, clock_now, wall_now,

@@ -16,6 +16,7 @@
 
 #include "lib/core/clock.h"
 #include "lib/core/event_loop.h"
+#include "lib/core/random.h"
 #include "lib/dns/device_resolver.h"
 #include "lib/health/health_tracker.h"
 #include "server/decision_hub.h"
@@ -33,8 +34,9 @@ struct ServiceLimits {
   double max_reports_per_minute = 60;
   // A WatchDecision agent that takes no message for this long is cut off.
   absl::Duration max_stream_write_stall = absl::Seconds(90);
-  // A repeated Resolve within this long gets the same answer without a trip
-  // through the event loop (ResolveSnapshots); 0 turns it off.
+  // A repeated Resolve within this long is answered from the last
+  // resolution, in an order drawn for it, without a trip through the event
+  // loop (ResolveSnapshots); 0 turns it off.
   absl::Duration resolve_snapshot_age = absl::Milliseconds(250);
   size_t max_resolve_snapshots = 10000;
 };
@@ -53,7 +55,7 @@ class SipResolverService final : public SipResolverServiceBase {
   // Everything passed in must outlive the gRPC server.
   SipResolverService(EventLoop& loop, dns::DeviceResolver& resolver,
                      health::HealthTracker& health, DecisionHub& hub,
-                     Metrics& metrics, const Clock& clock,
+                     Metrics& metrics, const Clock& clock, Random& random,
                      const ServiceLimits& limits);
 
   grpc::ServerUnaryReactor* Resolve(grpc::CallbackServerContext* context,
