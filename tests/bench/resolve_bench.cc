@@ -74,6 +74,12 @@ void BM_ResolveSrv(benchmark::State& state) {
            ResolveRequestBytes("itsp.test"));
 }
 
+// Three targets of one priority: each answer draws its weighted order.
+void BM_ResolveWeightedSrv(benchmark::State& state) {
+  RunCalls(state, "/sipresolver.v1.SipResolver/Resolve",
+           ResolveRequestBytes("weighted.test"));
+}
+
 void BM_ResolveSipUdpSrv(benchmark::State& state) {
   RunCalls(state, "/sipresolver.v1.SipResolver/Resolve",
            ResolveRequestBytes("fallback.test"));
@@ -82,6 +88,7 @@ void BM_ResolveSipUdpSrv(benchmark::State& state) {
 BENCHMARK(BM_HealthCheck)->Threads(1)->Threads(8)->UseRealTime();
 BENCHMARK(BM_ResolveA)->Threads(1)->Threads(8)->UseRealTime();
 BENCHMARK(BM_ResolveSrv)->Threads(1)->Threads(8)->UseRealTime();
+BENCHMARK(BM_ResolveWeightedSrv)->Threads(1)->Threads(8)->UseRealTime();
 BENCHMARK(BM_ResolveSipUdpSrv)->Threads(1)->Threads(8)->UseRealTime();
 
 // Keeps items/s per run name so main can print ratios.
@@ -107,9 +114,13 @@ int main(int argc, char** argv) {
   zone.ttl = 3600;
   zone.hosts = {{"pbx1.test", {"127.0.0.11"}},
                 {"pbx2.test", {"127.0.0.12"}},
+                {"pbx3.test", {"127.0.0.13"}},
                 {"plain.test", {"127.0.0.21", "127.0.0.22"}}};
   zone.srv = {{"itsp.test", "pbx1.test", 5071, 10, 10},
               {"itsp.test", "pbx2.test", 5072, 20, 10},
+              {"weighted.test", "pbx1.test", 5071, 10, 10},
+              {"weighted.test", "pbx2.test", 5072, 10, 30},
+              {"weighted.test", "pbx3.test", 5073, 10, 60},
               {"_sip._udp.fallback.test", "pbx1.test", 5071, 10, 10}};
   auto dns = DnsmasqServer::Start(zone);
   if (!dns.ok()) {
@@ -133,8 +144,8 @@ int main(int argc, char** argv) {
   for (const char* threads : {"threads:1", "threads:8"}) {
     const double health =
         reporter.rates[std::string("BM_HealthCheck/real_time/") + threads];
-    for (const char* name :
-         {"BM_ResolveA", "BM_ResolveSrv", "BM_ResolveSipUdpSrv"}) {
+    for (const char* name : {"BM_ResolveA", "BM_ResolveSrv",
+                             "BM_ResolveWeightedSrv", "BM_ResolveSipUdpSrv"}) {
       const double rate =
           reporter.rates[std::string(name) + "/real_time/" + threads];
       if (health > 0) {
