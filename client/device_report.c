@@ -6,7 +6,7 @@
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
 /* A decimal number of at most `digits` digits; -1 when there is none. */
-static long parse_number(const char **p, const char *end, int digits) {
+static long parse_number(const char** p, const char* end, int digits) {
   long value = 0;
   int n = 0;
   while (*p < end && **p >= '0' && **p <= '9') {
@@ -17,8 +17,8 @@ static long parse_number(const char **p, const char *end, int digits) {
   return n == 0 ? -1 : value;
 }
 
-int device_report_parse(const char *line, size_t len,
-                        struct device_report *out, const char **error) {
+int device_report_parse(const char* line, size_t len, struct device_report* out,
+                        const char** error) {
   const char *p = line, *end = line + len;
   if (len > DEVICE_REPORT_MAX_LINE) {
     *error = "line longer than 256 bytes";
@@ -27,9 +27,9 @@ int device_report_parse(const char *line, size_t len,
   while (end > p && (is_blank(end[-1]) || end[-1] == '\r')) --end;
   while (p < end && is_blank(*p)) ++p;
   /* ADDRESS: up to the last ':' before the first blank. */
-  const char *field_end = p;
+  const char* field_end = p;
   while (field_end < end && !is_blank(*field_end)) ++field_end;
-  const char *colon = field_end;
+  const char* colon = field_end;
   while (colon > p && colon[-1] != ':') --colon;
   if (colon == p) {
     *error = "expected ADDRESS:PORT CODE";
@@ -82,6 +82,6 @@ int device_report_parse(const char *line, size_t len,
   return 0;
 }
 
-int device_report_registered(const struct device_report *r) {
+int device_report_registered(const struct device_report* r) {
   return r->code >= 200 && r->code < 300;
 }

@@ -29,11 +29,11 @@ struct device_report {
 
 /* Parses one line (without its \n). Returns 0 and fills `out`, or -1 with
  * `*error` pointing at a static reason ("CODE must be 0 or 100-699"). */
-int device_report_parse(const char *line, size_t len,
-                        struct device_report *out, const char **error);
+int device_report_parse(const char* line, size_t len, struct device_report* out,
+                        const char** error);
 
 /* A registration the device completed: a 2xx. */
-int device_report_registered(const struct device_report *r);
+int device_report_registered(const struct device_report* r);
 
 #ifdef __cplusplus
 }

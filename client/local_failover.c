@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-int lf_find(const struct lf_candidate *candidates, int n, const char *address,
+int lf_find(const struct lf_candidate* candidates, int n, const char* address,
             uint32_t port) {
   if (n > LF_MAX_CANDIDATES) n = LF_MAX_CANDIDATES;
   for (int i = 0; i < n; ++i) {
@@ -13,13 +13,13 @@ int lf_find(const struct lf_candidate *candidates, int n, const char *address,
   return LF_NONE;
 }
 
-static int failed(const struct lf_state *s, int i) {
+static int failed(const struct lf_state* s, int i) {
   return (int)((s->failed >> i) & 1u);
 }
 
 /* The first candidate after `from` in the list's order, wrapping around,
  * that is neither `skip` nor failed; LF_NONE when there is none. */
-static int next_working(const struct lf_state *s, int n, int from, int skip) {
+static int next_working(const struct lf_state* s, int n, int from, int skip) {
   for (int step = 1; step <= n; ++step) {
     const int i = (from + step) % n;
     if (i != skip && !failed(s, i)) return i;
@@ -29,8 +29,8 @@ static int next_working(const struct lf_state *s, int n, int from, int skip) {
 
 /* S9: the first candidate after `from`, wrapping around, that is not the
  * primary, not failed, and of lower or equal priority than the primary. */
-static int next_secondary(const struct lf_state *s,
-                          const struct lf_candidate *c, int n, int from,
+static int next_secondary(const struct lf_state* s,
+                          const struct lf_candidate* c, int n, int from,
                           int primary) {
   for (int step = 1; step < n; ++step) {
     const int i = (from + step) % n;
@@ -40,9 +40,9 @@ static int next_secondary(const struct lf_state *s,
   return LF_NONE;
 }
 
-int lf_on_report(struct lf_state *state, const struct lf_candidate *candidates,
+int lf_on_report(struct lf_state* state, const struct lf_candidate* candidates,
                  int n, int index, int registered, int has_secondary,
-                 int *primary, int *secondary) {
+                 int* primary, int* secondary) {
   if (n > LF_MAX_CANDIDATES) n = LF_MAX_CANDIDATES;
   if (index < 0 || index >= n) return 0;
   if (registered) {
@@ -52,7 +52,8 @@ int lf_on_report(struct lf_state *state, const struct lf_candidate *candidates,
   state->failed |= UINT64_C(1) << index;
   const int old_primary = *primary, old_secondary = *secondary;
   if (index == *primary) {
-    if (*secondary != LF_NONE && *secondary != index && !failed(state, *secondary)) {
+    if (*secondary != LF_NONE && *secondary != index &&
+        !failed(state, *secondary)) {
       *primary = *secondary; /* S10: promoted at once. */
     } else {
       int next = next_working(state, n, index, LF_NONE);

@@ -39,7 +39,7 @@ extern "C" {
 enum { LF_MAX_CANDIDATES = 64, LF_NONE = -1 };
 
 struct lf_candidate {
-  const char *address; /* IP literal, as the decision carries it. */
+  const char* address; /* IP literal, as the decision carries it. */
   uint32_t port;
   uint32_t priority; /* Lower is preferred. */
 };
@@ -51,7 +51,7 @@ struct lf_state {
 
 /* The index of the candidate at `address`:`port` among the first `n`, or
  * LF_NONE. */
-int lf_find(const struct lf_candidate *candidates, int n, const char *address,
+int lf_find(const struct lf_candidate* candidates, int n, const char* address,
             uint32_t port);
 
 /* The device reported REGISTER with candidate `index` succeeding
@@ -59,9 +59,9 @@ int lf_find(const struct lf_candidate *candidates, int n, const char *address,
  * (indices, LF_NONE for none) by the rules above; `has_secondary` says
  * whether the profile keeps a secondary registration (S9). Returns 1 when
  * either moved, else 0. */
-int lf_on_report(struct lf_state *state, const struct lf_candidate *candidates,
+int lf_on_report(struct lf_state* state, const struct lf_candidate* candidates,
                  int n, int index, int registered, int has_secondary,
-                 int *primary, int *secondary);
+                 int* primary, int* secondary);
 
 #ifdef __cplusplus
 }

@@ -10,22 +10,23 @@
 #include <stddef.h>
 
 struct buf {
-  char *data; /* NUL-terminated while !failed (len excludes the NUL). */
+  char* data; /* NUL-terminated while !failed (len excludes the NUL). */
   size_t len;
   size_t cap;
   int failed; /* An allocation failed: the content is incomplete. */
 };
 
-#define BUF_INIT {0, 0, 0, 0}
+#define BUF_INIT \
+  { 0, 0, 0, 0 }
 
-void buf_append(struct buf *b, const void *data, size_t len);
-void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
-void buf_printf(struct buf *b, const char *format, ...)
+void buf_append(struct buf* b, const void* data, size_t len);
+void buf_puts(struct buf* b, const char* s);
+void buf_putc(struct buf* b, char c);
+void buf_printf(struct buf* b, const char* format, ...)
     __attribute__((format(printf, 2, 3)));
-void buf_vprintf(struct buf *b, const char *format, va_list args);
+void buf_vprintf(struct buf* b, const char* format, va_list args);
 /* Empties the buffer, keeping its memory (and clearing `failed`). */
-void buf_clear(struct buf *b);
-void buf_free(struct buf *b);
+void buf_clear(struct buf* b);
+void buf_free(struct buf* b);
 
 #endif /* SIPRESOLVER_AGENT_BUF_H_ */

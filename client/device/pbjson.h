@@ -27,7 +27,7 @@
  * escaped as protobuf escapes them; google.protobuf.Timestamp as RFC 3339
  * ("2026-12-06T18:00:00.123Z", 0, 3, 6 or 9 fractional digits) and
  * google.protobuf.Duration as "1.500s". Check out->failed afterwards. */
-void pbjson_print(const ProtobufCMessage *message, struct buf *out);
+void pbjson_print(const ProtobufCMessage* message, struct buf* out);
 
 /* Parses `json` (`len` bytes, not necessarily NUL-terminated) as a message
  * of `descriptor`, as JsonStringToMessage does: field names as in the
@@ -38,8 +38,8 @@ void pbjson_print(const ProtobufCMessage *message, struct buf *out);
  * than 32 are errors. Returns the message, to be freed with
  * protobuf_c_message_free_unpacked(message, NULL), or NULL with a one-line
  * reason in `error` (of `error_size` bytes) that names the field. */
-ProtobufCMessage *pbjson_parse(const ProtobufCMessageDescriptor *descriptor,
-                               const char *json, size_t len, char *error,
+ProtobufCMessage* pbjson_parse(const ProtobufCMessageDescriptor* descriptor,
+                               const char* json, size_t len, char* error,
                                size_t error_size);
 
 #endif /* SIPRESOLVER_AGENT_PBJSON_H_ */
