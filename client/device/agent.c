@@ -394,8 +394,9 @@ static void end_stream(struct agent* a, const struct grpc_result* r) {
      * (close after the loop is done with this one). */
     a->addresses_left = 0;
   }
-  log_line("stream ended (%s: %s); reconnecting in %lldms",
-           grpc_code_name(r->code), r->message, (long long)wait);
+  log_line("stream ended (%s: %s); reconnecting in %lldms%s",
+           grpc_code_name(r->code), r->message, (long long)wait,
+           immediate ? " (at once: the server asked)" : "");
 }
 
 /* --- the connection --------------------------------------------------------
