@@ -8,14 +8,16 @@ std::string AgentName(AgentKind kind) {
       return "watch";
     case AgentKind::kDevice:
       return "device";
+    case AgentKind::kDeviceX86:
+      return "device_x86_64";
     case AgentKind::kDeviceArmhf:
       return "device_armhf";
   }
   return "unknown";
 }
 
-std::string ArmhfAgentPath() {
-  return SIPRESOLVER_SOURCE_DIR "/build/agent/armhf/sipresolver-agent";
+std::string DeviceBuildPath(const std::string& arch) {
+  return SIPRESOLVER_SOURCE_DIR "/build/agent/" + arch + "/sipresolver-agent";
 }
 
 std::vector<std::string> AgentCommand(AgentKind kind, const std::string& server,
@@ -28,9 +30,12 @@ std::vector<std::string> AgentCommand(AgentKind kind, const std::string& server,
     case AgentKind::kDevice:
       argv = {SIPRESOLVER_AGENT_PATH, "--server=" + server};
       break;
+    case AgentKind::kDeviceX86:
+      argv = {DeviceBuildPath("x86_64"), "--server=" + server};
+      break;
     case AgentKind::kDeviceArmhf:
       argv = {"/usr/bin/qemu-arm-static", "-L", "/usr/arm-linux-gnueabihf",
-              ArmhfAgentPath(), "--server=" + server};
+              DeviceBuildPath("armhf"), "--server=" + server};
       break;
   }
   argv.insert(argv.end(), flags.begin(), flags.end());

@@ -1,8 +1,9 @@
 // AgentCommand: the command line of each agent a device can run, so one
 // end-to-end suite covers them all with the same flags: `sipresolver watch`
 // (the C++ agent), `sipresolver-agent` (the device-sized C agent) built for
-// the host, and the same built for armhf by scripts/build-agent, run under
-// qemu-user-static. A device must not be able to tell them apart.
+// the host, and the same built for a device by scripts/build-agent: for
+// x86_64 (static, musl) and for armhf, run under qemu-user-static. A device
+// must not be able to tell them apart.
 #ifndef SIPRESOLVER_TESTS_SUPPORT_AGENT_COMMAND_H_
 #define SIPRESOLVER_TESTS_SUPPORT_AGENT_COMMAND_H_
 
@@ -11,9 +12,9 @@
 
 namespace sipresolver::testing {
 
-enum class AgentKind { kWatch, kDevice, kDeviceArmhf };
+enum class AgentKind { kWatch, kDevice, kDeviceX86, kDeviceArmhf };
 
-// "watch", "device", "device_armhf": for parameterised test names.
+// "watch", "device", "device_x86_64", "device_armhf": for test names.
 std::string AgentName(AgentKind kind);
 
 // Runs `kind` against the service at `server` with `flags` (those both
@@ -22,9 +23,9 @@ std::string AgentName(AgentKind kind);
 std::vector<std::string> AgentCommand(AgentKind kind, const std::string& server,
                                       const std::vector<std::string>& flags);
 
-// The armhf agent: scripts/build-agent armhf's output (scripts/test builds
+// scripts/build-agent ARCH's output, e.g. for "armhf" (scripts/test builds
 // it before the suite runs).
-std::string ArmhfAgentPath();
+std::string DeviceBuildPath(const std::string& arch);
 
 }  // namespace sipresolver::testing
 

@@ -51,6 +51,7 @@ nghttp2_nv Header(absl::string_view name, absl::string_view value) {
 // One client connection and the calls on it. Server thread only.
 struct H2TestServer::Connection {
   struct Stream {
+    int call = -1;
     std::string path;
     std::string data;  // What the data provider still has to send.
     std::vector<std::pair<std::string, std::string>> trailers;
@@ -163,6 +164,7 @@ struct H2TestServer::Connection {
         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
     if (!request_done) return 0;
     const int call = c->server->calls_++;
+    c->streams[frame->hd.stream_id].call = call;
     {
       absl::MutexLock lock(&c->server->mu_);
       c->server->paths_.push_back(c->streams[frame->hd.stream_id].path);
@@ -184,6 +186,17 @@ struct H2TestServer::Connection {
     if (rc != 0) return false;
     nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
     return true;
+  }
+
+  // Call `call`'s stream gets `bytes` more DATA; false when it is not here.
+  bool Send(int call, const std::string& bytes) {
+    for (auto& [id, stream] : streams) {
+      if (stream.call != call) continue;
+      stream.data += bytes;
+      nghttp2_session_resume_data(session, id);
+      return true;
+    }
+    return false;
   }
 
   void Pump(short revents) {
@@ -224,7 +237,7 @@ absl::StatusOr<std::unique_ptr<H2TestServer>> H2TestServer::Start(
       bind(server->listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) ||
       listen(server->listener_, 16) ||
       getsockname(server->listener_, reinterpret_cast<sockaddr*>(&a), &len) ||
-      pipe2(server->wake_, O_CLOEXEC)) {
+      pipe2(server->wake_, O_CLOEXEC | O_NONBLOCK)) {
     return absl::InternalError("H2TestServer: cannot listen on loopback");
   }
   server->port_ = ntohs(a.sin_port);
@@ -232,8 +245,18 @@ absl::StatusOr<std::unique_ptr<H2TestServer>> H2TestServer::Start(
   return server;
 }
 
+void H2TestServer::Send(int call, std::string bytes) {
+  {
+    absl::MutexLock lock(&mu_);
+    outbox_.emplace_back(call, std::move(bytes));
+  }
+  const char c = 0;
+  (void)!write(wake_[1], &c, 1);
+}
+
 H2TestServer::~H2TestServer() {
   if (thread_.joinable()) {
+    stopping_ = true;
     const char c = 0;
     (void)!write(wake_[1], &c, 1);
     thread_.join();
@@ -262,7 +285,19 @@ void H2TestServer::Loop() {
            static_cast<short>(POLLIN | (c->out.empty() ? 0 : POLLOUT)), 0});
     }
     poll(fds.data(), fds.size(), 100);
-    if (fds[0].revents) return;
+    if (fds[0].revents) {
+      char drain[64];
+      (void)!read(wake_[0], drain, sizeof drain);
+      if (stopping_) return;
+      std::vector<std::pair<int, std::string>> outbox;
+      {
+        absl::MutexLock lock(&mu_);
+        outbox.swap(outbox_);
+      }
+      for (const auto& [call, bytes] : outbox)
+        for (const auto& c : connections)
+          if (c->Send(call, bytes)) break;
+    }
     const size_t polled = connections.size();
     if (fds[1].revents) {
       const int client = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);

@@ -53,6 +53,11 @@ class H2TestServer {
   ~H2TestServer();
 
   std::string address() const;  // "127.0.0.1:PORT".
+  // Sends `bytes` as more DATA of call `call` (one whose script left it
+  // open: headers, maybe data, no trailers), as soon as the server's thread
+  // gets to it. Returns at once.
+  void Send(int call, std::string bytes);
+
   int connections() const { return connections_; }
   int calls() const { return calls_; }
   int pings() const { return pings_; }
@@ -68,8 +73,10 @@ class H2TestServer {
   int wake_[2] = {-1, -1};
   uint16_t port_ = 0;
   std::atomic<int> connections_{0}, calls_{0}, pings_{0};
+  std::atomic<bool> stopping_{false};
   mutable absl::Mutex mu_;
   std::vector<std::string> paths_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<int, std::string>> outbox_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;  // Last: runs Loop() over everything above.
 };
 
