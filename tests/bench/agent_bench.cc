@@ -323,11 +323,12 @@ int main(int argc, char** argv) {
   Run cpp, device;
   cpp.name = "C++ agent (watch)";
   device.name = "sipresolver-agent";
-  cpp.size_x86 = MeasureSize(SIPRESOLVER_CLI_PATH, "strip");
-  device.size_x86 = MeasureSize(root + "/x86_64/sipresolver-agent", "strip");
-  device.size_armhf =
-      MeasureSize(root + "/armhf/sipresolver-agent",
-                  "arm-linux-gnueabihf-strip", "/usr/arm-linux-gnueabihf");
+  cpp.size_x86 = MeasureSize(SIPRESOLVER_CLI_PATH, "/usr/bin/strip");
+  device.size_x86 =
+      MeasureSize(root + "/x86_64/sipresolver-agent", "/usr/bin/strip");
+  device.size_armhf = MeasureSize(root + "/armhf/sipresolver-agent",
+                                  "/usr/bin/arm-linux-gnueabihf-strip",
+                                  "/usr/arm-linux-gnueabihf");
   if (device.size_x86.total < 0)
     std::fprintf(stderr,
                  "no %s/x86_64/sipresolver-agent: run "

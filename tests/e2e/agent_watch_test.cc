@@ -4,6 +4,7 @@
 // checks what a device integrator relies on (stdout, the decision file, the
 // hook's environment, exit status), so a device cannot tell them apart.
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <memory>
@@ -35,6 +36,10 @@ constexpr char kRecordingHook[] =
 class AgentWatchTest : public ::testing::TestWithParam<AgentKind> {
  protected:
   void SetUp() override {
+    ASSERT_EQ(access(AgentBinary(GetParam()).c_str(), X_OK), 0)
+        << AgentBinary(GetParam())
+        << " is missing: scripts/build-agent x86_64 armhf builds the device "
+           "agent (scripts/test does)";
     auto dir = TempDir::Create("agent_watch_test");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = *std::move(dir);
@@ -306,6 +311,50 @@ TEST_P(AgentWatchTest, RunsUntilInterruptedThenExitsCleanly) {
   agent_->Signal(SIGINT);
   EXPECT_EQ(agent_->Wait(absl::Seconds(30)), 0) << Diagnostics();
 }
+
+// The device agent as devices get it (scripts/build-agent): the x86_64
+// static build and the armhf build under qemu-user-static, with the
+// trimmed mbedTLS: first decision, failover and hook, TLS.
+using DeviceBuildTest = AgentWatchTest;
+
+TEST_P(DeviceBuildTest, FailsOverAndRunsItsHook) {
+  RegistrarStackOptions options;
+  options.registrars = 2;
+  ASSERT_NO_FATAL_FAILURE(StartStack(options));
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
+  ASSERT_TRUE(Eventually([&] { return HookRan("active service " + Port(0)); }))
+      << Diagnostics();
+  stack_->registrar(0).Pause();
+  EXPECT_TRUE(Eventually([&] { return HookRan("active service " + Port(1)); }))
+      << Diagnostics();
+}
+
+TEST_P(DeviceBuildTest, MutualTlsWithTheTrimmedMbedTls) {
+  auto pki = TestPki::Create();
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  auto server = (*pki)->Issue("server", {"DNS:localhost"});
+  auto client =
+      (*pki)->Issue("client", {"DNS:device-1"}, TestPki::Usage::kClient);
+  ASSERT_TRUE(server.ok() && client.ok());
+  RegistrarStackOptions options;
+  options.extra_flags = {"--tls_cert_file=" + server->cert_file,
+                         "--tls_key_file=" + server->key_file,
+                         "--tls_client_ca_file=" + (*pki)->ca_file()};
+  ASSERT_NO_FATAL_FAILURE(StartStack(options));
+  ASSERT_NO_FATAL_FAILURE(StartAgent({"--tls_ca_file=" + (*pki)->ca_file(),
+                                      "--tls_cert_file=" + client->cert_file,
+                                      "--tls_key_file=" + client->key_file,
+                                      "--tls_server_name=localhost"}));
+  EXPECT_TRUE(Eventually([&] { return HookRan("active service " + Port(0)); }))
+      << Diagnostics();
+}
+
+INSTANTIATE_TEST_SUITE_P(Builds, DeviceBuildTest,
+                         ::testing::Values(AgentKind::kDeviceX86,
+                                           AgentKind::kDeviceArmhf),
+                         [](const auto& info) {
+                           return AgentName(info.param);
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Agents, AgentWatchTest,
                          ::testing::Values(AgentKind::kWatch,

@@ -16,28 +16,27 @@ std::string AgentName(AgentKind kind) {
   return "unknown";
 }
 
-std::string DeviceBuildPath(const std::string& arch) {
-  return SIPRESOLVER_SOURCE_DIR "/build/agent/" + arch + "/sipresolver-agent";
+std::string AgentBinary(AgentKind kind) {
+  switch (kind) {
+    case AgentKind::kWatch:
+      return SIPRESOLVER_CLI_PATH;
+    case AgentKind::kDevice:
+      return SIPRESOLVER_AGENT_PATH;
+    case AgentKind::kDeviceX86:
+      return SIPRESOLVER_SOURCE_DIR "/build/agent/x86_64/sipresolver-agent";
+    case AgentKind::kDeviceArmhf:
+      return SIPRESOLVER_SOURCE_DIR "/build/agent/armhf/sipresolver-agent";
+  }
+  return "";
 }
 
 std::vector<std::string> AgentCommand(AgentKind kind, const std::string& server,
                                       const std::vector<std::string>& flags) {
-  std::vector<std::string> argv;
-  switch (kind) {
-    case AgentKind::kWatch:
-      argv = {SIPRESOLVER_CLI_PATH, "--server=" + server, "watch"};
-      break;
-    case AgentKind::kDevice:
-      argv = {SIPRESOLVER_AGENT_PATH, "--server=" + server};
-      break;
-    case AgentKind::kDeviceX86:
-      argv = {DeviceBuildPath("x86_64"), "--server=" + server};
-      break;
-    case AgentKind::kDeviceArmhf:
-      argv = {"/usr/bin/qemu-arm-static", "-L", "/usr/arm-linux-gnueabihf",
-              DeviceBuildPath("armhf"), "--server=" + server};
-      break;
-  }
+  std::vector<std::string> argv = {AgentBinary(kind), "--server=" + server};
+  if (kind == AgentKind::kWatch) argv.push_back("watch");
+  if (kind == AgentKind::kDeviceArmhf)
+    argv.insert(argv.begin(),
+                {"/usr/bin/qemu-arm-static", "-L", "/usr/arm-linux-gnueabihf"});
   argv.insert(argv.end(), flags.begin(), flags.end());
   return argv;
 }

@@ -7,6 +7,7 @@
 #ifndef SIPRESOLVER_TESTS_SUPPORT_AGENT_COMMAND_H_
 #define SIPRESOLVER_TESTS_SUPPORT_AGENT_COMMAND_H_
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ enum class AgentKind { kWatch, kDevice, kDeviceX86, kDeviceArmhf };
 
 // "watch", "device", "device_x86_64", "device_armhf": for test names.
 std::string AgentName(AgentKind kind);
+// So that gtest prints a parameter by its name.
+inline void PrintTo(AgentKind kind, std::ostream* os) {
+  *os << AgentName(kind);
+}
 
 // Runs `kind` against the service at `server` with `flags` (those both
 // agents take: --profile, --agent_id, --hook, --output_file, --json, --once,
@@ -23,9 +28,9 @@ std::string AgentName(AgentKind kind);
 std::vector<std::string> AgentCommand(AgentKind kind, const std::string& server,
                                       const std::vector<std::string>& flags);
 
-// scripts/build-agent ARCH's output, e.g. for "armhf" (scripts/test builds
-// it before the suite runs).
-std::string DeviceBuildPath(const std::string& arch);
+// The agent's program: the CLI, the host build, or scripts/build-agent
+// ARCH's output (scripts/test builds x86_64 and armhf before the suite).
+std::string AgentBinary(AgentKind kind);
 
 }  // namespace sipresolver::testing
 
