@@ -153,8 +153,9 @@ std::optional<v1::Decision> LocalDecisions::OnTick(
     const std::optional<v1::Decision>& held, absl::Time now,
     absl::Time generated_at) {
   const std::optional<absl::Time> due = DeviceControlDue();
-  if (!due || now < *due || !held) return std::nullopt;
-  device_control_ = true;
+  if (!due || now < *due) return std::nullopt;
+  device_control_ = true;  // Due once, held decision or not.
+  if (!held) return std::nullopt;
   return DeviceControlDecision(*held, device_control_after_,
                                RedundancyServer(profile_), generated_at);
 }

@@ -87,7 +87,8 @@ class LocalDecisions {
   std::optional<absl::Time> DeviceControlDue() const;
 
   // At `now`: the device-control decision built from `held` once it is due
-  // (and the agent in device control from then on); else nullopt.
+  // (and the agent in device control from then on, even without a held
+  // decision to build it from); else nullopt.
   std::optional<v1::Decision> OnTick(const std::optional<v1::Decision>& held,
                                      absl::Time now, absl::Time generated_at);
 
