@@ -122,7 +122,7 @@ absl::Status Agent::Run() {
   if (options_.device_control_after > absl::ZeroDuration()) {
     timer = std::thread([this] { DeviceControlTimer(); });
   }
-  const absl::Status status = RunStreams();
+  absl::Status status = RunStreams();
   {
     absl::MutexLock lock(&mu_);
     running_ = false;
