@@ -9,13 +9,22 @@
 #include "sipresolver/v1/reconnect.h"
 
 namespace sipresolver::client {
+namespace {
+
+// How often the timer thread looks at the clock while device control is
+// pending: an injected clock may jump (tests), so it never sleeps the whole
+// wait at once.
+constexpr absl::Duration kTimerPoll = absl::Milliseconds(250);
+
+}  // namespace
 
 Agent::Agent(AgentOptions options)
     : options_(std::move(options)),
       stub_(v1::SipResolver::NewStub(options_.channel)),
       clock_(options_.clock != nullptr ? *options_.clock : own_clock_),
       backoff_(options_.initial_backoff, options_.max_backoff,
-               options_.random != nullptr ? *options_.random : own_random_) {}
+               options_.random != nullptr ? *options_.random : own_random_),
+      local_(options_.profile, options_.device_control_after) {}
 
 std::optional<v1::Decision> Agent::last_decision() const {
   absl::MutexLock lock(&mu_);
@@ -33,9 +42,33 @@ bool ServerAsksToReconnectNow(
          std::string::npos;  // Older.
 }
 
+void Agent::HandOn(const std::function<std::optional<v1::Decision>()>& decide,
+                   DecisionSource source) {
+  absl::MutexLock hand_on(&hand_on_mu_);
+  std::optional<v1::Decision> d;
+  {
+    absl::MutexLock lock(&mu_);
+    d = decide();
+    if (!d) return;
+    last_ = *d;
+    last_source_ = source;
+    timer_cv_.SignalAll();
+  }
+  if (options_.on_decision) options_.on_decision(*d, source);
+}
+
 absl::Status Agent::ReportRegistration(const v1::Endpoint& server,
                                        uint32_t status_code,
                                        absl::Duration timeout) {
+  // Local failover first: the RPC may wait its whole timeout for a service
+  // that is not there.
+  HandOn(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> std::optional<v1::Decision> {
+        if (!last_) return std::nullopt;
+        return local_.OnReport(*last_, server.address(), server.port(),
+                               status_code, absl::Now());
+      },
+      DecisionSource::kAgent);
   v1::ReportObservationRequest request;
   request.set_agent_id(options_.agent_id);
   v1::RegistrationOutcome& o = *request.add_registrations();
@@ -52,10 +85,54 @@ absl::Status Agent::ReportRegistration(const v1::Endpoint& server,
 void Agent::Stop() {
   absl::MutexLock lock(&mu_);
   stopped_ = true;
+  timer_cv_.SignalAll();
   if (context_) context_->TryCancel();
 }
 
+void Agent::DeviceControlTimer() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopped_ || !running_) return;
+      const std::optional<absl::Time> due = local_.DeviceControlDue();
+      if (!due) {
+        timer_cv_.Wait(&mu_);
+        continue;
+      }
+      const absl::Duration left = *due - clock_.Now();
+      if (left > absl::ZeroDuration()) {
+        timer_cv_.WaitWithTimeout(&mu_, std::min(left, kTimerPoll));
+        continue;
+      }
+    }
+    HandOn([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+               mu_) { return local_.OnTick(last_, clock_.Now(), absl::Now()); },
+           DecisionSource::kAgent);
+  }
+}
+
 absl::Status Agent::Run() {
+  {
+    absl::MutexLock lock(&mu_);
+    running_ = true;
+  }
+  // Device control must come on time whatever the streams do (a stalled
+  // one, a connect that hangs, a long backoff): a thread of its own.
+  std::thread timer;
+  if (options_.device_control_after > absl::ZeroDuration()) {
+    timer = std::thread([this] { DeviceControlTimer(); });
+  }
+  absl::Status status = RunStreams();
+  {
+    absl::MutexLock lock(&mu_);
+    running_ = false;
+    timer_cv_.SignalAll();
+  }
+  if (timer.joinable()) timer.join();
+  return status;
+}
+
+absl::Status Agent::RunStreams() {
   while (true) {
     const grpc::Status status = Stream();
     {
@@ -124,22 +201,33 @@ grpc::Status Agent::Stream() {
 
   auto reader = stub_->WatchDecision(&context, request);
   policy_.OnNewStream();
+  bool delivered = false;  // A decision the policy hands on (or would).
   v1::Decision decision;
   while (reader->Read(&decision)) {
     stall.Heard();
     backoff_.Reset();  // Connected and served: the next outage starts fresh.
     if (decision.heartbeat()) continue;
     last_version_ = std::max(last_version_, decision.version());
+    absl::MutexLock hand_on(&hand_on_mu_);
     std::optional<v1::Decision> apply;
     bool changed;
     {
       absl::MutexLock lock(&mu_);
       apply = policy_.Accept(last_, std::move(decision));
       if (!apply) continue;
-      changed = !last_ || !SameDecision(*last_, *apply);
+      delivered = true;
+      local_.ServiceBack();  // The service decides again.
+      timer_cv_.SignalAll();
+      // A decision of the agent's own is replaced even by the same one: the
+      // device learns that the service is back (SIPRESOLVER_SOURCE).
+      changed = !last_ || !SameDecision(*last_, *apply) ||
+                last_source_ != DecisionSource::kService;
       last_ = *apply;  // The newest version, even when nothing changed.
+      last_source_ = DecisionSource::kService;
     }
-    if (changed && options_.on_decision) options_.on_decision(*apply);
+    if (changed && options_.on_decision) {
+      options_.on_decision(*apply, DecisionSource::kService);
+    }
   }
   grpc::Status status = reader->Finish();
   reconnect_now_ =
@@ -148,6 +236,10 @@ grpc::Status Agent::Stream() {
   watchdog.join();
   absl::MutexLock lock(&mu_);
   context_ = nullptr;
+  if (delivered) {
+    local_.ServiceLost(clock_.Now());  // Without the service from now on.
+    timer_cv_.SignalAll();
+  }
   return status;
 }
 

@@ -11,12 +11,25 @@
 // backoff with full jitter. A stream silent for `stall_timeout` (no decision
 // and no heartbeat) counts as broken.
 //
+// Without the service (local_decisions.h: from the end of a stream that had
+// delivered a decision until a stream delivers one again) the agent does
+// not pin the device to an address nobody checks any more: a failed
+// REGISTER reported through ReportRegistration moves it down the held
+// decision's candidates as the device's own redundancy would (S6-S10), and
+// after `device_control_after` it hands control back to the device
+// (DECISION_STATE_DEVICE_CONTROL). Such decisions are handed on with
+// DecisionSource::kAgent; the service's next decision takes over.
+//
 // Threading: Run() blocks the calling thread until Stop() (any thread) or a
 // permanent error (INVALID_ARGUMENT, UNIMPLEMENTED: retrying cannot help).
 // PERMISSION_DENIED (a server of the profile is outside the operator's
 // allowlist) is retried like any other error: the allowlist or the DNS
 // answer may change, and a fleet must not need a restart when it does.
-// Callbacks run on Run()'s thread.
+// `on_decision` runs on Run()'s thread (the service's decisions), on the
+// thread of the ReportRegistration that moved the agent (local failover),
+// or on the agent's timer thread (device control): one at a time, in the
+// order the decisions were made; it must not call ReportRegistration.
+// `on_event` runs on Run()'s thread.
 #ifndef SIPRESOLVER_CLIENT_AGENT_H_
 #define SIPRESOLVER_CLIENT_AGENT_H_
 
@@ -30,6 +43,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "client/decision_policy.h"
+#include "client/local_decisions.h"
 #include "client/reconnect_backoff.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -51,8 +65,12 @@ struct AgentOptions {
   Random* random = nullptr;
   const Clock* clock = nullptr;
   absl::Duration stall_timeout = absl::Seconds(90);  // > 2 server heartbeats.
-  // A new decision (content changed). Runs on Run()'s thread.
-  std::function<void(const v1::Decision&)> on_decision;
+  // Without the service for this long (continuously), hand control back to
+  // the device's own resolution; 0: never.
+  absl::Duration device_control_after = absl::ZeroDuration();
+  // A new decision (content or source changed), and who made it. See the
+  // threading note above.
+  std::function<void(const v1::Decision&, DecisionSource)> on_decision;
   // The stream broke or came back; for logs. Optional.
   std::function<void(const std::string& event)> on_event;
 };
@@ -79,14 +97,25 @@ class Agent {
   // (`status_code` the final response, 0 when none came), on the stream's
   // channel: enough devices' registrations are evidence beside the
   // service's probes (fail static), a failure makes it re-probe at once.
-  // Blocks up to `timeout`; any thread.
+  // Without the service, a failure first moves the agent by itself (local
+  // failover, above; `on_decision` runs before this returns). Blocks up to
+  // `timeout`; any thread but on_decision's. The status is the RPC's: a
+  // report the service did not get is no error for local failover.
   absl::Status ReportRegistration(const v1::Endpoint& server,
                                   uint32_t status_code,
                                   absl::Duration timeout = absl::Seconds(5));
 
  private:
+  // Streams and reconnects until Stop() or a permanent error.
+  absl::Status RunStreams();
   // One stream until it ends; the status it ended with.
   grpc::Status Stream();
+  // The timer thread: hands on device control when it is due.
+  void DeviceControlTimer();
+  // Makes what `decide` returns (called under mu_) the held decision and
+  // hands it on, in order with every other decision; nothing on nullopt.
+  void HandOn(const std::function<std::optional<v1::Decision>()>& decide,
+              DecisionSource source);
 
   const AgentOptions options_;
   std::unique_ptr<v1::SipResolver::Stub> stub_;
@@ -98,8 +127,15 @@ class Agent {
   bool reconnect_now_ = false;  // How the last stream ended; Run()'s thread.
   uint64_t last_version_ = 0;
 
+  // Held from deciding through on_decision, so that decisions made on
+  // different threads are handed on in the order they were made.
+  absl::Mutex hand_on_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   std::optional<v1::Decision> last_ ABSL_GUARDED_BY(mu_);
+  DecisionSource last_source_ ABSL_GUARDED_BY(mu_) = DecisionSource::kService;
+  LocalDecisions local_ ABSL_GUARDED_BY(mu_);
+  absl::CondVar timer_cv_;  // local_ changed, or Run() ends.
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
 };

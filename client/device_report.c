@@ -51,6 +51,10 @@ int device_report_parse(const char* line, size_t len, struct device_report* out,
     *error = "ADDRESS must be an IP address";
     return -1;
   }
+  if (memchr(address, '\0', address_len) != NULL) {
+    *error = "ADDRESS must be an IP address"; /* Not "1.2.3.4\0junk". */
+    return -1;
+  }
   memcpy(out->address, address, address_len);
   out->address[address_len] = '\0';
   unsigned char binary[16];
@@ -61,6 +65,10 @@ int device_report_parse(const char* line, size_t len, struct device_report* out,
                 : "ADDRESS must be an IP address";
     return -1;
   }
+  /* The canonical text, as decisions carry addresses: 2001:DB8:0::1 and
+   * 2001:db8::1 are one server. */
+  inet_ntop(v4 ? AF_INET : AF_INET6, binary, out->address,
+            sizeof(out->address));
   p = colon;
   const long port = parse_number(&p, field_end, 5);
   if (port < 1 || port > 65535 || p != field_end) {
@@ -84,4 +92,21 @@ int device_report_parse(const char* line, size_t len, struct device_report* out,
 
 int device_report_registered(const struct device_report* r) {
   return r->code >= 200 && r->code < 300;
+}
+
+int device_report_next_line(const char **cursor, const char *end,
+                            const char **line, size_t *len) {
+  while (*cursor < end) {
+    const char *start = *cursor;
+    const char *newline = memchr(start, '\n', (size_t)(end - start));
+    const char *stop = newline != NULL ? newline : end;
+    *cursor = newline != NULL ? newline + 1 : end;
+    const char *p = start;
+    while (p < stop && (is_blank(*p) || *p == '\r')) ++p;
+    if (p == stop) continue; /* Empty or blank. */
+    *line = start;
+    *len = (size_t)(stop - start);
+    return 1;
+  }
+  return 0;
 }

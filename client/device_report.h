@@ -5,6 +5,7 @@
  *     ADDRESS:PORT CODE
  *
  * ADDRESS an IPv4 address or an IPv6 address in brackets ([2001:db8::1]),
+ * parsed into its canonical text (2001:DB8:0::1 reads 2001:db8::1),
  * PORT 1-65535, CODE the final SIP response (100-699) or 0 when none came;
  * fields separated by one or more spaces or tabs; a trailing \r and spaces
  * are ignored. A datagram may carry several lines; empty lines are skipped.
@@ -31,6 +32,12 @@ struct device_report {
  * `*error` pointing at a static reason ("CODE must be 0 or 100-699"). */
 int device_report_parse(const char* line, size_t len, struct device_report* out,
                         const char** error);
+
+/* The next line of a datagram at `*cursor` (before `end`), without its \n:
+ * sets `*line` and `*len`, moves `*cursor` past it and returns 1; returns 0
+ * when no line is left. Lines of nothing but blanks and \r are skipped. */
+int device_report_next_line(const char** cursor, const char* end,
+                            const char** line, size_t* len);
 
 /* A registration the device completed: a 2xx. */
 int device_report_registered(const struct device_report* r);

@@ -52,6 +52,8 @@ std::string StateName(v1::DecisionState state) {
       return "active";
     case v1::DECISION_STATE_NO_WORKING_SERVER:
       return "no_working_server";
+    case v1::DECISION_STATE_DEVICE_CONTROL:
+      return "device_control";
     default:
       return "unknown";
   }
@@ -70,14 +72,17 @@ std::string AssuranceName(v1::Assurance assurance) {
   }
 }
 
-std::string DecisionFile(absl::string_view decision_json) {
-  return absl::StrCat("{\"schema\":\"", kDecisionFileSchema, "\",\"decision\":",
+std::string DecisionFile(absl::string_view decision_json,
+                         client::DecisionSource source) {
+  return absl::StrCat("{\"schema\":\"", kDecisionFileSchema, "\",\"source\":\"",
+                      client::DecisionSourceName(source), "\",\"decision\":",
                       absl::StripTrailingAsciiWhitespace(decision_json), "}\n");
 }
 
 bool AppliesToDevice(const v1::Decision& decision) {
-  return decision.state() == v1::DECISION_STATE_ACTIVE &&
-         decision.has_primary();
+  return (decision.state() == v1::DECISION_STATE_ACTIVE &&
+          decision.has_primary()) ||
+         decision.state() == v1::DECISION_STATE_DEVICE_CONTROL;
 }
 
 std::string HostPort(const std::string& address, uint32_t port) {
@@ -86,9 +91,11 @@ std::string HostPort(const std::string& address, uint32_t port) {
 }
 
 std::vector<std::string> HookEnvironment(
-    const v1::Decision& d, v1::Transport transport,
-    const std::string& decision_file,
+    const v1::Decision& d, client::DecisionSource source,
+    const v1::ItspProfile& profile, const std::string& decision_file,
     const std::optional<nat::MappedAddress>& mapped) {
+  const v1::Transport transport = profile.proxy_server_transport();
+  const client::ProfileServer server = client::RedundancyServer(profile);
   std::vector<std::string> env = {
       absl::StrCat("SIPRESOLVER_HOOK_CONTRACT=", kHookContractVersion),
       absl::StrCat("SIPRESOLVER_STATE=", StateName(d.state())),
@@ -99,7 +106,12 @@ std::vector<std::string> HookEnvironment(
       absl::StrCat("SIPRESOLVER_MAPPED=", mapped ? nat::HostPort(*mapped) : ""),
       absl::StrCat("SIPRESOLVER_MAPPED_BY=",
                    mapped ? nat::MethodName(mapped->method) : ""),
-      absl::StrCat("SIPRESOLVER_DECISION_FILE=", decision_file)};
+      absl::StrCat("SIPRESOLVER_DECISION_FILE=", decision_file),
+      absl::StrCat("SIPRESOLVER_SOURCE=", client::DecisionSourceName(source)),
+      absl::StrCat("SIPRESOLVER_PROFILE_SERVER=", server.server),
+      absl::StrCat("SIPRESOLVER_PROFILE_PORT=",
+                   server.port != 0 ? absl::StrCat(server.port) : ""),
+      absl::StrCat("SIPRESOLVER_PROFILE_TRANSPORT=", TransportName(transport))};
   AddCandidate("PRIMARY", d.has_primary(), d.primary(), transport, env);
   AddCandidate("SECONDARY", d.has_secondary(), d.secondary(), transport, env);
   const v1::Endpoint& k = d.keep_alive_target();

@@ -26,10 +26,13 @@
  *
  * Pure: no I/O, no clock, no allocation. Works on indices into the
  * candidate list, at most LF_MAX_CANDIDATES of them (the rest are never
- * chosen). */
+ * chosen). The texts both agents show (reasons, durations) and the server a
+ * device in device control resolves (S3) are here too, for the same
+ * reason. */
 #ifndef SIPRESOLVER_CLIENT_LOCAL_FAILOVER_H_
 #define SIPRESOLVER_CLIENT_LOCAL_FAILOVER_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -58,10 +61,53 @@ int lf_find(const struct lf_candidate* candidates, int n, const char* address,
  * (`registered` != 0) or failing. Moves `*primary` and `*secondary`
  * (indices, LF_NONE for none) by the rules above; `has_secondary` says
  * whether the profile keeps a secondary registration (S9). Returns 1 when
- * either moved, else 0. */
+ * either moved, else 0. A `*primary` that is not one of the first `n`
+ * candidates moves nothing (the failure is still noted); a `*secondary`
+ * that is not is taken as none. */
 int lf_on_report(struct lf_state* state, const struct lf_candidate* candidates,
                  int n, int index, int registered, int has_secondary,
                  int* primary, int* secondary);
+
+/* What both agents say and show, byte for byte the same. Each writes a
+ * NUL-terminated text into `out` (truncated to `size`) and returns its full
+ * length, as snprintf does. */
+
+/* A duration of `milliseconds` as Go's time.Duration prints it: "0s",
+ * "500ms", "2s", "1.5s", "1m30s", "10m0s", "1h0m0s". */
+int lf_format_duration(char* out, size_t size, uint64_t milliseconds);
+
+/* The reason of a decision the agent made by itself after a report:
+ * "the service is unreachable: the device reported REGISTER with
+ * 192.0.2.11:5060 failing (408); moved down the candidates in its own order
+ * (S6-S10, local failover)". An IPv6 `address` goes in brackets; `code` 0
+ * reads "no response". */
+int lf_failover_reason(char* out, size_t size, const char* address,
+                       uint32_t port, uint32_t code);
+
+/* The reason of a device-control decision (DECISION_STATE_DEVICE_CONTROL):
+ * "the service has been unreachable for 10m0s: control is back with the
+ * device's own resolution of itsp.example.com (S1-S10 on the device)";
+ * `after_ms` the agent's --device_control_after, `server` the profile's
+ * (lf_profile_server). */
+int lf_device_control_reason(char* out, size_t size, uint64_t after_ms,
+                             const char* server);
+
+/* The server a profile's redundancy applies to (S3), which a device in
+ * device control resolves by itself: the outbound proxy when one is set,
+ * else the registrar server, else the proxy server. The port is the one
+ * configured for it (0: none, the transport's default); a profile without a
+ * registrar server takes the registrar port, else the proxy server's, as
+ * the service does. NULL and "" both mean not set. */
+struct lf_server {
+  const char* server; /* One of the arguments, as configured; "" for none. */
+  uint32_t port;
+};
+struct lf_server lf_profile_server(const char* outbound_proxy,
+                                   uint32_t outbound_proxy_port,
+                                   const char* registrar_server,
+                                   uint32_t registrar_server_port,
+                                   const char* proxy_server,
+                                   uint32_t proxy_server_port);
 
 #ifdef __cplusplus
 }

@@ -56,11 +56,41 @@ ABSL_FLAG(std::string, spread, "",
           "watch: spread (default: agents of a profile spread over equal "
           "servers) or device_order (exactly the device's order).");
 ABSL_FLAG(std::string, output_file, "",
-          "watch: write each new decision (JSON) to this file atomically.");
-ABSL_FLAG(std::string, hook, "",
-          "watch: run this shell command on each new decision, with "
-          "SIPRESOLVER_STATE, _PRIMARY, _SECONDARY, _KEEPALIVE, _VERSION, "
-          "_DECISION_FILE in its environment.");
+          "watch: write each decision the device applies (active, "
+          "device_control) to this file atomically: {\"schema\": "
+          "\"sipresolver.decision-file/1\", \"source\": \"service\"|\"agent\", "
+          "\"decision\": {...}} (docs/decision-file.schema.json).");
+ABSL_FLAG(
+    std::string, hook, "",
+    "watch: run this command (/bin/sh -c) on each decision the device "
+    "applies (state active or device_control), one at a time, the newest "
+    "first. Its environment, contract 3: SIPRESOLVER_HOOK_CONTRACT=3; "
+    "SIPRESOLVER_STATE (active, device_control); SIPRESOLVER_SOURCE (service, "
+    "or agent: decided without the service); SIPRESOLVER_ASSURANCE (probes, "
+    "device_reports, unconfirmed; empty in device_control); "
+    "SIPRESOLVER_PROBE_PATH_SUSPECT (0, 1); SIPRESOLVER_VERSION; "
+    "SIPRESOLVER_PRIMARY, SIPRESOLVER_SECONDARY, SIPRESOLVER_KEEPALIVE "
+    "(HOST:PORT, IPv6 in brackets) each with _ADDRESS, _PORT, _TRANSPORT "
+    "(udp, tcp, tls) and _TARGET (the DNS name), all empty without one (and "
+    "in device_control); SIPRESOLVER_PROFILE_SERVER, _PORT (empty: not "
+    "configured), _TRANSPORT (the profile's server for redundancy, S3: "
+    "what the device resolves itself in device_control); SIPRESOLVER_MAPPED, "
+    "SIPRESOLVER_MAPPED_BY (stun, via); SIPRESOLVER_DECISION_FILE (the "
+    "--output_file).");
+ABSL_FLAG(absl::Duration, hook_timeout, absl::Seconds(30),
+          "watch: a hook still running after this is killed with its whole "
+          "process group.");
+ABSL_FLAG(std::string, report_socket, "",
+          "watch: bind this unix datagram socket (mode 0660; a stale one is "
+          "replaced) for the device's REGISTER outcomes, one per line: "
+          "\"ADDRESS:PORT CODE\" (IPv6 in brackets, CODE the final response "
+          "or 0 for none), e.g. printf '192.0.2.11:5060 408\\n' | socat - "
+          "UNIX-SENDTO:PATH. Each goes to the service; without the service a "
+          "failure moves the device down the candidates itself (S6-S10).");
+ABSL_FLAG(absl::Duration, device_control_after, absl::ZeroDuration(),
+          "watch: after this long without the service (e.g. 10m), hand "
+          "control back to the device's own resolution of the profile's "
+          "server (state device_control); 0: never.");
 ABSL_FLAG(bool, once, false, "watch: exit after the first active decision.");
 ABSL_FLAG(uint32_t, sip_port, 0,
           "watch: the device's SIP port; STUN keep-alives are sent from it "
@@ -102,11 +132,15 @@ constexpr cli::Command kCommands[] = {
      RunServers},
     {"watch",
      "--profile=JSON|@FILE [--agent_id=ID] [--spread=spread|device_order] "
-     "[--output_file=PATH] [--hook=CMD] [--once] [--json] [--sip_port=N] "
-     "[--stun_interval=30s] [--register_response_file=PATH]",
+     "[--output_file=PATH] [--hook=CMD] [--hook_timeout=30s] "
+     "[--report_socket=PATH] [--device_control_after=DURATION] [--once] "
+     "[--json] [--sip_port=N] [--stun_interval=30s] "
+     "[--register_response_file=PATH]",
      "Watch the redundancy decision for the profile, as the device's agent:\n"
      "print each new decision (and write/run --output_file/--hook); keeps the\n"
-     "last decision and reconnects by itself. Stop with Ctrl-C.",
+     "last decision and reconnects by itself; without the service, moves on\n"
+     "the device's reports (--report_socket) and hands control back to the\n"
+     "device after --device_control_after. Stop with Ctrl-C.",
      RunWatchCommand},
     {"report",
      "ADDRESS:PORT CODE [--agent_id=ID] [--transport=udp|tcp|tls] [--json]",
@@ -254,6 +288,17 @@ int RunWatchCommand(const std::vector<std::string>& args) {
   flags.spread = absl::GetFlag(FLAGS_spread);
   flags.output_file = absl::GetFlag(FLAGS_output_file);
   flags.hook = absl::GetFlag(FLAGS_hook);
+  flags.hook_timeout = absl::GetFlag(FLAGS_hook_timeout);
+  flags.report_socket = absl::GetFlag(FLAGS_report_socket);
+  flags.device_control_after = absl::GetFlag(FLAGS_device_control_after);
+  if (flags.hook_timeout <= absl::ZeroDuration()) {
+    return UsageError("bad --hook_timeout: must be positive");
+  }
+  if (flags.device_control_after < absl::ZeroDuration() ||
+      flags.device_control_after == absl::InfiniteDuration()) {
+    return UsageError(
+        "bad --device_control_after: a duration such as 10m, or 0 for never");
+  }
   flags.once = absl::GetFlag(FLAGS_once);
   flags.json = absl::GetFlag(FLAGS_json);
   if (absl::GetFlag(FLAGS_sip_port) > 65535)

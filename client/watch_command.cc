@@ -19,6 +19,7 @@
 #include "client/hook_contract.h"
 #include "client/hook_runner.h"
 #include "client/nat_keeper.h"
+#include "client/report_socket.h"
 #include "google/protobuf/util/json_util.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
 
@@ -173,6 +174,7 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
   options.profile = request.profile();
   options.agent_id = request.agent_id();
   options.spread_mode = request.spread_mode();
+  options.device_control_after = flags.device_control_after;
   client::Agent* agent_ptr = nullptr;
   options.on_event = [](const std::string& event) {
     std::cerr << kProgramName << ": " << event << "\n";
@@ -226,12 +228,13 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
   std::unique_ptr<client::HookRunner> hooks;
   if (!flags.hook.empty()) {
     hooks = std::make_unique<client::HookRunner>(client::HookRunner::Options{
-        flags.hook, absl::Seconds(30), STDERR_FILENO,
+        flags.hook, flags.hook_timeout, STDERR_FILENO,
         [](const std::string& message) {
           std::cerr << kProgramName << ": " << message << "\n";
         }});
   }
-  options.on_decision = [&](const v1::Decision& d) {
+  options.on_decision = [&](const v1::Decision& d,
+                            client::DecisionSource source) {
     absl::StatusOr<std::string> json = FormatJson(d);
     {
       absl::MutexLock lock(&out_mu);
@@ -242,25 +245,63 @@ int RunWatch(const WatchFlags& flags, const v1::WatchDecisionRequest& request,
     // works; SEARCHING has nothing yet).
     if (!AppliesToDevice(d)) return;
     if (!flags.output_file.empty() && json.ok()) {
-      if (absl::Status s =
-              WriteFileAtomically(flags.output_file, DecisionFile(*json));
+      if (absl::Status s = WriteFileAtomically(flags.output_file,
+                                               DecisionFile(*json, source));
           !s.ok()) {
         std::cerr << kProgramName << ": " << s.message() << "\n";
       }
     }
-    if (nat && WantsStun(request.profile())) {
+    // In device control the device picks its own server: STUN keeps going
+    // to the last target rather than stopping.
+    if (nat && WantsStun(request.profile()) &&
+        d.state() == v1::DECISION_STATE_ACTIVE) {
       nat->SetTarget(d.keep_alive_target().address(),
                      d.keep_alive_target().port());
     }
     if (hooks) {
-      hooks->Submit(HookEnvironment(
-          d, request.profile().proxy_server_transport(), flags.output_file,
-          nat ? nat->current() : std::nullopt));
+      hooks->Submit(HookEnvironment(d, source, request.profile(),
+                                    flags.output_file,
+                                    nat ? nat->current() : std::nullopt));
     }
-    if (flags.once) agent_ptr->Stop();
+    if (flags.once && d.state() == v1::DECISION_STATE_ACTIVE) {
+      agent_ptr->Stop();
+    }
   };
   client::Agent agent(options);
   agent_ptr = &agent;
+  // The device's REGISTER outcomes: local failover without the service,
+  // evidence for it when it is there. Declared after the agent, so it
+  // stops first.
+  // Log a failed report only when sending starts failing, not for each
+  // report of an outage. The socket's thread only.
+  bool last_sent = true;
+  std::unique_ptr<client::ReportSocket> reports;
+  if (!flags.report_socket.empty()) {
+    auto socket = client::ReportSocket::Create(
+        {flags.report_socket,
+         [&](const device_report& r) {
+           v1::Endpoint server;
+           server.set_address(r.address);
+           server.set_port(r.port);
+           server.set_transport(request.profile().proxy_server_transport());
+           const absl::Status s = agent.ReportRegistration(server, r.code);
+           if (!s.ok() && last_sent) {
+             std::cerr << kProgramName
+                       << ": report to the service failed (not logged again "
+                          "until one gets through): "
+                       << s.message() << "\n";
+           }
+           last_sent = s.ok();
+         },
+         [](const std::string& message) {
+           std::cerr << kProgramName << ": " << message << "\n";
+         }});
+    if (!socket.ok()) {
+      std::cerr << kProgramName << ": " << socket.status().message() << "\n";
+      return kExitRpcError;
+    }
+    reports = *std::move(socket);
+  }
   std::thread stopper([&] {
     int signal_number = 0;
     sigwait(&stop, &signal_number);

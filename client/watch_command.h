@@ -21,8 +21,14 @@ struct WatchFlags {
   std::string spread;       // "", "spread", "device_order".
   std::string output_file;  // Written atomically (JSON) on every decision.
   std::string hook;         // Run by /bin/sh on every decision.
-  bool once = false;        // Exit after the first ACTIVE decision.
-  bool json = false;        // One JSON object per line instead of text.
+  absl::Duration hook_timeout = absl::Seconds(30);  // Then its group is killed.
+  // A unix datagram socket for the device's REGISTER reports
+  // ("ADDRESS:PORT CODE" lines); empty: none.
+  std::string report_socket;
+  // Without the service this long: device control; 0 = never.
+  absl::Duration device_control_after = absl::ZeroDuration();
+  bool once = false;  // Exit after the first ACTIVE decision.
+  bool json = false;  // One JSON object per line instead of text.
   // NAT (N1-N3), when the profile enables STUN keep-alives:
   uint16_t sip_port = 0;  // STUN from the device's SIP port.
   absl::Duration stun_interval = absl::Seconds(30);
@@ -35,7 +41,7 @@ absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(
     const WatchFlags& flags);
 
 // "v17 active: primary 192.0.2.1:5060 (pbx1.test), secondary ..., keep-alive
-// ... - reason", one line.
+// ... - reason", or "v17 device control - reason", one line.
 std::string FormatDecisionLine(const v1::Decision& decision);
 
 // Writes `text` to `path` through a temporary file and rename, so readers

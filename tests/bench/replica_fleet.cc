@@ -132,7 +132,8 @@ void ReplicaFleet::Start(int agents) {
     options.profile = profile_;
     options.agent_id = AgentId(i);
     options.spread_mode = v1::SPREAD_MODE_SPREAD;
-    options.on_decision = [this, i](const v1::Decision&) {
+    options.on_decision = [this, i](const v1::Decision&,
+                                    client::DecisionSource) {
       absl::MutexLock lock(&mu_);
       ++tracks_[i].on_decision_calls;
     };

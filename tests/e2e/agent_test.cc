@@ -38,7 +38,8 @@ class AgentTest : public ::testing::Test {
     options.agent_id = "agent-7";
     options.initial_backoff = absl::Milliseconds(100);
     options.max_backoff = absl::Milliseconds(500);
-    options.on_decision = [this](const v1::Decision& d) {
+    options.on_decision = [this](const v1::Decision& d,
+                                 client::DecisionSource) {
       absl::MutexLock lock(&mu_);
       decisions_.push_back(d);
     };

@@ -47,20 +47,29 @@ class BaresipPhoneTest : public ::testing::Test {
     std::ofstream(dir_.File("password")) << "secret\n";
   }
 
-  // `watch` with the profile's JSON fields after proxy_server.
+  // `watch` with the profile's JSON fields after proxy_server, and
+  // `extra_flags` for it.
   void StartWatch(const std::string& profile_fields =
-                      R"("check_primary_fallback_interval": "2s")") {
+                      R"("check_primary_fallback_interval": "2s")",
+                  const std::vector<std::string>& extra_flags = {}) {
     std::ofstream(dir_.File("profile.json"))
         << R"({"proxy_server": "itsp.test", "proxy_server_redundancy": true, )"
         << profile_fields << "}";
-    auto watch = Subprocess::Start(
-        {"/usr/bin/env", "BARESIP_CTRL=" + phone_->ctrl_address(),
-         "SIP_AOR=sip:dev1@itsp.test",
-         "SIP_AUTH_PASS_FILE=" + dir_.File("password"), "SIP_REGINT=60",
-         "SIP_STATE_FILE=" + dir_.File("applied.json"), SIPRESOLVER_CLI_PATH,
-         "--server=" + stack_->daemon().grpc_address(), "watch",
-         "--profile=@" + dir_.File("profile.json"), "--agent_id=dev1",
-         std::string("--hook=") + kHook});
+    std::vector<std::string> argv = {
+        "/usr/bin/env",
+        "BARESIP_CTRL=" + phone_->ctrl_address(),
+        "SIP_AOR=sip:dev1@itsp.test",
+        "SIP_AUTH_PASS_FILE=" + dir_.File("password"),
+        "SIP_REGINT=60",
+        "SIP_STATE_FILE=" + dir_.File("applied.json"),
+        SIPRESOLVER_CLI_PATH,
+        "--server=" + stack_->daemon().grpc_address(),
+        "watch",
+        "--profile=@" + dir_.File("profile.json"),
+        "--agent_id=dev1",
+        std::string("--hook=") + kHook};
+    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    auto watch = Subprocess::Start(argv);
     ASSERT_TRUE(watch.ok()) << watch.status();
     watch_ = *std::move(watch);
   }
@@ -133,6 +142,34 @@ TEST_F(BaresipPhoneTest, ServerRestartLeavesThePhoneAlone) {
   absl::SleepFor(absl::Seconds(2));
   EXPECT_EQ(HookRuns(), 1) << Diagnostics();
   EXPECT_TRUE(RegisteredOnlyWith(0)) << Diagnostics();
+}
+
+// Hook contract 3: the agent has been without the service too long and
+// hands control back; the phone registers by its own resolution of the
+// AOR's domain (no outbound proxy), made before the old registration goes.
+TEST_F(BaresipPhoneTest, DeviceControlRegistersByThePhonesOwnResolution) {
+  // What the phone resolves by itself (RFC 3263: _sip._udp.itsp.test) leads
+  // to the third registrar only; the service's SRV of the bare name (R1)
+  // still leads to the first. Where the phone lands shows who resolved.
+  DnsZone zone = stack_->zone();
+  zone.srv.push_back({absl::StrCat("_sip._udp.", RegistrarStack::kDomain),
+                      stack_->zone().srv.at(2).target,
+                      stack_->registrar(2).port(), 10, 10});
+  ASSERT_TRUE(stack_->dns().Restart(zone).ok());
+  ASSERT_NO_FATAL_FAILURE(
+      StartWatch(R"("check_primary_fallback_interval": "2s")",
+                 {"--device_control_after=2s"}));
+  ASSERT_TRUE(Eventually([&] { return RegisteredOnlyWith(0); }))
+      << Diagnostics();
+
+  stack_->daemon().Kill();
+  // Made before the registration through the outbound proxy is removed.
+  EXPECT_TRUE(Eventually([&] { return RegisteredOnlyWith(2); }))
+      << Diagnostics();
+  EXPECT_NE(watch_->Output().find("registers through its own resolution of the "
+                                  "domain"),
+            std::string::npos)
+      << Diagnostics();
 }
 
 TEST_F(BaresipPhoneTest, S9_SecondaryRegistrationThroughTheSecondServer) {

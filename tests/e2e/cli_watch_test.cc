@@ -135,6 +135,26 @@ TEST_F(CliWatchTest, UsageErrors) {
       Watch({"--profile={\"proxy_server\":\"x.test\"}", "--spread=random"})
           .exit_status,
       2);
+  EXPECT_EQ(Watch({"--profile={\"proxy_server\":\"x.test\"}",
+                   "--device_control_after=-1s"})
+                .exit_status,
+            2);
+  EXPECT_EQ(
+      Watch({"--profile={\"proxy_server\":\"x.test\"}", "--hook_timeout=0s"})
+          .exit_status,
+      2);
+}
+
+// A --report_socket path that holds something else is never replaced.
+TEST_F(CliWatchTest, ReportSocketOverAFileIsRefused) {
+  const std::string path = dir_ + "/not-a-socket";
+  std::ofstream(path) << "precious\n";
+  CommandResult r = Watch({"--profile={\"proxy_server\":\"itsp.test\"}",
+                           "--report_socket=" + path});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NE(r.output.find("exists and is not a socket"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(ReadFile(path), "precious\n");
 }
 
 TEST_F(CliWatchTest, InvalidProfileIsAnRpcError) {

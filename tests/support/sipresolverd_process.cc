@@ -37,6 +37,8 @@ absl::Status SipresolverdProcess::Launch() {
   return absl::OkStatus();
 }
 
+void SipresolverdProcess::Kill() { process_.reset(); }  // SIGKILL and reap.
+
 absl::Status SipresolverdProcess::Restart() {
   process_.reset();  // SIGKILL and reap.
   return Launch();

@@ -25,6 +25,10 @@ class SipresolverdProcess {
   // Kills the process (SIGKILL) if it runs and starts it again with the same
   // flags and ports.
   absl::Status Restart();
+  // Kills the process (SIGKILL: no goodbye to its streams) and reaps it;
+  // Restart() starts it again. process() must not be used meanwhile.
+  void Kill();
+  bool running() const { return process_ != nullptr && process_->running(); }
 
   std::string grpc_address() const;
   int grpc_port() const { return grpc_port_; }

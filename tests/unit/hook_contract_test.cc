@@ -5,10 +5,13 @@
 #include <map>
 #include <string>
 
+#include "client/watch_command.h"
 #include "gtest/gtest.h"
 
 namespace sipresolver::cli {
 namespace {
+
+using client::DecisionSource;
 
 std::map<std::string, std::string> AsMap(const std::vector<std::string>& env) {
   std::map<std::string, std::string> out;
@@ -19,6 +22,22 @@ std::map<std::string, std::string> AsMap(const std::vector<std::string>& env) {
         << "twice: " << entry;
   }
   return out;
+}
+
+v1::ItspProfile Profile(v1::Transport transport = v1::TRANSPORT_UDP) {
+  v1::ItspProfile p;
+  p.set_proxy_server("itsp.example.com");
+  p.set_proxy_server_redundancy(true);
+  p.set_proxy_server_transport(transport);
+  return p;
+}
+
+std::map<std::string, std::string> Env(
+    const v1::Decision& d, v1::Transport transport,
+    const std::string& decision_file = "",
+    const std::optional<nat::MappedAddress>& mapped = std::nullopt) {
+  return AsMap(HookEnvironment(d, DecisionSource::kService, Profile(transport),
+                               decision_file, mapped));
 }
 
 v1::Decision Active() {
@@ -42,9 +61,8 @@ v1::Decision Active() {
 }
 
 TEST(HookContractTest, EachServerAsHostPortAddressPortTransportAndTarget) {
-  auto env = AsMap(HookEnvironment(Active(), v1::TRANSPORT_TCP, "/run/d.json",
-                                   std::nullopt));
-  EXPECT_EQ(env["SIPRESOLVER_HOOK_CONTRACT"], "2");
+  auto env = Env(Active(), v1::TRANSPORT_TCP, "/run/d.json");
+  EXPECT_EQ(env["SIPRESOLVER_HOOK_CONTRACT"], "3");
   EXPECT_EQ(env["SIPRESOLVER_STATE"], "active");
   EXPECT_EQ(env["SIPRESOLVER_ASSURANCE"], "probes");
   EXPECT_EQ(env["SIPRESOLVER_VERSION"], "42");
@@ -67,7 +85,7 @@ TEST(HookContractTest, EachServerAsHostPortAddressPortTransportAndTarget) {
 TEST(HookContractTest, AbsentServerHasEveryVariableEmpty) {
   v1::Decision d = Active();
   d.clear_secondary();
-  auto env = AsMap(HookEnvironment(d, v1::TRANSPORT_UDP, "", std::nullopt));
+  auto env = Env(d, v1::TRANSPORT_UDP);
   for (const char* name :
        {"SIPRESOLVER_SECONDARY", "SIPRESOLVER_SECONDARY_ADDRESS",
         "SIPRESOLVER_SECONDARY_PORT", "SIPRESOLVER_SECONDARY_TRANSPORT",
@@ -81,8 +99,7 @@ TEST(HookContractTest, AbsentServerHasEveryVariableEmpty) {
 TEST(HookContractTest, LiteralServerIsItsOwnTarget) {
   v1::Decision d = Active();
   d.mutable_primary()->clear_target();
-  auto env =
-      AsMap(HookEnvironment(d, v1::TRANSPORT_UNSPECIFIED, "", std::nullopt));
+  auto env = Env(d, v1::TRANSPORT_UNSPECIFIED);
   EXPECT_EQ(env["SIPRESOLVER_PRIMARY_TARGET"], "192.0.2.1");
   EXPECT_EQ(env["SIPRESOLVER_PRIMARY_TRANSPORT"], "udp");
 }
@@ -92,12 +109,13 @@ TEST(HookContractTest, MappedAddressIsBracketedLikeTheServers) {
   m.address = "2001:db8::7";
   m.port = 40000;
   m.method = nat::MappedAddress::Method::kStun;
-  auto env = AsMap(HookEnvironment(Active(), v1::TRANSPORT_UDP, "", m));
+  auto env = Env(Active(), v1::TRANSPORT_UDP, "", m);
   EXPECT_EQ(env["SIPRESOLVER_MAPPED"], "[2001:db8::7]:40000");
   EXPECT_EQ(env["SIPRESOLVER_MAPPED_BY"], "stun");
 }
 
-// No state ever asks a device to clear a working server.
+// No state ever asks a device to clear a working server (device control
+// hands it its own resolution back: DeviceControlHasEvery... below).
 TEST(HookContractTest, OnlyActiveDecisionsAreApplied) {
   EXPECT_TRUE(AppliesToDevice(Active()));
   v1::Decision unconfirmed = Active();
@@ -115,10 +133,84 @@ TEST(HookContractTest, OnlyActiveDecisionsAreApplied) {
   EXPECT_FALSE(AppliesToDevice(empty_active));
 }
 
-TEST(HookContractTest, DecisionFileNamesItsSchema) {
-  EXPECT_EQ(DecisionFile("{\"version\":\"42\"}\n"),
-            "{\"schema\":\"sipresolver.decision-file/1\",\"decision\":"
-            "{\"version\":\"42\"}}\n");
+TEST(HookContractTest, DecisionFileNamesItsSchemaAndSource) {
+  EXPECT_EQ(DecisionFile("{\"version\":\"42\"}\n", DecisionSource::kService),
+            "{\"schema\":\"sipresolver.decision-file/1\",\"source\":"
+            "\"service\",\"decision\":{\"version\":\"42\"}}\n");
+  EXPECT_EQ(DecisionFile("{}", DecisionSource::kAgent),
+            "{\"schema\":\"sipresolver.decision-file/1\",\"source\":"
+            "\"agent\",\"decision\":{}}\n");
+}
+
+// Contract 3: who decided.
+TEST(HookContractTest, SourceSaysWhoDecided) {
+  EXPECT_EQ(Env(Active(), v1::TRANSPORT_UDP)["SIPRESOLVER_SOURCE"], "service");
+  auto env = AsMap(HookEnvironment(Active(), DecisionSource::kAgent, Profile(),
+                                   "", std::nullopt));
+  EXPECT_EQ(env["SIPRESOLVER_SOURCE"], "agent");
+}
+
+// Contract 3: the profile's server (S3), in every state.
+TEST(HookContractTest, ProfileServerIsTheS3Target) {
+  auto env = Env(Active(), v1::TRANSPORT_TLS);
+  EXPECT_EQ(env["SIPRESOLVER_PROFILE_SERVER"], "itsp.example.com");
+  EXPECT_EQ(env["SIPRESOLVER_PROFILE_PORT"], "");  // Not configured.
+  EXPECT_EQ(env["SIPRESOLVER_PROFILE_TRANSPORT"], "tls");
+
+  v1::ItspProfile p = Profile();
+  p.set_registrar_server("reg.example.com");
+  p.set_registrar_server_port(5080);
+  env = AsMap(
+      HookEnvironment(Active(), DecisionSource::kService, p, "", std::nullopt));
+  EXPECT_EQ(env["SIPRESOLVER_PROFILE_SERVER"], "reg.example.com");
+  EXPECT_EQ(env["SIPRESOLVER_PROFILE_PORT"], "5080");
+  EXPECT_EQ(env["SIPRESOLVER_PROFILE_TRANSPORT"], "udp");
+
+  p.set_outbound_proxy("obp.example.com");
+  p.set_outbound_proxy_port(5070);
+  env = AsMap(
+      HookEnvironment(Active(), DecisionSource::kService, p, "", std::nullopt));
+  EXPECT_EQ(env["SIPRESOLVER_PROFILE_SERVER"], "obp.example.com");
+  EXPECT_EQ(env["SIPRESOLVER_PROFILE_PORT"], "5070");
+}
+
+v1::Decision DeviceControl() {
+  v1::Decision d;
+  d.set_state(v1::DECISION_STATE_DEVICE_CONTROL);
+  d.set_version(42);
+  d.set_reason(
+      "the service has been unreachable for 10m0s: control is back with the "
+      "device's own resolution of itsp.example.com (S1-S10 on the device)");
+  *d.add_candidates() = Active().primary();
+  return d;
+}
+
+// Contract 3: device control goes to the hook with no server of the
+// service's at all: the device resolves the profile's server itself.
+TEST(HookContractTest, DeviceControlHasEveryServerEmptyAndTheProfile) {
+  EXPECT_TRUE(AppliesToDevice(DeviceControl()));
+  EXPECT_EQ(StateName(v1::DECISION_STATE_DEVICE_CONTROL), "device_control");
+  auto env = AsMap(HookEnvironment(DeviceControl(), DecisionSource::kAgent,
+                                   Profile(), "", std::nullopt));
+  EXPECT_EQ(env["SIPRESOLVER_STATE"], "device_control");
+  EXPECT_EQ(env["SIPRESOLVER_SOURCE"], "agent");
+  EXPECT_EQ(env["SIPRESOLVER_ASSURANCE"], "");
+  for (const char* server : {"PRIMARY", "SECONDARY", "KEEPALIVE"}) {
+    for (const char* suffix :
+         {"", "_ADDRESS", "_PORT", "_TRANSPORT", "_TARGET"}) {
+      const std::string name = std::string("SIPRESOLVER_") + server + suffix;
+      ASSERT_TRUE(env.count(name)) << name;
+      EXPECT_EQ(env[name], "") << name;
+    }
+  }
+  EXPECT_EQ(env["SIPRESOLVER_PROFILE_SERVER"], "itsp.example.com");
+}
+
+TEST(HookContractTest, DeviceControlPrintsAsOneLine) {
+  EXPECT_EQ(FormatDecisionLine(DeviceControl()),
+            "v42 device control - the service has been unreachable for 10m0s: "
+            "control is back with the device's own resolution of "
+            "itsp.example.com (S1-S10 on the device)\n");
 }
 
 }  // namespace
