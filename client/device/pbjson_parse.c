@@ -337,6 +337,7 @@ static int read_object(struct pbjson_reader* r, ProtobufCMessage* m) {
 ProtobufCMessage* pbjson_parse(const ProtobufCMessageDescriptor* descriptor,
                                const char* json, size_t len, char* error,
                                size_t error_size) {
+  if (len == 0) json = ""; /* may be NULL then: NULL + 0 is undefined in C */
   struct pbjson_reader r = {json, json,  json + len, 0,
                             "",   error, error_size, 0};
   if (error_size) error[0] = '\0';

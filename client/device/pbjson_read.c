@@ -69,9 +69,10 @@ static void put_utf8(struct buf* b, unsigned long cp) {
 /* The four hex digits at `at`, or -1. */
 static long hex4(const struct pbjson_reader* r, const char* at) {
   long v = 0;
+  if (r->end - at < 4) return -1;
   for (int k = 0; k < 4; k++) {
     const unsigned char c = (unsigned char)at[k];
-    if (r->end - at <= k || !isxdigit(c)) return -1;
+    if (!isxdigit(c)) return -1;
     v = v * 16 + (isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
   }
   return v;
@@ -212,6 +213,8 @@ int pbjson_read_key(struct pbjson_reader* r, char** key, size_t* len) {
       (*len == 4 && !memcmp(start, "null", 4)) ||
       (*len == 5 && !memcmp(start, "false", 5)))
     return pbjson_fail(r, "expected a field name");
-  if (!(*key = strndup(start, *len))) return pbjson_fail(r, "out of memory");
+  if (!(*key = malloc(*len + 1))) return pbjson_fail(r, "out of memory");
+  memcpy(*key, start, *len); /* not strndup: `start` has no NUL after it */
+  (*key)[*len] = '\0';
   return 0;
 }
