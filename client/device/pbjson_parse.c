@@ -33,9 +33,11 @@ static int to_integer(const struct pbjson_value* v, int64_t min, uint64_t max,
     case PBJSON_INT:
       negative = 1, magnitude = 0 - (uint64_t)v->i;
       break;
-    case PBJSON_DOUBLE:
-      if (v->d != trunc(v->d) || v->d < -0x1p63 || v->d >= 0x1p64) return -1;
-      negative = v->d < 0, magnitude = (uint64_t)fabs(v->d);
+    case PBJSON_DOUBLE: /* only a whole one (and no libm for that) */
+      if (!(v->d >= -0x1p63 && v->d < 0x1p64)) return -1;
+      negative = v->d < 0;
+      magnitude = (uint64_t)(negative ? -v->d : v->d);
+      if ((double)magnitude != (negative ? -v->d : v->d)) return -1;
       break;
     case PBJSON_STRING: /* no spaces around; even "-0" is no unsigned number */
       if (!v->len || v->string[0] == ' ' || v->string[v->len - 1] == ' ' ||
@@ -96,8 +98,7 @@ static int to_enum(const ProtobufCEnumDescriptor* e,
                    const struct pbjson_value* v, int* number) {
   int64_t n = 0;
   uint64_t unused;
-  const int is_int = v->kind != PBJSON_BOOL &&
-                     to_integer(v, INT32_MIN, INT32_MAX, &n, &unused) == 0;
+  const int is_int = to_integer(v, INT32_MIN, INT32_MAX, &n, &unused) == 0;
   const ProtobufCEnumValue* known = NULL;
   if (v->kind == PBJSON_STRING && strlen(v->string) == v->len)
     known = protobuf_c_enum_descriptor_get_value_by_name(e, v->string);
