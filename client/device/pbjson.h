@@ -26,20 +26,27 @@
  * strings; bools, 32-bit integers and doubles as JSON values; strings
  * escaped as protobuf escapes them; google.protobuf.Timestamp as RFC 3339
  * ("2026-12-06T18:00:00.123Z", 0, 3, 6 or 9 fractional digits) and
- * google.protobuf.Duration as "1.500s". Check out->failed afterwards. */
-void pbjson_print(const ProtobufCMessage* message, struct buf* out);
+ * google.protobuf.Duration as "1.500s". Check out->failed afterwards: it
+ * is also set where libprotobuf refuses to print (a Timestamp or Duration
+ * out of range) and for field types the API does not use (float, bytes).
+ * A string ends at its first NUL (protobuf-c's strings are C strings). */
+void pbjson_print(const ProtobufCMessage *message, struct buf *out);
 
 /* Parses `json` (`len` bytes, not necessarily NUL-terminated) as a message
  * of `descriptor`, as JsonStringToMessage does: field names as in the
  * .proto or in lowerCamelCase, enums by name or number, 64-bit integers as
  * strings or numbers, Timestamp and Duration in their string forms, null
  * for an absent field. Unknown fields, values of the wrong type or out of
- * range, duplicate fields, trailing bytes, invalid UTF-8 and nesting deeper
- * than 32 are errors. Returns the message, to be freed with
+ * range, trailing bytes, invalid UTF-8, a NUL inside a string (protobuf-c
+ * cannot hold it) and nesting deeper than 32 are errors. A field given
+ * twice merges as in libprotobuf: the later value wins, messages merge,
+ * lists append (libprotobuf refuses a proto3 `optional` field given twice;
+ * the proto2 translation keeps no trace of `optional`, so pbjson cannot).
+ * Returns the message, to be freed with
  * protobuf_c_message_free_unpacked(message, NULL), or NULL with a one-line
  * reason in `error` (of `error_size` bytes) that names the field. */
-ProtobufCMessage* pbjson_parse(const ProtobufCMessageDescriptor* descriptor,
-                               const char* json, size_t len, char* error,
+ProtobufCMessage *pbjson_parse(const ProtobufCMessageDescriptor *descriptor,
+                               const char *json, size_t len, char *error,
                                size_t error_size);
 
 #endif /* SIPRESOLVER_AGENT_PBJSON_H_ */
