@@ -112,15 +112,17 @@ static void apply(struct agent* a, const Decision* d,
       hook_environment(d, source, a->config.profile, file, &text, &n);
       if (!text.failed) hook_submit(&a->hooks, &text, n, a->now);
     }
-    if (a->config.flags->once) a->stop = 1;
+    if (a->config.flags->once && d->state == STATE_ACTIVE) a->stop = 1;
   }
   buf_free(&text);
 }
 
 /* Takes `d` as the held decision and hands it on when it changes anything
- * for the device. */
+ * for the device, or who decided (the service back with what the agent
+ * chose alone: the hook sees SIPRESOLVER_SOURCE=service again). */
 static void hold(struct agent* a, Decision* d, enum decision_source source) {
-  const int changed = !a->held || !decision_same(a->held, d);
+  const int changed =
+      !a->held || a->held_source != source || !decision_same(a->held, d);
   message_free(a->held);
   a->held = d;
   a->held_source = source;
@@ -130,38 +132,12 @@ static void hold(struct agent* a, Decision* d, enum decision_source source) {
 /* --- without the service ----------------------------------------------------
  */
 
-static int has_secondary(const ItspProfile* p) {
-  return p->proxy_server_redundancy && p->secondary_registration;
-}
-
 /* A device report while no stream delivers decisions: the device moves
  * down its candidates (client/local_failover.h). */
 static void fail_over_locally(struct agent* a, const struct device_report* r) {
-  const Decision* held = a->held;
-  if (!held || held->state != STATE_ACTIVE || !held->primary ||
-      a->device_control)
-    return;
-  struct lf_candidate candidates[LF_MAX_CANDIDATES];
-  int n = 0;
-  int primary = LF_NONE, secondary = LF_NONE;
-  for (size_t i = 0; i < held->n_candidates && n < LF_MAX_CANDIDATES; ++i) {
-    const Candidate* c = held->candidates[i];
-    candidates[n] =
-        (struct lf_candidate){str_or_empty(c->address), c->port, c->priority};
-    ++n;
-  }
-  primary = lf_find(candidates, n, str_or_empty(held->primary->address),
-                    held->primary->port);
-  if (held->secondary)
-    secondary = lf_find(candidates, n, str_or_empty(held->secondary->address),
-                        held->secondary->port);
-  const int index = lf_find(candidates, n, r->address, r->port);
-  if (primary == LF_NONE || index == LF_NONE) return;
-  if (!lf_on_report(&a->failover, candidates, n, index,
-                    device_report_registered(r),
-                    has_secondary(a->config.profile), &primary, &secondary))
-    return;
-  Decision* local = local_failover_decision(held, primary, secondary, r);
+  if (!a->held || a->device_control) return;
+  Decision* local =
+      local_on_report(&a->failover, a->held, a->config.profile, r);
   if (local) hold(a, local, SOURCE_AGENT);
 }
 
@@ -594,7 +570,7 @@ int agent_run(const struct agent_flags* flags) {
     fprintf(stderr, AGENT_NAME ": %s\n", error);
     setup_free(&a->config);
     free(a);
-    return EXIT_USAGE;
+    return EXIT_RPC_ERROR; /* As watch: the flag is fine, the place is not. */
   }
   if (install_signals(a) != 0) {
     fprintf(stderr, AGENT_NAME ": %s\n", strerror(errno));

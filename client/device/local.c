@@ -7,10 +7,10 @@
 #include "clock.h"
 #include "local_failover.h"
 
-static void set_reason(Decision* d, struct buf* reason) {
+/* The reason, in the words both agents use (client/local_failover.h). */
+static void set_reason(Decision* d, const char* reason) {
   free(d->reason);
-  d->reason = reason->failed ? NULL : reason->data;
-  if (reason->failed) buf_free(reason);
+  d->reason = strdup(reason);
 }
 
 static int set_now(Decision* d) {
@@ -36,23 +36,6 @@ static int copy_into(Candidate** slot, const Candidate* c) {
   message_free(*slot);
   *slot = c ? candidate_copy(c) : NULL;
   return c && !*slot ? -1 : 0;
-}
-
-/* Formats a duration as Go and Abseil do: 10m0s, 1m30s, 2s, 1h0m0s. */
-static void format_duration(int64_t ms, struct buf* out) {
-  const int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60;
-  const int64_t rest = ms % 1000;
-  if (ms < 1000) return buf_printf(out, "%lldms", (long long)ms);
-  if (h) buf_printf(out, "%lldh", (long long)h);
-  if (h || m) buf_printf(out, "%lldm", (long long)m);
-  buf_printf(out, "%lld", (long long)s);
-  if (rest) {
-    char digits[4];
-    snprintf(digits, sizeof digits, "%03lld", (long long)rest);
-    for (int i = 2; i > 0 && digits[i] == '0'; --i) digits[i] = '\0';
-    buf_printf(out, ".%s", digits);
-  }
-  buf_putc(out, 's');
 }
 
 Decision* local_failover_decision(const Decision* held, int primary,
@@ -91,24 +74,44 @@ Decision* local_failover_decision(const Decision* held, int primary,
   d->assurance = ASSURANCE_UNCONFIRMED;
   d->probe_path_suspect = 0;
   failed |= set_now(d);
-  struct buf reason = BUF_INIT;
-  buf_puts(&reason,
-           "the service is unreachable: the device reported REGISTER with ");
-  format_host_port(report->address, report->port, &reason);
-  if (report->code)
-    buf_printf(&reason, " failing (%u)", report->code);
-  else
-    buf_puts(&reason, " failing (no response)");
-  buf_puts(&reason,
-           "; moved down the candidates in its own order (S6-S10, local "
-           "failover)");
-  set_reason(d, &reason);
+  char reason[512];
+  lf_failover_reason(reason, sizeof reason, report->address, report->port,
+                     report->code);
+  set_reason(d, reason);
   message_normalize(&d->base);
   if (failed || !d->reason) {
     message_free(d);
     return NULL;
   }
   return d;
+}
+
+Decision* local_on_report(struct lf_state* state, const Decision* held,
+                          const ItspProfile* profile,
+                          const struct device_report* r) {
+  if (held->state != STATE_ACTIVE || !held->primary) return NULL;
+  struct lf_candidate view[LF_MAX_CANDIDATES];
+  int n = 0;
+  for (; (size_t)n < held->n_candidates && n < LF_MAX_CANDIDATES; ++n) {
+    const Candidate* c = held->candidates[n];
+    view[n] =
+        (struct lf_candidate){str_or_empty(c->address), c->port, c->priority};
+  }
+  const int index = lf_find(view, n, r->address, r->port);
+  if (index == LF_NONE) return NULL;
+  int primary = lf_find(view, n, str_or_empty(held->primary->address),
+                        held->primary->port);
+  int secondary = held->secondary
+                      ? lf_find(view, n, str_or_empty(held->secondary->address),
+                                held->secondary->port)
+                      : LF_NONE;
+  /* S9: a secondary registration needs redundancy on. */
+  const int has_secondary =
+      profile->proxy_server_redundancy && profile->secondary_registration;
+  if (!lf_on_report(state, view, n, index, device_report_registered(r),
+                    has_secondary, &primary, &secondary))
+    return NULL;
+  return local_failover_decision(held, primary, secondary, r);
 }
 
 Decision* local_device_control_decision(const Decision* held,
@@ -129,14 +132,10 @@ Decision* local_device_control_decision(const Decision* held,
   d->has_assurance = 0;
   d->probe_path_suspect = 0;
   const int failed = set_now(d);
-  struct buf reason = BUF_INIT;
-  buf_puts(&reason, "the service has been unreachable for ");
-  format_duration(after_ms, &reason);
-  buf_printf(&reason,
-             ": control is back with the device's own resolution of %s "
-             "(S1-S10 on the device)",
-             server->name);
-  set_reason(d, &reason);
+  char reason[512];
+  lf_device_control_reason(reason, sizeof reason, (uint64_t)after_ms,
+                           server->name);
+  set_reason(d, reason);
   message_normalize(&d->base);
   if (failed || !d->reason) {
     message_free(d);

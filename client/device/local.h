@@ -7,8 +7,17 @@
 #include <stdint.h>
 
 #include "device_report.h"
+#include "local_failover.h"
 #include "messages.h"
 #include "output.h"
+
+/* The device reported `report` while the agent is without the service and
+ * holds `held` (not in device control): the local decision when the report
+ * moved the primary or secondary by the rules of client/local_failover.h
+ * (`state` keeps the failures since the service was lost), else NULL. */
+Decision* local_on_report(struct lf_state* state, const Decision* held,
+                          const ItspProfile* profile,
+                          const struct device_report* report);
 
 /* `held` with candidates `primary` and `secondary` (indices into its
  * candidates; LF_NONE for no secondary) as primary and secondary, after the

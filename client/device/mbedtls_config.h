@@ -9,7 +9,8 @@
 #define SIPRESOLVER_AGENT_MBEDTLS_CONFIG_H_
 
 /* --- platform ------------------------------------------------------------ */
-/* Inline assembly for bignum multiplication (x86-64, Arm): faster, not bigger. */
+/* Inline assembly for bignum multiplication (x86-64, Arm): faster, not bigger.
+ */
 #define MBEDTLS_HAVE_ASM
 /* time() for session timestamps. */
 #define MBEDTLS_HAVE_TIME
@@ -22,14 +23,17 @@
 #define MBEDTLS_DEPRECATED_REMOVED
 
 /* --- randomness ---------------------------------------------------------- */
-/* Entropy from the platform source (getrandom() with glibc, /dev/urandom with musl). */
+/* Entropy from the platform source (getrandom() with glibc, /dev/urandom with
+ * musl). */
 #define MBEDTLS_ENTROPY_C
 /* Only the platform source is registered (the default 20 slots are unused). */
 #define MBEDTLS_ENTROPY_MAX_SOURCES 2
-/* The DRBG that TLS and ECDSA signing draw from, seeded from the entropy pool. */
+/* The DRBG that TLS and ECDSA signing draw from, seeded from the entropy pool.
+ */
 #define MBEDTLS_CTR_DRBG_C
 
-/* --- symmetric crypto: AES-GCM only ---------------------------------------- */
+/* --- symmetric crypto: AES-GCM only ----------------------------------------
+ */
 /* AES: the record cipher (GCM) and the CTR_DRBG block cipher. */
 #define MBEDTLS_AES_C
 /* AES tables as constants (no RAM, no generation code)... */
@@ -41,24 +45,28 @@
 /* The generic cipher layer the TLS record code goes through. */
 #define MBEDTLS_CIPHER_C
 
-/* --- hashes ----------------------------------------------------------------- */
+/* --- hashes -----------------------------------------------------------------
+ */
 /* The generic message-digest layer (TLS PRF, HMAC, signatures). */
 #define MBEDTLS_MD_C
 /* SHA-256: the PRF of the *_SHA256 suites, certificate signatures. */
 #define MBEDTLS_SHA256_C
 /* The loop version of SHA-256: 1.4 KiB less code, a little slower. */
 #define MBEDTLS_SHA256_SMALLER
-/* SHA-384 (in the SHA-512 module): the PRF of the *_SHA384 suites, P-384 chains. */
+/* SHA-384 (in the SHA-512 module): the PRF of the *_SHA384 suites, P-384
+ * chains. */
 #define MBEDTLS_SHA512_C
 /* The loop version of SHA-512: 2 KiB less code, a little slower. */
 #define MBEDTLS_SHA512_SMALLER
 /* No SHA-1 or MD5: TLS 1.2 with these suites never needs them, and chains
  * signed with SHA-1 are not accepted. */
 
-/* --- public-key crypto ------------------------------------------------------ */
+/* --- public-key crypto ------------------------------------------------------
+ */
 /* Big numbers, for RSA and elliptic curves. */
 #define MBEDTLS_BIGNUM_C
-/* Up to 4096-bit RSA keys (the default allows 8192 and sizes buffers for it). */
+/* Up to 4096-bit RSA keys (the default allows 8192 and sizes buffers for it).
+ */
 #define MBEDTLS_MPI_MAX_SIZE 512
 /* Modular exponentiation with a small window: less heap for an RSA client
  * key's signature (once per handshake); RSA verification is unaffected. */
@@ -81,7 +89,8 @@
 /* ECDH: the ECDHE key exchange. */
 #define MBEDTLS_ECDH_C
 /* ECDSA: verifying EC server chains and signing with an EC client key
- * (random nonces from CTR_DRBG: no MBEDTLS_ECDSA_DETERMINISTIC, no HMAC_DRBG). */
+ * (random nonces from CTR_DRBG: no MBEDTLS_ECDSA_DETERMINISTIC, no HMAC_DRBG).
+ */
 #define MBEDTLS_ECDSA_C
 /* RSA: verifying RSA server chains and signing with an RSA client key. */
 #define MBEDTLS_RSA_C
@@ -91,10 +100,12 @@
  * a chain with RSASSA-PSS-signed certificates would not verify. */
 /* The generic public-key layer over RSA and ECDSA keys. */
 #define MBEDTLS_PK_C
-/* Parsing keys: PKCS#1 and SEC1 (RSA/EC PRIVATE KEY) and unencrypted PKCS#8 (PRIVATE KEY). */
+/* Parsing keys: PKCS#1 and SEC1 (RSA/EC PRIVATE KEY) and unencrypted PKCS#8
+ * (PRIVATE KEY). */
 #define MBEDTLS_PK_PARSE_C
 
-/* --- ASN.1, PEM, X.509 ------------------------------------------------------ */
+/* --- ASN.1, PEM, X.509 ------------------------------------------------------
+ */
 /* DER parsing for certificates and keys. */
 #define MBEDTLS_ASN1_PARSE_C
 /* DER writing: ECDSA signatures (CertificateVerify with an EC client key). */
@@ -109,11 +120,13 @@
 #define MBEDTLS_X509_USE_C
 /* Parsing and verifying certificate chains. */
 #define MBEDTLS_X509_CRT_PARSE_C
-/* Honour keyUsage and extendedKeyUsage (a CA's leaf for clients is no server). */
+/* Honour keyUsage and extendedKeyUsage (a CA's leaf for clients is no server).
+ */
 #define MBEDTLS_X509_CHECK_KEY_USAGE
 #define MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE
 
-/* --- TLS -------------------------------------------------------------------- */
+/* --- TLS --------------------------------------------------------------------
+ */
 /* The TLS layer, client side only (no MBEDTLS_SSL_SRV_C). */
 #define MBEDTLS_SSL_TLS_C
 #define MBEDTLS_SSL_CLI_C
@@ -123,16 +136,17 @@
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
 /* The four suites, strongest first (also the ClientHello order). */
-#define MBEDTLS_SSL_CIPHERSUITES \
-  MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, \
-  MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, \
-  MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, \
-  MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+#define MBEDTLS_SSL_CIPHERSUITES                       \
+  MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,     \
+      MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, \
+      MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,   \
+      MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
 /* SNI: the server name in the ClientHello (virtual hosts, proxies). */
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 /* ALPN: gRPC servers require "h2". */
 #define MBEDTLS_SSL_ALPN
-/* RFC 7627 extended master secret (OpenSSL offers it; closes triple handshake). */
+/* RFC 7627 extended master secret (OpenSSL offers it; closes triple handshake).
+ */
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 /* Alerts for every failure, so the server's log says why a handshake failed. */
 #define MBEDTLS_SSL_ALL_ALERT_MESSAGES
@@ -147,7 +161,8 @@
  * writes are split into several records. */
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
 
-/* --- left out ----------------------------------------------------------------- */
+/* --- left out
+ * ----------------------------------------------------------------- */
 /* No MBEDTLS_ERROR_C: mbedtls_strerror() prints only the code (the dummy
  * below), saving the message tables; the agent logs codes in hex. */
 #define MBEDTLS_ERROR_STRERROR_DUMMY

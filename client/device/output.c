@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "local_failover.h"
 #include "pbjson.h"
 
 static const char* state_name(int state) {
@@ -49,17 +50,11 @@ static const char* transport_name(int transport) {
 }
 
 struct profile_server profile_server_of(const ItspProfile* p) {
-  struct profile_server s = {str_or_empty(p->proxy_server),
-                             p->proxy_server_port,
-                             transport_name(p->proxy_server_transport)};
-  if (p->outbound_proxy && *p->outbound_proxy) {
-    s.name = p->outbound_proxy;
-    s.port = p->outbound_proxy_port;
-  } else if (p->registrar_server && *p->registrar_server) {
-    s.name = p->registrar_server;
-    s.port = p->registrar_server_port;
-  }
-  return s;
+  const struct lf_server s = lf_profile_server(
+      p->outbound_proxy, p->outbound_proxy_port, p->registrar_server,
+      p->registrar_server_port, p->proxy_server, p->proxy_server_port);
+  return (struct profile_server){s.server, s.port,
+                                 transport_name(p->proxy_server_transport)};
 }
 
 int applies_to_device(const Decision* d) {

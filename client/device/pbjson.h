@@ -30,7 +30,7 @@
  * is also set where libprotobuf refuses to print (a Timestamp or Duration
  * out of range) and for field types the API does not use (float, bytes).
  * A string ends at its first NUL (protobuf-c's strings are C strings). */
-void pbjson_print(const ProtobufCMessage *message, struct buf *out);
+void pbjson_print(const ProtobufCMessage* message, struct buf* out);
 
 /* Parses `json` (`len` bytes, not necessarily NUL-terminated) as a message
  * of `descriptor`, as JsonStringToMessage does: field names as in the
@@ -45,8 +45,8 @@ void pbjson_print(const ProtobufCMessage *message, struct buf *out);
  * Returns the message, to be freed with
  * protobuf_c_message_free_unpacked(message, NULL), or NULL with a one-line
  * reason in `error` (of `error_size` bytes) that names the field. */
-ProtobufCMessage *pbjson_parse(const ProtobufCMessageDescriptor *descriptor,
-                               const char *json, size_t len, char *error,
+ProtobufCMessage* pbjson_parse(const ProtobufCMessageDescriptor* descriptor,
+                               const char* json, size_t len, char* error,
                                size_t error_size);
 
 #endif /* SIPRESOLVER_AGENT_PBJSON_H_ */

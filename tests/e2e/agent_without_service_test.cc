@@ -206,14 +206,14 @@ TEST_P(AgentWithoutServiceTest, DeviceControlAfterTheServiceIsGoneForLong) {
        SIPRESOLVER_SOURCE_DIR "/docs/decision-file.schema.json", file});
   EXPECT_EQ(valid.exit_status, 0) << valid.output << ReadFile(file);
 
-  // In device control a report moves nothing. (The agent acts on a report
-  // before it sends it, and prints a decision before it says the sending
-  // failed: once that is said, nothing more comes of this report.)
-  ASSERT_TRUE(
-      SendDatagram(dir_.File("report"), absl::StrCat(Registrar(0), " 408\n"))
-          .ok());
+  // In device control a report moves nothing. A bad line after it in the
+  // same datagram is logged once the report has been dealt with (both
+  // agents take a datagram's lines in order).
+  ASSERT_TRUE(SendDatagram(dir_.File("report"),
+                           absl::StrCat(Registrar(0), " 408\nnot a report\n"))
+                  .ok());
   ASSERT_TRUE(Eventually([&] {
-    return absl::StrContains(agent_->Output(), "report to the service failed");
+    return absl::StrContains(agent_->Output(), "bad line \"not a report\"");
   })) << Diagnostics();
   EXPECT_FALSE(absl::StrContains(agent_->Output(), "local failover"))
       << Diagnostics();

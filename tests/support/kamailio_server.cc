@@ -232,6 +232,8 @@ absl::Status KamailioServer::WriteConfig(const KamailioConfig& config) {
     lines.push_back(absl::StrCat("loadmodule \"", module, ".so\""));
   }
   lines.push_back("modparam(\"usrloc\", \"db_mode\", 0)");  // Memory only.
+  lines.push_back(absl::StrCat("modparam(\"registrar\", \"min_expires\", ",
+                               config.min_expires, ")"));
   // kamcmd's socket (Locations()), in the fixture's own directory.
   lines.push_back(absl::StrCat(
       "modparam(\"ctl\", \"binrpc\", \"unix:", dir_.File("ctl.sock"), "\")"));

@@ -100,6 +100,9 @@ struct KamailioConfig {
   // Pasted into kamailio.cfg as a regular expression: printable ASCII
   // without '"', '\\', '$', '^' or ']'.
   std::string drop_user_agent;
+  // The shortest registration it grants (Kamailio's registrar min_expires);
+  // a phone asking for less is given this much.
+  int min_expires = 60;
   // kAlwaysUnavailable: adds "Retry-After: N" to the 503.
   std::optional<int> retry_after_seconds = std::nullopt;
 

@@ -2,15 +2,21 @@
 // must be impossible to tell apart: the same decisions handed on, printed the
 // same way. Differential tests over many generated decisions (fixed seed):
 // the C code against the C++ code it mirrors.
+#include <algorithm>
+#include <cstring>
 #include <random>
 
+#include "client/cli_output.h"
 #include "client/decision_policy.h"
+#include "client/hook_contract.h"
+#include "client/local_decisions.h"
 #include "client/watch_command.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "sipresolver/v1/sipresolver.pb.h"
 
 extern "C" {
+#include "local.h"
 #include "output.h"
 #include "policy.h"
 }
@@ -179,6 +185,118 @@ TEST(AgentParityTest, PolicyIsTheAgentLibrarys) {
       held = want;
     }
     message_free(got);
+  }
+}
+
+// Profiles of every shape the contract names: outbound proxy, registrar,
+// ports or none, each transport, S9 on or off.
+v1::ItspProfile MakeProfile(std::mt19937& random) {
+  v1::ItspProfile p;
+  p.set_proxy_server("itsp.test");
+  if (random() % 2) p.set_proxy_server_port(5070);
+  if (random() % 3 == 0) p.set_registrar_server("registrar.test");
+  if (random() % 3 == 0) p.set_registrar_server_port(5071);
+  if (random() % 3 == 0) p.set_outbound_proxy("proxy.test");
+  if (random() % 2) p.set_outbound_proxy_port(5072);
+  p.set_proxy_server_transport(static_cast<v1::Transport>(random() % 4));
+  p.set_proxy_server_redundancy(random() % 4 != 0);
+  p.set_secondary_registration(random() % 2);
+  return p;
+}
+
+struct CProfile {
+  explicit CProfile(const v1::ItspProfile& p) {
+    const std::string bytes = p.SerializeAsString();
+    profile = sipresolver__v1__itsp_profile__unpack(
+        nullptr, bytes.size(), reinterpret_cast<const uint8_t*>(bytes.data()));
+  }
+  ~CProfile() { message_free(profile); }
+  ItspProfile* profile;
+};
+
+TEST(AgentParityTest, HookEnvironmentAndDecisionFileAreWatchs) {
+  DecisionMaker maker(5);
+  std::mt19937 random(6);
+  for (int i = 0; i < kCases; ++i) {
+    const v1::Decision d = maker.Next();
+    const v1::ItspProfile profile = MakeProfile(random);
+    const bool agent = random() % 2;
+    CDecision c(d);
+    CProfile cp(profile);
+    struct buf env = BUF_INIT;
+    int n = 0;
+    hook_environment(c.d, agent ? SOURCE_AGENT : SOURCE_SERVICE, cp.profile,
+                     "/run/d.json", &env, &n);
+    std::vector<std::string> got;
+    for (const char* e = env.data; got.size() < static_cast<size_t>(n);
+         e += strlen(e) + 1)
+      got.emplace_back(e);
+    buf_free(&env);
+    std::vector<std::string> want =
+        cli::HookEnvironment(d,
+                             agent ? client::DecisionSource::kAgent
+                                   : client::DecisionSource::kService,
+                             profile, "/run/d.json", std::nullopt);
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want) << d.DebugString() << profile.DebugString();
+
+    absl::StatusOr<std::string> json = cli::FormatJson(d);
+    ASSERT_TRUE(json.ok());
+    struct buf line = BUF_INIT, file = BUF_INIT;
+    format_decision_json(c.d, &line);
+    format_decision_file(c.d, agent ? SOURCE_AGENT : SOURCE_SERVICE, &file);
+    EXPECT_EQ(std::string(line.data, line.len), *json);
+    EXPECT_EQ(
+        std::string(file.data, file.len),
+        cli::DecisionFile(*json, agent ? client::DecisionSource::kAgent
+                                       : client::DecisionSource::kService));
+    buf_free(&line);
+    buf_free(&file);
+  }
+}
+
+// Without the service, the same reports move both agents the same way.
+TEST(AgentParityTest, LocalDecisionsAreTheAgentLibrarys) {
+  DecisionMaker maker(7);
+  std::mt19937 random(8);
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  for (int i = 0; i < kCases / 10; ++i) {
+    const v1::ItspProfile profile = MakeProfile(random);
+    client::LocalDecisions cpp(profile, absl::ZeroDuration());
+    cpp.ServiceLost(now);
+    lf_state c_state = {};
+    CProfile cp(profile);
+    v1::Decision held = maker.Next();
+    held.set_state(v1::DECISION_STATE_ACTIVE);
+    held.set_heartbeat(false);
+    for (int step = 0; step < 12; ++step) {
+      const v1::Candidate& target =
+          held.candidates_size() && random() % 5
+              ? held.candidates(random() % held.candidates_size())
+              : held.primary();
+      const uint32_t code = random() % 3 == 0 ? 200 : (random() % 2) * 408;
+      std::optional<v1::Decision> want =
+          cpp.OnReport(held, target.address(), target.port(), code, now);
+      device_report report = {};
+      snprintf(report.address, sizeof report.address, "%s",
+               target.address().c_str());
+      report.port = target.port();
+      report.code = code;
+      CDecision c_held(held);
+      Decision* got = local_on_report(&c_state, c_held.d, cp.profile, &report);
+      ASSERT_EQ(got != nullptr, want.has_value()) << held.DebugString();
+      if (!got) continue;
+      v1::Decision got_cpp = FromC(got);
+      message_free(got);
+      got_cpp.clear_generated_at();
+      want->clear_generated_at();
+      EXPECT_TRUE(
+          google::protobuf::util::MessageDifferencer::Equals(got_cpp, *want))
+          << got_cpp.DebugString() << "\nwanted\n"
+          << want->DebugString();
+      held = *want;
+    }
   }
 }
 
