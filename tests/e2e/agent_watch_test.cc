@@ -23,6 +23,7 @@
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
+#include "tests/support/unix_datagram.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -254,6 +255,32 @@ TEST_P(AgentWatchTest, TlsAndMutualTls) {
     return absl::StrContains((*refused)->Output(), "reconnecting");
   })) << (*refused)->Output();
   EXPECT_FALSE(absl::StrContains((*refused)->Output(), "primary"));
+}
+
+// A line on --report_socket reaches the service as ReportObservation: its
+// registration is device evidence (ListServers' device_successes).
+TEST_P(AgentWatchTest, ReportsThroughTheSocketAreDeviceEvidence) {
+  ASSERT_NO_FATAL_FAILURE(StartStack());
+  const std::string socket = dir_.File("report");
+  ASSERT_NO_FATAL_FAILURE(StartAgent({"--report_socket=" + socket}));
+  ASSERT_TRUE(Eventually([&] { return HookRan("active service " + Port(0)); }))
+      << Diagnostics();
+  ASSERT_TRUE(SendDatagram(socket, Port(0) + " 200\n").ok());
+  EXPECT_TRUE(Eventually([&] {
+    v1::ListServersResponse servers;
+    grpc::ClientContext context;
+    if (!stack_->daemon()
+             .stub()
+             .ListServers(&context, v1::ListServersRequest(), &servers)
+             .ok())
+      return false;
+    for (const v1::ServerStatus& s : servers.servers()) {
+      if (s.endpoint().port() == stack_->registrar(0).port() &&
+          s.health().device_successes() == 1)
+        return true;
+    }
+    return false;
+  })) << Diagnostics();
 }
 
 TEST_P(AgentWatchTest, InvalidProfileIsAnRpcError) {

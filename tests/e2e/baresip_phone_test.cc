@@ -11,8 +11,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/support/agent_command.h"
 #include "tests/support/eventually.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
@@ -24,8 +26,11 @@ namespace {
 
 constexpr char kHook[] =
     SIPRESOLVER_SOURCE_DIR "/examples/baresip/sipresolver-baresip";
+constexpr char kReports[] =
+    SIPRESOLVER_SOURCE_DIR "/examples/baresip/sipresolver-baresip-reports";
 
-class BaresipPhoneTest : public ::testing::Test {
+// Every scenario for each agent a device can run (AgentKind).
+class BaresipPhoneTest : public ::testing::TestWithParam<AgentKind> {
  protected:
   void SetUp() override {
     RegistrarStackOptions options;
@@ -47,31 +52,46 @@ class BaresipPhoneTest : public ::testing::Test {
     std::ofstream(dir_.File("password")) << "secret\n";
   }
 
-  // `watch` with the profile's JSON fields after proxy_server, and
-  // `extra_flags` for it.
+  // The agent, with the profile's JSON fields after proxy_server and
+  // `extra_flags`; the phone re-registers every `regint` seconds.
   void StartWatch(const std::string& profile_fields =
                       R"("check_primary_fallback_interval": "2s")",
-                  const std::vector<std::string>& extra_flags = {}) {
+                  const std::vector<std::string>& extra_flags = {},
+                  int regint = 60) {
     std::ofstream(dir_.File("profile.json"))
         << R"({"proxy_server": "itsp.test", "proxy_server_redundancy": true, )"
         << profile_fields << "}";
-    std::vector<std::string> argv = {
-        "/usr/bin/env",
-        "BARESIP_CTRL=" + phone_->ctrl_address(),
-        "SIP_AOR=sip:dev1@itsp.test",
-        "SIP_AUTH_PASS_FILE=" + dir_.File("password"),
-        "SIP_REGINT=60",
-        "SIP_STATE_FILE=" + dir_.File("applied.json"),
-        SIPRESOLVER_CLI_PATH,
-        "--server=" + stack_->daemon().grpc_address(),
-        "watch",
-        "--profile=@" + dir_.File("profile.json"),
-        "--agent_id=dev1",
-        std::string("--hook=") + kHook};
-    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    std::vector<std::string> flags = {"--profile=@" + dir_.File("profile.json"),
+                                      "--agent_id=dev1",
+                                      std::string("--hook=") + kHook};
+    flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+    std::vector<std::string> argv = PhoneEnvironment();
+    argv.push_back(absl::StrCat("SIP_REGINT=", regint));
+    for (std::string& arg :
+         AgentCommand(GetParam(), stack_->daemon().grpc_address(), flags))
+      argv.push_back(std::move(arg));
     auto watch = Subprocess::Start(argv);
     ASSERT_TRUE(watch.ok()) << watch.status();
     watch_ = *std::move(watch);
+  }
+
+  // `/usr/bin/env` with what the reference hook and reports read.
+  std::vector<std::string> PhoneEnvironment() {
+    return {"/usr/bin/env",
+            "BARESIP_CTRL=" + phone_->ctrl_address(),
+            "SIP_AOR=sip:dev1@itsp.test",
+            "SIP_AUTH_PASS_FILE=" + dir_.File("password"),
+            "SIP_STATE_FILE=" + dir_.File("applied.json"),
+            "SIPRESOLVER_REPORT_SOCKET=" + dir_.File("report")};
+  }
+
+  // The phone's registrations reported to the agent's --report_socket.
+  void StartReports() {
+    std::vector<std::string> argv = PhoneEnvironment();
+    argv.push_back(kReports);
+    auto reports = Subprocess::Start(argv);
+    ASSERT_TRUE(reports.ok()) << reports.status();
+    reports_ = *std::move(reports);
   }
 
   // The phone's binding is in registrar i's location table.
@@ -86,8 +106,9 @@ class BaresipPhoneTest : public ::testing::Test {
     return true;
   }
   std::string Diagnostics() {
-    std::string out = absl::StrCat("watch:\n", watch_->Output(), "\nbaresip:\n",
-                                   phone_->Output());
+    std::string out = absl::StrCat("agent:\n", watch_->Output(), "\nbaresip:\n",
+                                   phone_->Output(), "\nreports:\n",
+                                   reports_ ? reports_->Output() : "");
     for (int i = 0; i < 3; ++i) {
       absl::StatusOr<std::string> table = stack_->registrar(i).Locations();
       absl::StrAppend(&out, "\nregistrar ", i, ":\n",
@@ -107,11 +128,12 @@ class BaresipPhoneTest : public ::testing::Test {
 
   std::unique_ptr<RegistrarStack> stack_;
   TempDir dir_;
-  std::unique_ptr<BaresipPhone> phone_;  // Stopped after the watch.
+  std::unique_ptr<BaresipPhone> phone_;  // Stopped after the agent.
   std::unique_ptr<Subprocess> watch_;
+  std::unique_ptr<Subprocess> reports_;
 };
 
-TEST_F(BaresipPhoneTest, PhoneFollowsFailoverAndFallback) {
+TEST_P(BaresipPhoneTest, PhoneFollowsFailoverAndFallback) {
   ASSERT_NO_FATAL_FAILURE(StartWatch());
   ASSERT_TRUE(Eventually([&] { return RegisteredOnlyWith(0); }))
       << Diagnostics();
@@ -126,7 +148,7 @@ TEST_F(BaresipPhoneTest, PhoneFollowsFailoverAndFallback) {
       << Diagnostics();
 }
 
-TEST_F(BaresipPhoneTest, ServerRestartLeavesThePhoneAlone) {
+TEST_P(BaresipPhoneTest, ServerRestartLeavesThePhoneAlone) {
   ASSERT_NO_FATAL_FAILURE(StartWatch());
   ASSERT_TRUE(Eventually([&] { return RegisteredOnlyWith(0); }))
       << Diagnostics();
@@ -147,7 +169,7 @@ TEST_F(BaresipPhoneTest, ServerRestartLeavesThePhoneAlone) {
 // Hook contract 3: the agent has been without the service too long and
 // hands control back; the phone registers by its own resolution of the
 // AOR's domain (no outbound proxy), made before the old registration goes.
-TEST_F(BaresipPhoneTest, DeviceControlRegistersByThePhonesOwnResolution) {
+TEST_P(BaresipPhoneTest, DeviceControlRegistersByThePhonesOwnResolution) {
   // What the phone resolves by itself (RFC 3263: _sip._udp.itsp.test) leads
   // to the third registrar only; the service's SRV of the bare name (R1)
   // still leads to the first. Where the phone lands shows who resolved.
@@ -172,12 +194,44 @@ TEST_F(BaresipPhoneTest, DeviceControlRegistersByThePhonesOwnResolution) {
       << Diagnostics();
 }
 
-TEST_F(BaresipPhoneTest, S9_SecondaryRegistrationThroughTheSecondServer) {
+TEST_P(BaresipPhoneTest, S9_SecondaryRegistrationThroughTheSecondServer) {
   ASSERT_NO_FATAL_FAILURE(StartWatch(R"("secondary_registration": true)"));
   EXPECT_TRUE(Eventually([&] {
     return RegisteredWith(0) && RegisteredWith(1) && !RegisteredWith(2);
   })) << Diagnostics();
 }
+
+// Never worse than the phone alone: the service is gone, then the
+// registrar the phone is on stops. The phone's next REGISTER fails, its
+// report reaches the agent, which moves it down its candidates (local
+// failover) to the next registrar.
+TEST_P(BaresipPhoneTest, ServiceGoneThenRegistrarStopsThePhoneMovesOn) {
+  KamailioConfig quick;
+  quick.min_expires = 10;  // The phone re-registers every 10 s.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(stack_->registrar(i).Restart(quick).ok());
+  ASSERT_NO_FATAL_FAILURE(
+      StartWatch(R"("check_primary_fallback_interval": "2s")",
+                 {"--report_socket=" + dir_.File("report")}, /*regint=*/10));
+  ASSERT_NO_FATAL_FAILURE(StartReports());
+  ASSERT_TRUE(Eventually([&] { return RegisteredOnlyWith(0); }))
+      << Diagnostics();
+
+  stack_->daemon().Kill();
+  stack_->registrar(0).Stop();
+  // The next refresh (10 s) fails; over UDP after Timer F (32 s).
+  EXPECT_TRUE(Eventually([&] { return RegisteredWith(1); }, absl::Minutes(2)))
+      << Diagnostics();
+  EXPECT_TRUE(absl::StrContains(watch_->Output(), "local failover"))
+      << Diagnostics();
+}
+
+INSTANTIATE_TEST_SUITE_P(Agents, BaresipPhoneTest,
+                         ::testing::Values(AgentKind::kWatch,
+                                           AgentKind::kDevice),
+                         [](const auto& info) {
+                           return AgentName(info.param);
+                         });
 
 }  // namespace
 }  // namespace sipresolver::testing
