@@ -500,7 +500,8 @@ static void step(struct agent* a) {
   const int64_t now = clock_ms();
   int timeout = -1;
   if (wake != INT64_MAX)
-    timeout = wake <= now ? 0 : (int)earliest(wake - now, 24 * 3600 * 1000);
+    timeout =
+        wake <= now ? 0 : (int)earliest(wake - now, (int64_t)24 * 3600 * 1000);
   if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR) {
     log_line("poll: %s", strerror(errno));
     a->stop = 1;
@@ -520,7 +521,7 @@ static void step(struct agent* a) {
   }
   if (a->stop) return;
   if (resolve_i >= 0 && fds[resolve_i].revents) on_resolved(a);
-  if (a->conn) on_connection(a, conn_i >= 0 ? fds[conn_i].revents : 0);
+  if (a->conn) on_connection(a, (short)(conn_i >= 0 ? fds[conn_i].revents : 0));
   if (report_i >= 0 && fds[report_i].revents)
     report_socket_read(&a->reports, on_device_report, a);
   if (a->now >= device_control_at(a)) hand_back_control(a);

@@ -99,7 +99,7 @@ static void set_defaults(struct agent_flags* f) {
   f->connect_timeout_ms = 10000;
   f->initial_backoff_ms = 500;
   f->max_backoff_ms = 30000;
-  f->max_message_bytes = 256 * 1024;
+  f->max_message_bytes = (size_t)256 * 1024;
 }
 
 int64_t flags_parse_duration_ms(const char* text) {

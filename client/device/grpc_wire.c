@@ -76,7 +76,7 @@ void grpc_percent_decode(const uint8_t* in, size_t len, char* out,
         i += 2;
       }
     }
-    out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    out[n++] = (char)((c < 0x20 || c == 0x7f) ? '?' : c);
   }
   out[n] = '\0';
 }

@@ -134,7 +134,7 @@ int64_t hook_deadline(const struct hook_runner* h) {
 }
 
 void hook_drain(struct hook_runner* h) {
-  const struct timespec pause = {0, 20 * 1000 * 1000};
+  const struct timespec pause = {0, 20L * 1000 * 1000};
   while (h->pid || h->slot_full) {
     hook_reap(h, clock_ms());
     if (h->pid) nanosleep(&pause, NULL);

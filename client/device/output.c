@@ -78,7 +78,7 @@ static void where(const Candidate* c, struct buf* out) {
 void format_decision_line(const Decision* d, struct buf* out) {
   buf_printf(out, "v%" PRIu64 " ", d->version);
   for (const char* s = state_name(d->state); *s; ++s)
-    buf_putc(out, *s == '_' ? ' ' : *s);
+    buf_putc(out, (char)(*s == '_' ? ' ' : *s));
   const char* assurance = assurance_name(d->assurance);
   if (strcmp(assurance, "unconfirmed") == 0)
     buf_puts(out, " (unconfirmed: the device's own choice)");

@@ -116,7 +116,9 @@ static int json_name_is(const char* name, const char* key, size_t len) {
       upper = 1;
       continue;
     }
-    const char c = upper && *name >= 'a' && *name <= 'z' ? *name - 32 : *name;
+    const char c =
+        (char)(upper && *name >= 'a' && *name <= 'z' ? *name - 'a' + 'A'
+                                                     : *name);
     upper = 0;
     if (k >= len || key[k++] != c) return 0;
   }

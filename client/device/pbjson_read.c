@@ -92,7 +92,7 @@ static int read_string(struct pbjson_reader* r, char** out, size_t* len) {
       error = "unterminated string";
     } else if (r->p[1] != 'u') {
       const char* at = r->p[1] ? strchr("bfnrtv", r->p[1]) : NULL;
-      buf_putc(&b, at ? "\b\f\n\r\t\v"[at - "bfnrtv"] : r->p[1]);
+      buf_putc(&b, (char)(at ? "\b\f\n\r\t\v"[at - "bfnrtv"] : r->p[1]));
       r->p += 2;
     } else {
       long cp = hex4(r, r->p + 2);
@@ -184,7 +184,7 @@ static int read_number(struct pbjson_reader* r, struct pbjson_value* v) {
 }
 
 int pbjson_read_scalar(struct pbjson_reader* r, struct pbjson_value* v) {
-  const char c = r->p < r->end ? *r->p : '\0';
+  const char c = (char)(r->p < r->end ? *r->p : '\0');
   if (c == '"' || c == '\'') {
     v->kind = PBJSON_STRING;
     return read_string(r, &v->string, &v->len);

@@ -8,9 +8,9 @@
 
 #include "pbjson_internal.h"
 
-#define DURATION_MAX 315576000000  /* seconds in 10000 years */
-#define TIMESTAMP_MIN -62135596800 /* 0001-01-01T00:00:00Z */
-#define TIMESTAMP_MAX 253402300799 /* 9999-12-31T23:59:59Z */
+#define DURATION_MAX 315576000000    /* seconds in 10000 years */
+#define TIMESTAMP_MIN (-62135596800) /* 0001-01-01T00:00:00Z */
+#define TIMESTAMP_MAX (253402300799) /* 9999-12-31T23:59:59Z */
 
 /* "-1.500s": the fraction in 3, 6 or 9 digits, printed as libprotobuf
  * does, through a double from the nanos taken as unsigned, so that seconds
@@ -121,9 +121,9 @@ int pbjson_read_timestamp(const char* s, int64_t* seconds, int32_t* nanos) {
     return -1;
   const int ya = y - (mo <= 2), era = ya / 400, yoe = ya - era * 400;
   const int doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
-  const int64_t day =
-      (int64_t)era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-  *seconds = day * 86400 + h * 3600 + mi * 60 + sec;
+  const int64_t day = (int64_t)era * 146097 + (int64_t)yoe * 365 + yoe / 4 -
+                      yoe / 100 + doy - 719468;
+  *seconds = day * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec;
   *nanos = 0;
   if (*s == '.') {
     if (!isdigit((unsigned char)*++s)) return -1;
