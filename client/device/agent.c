@@ -44,8 +44,10 @@ struct agent {
   /* The connection and its streams. */
   struct resolve_job resolve;
   struct resolved addresses;
-  int next_address;   /* Index of the next address to try. */
-  int addresses_left; /* Tries left before backing off. */
+  int next_address;     /* Index of the next address to try. */
+  int addresses_left;   /* Tries left before backing off. */
+  int try_next_address; /* The connection failed before it served. */
+  int new_connection;   /* The next stream must not reuse the connection. */
   struct h2_conn* conn;
   struct h2_call* watch;
   struct h2_call* report_call;
@@ -268,6 +270,12 @@ static int on_watch_message(void* arg, const uint8_t* m, size_t len) {
 static void on_watch_end(void* arg, const struct grpc_result* r) {
   struct agent* a = arg;
   a->watch = NULL;
+  /* A connection that never got ready: the next address first. */
+  if (!h2_conn_ready(a->conn) && a->addresses_left > 0 && !a->stop) {
+    log_line("%s; trying the next address", r->message);
+    a->try_next_address = 1;
+    return;
+  }
   end_stream(a, r);
 }
 
@@ -365,11 +373,9 @@ static void end_stream(struct agent* a, const struct grpc_result* r) {
   a->last_end_immediate = immediate && !a->stream_served;
   const int64_t wait = immediate ? 0 : backoff(a);
   a->retry_at = a->now + wait;
-  if (r->reconnect_now || (a->conn && h2_conn_draining(a->conn))) {
-    /* The server is going away: the next stream goes to a new connection
-     * (close after the loop is done with this one). */
-    a->addresses_left = 0;
-  }
+  /* The server is going away: the next stream goes to a new connection. */
+  if (r->reconnect_now || (a->conn && h2_conn_draining(a->conn)))
+    a->new_connection = 1;
   log_line("stream ended (%s: %s); reconnecting in %lldms%s",
            grpc_code_name(r->code), r->message, (long long)wait,
            immediate ? " (at once: the server asked)" : "");
@@ -404,21 +410,26 @@ static void connect_next(struct agent* a) {
   end_stream(a, &r);
 }
 
-static void start_resolving(struct agent* a) {
-  char error[256];
-  const int rc = resolve_start(&a->resolve, a->config.host, a->config.port,
-                               &a->addresses, error, sizeof error);
-  if (rc < 0) {
-    const struct grpc_result r = {GRPC_UNAVAILABLE, "", 0};
-    log_line("%s", error);
-    end_stream(a, &r);
-    return;
-  }
-  a->retry_at = -1;
-  if (rc == 0) return; /* The child is at work. */
+/* Every resolved address in turn, starting anywhere: a fleet spreads over
+ * them. */
+static void connect_first(struct agent* a) {
   a->addresses_left = a->addresses.count;
   a->next_address = (int)(random() % a->addresses.count);
   connect_next(a);
+}
+
+static void start_resolving(struct agent* a) {
+  struct grpc_result r = {GRPC_UNAVAILABLE, "", 0};
+  if (a->config.literals.count > 0) { /* --server=ipv4:A,B: no resolving. */
+    a->addresses = a->config.literals;
+    a->retry_at = -1;
+    return connect_first(a);
+  }
+  const int rc = resolve_start(&a->resolve, a->config.host, a->config.port,
+                               &a->addresses, r.message, sizeof r.message);
+  if (rc < 0) return end_stream(a, &r);
+  a->retry_at = -1;
+  if (rc == 1) connect_first(a); /* A literal; else the child is at work. */
 }
 
 static void on_resolved(struct agent* a) {
@@ -431,18 +442,16 @@ static void on_resolved(struct agent* a) {
     end_stream(a, &r);
     return;
   }
-  /* Start anywhere: a fleet spreads over the addresses. */
-  a->addresses_left = a->addresses.count;
-  a->next_address = (int)(random() % a->addresses.count);
-  connect_next(a);
+  connect_first(a);
 }
 
 /* Time to (re)open the stream: on the connection when it still serves,
  * else on a new one. */
 static void reopen(struct agent* a) {
-  if (a->conn && a->addresses_left > 0 && h2_conn_ready(a->conn) &&
+  if (a->conn && !a->new_connection && h2_conn_ready(a->conn) &&
       !h2_conn_draining(a->conn) && start_stream(a) == 0)
     return;
+  a->new_connection = 0;
   close_connection(a);
   start_resolving(a);
 }
@@ -460,11 +469,12 @@ static void on_connection(struct agent* a, short revents) {
     }
     return;
   }
-  /* The connection is over; its calls have ended (on_watch_end ran). A
-   * connection that never got ready tries the next address first. */
-  const int never_ready = !h2_conn_ready(a->conn);
+  /* The connection is over; its calls have ended (on_watch_end ran). */
   close_connection(a);
-  if (never_ready && a->addresses_left > 0 && !a->stop) connect_next(a);
+  if (a->try_next_address) {
+    a->try_next_address = 0;
+    connect_next(a);
+  }
 }
 
 /* --- the loop ---------------------------------------------------------------

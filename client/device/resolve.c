@@ -22,24 +22,26 @@ _Static_assert(sizeof(struct answer) ==
                    sizeof(((struct resolve_job*)0)->buffer),
                "the job's buffer holds one answer");
 
-static int literal(const char* host, const char* port, struct resolved* out) {
+int resolve_literal(const char* host, const char* port, struct resolved* out) {
   struct sockaddr_in v4 = {0};
   struct sockaddr_in6 v6 = {0};
   const int number = atoi(port);
+  const int i = out->count;
+  if (i >= RESOLVE_MAX_ADDRESSES) return 0;
   if (inet_pton(AF_INET, host, &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;
     v4.sin_port = htons((uint16_t)number);
-    memcpy(&out->addresses[0], &v4, sizeof v4);
-    out->lengths[0] = sizeof v4;
+    memcpy(&out->addresses[i], &v4, sizeof v4);
+    out->lengths[i] = sizeof v4;
   } else if (inet_pton(AF_INET6, host, &v6.sin6_addr) == 1) {
     v6.sin6_family = AF_INET6;
     v6.sin6_port = htons((uint16_t)number);
-    memcpy(&out->addresses[0], &v6, sizeof v6);
-    out->lengths[0] = sizeof v6;
+    memcpy(&out->addresses[i], &v6, sizeof v6);
+    out->lengths[i] = sizeof v6;
   } else {
     return 0;
   }
-  out->count = 1;
+  out->count = i + 1;
   return 1;
 }
 
@@ -77,7 +79,7 @@ int resolve_start(struct resolve_job* job, const char* host, const char* port,
   job->pid = 0;
   job->fd = -1;
   job->got = 0;
-  if (literal(host, port, out)) return 1;
+  if (resolve_literal(host, port, out)) return 1;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     snprintf(error, error_size, "resolving %s: %s", host, strerror(errno));

@@ -31,6 +31,9 @@ struct resolve_job {
  * resolve_finish), -1 with a reason on failure to start. */
 int resolve_start(struct resolve_job* job, const char* host, const char* port,
                   struct resolved* out, char* error, size_t error_size);
+/* Adds `host` (an IPv4 or IPv6 literal, no brackets) and `port` to `out`;
+ * 0 when `host` is not a literal or `out` is full. */
+int resolve_literal(const char* host, const char* port, struct resolved* out);
 /* Reads what the child wrote; 1 when done (out->count addresses, 0 when the
  * name did not resolve: the reason is in `error`), 0 when more is to come. */
 int resolve_finish(struct resolve_job* job, struct resolved* out, char* error,

@@ -131,11 +131,45 @@ bad:
   return -1;
 }
 
+/* gRPC's address-list targets, as `watch` takes them: "ipv4:127.0.0.1:5001,
+ * 127.0.0.1:5002" or "ipv6:[::1]:5001,...". The first names the host for TLS
+ * and :authority. 1 when `server` is one, 0 when not, -1 when malformed. */
+static int parse_address_list(const char* server, struct agent_config* c,
+                              char* error, size_t error_size) {
+  if (strncmp(server, "ipv4:", 5) != 0 && strncmp(server, "ipv6:", 5) != 0)
+    return 0;
+  char list[1024];
+  snprintf(list, sizeof list, "%s", server + 5);
+  char* save = NULL;
+  for (char* item = strtok_r(list, ",", &save); item;
+       item = strtok_r(NULL, ",", &save)) {
+    struct agent_config one;
+    if (c->literals.count == RESOLVE_MAX_ADDRESSES ||
+        split_server(item, &one, error, error_size) != 0)
+      return -1;
+    if (c->literals.count == 0) {
+      memcpy(c->host, one.host, sizeof c->host);
+      memcpy(c->port, one.port, sizeof c->port);
+      snprintf(c->authority, sizeof c->authority, "%s", item);
+    }
+    if (!resolve_literal(one.host, one.port, &c->literals)) return -1;
+  }
+  return c->literals.count > 0 ? 1 : -1;
+}
+
 int setup_config(const struct agent_flags* f, struct agent_config* c,
                  char* error, size_t error_size) {
   memset(c, 0, sizeof *c);
   c->flags = f;
-  if (split_server(f->server, c, error, error_size) != 0) return -1;
+  const int list = parse_address_list(f->server, c, error, error_size);
+  if (list < 0 ||
+      (list == 0 && split_server(f->server, c, error, error_size) != 0)) {
+    snprintf(error, error_size,
+             "--server: '%s' is not HOST:PORT, [IPv6]:PORT or ipv4:/ipv6: "
+             "followed by such addresses",
+             f->server);
+    return -1;
+  }
   if (strcasecmp(f->spread, "") == 0 || strcasecmp(f->spread, "spread") == 0) {
     c->spread_mode = SIPRESOLVER__V1__SPREAD_MODE__SPREAD_MODE_SPREAD;
   } else if (strcasecmp(f->spread, "device_order") == 0) {

@@ -10,6 +10,7 @@
 
 #include "flags.h"
 #include "messages.h"
+#include "resolve.h"
 #include "tls.h"
 
 struct agent_config {
@@ -19,6 +20,9 @@ struct agent_config {
   char derived_id[32];
   int spread_mode; /* Sipresolver__V1__SpreadMode. */
   char host[256];  /* Without brackets. */
+  /* gRPC's "ipv4:ADDR:PORT,..." or "ipv6:[ADDR]:PORT,..." form of --server:
+   * these addresses, no resolution. Empty otherwise. */
+  struct resolved literals;
   char port[6];
   char authority[300]; /* :authority: --server as given. */
   int use_tls;

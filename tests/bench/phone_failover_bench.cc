@@ -5,16 +5,21 @@
 // registrars' location tables)?
 //  - alone: baresip resolves the SRV records itself and re-registers every
 //    --regint seconds (what a device does today);
-//  - driven: `sipresolver watch` with examples/baresip/sipresolver-baresip
-//    moves it when the service's probes see the registrar stop.
+//  - watch, agent: `sipresolver watch`, or the device-sized sipresolver-agent,
+//    with examples/baresip/sipresolver-baresip moves it when the service's
+//    probes see the registrar stop;
+//  - agent without the service: sipresolverd is killed first; the phone's
+//    next REGISTER times out, sipresolver-baresip-reports tells the agent,
+//    which moves it down its candidates by itself (local failover).
 // Each trial starts everything afresh. Prints every trial, min/median/max
-// and the ratio of the medians.
+// and each mode's median against the phone alone.
 //
 // Run: scripts/bench (README). Flags: --trials=N (default 3), --regint=S
-// (default 60).
+// (default 60), --modes=alone,watch,agent,agent_without_service.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,18 +29,25 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "tests/support/agent_command.h"
 #include "tests/support/baresip_phone.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/subprocess.h"
 
 ABSL_FLAG(int, trials, 3, "Trials per mode.");
 ABSL_FLAG(int, regint, 60, "The phone's re-register interval, seconds.");
+ABSL_FLAG(std::vector<std::string>, modes,
+          std::vector<std::string>({"alone", "watch", "agent",
+                                    "agent_without_service"}),
+          "Modes to run, in this order.");
 
 namespace sipresolver::testing {
 namespace {
 
 constexpr char kHook[] =
     SIPRESOLVER_SOURCE_DIR "/examples/baresip/sipresolver-baresip";
+constexpr char kReports[] =
+    SIPRESOLVER_SOURCE_DIR "/examples/baresip/sipresolver-baresip-reports";
 constexpr absl::Duration kGiveUp = absl::Minutes(5);
 
 bool RegisteredWith(const RegistrarStack& stack, int i) {
@@ -55,7 +67,7 @@ std::optional<absl::Duration> TimeUntil(F done) {
 }
 
 // One trial; the time from SIGSTOP to a registration elsewhere.
-absl::StatusOr<absl::Duration> Trial(bool driven, int regint,
+absl::StatusOr<absl::Duration> Trial(const std::string& mode, int regint,
                                      std::mt19937& random) {
   RegistrarStackOptions options;
   options.registrars = 3;
@@ -73,21 +85,34 @@ absl::StatusOr<absl::Duration> Trial(bool driven, int regint,
   if (!phone.ok()) return phone.status();
   std::ofstream((*phone)->File("password")) << "secret\n";
 
-  std::unique_ptr<Subprocess> watch;
-  if (driven) {
+  std::unique_ptr<Subprocess> agent, reports;
+  if (mode != "alone") {
     std::ofstream((*phone)->File("profile.json"))
         << R"({"proxy_server": "itsp.test", "proxy_server_redundancy": true})";
-    auto started = Subprocess::Start(
-        {"/usr/bin/env", "BARESIP_CTRL=" + (*phone)->ctrl_address(),
-         "SIP_AOR=sip:dev1@itsp.test",
-         "SIP_AUTH_PASS_FILE=" + (*phone)->File("password"),
-         absl::StrCat("SIP_REGINT=", regint),
-         "SIP_STATE_FILE=" + (*phone)->File("applied.json"),
-         SIPRESOLVER_CLI_PATH, "--server=" + (*stack)->daemon().grpc_address(),
-         "watch", "--profile=@" + (*phone)->File("profile.json"),
-         "--agent_id=dev1", std::string("--hook=") + kHook});
+    const std::vector<std::string> environment = {
+        "/usr/bin/env",
+        "BARESIP_CTRL=" + (*phone)->ctrl_address(),
+        "SIP_AOR=sip:dev1@itsp.test",
+        "SIP_AUTH_PASS_FILE=" + (*phone)->File("password"),
+        absl::StrCat("SIP_REGINT=", regint),
+        "SIP_STATE_FILE=" + (*phone)->File("applied.json"),
+        "SIPRESOLVER_REPORT_SOCKET=" + (*phone)->File("report")};
+    std::vector<std::string> argv = environment;
+    for (std::string& arg :
+         AgentCommand(mode == "watch" ? AgentKind::kWatch : AgentKind::kDevice,
+                      (*stack)->daemon().grpc_address(),
+                      {"--profile=@" + (*phone)->File("profile.json"),
+                       "--agent_id=dev1", std::string("--hook=") + kHook,
+                       "--report_socket=" + (*phone)->File("report")}))
+      argv.push_back(std::move(arg));
+    auto started = Subprocess::Start(argv);
     if (!started.ok()) return started.status();
-    watch = *std::move(started);
+    agent = *std::move(started);
+    argv = environment;
+    argv.push_back(kReports);
+    started = Subprocess::Start(argv);
+    if (!started.ok()) return started.status();
+    reports = *std::move(started);
   } else {
     absl::StatusOr<std::string> added = (*phone)->Command(
         "uanew",
@@ -98,6 +123,7 @@ absl::StatusOr<absl::Duration> Trial(bool driven, int regint,
     return absl::DeadlineExceededError(absl::StrCat(
         "never registered with the primary:\n", (*phone)->Output()));
   }
+  if (mode == "agent_without_service") (*stack)->daemon().Kill();
   // A random moment of the re-register interval.
   std::uniform_int_distribution<int> phase_ms(0, regint * 1000);
   absl::SleepFor(absl::Milliseconds(phase_ms(random)));
@@ -121,40 +147,49 @@ std::string Summary(std::vector<absl::Duration> times) {
                          static_cast<int>(times.size()));
 }
 
+double MedianSeconds(std::vector<absl::Duration> times) {
+  std::sort(times.begin(), times.end());
+  return absl::ToDoubleSeconds(times[times.size() / 2]);
+}
+
 int Main() {
   const int trials = absl::GetFlag(FLAGS_trials);
   const int regint = absl::GetFlag(FLAGS_regint);
+  const std::vector<std::string> modes = absl::GetFlag(FLAGS_modes);
   std::mt19937 random(std::random_device{}());
-  std::vector<absl::Duration> results[2];
+  std::map<std::string, std::vector<absl::Duration>> results;
   std::printf(
       "phone_failover_bench: baresip, 3 Kamailio registrars, SIGSTOP of the "
       "one it is registered with at a random phase of regint=%d s\n",
       regint);
-  for (bool driven : {false, true}) {
-    const char* mode = driven ? "driven by sipresolver" : "alone";
+  for (const std::string& mode : modes) {
     for (int t = 0; t < trials; ++t) {
-      absl::StatusOr<absl::Duration> took = Trial(driven, regint, random);
+      absl::StatusOr<absl::Duration> took = Trial(mode, regint, random);
       if (!took.ok()) {
-        std::printf("  %s, trial %d: %s\n", mode, t + 1,
+        std::printf("  %s, trial %d: %s\n", mode.c_str(), t + 1,
                     std::string(took.status().message()).c_str());
         continue;
       }
-      results[driven].push_back(*took);
-      std::printf("  %s, trial %d: registered elsewhere after %.2f s\n", mode,
-                  t + 1, absl::ToDoubleSeconds(*took));
+      results[mode].push_back(*took);
+      std::printf("  %s, trial %d: registered elsewhere after %.2f s\n",
+                  mode.c_str(), t + 1, absl::ToDoubleSeconds(*took));
       std::fflush(stdout);
     }
   }
-  std::printf("alone:                 %s\n", Summary(results[0]).c_str());
-  std::printf("driven by sipresolver: %s\n", Summary(results[1]).c_str());
-  if (!results[0].empty() && !results[1].empty()) {
-    std::sort(results[0].begin(), results[0].end());
-    std::sort(results[1].begin(), results[1].end());
-    std::printf("ratio of medians: %.0fx sooner with sipresolver\n",
-                absl::FDivDuration(results[0][results[0].size() / 2],
-                                   results[1][results[1].size() / 2]));
+  int failed = 0;
+  for (const std::string& mode : modes) {
+    std::printf("%-22s %s", (mode + ":").c_str(),
+                Summary(results[mode]).c_str());
+    if (mode != "alone" && !results[mode].empty() &&
+        !results["alone"].empty()) {
+      std::printf(
+          "; median %.1fx sooner than alone",
+          MedianSeconds(results["alone"]) / MedianSeconds(results[mode]));
+    }
+    std::printf("\n");
+    failed += results[mode].empty();
   }
-  return results[0].empty() || results[1].empty() ? 1 : 0;
+  return failed ? 1 : 0;
 }
 
 }  // namespace

@@ -283,6 +283,21 @@ TEST_P(AgentWatchTest, ReportsThroughTheSocketAreDeviceEvidence) {
   })) << Diagnostics();
 }
 
+// The service's name may stand for several addresses (gRPC's
+// "ipv4:ADDR:PORT,..." form, as replicas behind a name): one that refuses
+// connections is skipped, wherever it is in the list.
+TEST_P(AgentWatchTest, SeveralAddressesAreTriedInTurn) {
+  ASSERT_NO_FATAL_FAILURE(StartStack());
+  const std::string dead = absl::StrCat("127.0.0.1:", PickFreePort());
+  const std::string live = stack_->daemon().grpc_address();
+  for (const std::string& list : {dead + "," + live, live + "," + dead}) {
+    CommandResult r = RunCommand(
+        Command({Profile(), "--agent_id=device-1", "--once"}, "ipv4:" + list));
+    EXPECT_EQ(r.exit_status, 0) << r.output;
+    EXPECT_TRUE(absl::StrContains(r.output, "primary " + Port(0))) << r.output;
+  }
+}
+
 TEST_P(AgentWatchTest, InvalidProfileIsAnRpcError) {
   ASSERT_NO_FATAL_FAILURE(StartStack());
   CommandResult r = RunCommand(
