@@ -12,11 +12,16 @@ extern "C" {
 namespace sipresolver {
 namespace {
 
+// The parsed flags point into argv, as into a real process's: the last
+// command line parsed stays alive here.
+std::vector<std::string> g_args;
+
 int Parse(std::vector<std::string> args, agent_flags& flags,
           std::string* error = nullptr) {
   args.insert(args.begin(), "sipresolver-agent");
+  g_args = std::move(args);
   std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
+  for (std::string& a : g_args) argv.push_back(a.data());
   char text[256] = "";
   const int rc = flags_parse(static_cast<int>(argv.size()), argv.data(), &flags,
                              text, sizeof text);
