@@ -94,14 +94,14 @@ int device_report_registered(const struct device_report* r) {
   return r->code >= 200 && r->code < 300;
 }
 
-int device_report_next_line(const char **cursor, const char *end,
-                            const char **line, size_t *len) {
+int device_report_next_line(const char** cursor, const char* end,
+                            const char** line, size_t* len) {
   while (*cursor < end) {
-    const char *start = *cursor;
-    const char *newline = memchr(start, '\n', (size_t)(end - start));
-    const char *stop = newline != NULL ? newline : end;
+    const char* start = *cursor;
+    const char* newline = memchr(start, '\n', (size_t)(end - start));
+    const char* stop = newline != NULL ? newline : end;
     *cursor = newline != NULL ? newline + 1 : end;
-    const char *p = start;
+    const char* p = start;
     while (p < stop && (is_blank(*p) || *p == '\r')) ++p;
     if (p == stop) continue; /* Empty or blank. */
     *line = start;

@@ -78,7 +78,7 @@ int lf_on_report(struct lf_state* state, const struct lf_candidate* candidates,
   return *primary != old_primary || *secondary != old_secondary;
 }
 
-int lf_format_duration(char *out, size_t size, uint64_t milliseconds) {
+int lf_format_duration(char* out, size_t size, uint64_t milliseconds) {
   if (milliseconds == 0) return snprintf(out, size, "0s");
   if (milliseconds < 1000)
     return snprintf(out, size, "%llums", (unsigned long long)milliseconds);
@@ -101,13 +101,12 @@ int lf_format_duration(char *out, size_t size, uint64_t milliseconds) {
                     fraction_text);
   }
   if (minutes > 0) {
-    return snprintf(out, size, "%llum%llu%ss", minutes, seconds,
-                    fraction_text);
+    return snprintf(out, size, "%llum%llu%ss", minutes, seconds, fraction_text);
   }
   return snprintf(out, size, "%llu%ss", seconds, fraction_text);
 }
 
-int lf_failover_reason(char *out, size_t size, const char *address,
+int lf_failover_reason(char* out, size_t size, const char* address,
                        uint32_t port, uint32_t code) {
   const int v6 = strchr(address, ':') != NULL;
   char code_text[16];
@@ -124,8 +123,8 @@ int lf_failover_reason(char *out, size_t size, const char *address,
                   code_text);
 }
 
-int lf_device_control_reason(char *out, size_t size, uint64_t after_ms,
-                             const char *server) {
+int lf_device_control_reason(char* out, size_t size, uint64_t after_ms,
+                             const char* server) {
   char duration[64];
   lf_format_duration(duration, sizeof(duration), after_ms);
   return snprintf(out, size,
@@ -135,15 +134,13 @@ int lf_device_control_reason(char *out, size_t size, uint64_t after_ms,
                   duration, server);
 }
 
-static int is_set(const char *text) {
-  return text != NULL && text[0] != '\0';
-}
+static int is_set(const char* text) { return text != NULL && text[0] != '\0'; }
 
-struct lf_server lf_profile_server(const char *outbound_proxy,
+struct lf_server lf_profile_server(const char* outbound_proxy,
                                    uint32_t outbound_proxy_port,
-                                   const char *registrar_server,
+                                   const char* registrar_server,
                                    uint32_t registrar_server_port,
-                                   const char *proxy_server,
+                                   const char* proxy_server,
                                    uint32_t proxy_server_port) {
   struct lf_server s;
   if (is_set(outbound_proxy)) {
@@ -155,8 +152,8 @@ struct lf_server lf_profile_server(const char *outbound_proxy,
   } else {
     /* The registrar is the proxy server: its port, else the proxy's. */
     s.server = is_set(proxy_server) ? proxy_server : "";
-    s.port = registrar_server_port != 0 ? registrar_server_port
-                                        : proxy_server_port;
+    s.port =
+        registrar_server_port != 0 ? registrar_server_port : proxy_server_port;
   }
   return s;
 }
