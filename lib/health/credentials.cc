@@ -1,5 +1,6 @@
 #include "lib/health/credentials.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -18,13 +19,19 @@ absl::StatusOr<CredentialStore> CredentialStore::Parse(absl::string_view text) {
     ++line_number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line.front() == '#') continue;
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (fields.size() != 3) {
+    // DOMAIN and USERNAME end at a blank; PASSWORD is the rest.
+    absl::string_view fields[3];
+    for (int i = 0; i < 2; ++i) {
+      const size_t end = std::min(line.find_first_of(" \t"), line.size());
+      fields[i] = line.substr(0, end);
+      line = absl::StripLeadingAsciiWhitespace(line.substr(end));
+    }
+    fields[2] = line;
+    if (fields[2].empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("probe credentials line ", line_number,
-                       ": want \"DOMAIN USERNAME PASSWORD\", got ",
-                       fields.size(), " fields"));
+                       ": want \"DOMAIN USERNAME PASSWORD\" (the password is "
+                       "the rest of the line)"));
     }
     auto domain = dns::NormalizeDomainName(fields[0]);
     if (!domain.ok()) {

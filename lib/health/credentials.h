@@ -4,9 +4,11 @@
 //   # domain            username   password
 //   itsp.example.com    probe1     s3cret
 //
-// One entry per line, fields separated by spaces or tabs, '#' starts a
-// comment line. Passwords are never logged or echoed in errors. Immutable
-// after loading; thread-safe.
+// One entry per line: the domain and the username, each followed by spaces
+// or tabs, then the password, which is the rest of the line (it may contain
+// spaces; blanks around it are not part of it). '#' starts a comment line.
+// Passwords are never logged or echoed in errors. Immutable after loading;
+// thread-safe.
 #ifndef SIPRESOLVER_LIB_HEALTH_CREDENTIALS_H_
 #define SIPRESOLVER_LIB_HEALTH_CREDENTIALS_H_
 

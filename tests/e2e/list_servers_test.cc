@@ -157,7 +157,8 @@ TEST_F(ListServersWithCredentialsTest,
 }
 
 TEST(ProbeFlagsTest, BadCredentialsFileIsAUsageErrorThatHidesItsContent) {
-  const std::string path = WriteTempFile("itsp.test alice hunter2 extra\n");
+  // A bad domain name; the password after it must not be echoed.
+  const std::string path = WriteTempFile("itsp..test alice hunter2\n");
   CommandResult r = RunCommand({SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
                                 "--metrics_listen=127.0.0.1:0",
                                 "--probe_credentials_file=" + path});

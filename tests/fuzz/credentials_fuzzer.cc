@@ -3,6 +3,7 @@
 // username and password as written; and passwords never reach an error
 // message - the result of parsing must be exactly the same when every
 // password is replaced by another value.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -27,9 +28,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::vector<absl::string_view>> entries;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     absl::string_view stripped = absl::StripAsciiWhitespace(line);
+    // DOMAIN USERNAME PASSWORD, the password being the rest of the line.
     std::vector<absl::string_view> fields =
-        absl::StrSplit(stripped, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (!stripped.empty() && stripped.front() != '#' && fields.size() == 3) {
+        absl::StrSplit(stripped, absl::MaxSplits(absl::ByAnyChar(" \t"), 1),
+                       absl::SkipEmpty());
+    if (fields.size() == 2) {
+      absl::string_view rest = absl::StripLeadingAsciiWhitespace(fields[1]);
+      const size_t end = std::min(rest.find_first_of(" \t"), rest.size());
+      fields = {fields[0], rest.substr(0, end),
+                absl::StripLeadingAsciiWhitespace(rest.substr(end))};
+    }
+    if (!stripped.empty() && stripped.front() != '#' && fields.size() == 3 &&
+        !fields[2].empty()) {
       absl::StrAppend(&replaced, fields[0], " ", fields[1], " pw",
                       entries.size(), "\n");
       entries.push_back(fields);
