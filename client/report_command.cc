@@ -1,10 +1,9 @@
 #include "client/report_command.h"
 
-#include <unistd.h>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli_output.h"
+#include "client/default_agent_id.h"
 
 namespace sipresolver::cli {
 
@@ -41,9 +40,9 @@ absl::StatusOr<v1::ReportObservationRequest> MakeReportRequest(
   v1::ReportObservationRequest request;
   std::string agent = agent_id;
   if (agent.empty()) {
-    char host[256] = {};
-    gethostname(host, sizeof(host) - 1);
-    agent = host;
+    absl::StatusOr<std::string> derived = client::DefaultAgentId();
+    if (!derived.ok()) return derived.status();
+    agent = *std::move(derived);
   }
   request.set_agent_id(agent);
   v1::RegistrationOutcome& o = *request.add_registrations();

@@ -15,7 +15,8 @@ namespace sipresolver::cli {
 
 // args: ADDRESS:PORT (IPv6 in brackets) and CODE (the final SIP response
 // code; 0 when none came). `transport` as --transport (empty: udp);
-// `agent_id` empty: the host name. INVALID_ARGUMENT names what is wrong.
+// `agent_id` empty: derived from the machine id (client/agent_id.h).
+// INVALID_ARGUMENT names what is wrong.
 absl::StatusOr<v1::ReportObservationRequest> MakeReportRequest(
     const std::vector<std::string>& args, const std::string& agent_id,
     const std::string& transport);

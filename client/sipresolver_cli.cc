@@ -51,7 +51,9 @@ ABSL_FLAG(
     "watch: the ItspProfile as JSON, e.g. '{\"proxy_server\": "
     "\"itsp.example.com\", \"proxy_server_redundancy\": true}', or @FILE.");
 ABSL_FLAG(std::string, agent_id, "",
-          "watch, report: this agent's stable id; default the host name.");
+          "watch, report: this agent's stable id (1-128 printable "
+          "characters); default: derived from /etc/machine-id, as "
+          "sipresolver-agent derives it (never the host name).");
 ABSL_FLAG(std::string, spread, "",
           "watch: spread (default: agents of a profile spread over equal "
           "servers) or device_order (exactly the device's order).");

@@ -16,6 +16,7 @@
 #include "absl/strings/str_replace.h"
 #include "client/agent.h"
 #include "client/cli_output.h"
+#include "client/default_agent_id.h"
 #include "client/hook_contract.h"
 #include "client/hook_runner.h"
 #include "client/nat_keeper.h"
@@ -98,9 +99,9 @@ absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(
   }
   std::string agent = flags.agent_id;
   if (agent.empty()) {
-    char host[256] = {};
-    gethostname(host, sizeof(host) - 1);
-    agent = host;
+    absl::StatusOr<std::string> derived = client::DefaultAgentId();
+    if (!derived.ok()) return derived.status();
+    agent = *std::move(derived);
   }
   request.set_agent_id(agent);
   const std::string spread = absl::AsciiStrToLower(flags.spread);

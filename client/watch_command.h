@@ -17,7 +17,7 @@ namespace sipresolver::cli {
 
 struct WatchFlags {
   std::string profile;      // JSON ItspProfile, or @FILE holding it.
-  std::string agent_id;     // Empty: the host name.
+  std::string agent_id;     // Empty: from the machine id (agent_id.h).
   std::string spread;       // "", "spread", "device_order".
   std::string output_file;  // Written atomically (JSON) on every decision.
   std::string hook;         // Run by /bin/sh on every decision.

@@ -1,12 +1,12 @@
 #include "setup.h"
 
-#include <ctype.h>
 #include <mbedtls/sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "agent_id.h"
 #include "pbjson.h"
 
 /* The whole file at `path` (NUL-terminated, malloc'd), or NULL. */
@@ -64,35 +64,26 @@ static int parse_profile(const char* text, struct agent_config* c, char* error,
   return 0;
 }
 
-/* A stable id that is this device's alone and says nothing about it: the
- * machine id hashed with this program's name (the machine id itself is
- * meant to stay secret), never the host name, which phones often share. */
-static int derive_agent_id(struct agent_config* c, char* error,
-                           size_t error_size) {
+int setup_derive_agent_id(const char* path, char out[AGENT_ID_SIZE]) {
   size_t len = 0;
-  char* id = read_file("/etc/machine-id", &len);
-  while (id && len > 0 && isspace((unsigned char)id[len - 1])) id[--len] = 0;
-  if (!id || len < 16) {
-    free(id);
-    snprintf(error, error_size,
-             "--agent_id is required: there is no /etc/machine-id to derive "
-             "one from");
+  char* text = read_file(path, &len);
+  const size_t id_len = text ? agent_id_machine_id(text, len) : 0;
+  if (id_len == 0) {
+    free(text);
     return -1;
   }
-  static const char kSalt[] = "sipresolver-agent:";
+  static const char kSalt[] = AGENT_ID_SALT;
   unsigned char digest[32];
   mbedtls_sha256_context sha;
   mbedtls_sha256_init(&sha);
   mbedtls_sha256_starts_ret(&sha, 0);
   mbedtls_sha256_update_ret(&sha, (const unsigned char*)kSalt,
                             sizeof kSalt - 1);
-  mbedtls_sha256_update_ret(&sha, (const unsigned char*)id, len);
+  mbedtls_sha256_update_ret(&sha, (const unsigned char*)text, id_len);
   mbedtls_sha256_finish_ret(&sha, digest);
   mbedtls_sha256_free(&sha);
-  free(id);
-  char* out = c->derived_id;
-  out += sprintf(out, "m-");
-  for (int i = 0; i < 12; ++i) out += sprintf(out, "%02x", digest[i]);
+  free(text);
+  agent_id_format(digest, out);
   return 0;
 }
 
@@ -181,7 +172,12 @@ int setup_config(const struct agent_flags* f, struct agent_config* c,
   }
   c->agent_id = f->agent_id; /* The service checks it (1-128 printable). */
   if (!*c->agent_id) {
-    if (derive_agent_id(c, error, error_size) != 0) return -1;
+    if (setup_derive_agent_id(AGENT_ID_MACHINE_ID_FILE, c->derived_id) != 0) {
+      snprintf(error, error_size,
+               "--agent_id is required: there is no " AGENT_ID_MACHINE_ID_FILE
+               " to derive one from");
+      return -1;
+    }
     c->agent_id = c->derived_id;
   }
   c->use_tls = *f->tls_ca_file != '\0';

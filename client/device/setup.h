@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "agent_id.h"
 #include "flags.h"
 #include "messages.h"
 #include "resolve.h"
@@ -17,7 +18,7 @@ struct agent_config {
   const struct agent_flags* flags;
   ItspProfile* profile;
   const char* agent_id; /* --agent_id, or `derived_id`. */
-  char derived_id[32];
+  char derived_id[AGENT_ID_SIZE];
   int spread_mode; /* Sipresolver__V1__SpreadMode. */
   char host[256];  /* Without brackets. */
   /* gRPC's "ipv4:ADDR:PORT,..." or "ipv6:[ADDR]:PORT,..." form of --server:
@@ -34,5 +35,9 @@ struct agent_config {
 int setup_config(const struct agent_flags* flags, struct agent_config* config,
                  char* error, size_t error_size);
 void setup_free(struct agent_config* config);
+
+/* The agent id derived from the machine id in the file at `path`
+ * (client/agent_id.h); 0, or -1 when the file holds none. */
+int setup_derive_agent_id(const char* path, char out[AGENT_ID_SIZE]);
 
 #endif /* SIPRESOLVER_AGENT_SETUP_H_ */
