@@ -54,6 +54,13 @@
 namespace sipresolver::client {
 
 struct AgentOptions {
+  // The service's channel. To reach replicas behind one name, as
+  // deploy/README.md says, create it with the service config of
+  // client/channel_config.h (round robin; health checks on demand), e.g.
+  //   grpc::ChannelArguments args;
+  //   args.SetServiceConfigJSON(AgentServiceConfig(/*health_check=*/true));
+  //   grpc::CreateCustomChannel("dns:///sipresolver-headless:50051", creds,
+  //                             args);
   std::shared_ptr<grpc::Channel> channel;
   v1::ItspProfile profile;
   std::string agent_id;

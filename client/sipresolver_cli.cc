@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/channel_config.h"
 #include "client/cli_output.h"
 #include "client/report_command.h"
 #include "client/watch_command.h"
@@ -105,6 +106,11 @@ ABSL_FLAG(absl::Duration, stun_rto, absl::Milliseconds(500),
 ABSL_FLAG(std::string, register_response_file, "",
           "watch: a REGISTER response the device received: its Via "
           "received=/rport= give the mapped address (N1).");
+ABSL_FLAG(bool, client_health_check, false,
+          "Skip replicas that report NOT_SERVING (gRPC client health "
+          "checking), e.g. one draining after SIGTERM. The channel always "
+          "uses round robin over every address of --server's name (a "
+          "headless Service's pods).");
 ABSL_FLAG(bool, redundancy, false,
           "resolve: X_ProxyServerRedundancy. Off: only the first candidate; "
           "on: every candidate (needs a domain name).");
@@ -198,6 +204,8 @@ std::shared_ptr<grpc::Channel> NewChannel() {
   grpc::ChannelArguments args;
   const std::string name = absl::GetFlag(FLAGS_tls_server_name);
   if (!name.empty()) args.SetSslTargetNameOverride(name);
+  args.SetServiceConfigJSON(sipresolver::client::AgentServiceConfig(
+      absl::GetFlag(FLAGS_client_health_check)));
   return grpc::CreateCustomChannel(
       absl::GetFlag(FLAGS_server),
       g_tls ? grpc::SslCredentials(*g_tls) : grpc::InsecureChannelCredentials(),

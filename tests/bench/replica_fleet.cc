@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/channel_config.h"
 #include "client/decision_policy.h"
 #include "grpc/grpc.h"
 #include "grpcpp/create_channel.h"
@@ -114,10 +115,7 @@ void ReplicaFleet::Start(int agents) {
   }
   for (int i = 0; i < agents; ++i) {
     grpc::ChannelArguments args;
-    args.SetServiceConfigJSON(
-        health_check_ ? R"({"loadBalancingConfig":[{"round_robin":{}}],)"
-                        R"("healthCheckConfig":{"serviceName":""}})"
-                      : R"({"loadBalancingConfig":[{"round_robin":{}}]})");
+    args.SetServiceConfigJSON(client::AgentServiceConfig(health_check_));
     // Connections of its own, as each device has: gRPC would otherwise share
     // one connection per replica among all channels of this process.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);

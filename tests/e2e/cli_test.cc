@@ -1,8 +1,11 @@
 // The `sipresolver` CLI against the real sipresolverd and a real DNS server:
 // what a user types and sees, and the exit statuses scripts rely on.
+#include <csignal>
+
 #include "gtest/gtest.h"
 #include "tests/support/dnsmasq_server.h"
 #include "tests/support/sipresolverd_process.h"
+#include "tests/support/standard_services.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -81,6 +84,34 @@ TEST_F(CliTest, UnreachableServerExitsOne) {
                                 "--timeout=2s", "resolve", "plain.test"});
   EXPECT_EQ(r.exit_status, 1);
   EXPECT_NE(r.output.find("UNAVAILABLE"), std::string::npos) << r.output;
+}
+
+// The CLI's channel is the one deploy/README.md tells agents to use: round
+// robin over every address, and with --client_health_check a replica
+// draining after SIGTERM (NOT_SERVING, still answering) gets no calls. With
+// gRPC's default pick_first the first address, the draining one, would
+// serve them all.
+TEST_F(CliTest, ClientHealthCheckSkipsADrainingReplica) {
+  auto draining = SipresolverdProcess::Start(dns_->address(),
+                                             {"--shutdown_drain_delay=60s"});
+  ASSERT_TRUE(draining.ok()) << draining.status();
+  (*draining)->process().Signal(SIGTERM);
+  ASSERT_TRUE(
+      (*draining)->process().WaitForOutput("shutting down", absl::Seconds(10)));
+  const std::string both =
+      absl::StrCat("--server=ipv4:127.0.0.1:", (*draining)->grpc_port(),
+                   ",127.0.0.1:", daemon_->grpc_port());
+  for (int i = 0; i < 4; ++i) {
+    CommandResult r =
+        RunCommand({SIPRESOLVER_CLI_PATH, both, "--client_health_check",
+                    "resolve", "plain.test"});
+    ASSERT_EQ(r.exit_status, 0) << r.output;
+  }
+  EXPECT_EQ(
+      MetricValue(daemon_->Metrics(),
+                  "sipresolver_rpcs_total{code=\"OK\",method=\"Resolve\"}"),
+      4);
+  (*draining)->Kill();
 }
 
 }  // namespace
