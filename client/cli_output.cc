@@ -101,8 +101,9 @@ std::string ProgramUsage(absl::Span<const Command> commands) {
   }
   absl::StrAppend(
       &text,
-      "\nThe server is reached over an insecure (plaintext) channel. --timeout "
-      "is the RPC\ndeadline (e.g. 500ms, 10s; inf for none).\n\n"
+      "\nThe server is reached in plaintext, or with TLS given --tls_ca_file "
+      "(mutual TLS\nwith --tls_cert_file and --tls_key_file). --timeout is "
+      "the RPC deadline (e.g.\n500ms, 10s; inf for none).\n\n"
       "Output: resolve prints a table of the candidates, in the order a "
       "device tries\nthem, then every DNS lookup made. servers prints a table "
       "of the probed\nendpoints: STATE healthy, unhealthy or unknown (not "

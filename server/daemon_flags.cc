@@ -142,7 +142,9 @@ ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
 ABSL_FLAG(
     std::string, health_listen, "",
     "Extra plaintext gRPC port serving only grpc.health.v1.Health "
-    "(for Kubernetes probes when --listen uses mutual TLS). Empty: none.");
+    "(for Kubernetes probes when --listen uses TLS, which their gRPC probes "
+    "cannot verify or, with mutual TLS, present a certificate for). Empty: "
+    "none.");
 ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(1),
           "Ping idle client connections after this; drop them if no answer.");
 ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
