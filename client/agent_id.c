@@ -12,5 +12,6 @@ size_t agent_id_machine_id(const char* text, size_t len) {
 void agent_id_format(const unsigned char digest[32], char out[AGENT_ID_SIZE]) {
   out[0] = 'm';
   out[1] = '-';
-  for (size_t i = 0; i < 12; ++i) snprintf(out + 2 + 2 * i, 3, "%02x", digest[i]);
+  for (size_t i = 0; i < 12; ++i)
+    snprintf(out + 2 + 2 * i, 3, "%02x", digest[i]);
 }

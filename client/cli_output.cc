@@ -374,8 +374,8 @@ std::string FormatLastResult(const v1::EndpointHealth& health) {
 std::string FormatServersTable(const v1::ListServersResponse& response,
                                absl::Time now) {
   if (response.servers().empty()) {
-    return "No servers are probed: a server is probed once a Resolve returns "
-           "it and\n--probe_allow allows it.\n";
+    return "No servers are probed: a server is probed while an agent watches "
+           "a profile that\nneeds it and --probe_allow allows it.\n";
   }
   std::vector<std::vector<std::string>> rows = {{"ADDRESS", "PORT", "TRANSPORT",
                                                  "STATE", "LAST", "LATENCY",

@@ -20,7 +20,8 @@ absl::StatusOr<std::string> DefaultAgentId(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--agent_id is required: there is no ", path, " to derive one from"));
   }
-  const std::string salted = absl::StrCat(AGENT_ID_SALT, content.substr(0, len));
+  const std::string salted =
+      absl::StrCat(AGENT_ID_SALT, content.substr(0, len));
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(salted.data()), salted.size(),
          digest);

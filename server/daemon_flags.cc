@@ -49,9 +49,11 @@ ABSL_FLAG(absl::Duration, max_stream_write_stall, absl::Seconds(90),
 ABSL_FLAG(int, max_request_bytes, 64 * 1024,
           "Largest request message accepted.");
 ABSL_FLAG(std::string, probe_allow, "",
-          "Where SIP probes may go: CIDR|DOMAIN[,...]. A domain admits the "
-          "public addresses its name resolves to; loopback, private and "
-          "link-local addresses need a CIDR. Empty: nothing is probed.");
+          "Where SIP probes may go: CIDR|DOMAIN[:PORTS][,...], PORTS being "
+          "PORT or FIRST-LAST (an IPv6 CIDR with ports in brackets: "
+          "[2001:db8::/32]:5060; no ports: all). A domain admits the public "
+          "addresses its name resolves to; loopback, private and link-local "
+          "addresses need a CIDR. Empty: nothing is probed.");
 ABSL_FLAG(absl::Duration, probe_interval, absl::Seconds(2),
           "Time between probes of an endpoint (+/-10% jitter).");
 ABSL_FLAG(absl::Duration, probe_edge_interval, absl::ZeroDuration(),
@@ -97,7 +99,8 @@ ABSL_FLAG(std::string, probe_from_user, "sipresolver-probe",
 ABSL_FLAG(double, probe_rate_limit, 50,
           "Probes started per second, all endpoints together.");
 ABSL_FLAG(absl::Duration, probe_idle_timeout, absl::Minutes(10),
-          "Stop probing an endpoint no Resolve has returned for this long.");
+          "Keep probing an endpoint this long after the last watcher that "
+          "needed it ended.");
 ABSL_FLAG(int, probe_max_endpoints, 1000, "Endpoints probed at most.");
 ABSL_FLAG(int, probe_max_endpoints_per_domain, 32,
           "Endpoints probed at most for one configured server name (IP "

@@ -81,9 +81,9 @@ Metrics::Metrics()
       refused_(
           BuildCounter()
               .Name("sipresolver_probe_targets_refused_total")
-              .Help("Resolve candidates not probed: code PERMISSION_DENIED "
-                    "(not allowed by --probe_allow) or RESOURCE_EXHAUSTED "
-                    "(endpoint limits).")
+              .Help("Watched candidates not probed (the watch is refused): "
+                    "code PERMISSION_DENIED (not allowed by --probe_allow) or "
+                    "RESOURCE_EXHAUSTED (endpoint limits).")
               .Register(*registry_)),
       mapping_reports_(
           BuildCounter()

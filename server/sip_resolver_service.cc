@@ -73,7 +73,7 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
                                                const dns::Resolution& result) {
           if (status.ok()) {
             ToResolveResponse(result, *response);
-            TrackCandidates(spec, *response);
+            ShowKnownHealth(spec, *response);
             snapshots_.Put(spec, *response, clock_.Now());
             if (!spec.redundancy) {  // S4: the first address only.
               response->mutable_candidates()->DeleteSubrange(
@@ -90,30 +90,19 @@ grpc::ServerUnaryReactor* SipResolverService::Resolve(
   return reactor;
 }
 
-// Loop thread. The candidates this call returns (the first only without
-// redundancy, S4) are probed from now on; every candidate whose health the
-// tracker knows shows it (a snapshot may answer with any of them).
-// Candidates the allowlist refuses are never probed and carry no health;
-// that is counted, not an error of the Resolve.
-void SipResolverService::TrackCandidates(const dns::ServerSpec& spec,
-                                         v1::ResolveResponse& response) {
-  // The configured name, normalised; empty for an IP literal (R4).
-  const std::string domain =
-      dns::ParseIpLiteral(spec.server)
-          ? ""
-          : dns::NormalizeDomainName(spec.server).value_or("");
+// Loop thread. Candidates show the health the tracker already has, from
+// the watchers that need them; Resolve itself never creates a probe. A
+// lookup is anyone's to ask, a probe is a packet to an ITSP: one client
+// resolving many literals and ports must not use up the probe caps, make
+// the prober scan an ITSP's ports, or drag the panic ratio down for every
+// agent.
+void SipResolverService::ShowKnownHealth(const dns::ServerSpec& spec,
+                                         v1::ResolveResponse& response) const {
   const absl::Time clock_now = clock_.Now(), wall_now = absl::Now();
-  for (int i = 0; i < response.candidates_size(); ++i) {
-    v1::Candidate& candidate = *response.mutable_candidates(i);
+  for (v1::Candidate& candidate : *response.mutable_candidates()) {
     const sip::Endpoint endpoint{candidate.address(),
                                  static_cast<uint16_t>(candidate.port()),
                                  spec.transport};
-    if (spec.redundancy || i == 0) {
-      if (absl::Status s = health_.Touch(endpoint, domain); !s.ok()) {
-        metrics_.OnProbeTargetRefused(s.code());
-        continue;
-      }
-    }
     if (auto status = health_.Get(endpoint)) {
       ToEndpointHealth(*status, clock_now, wall_now,
                        *candidate.mutable_health());

@@ -84,10 +84,10 @@ class SipResolverService final : public SipResolverServiceBase {
                                    absl::string_view method,
                                    const grpc::Status& status);
 
-  EventLoop& loop_;
-  void TrackCandidates(const dns::ServerSpec& spec,
-                       v1::ResolveResponse& response);
+  void ShowKnownHealth(const dns::ServerSpec& spec,
+                       v1::ResolveResponse& response) const;
 
+  EventLoop& loop_;
   dns::DeviceResolver& resolver_;
   health::HealthTracker& health_;
   DecisionHub& hub_;

@@ -74,7 +74,8 @@ absl::Status HealthTracker::Touch(const sip::Endpoint& endpoint,
   const absl::Time now = clock_.Now();
   auto it = endpoints_.find(endpoint);
   if (it == endpoints_.end()) {
-    if (absl::Status allowed = policy_.Check(endpoint.address, domain);
+    if (absl::Status allowed =
+            policy_.Check(endpoint.address, domain, endpoint.port);
         !allowed.ok()) {
       return allowed;
     }

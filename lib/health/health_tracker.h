@@ -1,9 +1,9 @@
 // HealthTracker: the health of every SIP endpoint someone needs, found out
 // by probing it (S1, S6), shared by everything that uses the endpoint.
 //
-// An endpoint is needed while it is pinned (a decision watcher uses it) or
-// has been touched (a Resolve returned it) within `idle_timeout`; after that
-// it is dropped and no longer probed. Each endpoint is probed once per
+// An endpoint is needed while it is pinned (a decision watcher uses it) and
+// for `idle_timeout` after it was last pinned or touched; after that it is
+// dropped and no longer probed. Each endpoint is probed once per
 // interval (NextProbeDelay). A probe unanswered after the endpoint's own
 // RTO (RtoEstimator, learned from its answers) is a miss; a miss that
 // leaves a HEALTHY endpoint HEALTHY is confirmed at once by as many new

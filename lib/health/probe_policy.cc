@@ -20,6 +20,7 @@ namespace sipresolver::health {
 namespace {
 
 using internal::IpPrefix;
+using internal::PortRange;
 
 constexpr absl::string_view kFlag = "--probe_allow";
 
@@ -193,23 +194,21 @@ bool IsHostNameText(absl::string_view name) {
   });
 }
 
-// `domain` (case and one trailing dot ignored) equals or is under one of
-// `allowed` on a label boundary. Only well-formed text may match:
-// "evil.net\0.example.com" ends in an allowed suffix, but a C resolver would
-// look up "evil.net".
-bool IsUnderAny(absl::string_view domain,
-                const std::vector<std::string>& allowed) {
+// `domain` without one trailing dot, or empty when it may match nothing.
+// Only well-formed text may match: "evil.net\0.example.com" ends in an
+// allowed suffix, but a C resolver would look up "evil.net".
+absl::string_view MatchableDomain(absl::string_view domain) {
   if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
-  if (domain.empty() || !IsHostNameText(domain)) return false;
-  for (const std::string& suffix : allowed) {
-    if (domain.size() < suffix.size()) continue;
-    const size_t start = domain.size() - suffix.size();
-    if ((start == 0 || domain[start - 1] == '.') &&
-        absl::EqualsIgnoreCase(domain.substr(start), suffix)) {
-      return true;
-    }
-  }
-  return false;
+  return IsHostNameText(domain) ? domain : absl::string_view();
+}
+
+// `domain` (from MatchableDomain) equals or is under `suffix` on a label
+// boundary, case ignored.
+bool IsUnder(absl::string_view domain, absl::string_view suffix) {
+  if (domain.empty() || domain.size() < suffix.size()) return false;
+  const size_t start = domain.size() - suffix.size();
+  return (start == 0 || domain[start - 1] == '.') &&
+         absl::EqualsIgnoreCase(domain.substr(start), suffix);
 }
 
 bool IsDigits(absl::string_view s) {
@@ -236,6 +235,66 @@ absl::Status Neither(absl::string_view entry, absl::string_view why = "") {
   return absl::InvalidArgumentError(absl::StrCat(
       "probe_allow: ", Quoted(entry), " is neither a CIDR nor a domain name",
       why.empty() ? "" : " (", why, why.empty() ? "" : ")"));
+}
+
+// An entry split into its network and its ports: "NETWORK", "NETWORK:PORTS"
+// or, for IPv6, "[NETWORK]:PORTS"; PORTS is PORT or FIRST-LAST.
+struct SplitEntry {
+  absl::string_view network;
+  PortRange ports;
+};
+
+absl::StatusOr<PortRange> ParsePorts(absl::string_view entry,
+                                     absl::string_view text) {
+  auto port = [](absl::string_view digits) -> std::optional<uint16_t> {
+    if (!IsDigits(digits) || digits.size() > 5) return std::nullopt;
+    int value = 0;
+    for (char c : digits) value = value * 10 + (c - '0');
+    if (value < 1 || value > 65535) return std::nullopt;
+    return static_cast<uint16_t>(value);
+  };
+  const size_t dash = text.find('-');
+  std::optional<uint16_t> first = port(text.substr(0, dash));
+  std::optional<uint16_t> last =
+      dash == absl::string_view::npos ? first : port(text.substr(dash + 1));
+  if (!first || !last || *first > *last) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("probe_allow: ", Quoted(entry), " has ports ",
+                     Quoted(text), "; want PORT or FIRST-LAST within 1-65535"));
+  }
+  return PortRange{*first, *last};
+}
+
+absl::StatusOr<SplitEntry> SplitPorts(absl::string_view entry) {
+  SplitEntry split{entry, {}};
+  absl::string_view ports;
+  if (entry.front() == '[') {
+    const size_t close = entry.find(']');
+    if (close == absl::string_view::npos) return Neither(entry);
+    split.network = entry.substr(1, close - 1);
+    absl::string_view rest = entry.substr(close + 1);
+    if (rest.empty()) return split;
+    if (!absl::ConsumePrefix(&rest, ":")) return Neither(entry);
+    ports = rest;
+  } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
+    const size_t colon = entry.find(':');
+    split.network = entry.substr(0, colon);
+    ports = entry.substr(colon + 1);
+  } else {
+    return split;  // No ports, or an IPv6 CIDR without brackets.
+  }
+  absl::StatusOr<PortRange> range = ParsePorts(entry, ports);
+  if (!range.ok()) return range.status();
+  split.ports = *range;
+  return split;
+}
+
+std::string FormatEntry(std::string network, bool v6, const PortRange& ports) {
+  if (ports.all()) return network;
+  std::string text = v6 ? absl::StrCat("[", network, "]") : std::move(network);
+  absl::StrAppend(&text, ":", ports.first);
+  if (ports.last != ports.first) absl::StrAppend(&text, "-", ports.last);
+  return text;
 }
 
 absl::StatusOr<IpPrefix> ParseCidr(absl::string_view entry) {
@@ -297,25 +356,27 @@ absl::StatusOr<ProbePolicy> ProbePolicy::Parse(absl::string_view flag_value) {
   for (absl::string_view raw : absl::StrSplit(flag_value, ',')) {
     absl::string_view entry = absl::StripAsciiWhitespace(raw);
     if (entry.empty()) continue;
+    absl::StatusOr<SplitEntry> split = SplitPorts(entry);
+    if (!split.ok()) return split.status();
     std::string canonical;
-    if (LooksLikeAddress(entry)) {
-      absl::StatusOr<IpPrefix> cidr = ParseCidr(entry);
+    if (LooksLikeAddress(split->network)) {
+      absl::StatusOr<IpPrefix> cidr = ParseCidr(split->network);
       if (!cidr.ok()) return cidr.status();
-      canonical = FormatPrefix(*cidr);
+      canonical = FormatEntry(FormatPrefix(*cidr), !cidr->v4, split->ports);
       if (std::find(policy.entries_.begin(), policy.entries_.end(),
                     canonical) != policy.entries_.end()) {
         continue;
       }
-      policy.cidrs_.push_back(*cidr);
+      policy.cidrs_.push_back({*cidr, split->ports});
     } else {
-      absl::StatusOr<std::string> domain = ParseDomain(entry);
+      absl::StatusOr<std::string> domain = ParseDomain(split->network);
       if (!domain.ok()) return domain.status();
-      canonical = *domain;
+      canonical = FormatEntry(*domain, false, split->ports);
       if (std::find(policy.entries_.begin(), policy.entries_.end(),
                     canonical) != policy.entries_.end()) {
         continue;
       }
-      policy.domains_.push_back(canonical);
+      policy.domains_.push_back({*std::move(domain), split->ports});
     }
     policy.entries_.push_back(std::move(canonical));
   }
@@ -323,18 +384,30 @@ absl::StatusOr<ProbePolicy> ProbePolicy::Parse(absl::string_view flag_value) {
 }
 
 absl::Status ProbePolicy::Check(absl::string_view address,
-                                absl::string_view domain) const {
+                                absl::string_view domain, uint16_t port) const {
   std::optional<IpAddress> parsed = ParseAddress(address);
   if (!parsed) {
     return absl::InvalidArgumentError(absl::StrCat(
         "probe target ", Quoted(address), " is not an IP address"));
   }
   const IpAddress target = Unmap(*parsed);
-  for (const IpPrefix& cidr : cidrs_) {
-    if (Contains(cidr, target)) return absl::OkStatus();
+  bool other_ports = false;  // An entry matches all but the port.
+  for (const CidrEntry& cidr : cidrs_) {
+    if (!Contains(cidr.prefix, target)) continue;
+    if (cidr.ports.Contains(port)) return absl::OkStatus();
+    other_ports = true;
   }
 
-  const bool domain_allowed = IsUnderAny(domain, domains_);
+  const absl::string_view name = MatchableDomain(domain);
+  bool domain_allowed = false;
+  for (const DomainEntry& entry : domains_) {
+    if (!IsUnder(name, entry.name)) continue;
+    if (entry.ports.Contains(port)) {
+      domain_allowed = true;
+      break;
+    }
+    other_ports = true;
+  }
   std::optional<SpecialUse> special;
   if (domain_allowed) {
     special = Classify(target);
@@ -355,6 +428,11 @@ absl::Status ProbePolicy::Check(absl::string_view address,
                            special->what, " IPv4 address");
     return absl::PermissionDeniedError(absl::StrCat(
         who, " is ", what, "; allow its range explicitly with ", kFlag));
+  }
+  if (other_ports) {
+    return absl::PermissionDeniedError(absl::StrCat(who, " port ", port,
+                                                    " is not among the ports ",
+                                                    kFlag, " allows for it"));
   }
   return absl::PermissionDeniedError(
       absl::StrCat(who, " is not allowed by ", kFlag,

@@ -3,10 +3,13 @@
 // probe a host the operator did not allow.
 //
 // The flag is a comma-separated list of CIDRs ("192.0.2.0/24", "2001:db8::/32",
-// a bare address meaning /32 or /128) and domain names ("itsp.example.com").
-// A target address is allowed when
-//   - an allowed CIDR contains it (this also opens special-use ranges, so
-//     "127.0.0.1/32" is how tests allow a loopback registrar), or
+// a bare address meaning /32 or /128) and domain names ("itsp.example.com"),
+// each optionally followed by the ports it allows: ":5060" or ":5060-5061"
+// (an IPv6 CIDR then in brackets: "[2001:db8::/32]:5060"); without ports an
+// entry allows every port. More port ranges for one network: repeat it.
+// A target (address, port) is allowed when
+//   - an allowed CIDR contains the address (this also opens special-use
+//     ranges, so "127.0.0.1/32" is how tests allow a loopback registrar), or
 //   - the server name it was resolved from is an allowed domain or lies under
 //     one (on a label boundary), and the address is not special-use: loopback,
 //     unspecified, link-local, private/ULA, CGNAT, multicast, broadcast,
@@ -15,14 +18,15 @@
 //     it must not be a way into the operator's own network or this host.
 // IPv4-mapped IPv6 (::ffff:a.b.c.d) is the IPv4 address throughout: it is
 // matched against IPv4 CIDRs only, and a "::ffff:0:0/96"-style entry becomes
-// the IPv4 CIDR it denotes. An empty policy allows nothing.
+// the IPv4 CIDR it denotes; and the entry allows the port. An empty policy
+// allows nothing.
 //
 // Usage:
 //   absl::StatusOr<ProbePolicy> policy = ProbePolicy::Parse(flag);  // At
 //   startup;
 //   // refuse to start on error, log policy->ToString() otherwise.
-//   absl::Status allowed = policy->Check(ip, server_name);  // Before each
-//   probe.
+//   absl::Status allowed = policy->Check(ip, server_name, port);  // Before
+//   each probe.
 //
 // Threading: immutable after Parse; const methods may run on any thread.
 // Check does no allocation on the allow path (CIDRs are pre-parsed to
@@ -49,6 +53,12 @@ struct IpPrefix {
   uint64_t mask_hi = 0, mask_lo = 0;
   int length = 0;
 };
+// The ports an entry allows, inclusive; every port by default.
+struct PortRange {
+  uint16_t first = 0, last = 65535;
+  bool Contains(uint16_t port) const { return port >= first && port <= last; }
+  bool all() const { return first == 0 && last == 65535; }
+};
 }  // namespace internal
 
 class ProbePolicy {
@@ -57,19 +67,22 @@ class ProbePolicy {
   // skipped; duplicates are kept once. INVALID_ARGUMENT names the entry when
   // it is neither a CIDR nor a domain name, when a prefix length is out of
   // range, when a CIDR has host bits set (refused rather than masked: the
-  // operator probably meant something else), or when a domain is a single
-  // label (a TLD such as "com" would allow half the Internet).
+  // operator probably meant something else), when a domain is a single
+  // label (a TLD such as "com" would allow half the Internet), or when its
+  // ports are not PORT or FIRST-LAST within 1-65535.
   static absl::StatusOr<ProbePolicy> Parse(absl::string_view flag_value);
 
   // An empty policy; allows nothing.
   ProbePolicy() = default;
 
   // OK when probes may be sent to `address` (IPv4 or IPv6 text, brackets
-  // accepted) resolved from server name `domain` (empty for IP-literal
-  // servers; case and one trailing dot ignored). Otherwise PERMISSION_DENIED
-  // naming the address and the domain, or INVALID_ARGUMENT when `address` is
-  // not an IP address.
-  absl::Status Check(absl::string_view address, absl::string_view domain) const;
+  // accepted) and `port`, resolved from server name `domain` (empty for
+  // IP-literal servers; case and one trailing dot ignored). Otherwise
+  // PERMISSION_DENIED naming the address, the port when only the port is
+  // refused, and the domain; INVALID_ARGUMENT when `address` is not an IP
+  // address.
+  absl::Status Check(absl::string_view address, absl::string_view domain,
+                     uint16_t port) const;
 
   bool empty() const { return cidrs_.empty() && domains_.empty(); }
 
@@ -78,8 +91,16 @@ class ProbePolicy {
   std::string ToString() const;
 
  private:
-  std::vector<internal::IpPrefix> cidrs_;
-  std::vector<std::string> domains_;  // Normalised, lower case, no dot.
+  struct CidrEntry {
+    internal::IpPrefix prefix;
+    internal::PortRange ports;
+  };
+  struct DomainEntry {
+    std::string name;  // Normalised, lower case, no dot.
+    internal::PortRange ports;
+  };
+  std::vector<CidrEntry> cidrs_;
+  std::vector<DomainEntry> domains_;
   std::vector<std::string> entries_;  // Canonical text, in flag order.
 };
 

@@ -7,7 +7,7 @@
 // probability --loss (seeded); both probe it through the relay. The service
 // is the real sipresolverd (flags printed; --probe_interval=1s, the rest
 // its defaults unless --sipresolverd_flags adds some), made to probe R1 and
-// the relay by a Resolve of each as an IP literal. The peer is Kamailio's
+// the relay by an agent watching each as an IP literal. The peer is Kamailio's
 // dispatcher tuned as issue 13 measured it (KamailioDispatcher). Each
 // side's own log says when it decided (sipresolverd's "endpoint health
 // changed" line, ms; Kamailio's event_route with $TV(Sn)), so polling the
@@ -49,6 +49,7 @@
 #include "grpcpp/client_context.h"
 #include "tests/bench/kamailio_dispatcher.h"
 #include "tests/bench/lossy_udp_relay.h"
+#include "tests/support/decision_watcher.h"
 #include "tests/support/kamailio_server.h"
 #include "tests/support/sipresolverd_process.h"
 
@@ -220,17 +221,20 @@ int Run() {
                  service.status().ToString().c_str());
     return 1;
   }
+  // An agent watching each as an IP literal: the service probes what
+  // watchers need (a Resolve shows health but starts no probe).
+  std::vector<std::unique_ptr<DecisionWatcher>> watchers;
   for (uint16_t port : {(*r1)->port(), (*relay)->port()}) {
-    v1::ResolveRequest request;
-    request.set_server("127.0.0.1");
-    request.set_port(port);
-    v1::ResolveResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(5));
-    grpc::Status s = (*service)->stub().Resolve(&context, request, &response);
-    if (!s.ok()) {
-      std::fprintf(stderr, "Resolve: %s\n", s.error_message().c_str());
+    v1::WatchDecisionRequest request =
+        WatchRequest(absl::StrCat("detection-bench-", port), "127.0.0.1",
+                     /*redundancy=*/false);
+    request.mutable_profile()->set_proxy_server_port(port);
+    watchers.push_back(
+        std::make_unique<DecisionWatcher>((*service)->stub(), request));
+    if (!watchers.back()->WaitFor([](const v1::Decision&) { return true; },
+                                  absl::Seconds(5))) {
+      std::fprintf(stderr, "WatchDecision of 127.0.0.1:%u: no decision\n",
+                   port);
       return 1;
     }
   }

@@ -1,6 +1,6 @@
 // `sipresolver servers` against the real sipresolverd probing a real
 // Kamailio registrar found through a real DNS server: what an operator sees
-// once a Resolve has returned the server (S1, S6).
+// once an agent watches a profile that needs the server (S1, S6).
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/support/decision_watcher.h"
 #include "tests/support/eventually.h"
 #include "tests/support/registrar_stack.h"
 
@@ -72,29 +73,32 @@ class CliServersTest : public ::testing::Test {
     return response;
   }
 
-  void Resolve() {
-    CommandResult r = Cli({"resolve", "itsp.test"});
-    ASSERT_EQ(r.exit_status, 0) << r.output;
+  // An agent watching itsp.test: its registrar is probed from now on.
+  void Watch() {
+    watcher_ = std::make_unique<DecisionWatcher>(
+        daemon_->stub(), WatchRequest("cli-servers-test", "itsp.test"));
   }
 
   std::unique_ptr<RegistrarStack> stack_;
   KamailioServer* kamailio_ = nullptr;  // Owned by stack_, as is daemon_.
   SipresolverdProcess* daemon_ = nullptr;
+  std::unique_ptr<DecisionWatcher> watcher_;
 };
 
-TEST_F(CliServersTest, NothingResolvedNothingListed) {
+TEST_F(CliServersTest, NothingWatchedNothingListed) {
+  ASSERT_EQ(Cli({"resolve", "itsp.test"}).exit_status, 0);  // Probes nothing.
   CommandResult r = Cli({"servers"});
   EXPECT_EQ(r.exit_status, 0) << r.output;
   EXPECT_EQ(r.output,
-            "No servers are probed: a server is probed once a Resolve returns "
-            "it and\n--probe_allow allows it.\n");
+            "No servers are probed: a server is probed while an agent watches "
+            "a profile that\nneeds it and --probe_allow allows it.\n");
   r = Cli({"servers", "--json"});
   EXPECT_EQ(r.exit_status, 0) << r.output;
   EXPECT_EQ(r.output, "{\"probe_healthy_ratio\":1}\n");
 }
 
 TEST_F(CliServersTest, S6_TableShowsTheResolvedRegistrarHealthy) {
-  Resolve();
+  Watch();
   const std::string table = WaitForState("healthy");
   std::vector<std::string> lines = absl::StrSplit(table, '\n');
   ASSERT_GE(lines.size(), 2u) << table;
@@ -115,7 +119,7 @@ TEST_F(CliServersTest, S6_TableShowsTheResolvedRegistrarHealthy) {
 }
 
 TEST_F(CliServersTest, S6_JsonCarriesTheHealthFields) {
-  Resolve();
+  Watch();
   WaitForState("healthy");
   const v1::ListServersResponse list = ServersJson();
   ASSERT_EQ(list.servers_size(), 1);
@@ -143,7 +147,7 @@ TEST_F(CliServersTest, S6_JsonCarriesTheHealthFields) {
 // S1: a registrar that stops answering shows as unhealthy, with what went
 // wrong under LAST.
 TEST_F(CliServersTest, S1_StoppedRegistrarShowsUnhealthyWithTheError) {
-  Resolve();
+  Watch();
   WaitForState("healthy");
   kamailio_->Pause();
   const std::string table = WaitForState("unhealthy");

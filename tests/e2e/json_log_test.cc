@@ -13,6 +13,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/support/decision_watcher.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 #include "tests/support/temp_dir.h"
@@ -63,24 +64,21 @@ class JsonLogTest : public ::testing::Test {
     stack_ = *std::move(stack);
   }
 
-  void Resolve() {
-    v1::ResolveRequest request;
-    request.set_server(RegistrarStack::kDomain);
-    v1::ResolveResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
-    ASSERT_TRUE(
-        stack_->daemon().stub().Resolve(&context, request, &response).ok());
+  // An agent watching the ITSP: its registrar is probed from now on.
+  void Watch() {
+    watcher_ = std::make_unique<DecisionWatcher>(
+        stack_->daemon().stub(),
+        WatchRequest("json-log-test", RegistrarStack::kDomain));
   }
 
   TempDir dir_;
   std::unique_ptr<RegistrarStack> stack_;
+  std::unique_ptr<DecisionWatcher> watcher_;
 };
 
 TEST_F(JsonLogTest, EveryLineIsAJsonObjectWithTheEventsFields) {
   Subprocess& daemon = stack_->daemon().process();
-  Resolve();
+  Watch();
   // The probe registers with the password; then the registrar stops answering.
   ASSERT_TRUE(daemon.WaitForOutput("\"to\":\"healthy\"", absl::Seconds(10)))
       << daemon.Output();

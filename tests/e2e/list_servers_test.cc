@@ -1,13 +1,17 @@
-// End to end: sipresolverd probes the servers a Resolve returned (real
+// End to end: sipresolverd probes the servers a watcher needs (real
 // Kamailio registrars found through a real DNS server) and ListServers shows
-// their live health, as an operator sees it with grpcurl.
+// their live health, as an operator sees it with grpcurl; Resolve shows the
+// health the service has and never starts probing.
 #include <unistd.h>
 
 #include <chrono>
 
 #include "gtest/gtest.h"
+#include "tests/support/decision_watcher.h"
 #include "tests/support/eventually.h"
+#include "tests/support/loopback.h"
 #include "tests/support/registrar_stack.h"
+#include "tests/support/scoped_fd.h"
 #include "tests/support/standard_services.h"
 
 namespace sipresolver::testing {
@@ -40,6 +44,12 @@ class ListServersTest : public ::testing::Test {
     return response;
   }
 
+  // An agent watching itsp.test: its servers are probed from now on.
+  void Watch() {
+    watcher_ = std::make_unique<DecisionWatcher>(
+        daemon_->stub(), WatchRequest("list-servers-test", "itsp.test"));
+  }
+
   v1::ListServersResponse List() {
     grpc::ClientContext context;
     v1::ListServersResponse response;
@@ -64,11 +74,14 @@ class ListServersTest : public ::testing::Test {
   // Owned by stack_.
   KamailioServer *primary_ = nullptr, *secondary_ = nullptr;
   SipresolverdProcess* daemon_ = nullptr;
+  std::unique_ptr<DecisionWatcher> watcher_;
 };
 
-TEST_F(ListServersTest, S6_ShowsLiveHealthOfResolvedServers) {
-  EXPECT_EQ(List().servers_size(), 0);  // Nothing resolved, nothing probed.
+TEST_F(ListServersTest, S6_ShowsLiveHealthOfWatchedServers) {
+  EXPECT_EQ(List().servers_size(), 0);  // Nothing watched, nothing probed.
   Resolve();
+  EXPECT_EQ(List().servers_size(), 0);  // Resolve never starts probing.
+  Watch();
   ASSERT_TRUE(WaitForState(primary_->port(), v1::HEALTH_STATE_HEALTHY));
   ASSERT_TRUE(WaitForState(secondary_->port(), v1::HEALTH_STATE_HEALTHY));
 
@@ -94,7 +107,7 @@ TEST_F(ListServersTest, S6_ShowsLiveHealthOfResolvedServers) {
 }
 
 TEST_F(ListServersTest, S6_StoppedRegistrarTurnsUnhealthyAndBack) {
-  Resolve();
+  Watch();
   ASSERT_TRUE(WaitForState(primary_->port(), v1::HEALTH_STATE_HEALTHY));
   primary_->Pause();
   ASSERT_TRUE(WaitForState(primary_->port(), v1::HEALTH_STATE_UNHEALTHY));
@@ -121,6 +134,43 @@ TEST_F(ListServersTest, S6_StoppedRegistrarTurnsUnhealthyAndBack) {
             2);
 }
 
+// One client resolving dead literals on many ports (all inside
+// --probe_allow): Resolve never starts a probe, so nothing is sent to them,
+// the endpoint caps stay free for watchers, and the panic ratio counts what
+// agents need, never what one client asked about.
+class ResolveFloodTest : public ListServersTest {
+ protected:
+  void SetUp() override { StartAll({"--probe_max_endpoints=3"}); }
+};
+
+TEST_F(ResolveFloodTest, DeadLiteralsOnManyPortsAreNeverProbed) {
+  ScopedFd listener(socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+  const uint16_t listening = BindLoopback(listener.get(), 0);
+  ASSERT_NE(listening, 0);
+  for (int i = 0; i < 40; ++i) {
+    v1::ResolveRequest request;
+    request.set_server("127.0.0.1");
+    request.set_port(i == 0 ? listening : 20000 + i);
+    v1::ResolveResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(daemon_->stub().Resolve(&context, request, &response).ok());
+  }
+  Watch();  // Would be RESOURCE_EXHAUSTED had the flood taken the caps.
+  ASSERT_TRUE(WaitForState(primary_->port(), v1::HEALTH_STATE_HEALTHY));
+  ASSERT_TRUE(WaitForState(secondary_->port(), v1::HEALTH_STATE_HEALTHY));
+  const v1::ListServersResponse list = List();
+  EXPECT_EQ(list.servers_size(), 2);
+  EXPECT_FALSE(list.probe_path_suspect());
+  EXPECT_EQ(list.probe_healthy_ratio(), 1);
+  char datagram[1500];
+  EXPECT_LT(recv(listener.get(), datagram, sizeof datagram, 0), 0)
+      << "a Resolve made the service probe 127.0.0.1:" << listening;
+  EXPECT_EQ(MetricValue(daemon_->Metrics(),
+                        "sipresolver_probe_targets_refused_total{code="
+                        "\"RESOURCE_EXHAUSTED\"}"),
+            0);
+}
+
 // Writes `text` to a fresh file and returns its path.
 std::string WriteTempFile(const std::string& text) {
   char path[] = "/tmp/sipresolver-credentials-XXXXXX";
@@ -145,7 +195,7 @@ class ListServersWithCredentialsTest : public ListServersTest {
 // appears nowhere in the service's output.
 TEST_F(ListServersWithCredentialsTest,
        S6_RegistersForRealAndNeverLogsThePassword) {
-  Resolve();
+  Watch();
   ASSERT_TRUE(WaitForState(primary_->port(), v1::HEALTH_STATE_HEALTHY));
   const v1::ListServersResponse list = List();
   ASSERT_GT(list.servers_size(), 0);

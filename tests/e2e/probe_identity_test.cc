@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/support/decision_watcher.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/subprocess.h"
 
@@ -23,16 +24,9 @@ std::vector<SipRequestRecord> ProbesSeen(std::vector<std::string> flags) {
     ADD_FAILURE() << stack.status();
     return {};
   }
-  v1::ResolveRequest request;
-  request.set_server(RegistrarStack::kDomain);
-  request.set_redundancy(true);
-  v1::ResolveResponse response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  grpc::Status status =
-      (*stack)->daemon().stub().Resolve(&context, request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
+  DecisionWatcher watcher(
+      (*stack)->daemon().stub(),
+      WatchRequest("probe-identity-test", RegistrarStack::kDomain));
   KamailioServer& registrar = (*stack)->registrar(0);
   EXPECT_TRUE(registrar.WaitForRequests("REGISTER", 1, absl::Seconds(10)));
   std::vector<SipRequestRecord> out;

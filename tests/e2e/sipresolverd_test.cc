@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/support/decision_watcher.h"
 #include "tests/support/dnsmasq_server.h"
 #include "tests/support/sipresolverd_process.h"
 #include "tests/support/standard_services.h"
@@ -166,9 +167,14 @@ TEST_F(SipresolverdTest, RepeatedResolveIsAnsweredFromItsSnapshot) {
   EXPECT_EQ(plain.candidates(0).address(), "127.0.0.21");
 }
 
-// Without --probe_allow nothing is probed: the servers a Resolve returned
-// are refused (and counted), never sent a packet, and not listed.
+// Without --probe_allow nothing is probed: a watch of the servers is
+// refused naming the flag, a Resolve shows no health, nothing is listed.
 TEST_F(SipresolverdTest, NothingIsProbedWithoutAnAllowlist) {
+  DecisionWatcher watcher(daemon_->stub(), WatchRequest("agent", "itsp.test"));
+  std::optional<grpc::Status> end = watcher.WaitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(end->error_message().find("--probe_allow"), std::string::npos);
   v1::ResolveResponse resolved;
   ASSERT_TRUE(Resolve("itsp.test", resolved).ok());
   EXPECT_FALSE(resolved.candidates(0).has_health());
@@ -178,10 +184,6 @@ TEST_F(SipresolverdTest, NothingIsProbedWithoutAnAllowlist) {
                   .ListServers(&context, v1::ListServersRequest(), &servers)
                   .ok());
   EXPECT_EQ(servers.servers_size(), 0);
-  EXPECT_EQ(MetricValue(daemon_->Metrics(),
-                        "sipresolver_probe_targets_refused_total{code="
-                        "\"PERMISSION_DENIED\"}"),
-            2);
 }
 
 TEST_F(SipresolverdTest, SigtermDrainsAndExitsCleanly) {

@@ -214,6 +214,26 @@ TEST_F(WatchDecisionTest, S7_NothingAnsweringIsUnconfirmedThenRecovery) {
   pbx3_->Resume();
 }
 
+// --probe_allow's ports: a server on a port its network does not allow is
+// refused by name and port, so no client can make the prober walk an ITSP's
+// ports.
+TEST_F(WatchDecisionTest, PortOutsideTheAllowedPortsIsPermissionDenied) {
+  auto daemon = SipresolverdProcess::Start(
+      dns_->address(), {"--probe_allow=127.0.0.1/32:5060-5061"});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  v1::WatchDecisionRequest literal = Request();
+  literal.mutable_profile()->set_proxy_server("127.0.0.1");
+  literal.mutable_profile()->set_proxy_server_port(5999);
+  DecisionWatcher agent((*daemon)->stub(), literal);
+  auto end = agent.WaitForEnd();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(end->error_message().find("127.0.0.1 port 5999 is not among the "
+                                      "ports --probe_allow allows"),
+            std::string::npos)
+      << end->error_message();
+}
+
 // The allowlist is checked before any packet: a profile naming a server
 // outside it gets PERMISSION_DENIED naming the server, and nothing is probed.
 TEST_F(WatchDecisionTest,

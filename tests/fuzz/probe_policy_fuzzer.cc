@@ -83,8 +83,8 @@ bool IsSpecialUse(absl::string_view text) {
 }
 
 absl::StatusCode Code(const ProbePolicy& policy, absl::string_view address,
-                      absl::string_view domain) {
-  absl::Status s = policy.Check(address, domain);
+                      absl::string_view domain, uint16_t port) {
+  absl::Status s = policy.Check(address, domain, port);
   FUZZ_CHECK(s.ok() || absl::IsPermissionDenied(s) ||
              absl::IsInvalidArgument(s));
   return s.code();
@@ -99,6 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   parts.resize(3);
   const absl::string_view flag = parts[0], address = parts[1],
                           domain = parts[2];
+  // Around 5060, where the seeds' port ranges begin and end.
+  const uint16_t port = static_cast<uint16_t>(5059 + size % 3);
 
   absl::StatusOr<ProbePolicy> policy = ProbePolicy::Parse(flag);
   if (!policy.ok()) {
@@ -107,22 +109,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string text = policy->ToString();
   if (policy->empty()) {
-    FUZZ_CHECK(!policy->Check(address, domain).ok());
+    FUZZ_CHECK(!policy->Check(address, domain, port).ok());
   } else {
     absl::StatusOr<ProbePolicy> again = ProbePolicy::Parse(text);
     FUZZ_CHECK(again.ok());
     FUZZ_CHECK(again->ToString() == text);
   }
 
-  const absl::StatusCode code = Code(*policy, address, domain);
-  FUZZ_CHECK(Code(*policy, address, absl::AsciiStrToUpper(domain)) == code);
+  const absl::StatusCode code = Code(*policy, address, domain, port);
+  FUZZ_CHECK(Code(*policy, address, absl::AsciiStrToUpper(domain), port) ==
+             code);
   if (!domain.empty() && domain.back() != '.') {
-    FUZZ_CHECK(Code(*policy, address, std::string(domain) + ".") == code);
+    FUZZ_CHECK(Code(*policy, address, std::string(domain) + ".", port) == code);
   }
   if (!address.empty() && address.front() != '[') {
-    FUZZ_CHECK(Code(*policy, "[" + std::string(address) + "]", domain) == code);
+    FUZZ_CHECK(Code(*policy, "[" + std::string(address) + "]", domain, port) ==
+               code);
   }
-  if (code == absl::StatusCode::kOk && !policy->Check(address, "").ok()) {
+  if (code == absl::StatusCode::kOk && !policy->Check(address, "", port).ok()) {
     // Allowed through the domain only: must not reach into special ranges.
     FUZZ_CHECK(!IsSpecialUse(address));
   }

@@ -2,6 +2,16 @@
 
 namespace sipresolver::testing {
 
+v1::WatchDecisionRequest WatchRequest(const std::string& agent,
+                                      const std::string& server,
+                                      bool redundancy) {
+  v1::WatchDecisionRequest r;
+  r.set_agent_id(agent);
+  r.mutable_profile()->set_proxy_server(server);
+  r.mutable_profile()->set_proxy_server_redundancy(redundancy);
+  return r;
+}
+
 DecisionWatcher::DecisionWatcher(v1::SipResolver::Stub& stub,
                                  const v1::WatchDecisionRequest& request)
     : reader_(stub.WatchDecision(&context_, request)) {

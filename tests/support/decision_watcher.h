@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -16,6 +17,13 @@
 #include "tests/support/eventually.h"
 
 namespace sipresolver::testing {
+
+// A watch of `server` (with redundancy unless told otherwise) by `agent`:
+// the service probes what a watcher needs, so tests that want an endpoint
+// probed watch it.
+v1::WatchDecisionRequest WatchRequest(const std::string& agent,
+                                      const std::string& server,
+                                      bool redundancy = true);
 
 class DecisionWatcher {
  public:

@@ -1,11 +1,10 @@
 // Without --agent_id both agents give themselves the same id, derived from
 // the machine id (client/agent_id.h), never the host name.
-#include "client/default_agent_id.h"
-
 #include <unistd.h>
 
 #include <fstream>
 
+#include "client/default_agent_id.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
 

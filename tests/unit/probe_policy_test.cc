@@ -26,7 +26,7 @@ std::string ParseError(absl::string_view flag) {
 
 bool Allowed(const ProbePolicy& policy, absl::string_view address,
              absl::string_view domain = "") {
-  absl::Status status = policy.Check(address, domain);
+  absl::Status status = policy.Check(address, domain, 5060);
   if (!status.ok()) {
     EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << status;
   }
@@ -149,7 +149,7 @@ TEST(ProbePolicyTest, EmptyPolicyDeniesEverything) {
   for (const ProbePolicy& policy :
        {ProbePolicy(), MustParse(""), MustParse(" , ,")}) {
     EXPECT_TRUE(policy.empty());
-    absl::Status status = policy.Check("192.0.2.1", "sip.example.com");
+    absl::Status status = policy.Check("192.0.2.1", "sip.example.com", 5060);
     EXPECT_EQ(status.code(), StatusCode::kPermissionDenied);
     EXPECT_EQ(status.message(),
               "probe target 192.0.2.1 (from sip.example.com) is not allowed by "
@@ -270,7 +270,7 @@ TEST(ProbePolicyTest, SpecialUseRefusedEvenForAllowedDomain) {
       {"64:ff9b:1::a00:1", "a NAT64 local-use"},
   };
   for (const Case& c : cases) {
-    absl::Status status = policy.Check(c.address, "sip.example.com");
+    absl::Status status = policy.Check(c.address, "sip.example.com", 5060);
     EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << c.address;
     EXPECT_EQ(
         status.message(),
@@ -316,13 +316,14 @@ TEST(ProbePolicyTest, SpecialUseAllowedWhenACidrCoversIt) {
 
 TEST(ProbePolicyTest, Nat64And6to4OfSpecialIpv4AreSpecial) {
   ProbePolicy policy = MustParse("example.com");
-  absl::Status status = policy.Check("64:ff9b::10.1.2.3", "sip.example.com");
+  absl::Status status =
+      policy.Check("64:ff9b::10.1.2.3", "sip.example.com", 5060);
   EXPECT_EQ(status.code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(status.message(),
             "probe target 64:ff9b::a01:203 (from sip.example.com) is a NAT64 "
             "address embedding a private IPv4 address; allow its range "
             "explicitly with --probe_allow");
-  status = policy.Check("2002:7f00:1::1", "sip.example.com");
+  status = policy.Check("2002:7f00:1::1", "sip.example.com", 5060);
   EXPECT_EQ(status.message(),
             "probe target 2002:7f00:1::1 (from sip.example.com) is a 6to4 "
             "address embedding a loopback IPv4 address; allow its range "
@@ -340,7 +341,8 @@ TEST(ProbePolicyTest, Ipv4MappedIpv6IsTreatedAsIpv4) {
   EXPECT_FALSE(Allowed(policy, "::ffff:192.0.3.1"));
   EXPECT_TRUE(Allowed(policy, "::ffff:127.0.0.1"));
   EXPECT_TRUE(Allowed(policy, "::ffff:203.0.113.5", "sip.example.com"));
-  absl::Status status = policy.Check("::FFFF:10.0.0.1", "sip.example.com");
+  absl::Status status =
+      policy.Check("::FFFF:10.0.0.1", "sip.example.com", 5060);
   EXPECT_EQ(status.code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(status.message(),
             "probe target ::ffff:10.0.0.1 (from sip.example.com) is a private "
@@ -361,12 +363,12 @@ TEST(ProbePolicyTest, Ipv4MappedCidrEntryIsAnIpv4Cidr) {
 
 TEST(ProbePolicyTest, DenialNamesTheHostAndTheDomain) {
   ProbePolicy policy = MustParse("itsp.example.com");
-  absl::Status status = policy.Check("10.1.2.3", "sip.example.com");
+  absl::Status status = policy.Check("10.1.2.3", "sip.example.com", 5060);
   EXPECT_EQ(status.code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(status.message(),
             "probe target 10.1.2.3 (from sip.example.com) is not allowed by "
             "--probe_allow");
-  status = policy.Check("2001:DB8:0::1", "");
+  status = policy.Check("2001:DB8:0::1", "", 5060);
   EXPECT_EQ(status.code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(status.message(),
             "probe target 2001:db8::1 is not allowed by --probe_allow");
@@ -376,14 +378,73 @@ TEST(ProbePolicyTest, CheckRejectsTextThatIsNotAnAddress) {
   ProbePolicy policy = MustParse("0.0.0.0/0, ::/0, example.com");
   for (const char* address : {"", "sip.example.com", "192.0.2.1:5060",
                               "fe80::1%eth0", "[192.0.2.1"}) {
-    EXPECT_EQ(policy.Check(address, "sip.example.com").code(),
+    EXPECT_EQ(policy.Check(address, "sip.example.com", 5060).code(),
               StatusCode::kInvalidArgument)
         << address;
   }
   // An embedded NUL must not cut the text short to an allowed address.
-  EXPECT_EQ(policy.Check(std::string("192.0.2.1\0.5", 12), "").code(),
+  EXPECT_EQ(policy.Check(std::string("192.0.2.1\0.5", 12), "", 5060).code(),
             StatusCode::kInvalidArgument);
   EXPECT_TRUE(Allowed(policy, "[2001:db8::1]"));
+}
+
+// --- Ports
+// ------------------------------------------------------------------------
+
+TEST(ProbePolicyTest, EntriesTakeAPortOrARangeOfPorts) {
+  ProbePolicy policy = MustParse(
+      "192.0.2.0/24:5060-5061, [2001:DB8::/32]:5080, itsp.example.com:5070,"
+      " 192.0.2.0/24:5090, 198.51.100.7");
+  EXPECT_EQ(policy.ToString(),
+            "192.0.2.0/24:5060-5061,[2001:db8::/32]:5080,itsp.example.com:5070,"
+            "192.0.2.0/24:5090,198.51.100.7/32");
+  EXPECT_EQ(MustParse(policy.ToString()).ToString(), policy.ToString());
+  for (uint16_t port : {5060, 5061, 5090}) {
+    EXPECT_TRUE(policy.Check("192.0.2.1", "", port).ok()) << port;
+  }
+  EXPECT_TRUE(policy.Check("2001:db8::1", "", 5080).ok());
+  EXPECT_TRUE(policy.Check("203.0.113.9", "sip.itsp.example.com", 5070).ok());
+  EXPECT_TRUE(policy.Check("198.51.100.7", "", 1).ok());  // No ports: all.
+  for (uint16_t port : {5059, 5062, 5089, 5091}) {
+    EXPECT_EQ(policy.Check("192.0.2.1", "", port).code(),
+              StatusCode::kPermissionDenied)
+        << port;
+  }
+  EXPECT_FALSE(policy.Check("2001:db8::1", "", 5060).ok());
+  EXPECT_FALSE(policy.Check("203.0.113.9", "itsp.example.com", 5060).ok());
+}
+
+TEST(ProbePolicyTest, PortDenialNamesThePort) {
+  ProbePolicy policy = MustParse("192.0.2.0/24:5060, itsp.example.com:5060");
+  absl::Status status = policy.Check("192.0.2.1", "", 5999);
+  EXPECT_EQ(status.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(status.message(),
+            "probe target 192.0.2.1 port 5999 is not among the ports "
+            "--probe_allow allows for it");
+  status = policy.Check("203.0.113.9", "itsp.example.com", 22);
+  EXPECT_EQ(status.message(),
+            "probe target 203.0.113.9 (from itsp.example.com) port 22 is not "
+            "among the ports --probe_allow allows for it");
+  // Another network is not allowed at all, whatever its port.
+  EXPECT_EQ(policy.Check("198.51.100.1", "", 5060).message(),
+            "probe target 198.51.100.1 is not allowed by --probe_allow");
+}
+
+TEST(ProbePolicyTest, ParseRejectsBadPortsNamingTheEntry) {
+  for (const char* entry :
+       {"192.0.2.0/24:0", "192.0.2.0/24:65536", "192.0.2.0/24:5061-5060",
+        "itsp.example.com:", "itsp.example.com:50a", "[2001:db8::/32]:",
+        "192.0.2.0/24:1-2-3", "itsp.example.com:99999999999"}) {
+    const std::string error = ParseError(entry);
+    EXPECT_NE(error.find(absl::StrCat("\"", entry, "\"")), std::string::npos)
+        << error;
+    EXPECT_NE(error.find("PORT or FIRST-LAST within 1-65535"),
+              std::string::npos)
+        << error;
+  }
+  EXPECT_NE(ParseError("[2001:db8::/32]5060").find("neither"),
+            std::string::npos);
+  EXPECT_NE(ParseError("[2001:db8::/32").find("neither"), std::string::npos);
 }
 
 }  // namespace
