@@ -1,6 +1,9 @@
 #include "server/daemon.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -45,15 +48,57 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
        {"metrics_port", d->metrics_port()},
        {"dns_servers",
         config.dns.servers.empty() ? "/etc/resolv.conf" : config.dns.servers}});
+  LogTrust(config);
   return d;
 }
 
+namespace {
+
+// gRPC's reflection plugin, once registered, joins every builder;
+// --reflection=false takes it out of this one.
+class NoReflection : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const auto& plugin) {
+                                    return plugin->name() ==
+                                           "proto_server_reflection";
+                                  }),
+                   plugins->end());
+  }
+};
+
+}  // namespace
+
+// Who may do what, said at start where an operator looks: without mutual
+// TLS the service trusts whoever connects.
+void Daemon::LogTrust(const DaemonConfig& config) {
+  if (config.tls.client_ca_file.empty()) {
+    Log(Severity::kWarning,
+        "no mutual TLS: every client may list servers and use "
+        "reflection, and device evidence counts clients by address (one "
+        "NAT is one client); set --tls_client_ca_file and "
+        "--operator_identities",
+        {{"reflection", config.reflection ? "on" : "off"}});
+    return;
+  }
+  Log("roles: operators may list servers and use reflection",
+      {{"operator_identities",
+        config.roles.patterns().empty()
+            ? "(none: no client may)"
+            : absl::StrJoin(config.roles.patterns(), ",")},
+       {"reflection", config.reflection ? "on" : "off"}});
+}
+
 absl::Status Daemon::StartGrpc() {
-  auto credentials = MakeServerCredentials(config_.tls);
+  auto credentials = MakeServerCredentials(config_.tls, config_.roles);
   if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (!config_.reflection) builder.SetOption(std::make_unique<NoReflection>());
   builder.AddListeningPort(config_.listen, *credentials, &grpc_port_);
   builder.SetMaxReceiveMessageSize(config_.max_request_bytes);
   ApplyConnectionPolicy(config_.connections, builder);

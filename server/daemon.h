@@ -28,6 +28,7 @@
 #include "server/health_log.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/roles.h"
 #include "server/server_security.h"
 #include "server/sip_resolver_service.h"
 #include "server/watch_queues.h"
@@ -52,6 +53,10 @@ struct DaemonConfig {
   // Kubernetes probes when the main port wants TLS client certificates.
   // Empty: none.
   std::string health_listen;
+  // Under mutual TLS, who may also list servers and use reflection.
+  RolePolicy roles;
+  // Serve gRPC server reflection (grpcurl without the .proto files).
+  bool reflection = true;
   std::string metrics_listen = "0.0.0.0:9464";
   dns::AresOptions dns;
   dns::CacheLimits cache;
@@ -88,6 +93,7 @@ class Daemon {
  private:
   explicit Daemon(const DaemonConfig& config);
   absl::Status StartProbing();
+  static void LogTrust(const DaemonConfig& config);
   absl::Status StartGrpc();
   void SetServing(bool serving);
 

@@ -42,7 +42,8 @@ ABSL_FLAG(absl::Duration, resolve_snapshot_age, absl::Milliseconds(250),
           "in an RFC 2782 weighted order of its own (0 turns it off); the "
           "health in an answer is at most this old. At most 10s.");
 ABSL_FLAG(double, max_reports_per_minute, 60,
-          "ReportObservation calls per minute per client connection.");
+          "ReportObservation calls per minute per client (its certificate "
+          "identity under mutual TLS, else its IPv4 address or IPv6 /64).");
 ABSL_FLAG(absl::Duration, max_stream_write_stall, absl::Seconds(90),
           "Cut off a WatchDecision agent that has taken no message for this "
           "long (it stopped reading); its memory stays bounded meanwhile.");
@@ -106,7 +107,8 @@ ABSL_FLAG(int, probe_max_endpoints_per_domain, 32,
           "Endpoints probed at most for one configured server name (IP "
           "literals count only in --probe_max_endpoints).");
 ABSL_FLAG(int, device_evidence_quorum, 3,
-          "Fail static: distinct agents (each on its own connection) whose "
+          "Fail static: distinct agents (each its own client: certificate "
+          "identity under mutual TLS, else address) whose "
           "reported registrations make an endpoint count as working while its "
           "probes fail, and whose failures confirm the probes'. At least 2: "
           "one agent never steers another's decision.");
@@ -140,6 +142,15 @@ ABSL_FLAG(std::string, tls_key_file, "",
 ABSL_FLAG(
     std::string, tls_client_ca_file, "",
     "Mutual TLS: clients must present a certificate signed by these CAs.");
+ABSL_FLAG(std::string, operator_identities, "",
+          "Mutual TLS: client certificate identities (SAN, else CN) that may "
+          "also call ListServers and use reflection, comma-separated, '*' "
+          "matching any characters (ops-*.example.com). Every other client "
+          "is an agent: Resolve, WatchDecision, ReportObservation. Without "
+          "mutual TLS every client may do everything.");
+ABSL_FLAG(bool, reflection, true,
+          "Serve gRPC server reflection (grpcurl without the .proto files); "
+          "operators only under mutual TLS.");
 ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
           "How often the TLS files are checked for changes.");
 ABSL_FLAG(
@@ -398,6 +409,10 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
   config.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   config.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   config.health_listen = absl::GetFlag(FLAGS_health_listen);
+  auto roles = RolePolicy::Parse(absl::GetFlag(FLAGS_operator_identities));
+  if (!roles.ok()) return roles.status();
+  config.roles = *std::move(roles);
+  config.reflection = absl::GetFlag(FLAGS_reflection);
   ConnectionPolicy& c = config.connections;
   c.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
   c.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);

@@ -1,4 +1,4 @@
-// ReportObservation's input checks and its per-connection rate limit: what
+// ReportObservation's input checks and its per-client rate limit: what
 // agents report is foreign input, and a flood of reports must not turn into
 // a flood of probes.
 #ifndef SIPRESOLVER_SERVER_OBSERVATIONS_H_
@@ -23,8 +23,8 @@ inline constexpr size_t kMaxReportedErrorLength = 256;
 // many registrations, over-long errors.
 absl::Status ValidateObservation(const v1::ReportObservationRequest& request);
 
-// Reports per minute per connection (gRPC peer). Thread-safe. Remembers at
-// most `max_peers` connections (when full, an arbitrary one is forgotten).
+// Reports per minute per client (ClientIdentity). Thread-safe. Remembers at
+// most `max_peers` clients (when full, an arbitrary one is forgotten).
 class ReportLimiter {
  public:
   ReportLimiter(double per_minute, size_t max_peers = 10000)

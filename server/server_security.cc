@@ -26,7 +26,7 @@ int Millis(absl::Duration d) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const TlsFiles& tls) {
+    const TlsFiles& tls, const RolePolicy& roles) {
   if (tls.cert_file.empty() && tls.key_file.empty()) {
     if (!tls.client_ca_file.empty()) {
       return absl::InvalidArgumentError(
@@ -63,7 +63,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   } else {
     options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   }
-  return grpc::experimental::TlsServerCredentials(options);
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::experimental::TlsServerCredentials(options);
+  if (!tls.client_ca_file.empty()) {
+    credentials->SetAuthMetadataProcessor(RoleEnforcer(roles));
+  }
+  return credentials;
 }
 
 void ApplyConnectionPolicy(const ConnectionPolicy& p,

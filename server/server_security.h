@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/roles.h"
 
 namespace sipresolver::server {
 
@@ -39,9 +40,9 @@ struct ConnectionPolicy {
 
 // Plaintext when no files are set. INVALID_ARGUMENT when only one of
 // cert/key is set or a file cannot be read (checked now: the file watcher
-// would only log it).
+// would only log it). Under mutual TLS every call passes `roles` first.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const TlsFiles& tls);
+    const TlsFiles& tls, const RolePolicy& roles);
 
 void ApplyConnectionPolicy(const ConnectionPolicy& policy,
                            grpc::ServerBuilder& builder);

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/dns/domain_name.h"
 #include "server/api_convert.h"
+#include "server/client_identity.h"
 #include "server/decision_convert.h"
 #include "server/decision_stream.h"
 #include "server/grpc_status.h"
@@ -19,6 +20,19 @@ constexpr absl::string_view kResolve = "Resolve";
 dns::ServerSpec EveryCandidate(dns::ServerSpec spec) {
   if (!dns::ParseIpLiteral(spec.server)) spec.redundancy = true;
   return spec;
+}
+
+// The caller, as ClientIdentity sees it: its verified certificate's
+// identity, else its address.
+std::string CallerIdentity(const grpc::CallbackServerContext& context) {
+  std::vector<std::string> identities;
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    for (const grpc::string_ref& id : auth->GetPeerIdentity()) {
+      identities.emplace_back(id.data(), id.size());
+    }
+  }
+  return ClientIdentity(identities, context.peer());
 }
 
 }  // namespace
@@ -163,11 +177,11 @@ grpc::ServerUnaryReactor* SipResolverService::ReportObservation(
   if (absl::Status s = ValidateObservation(*request); !s.ok()) {
     return Finish(context, kMethod, ToGrpcStatus(s));
   }
-  if (!report_limiter_.Allow(context->peer(), absl::Now())) {
-    return Finish(
-        context, kMethod,
-        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                     "too many reports from this connection; slow down"));
+  const std::string client = CallerIdentity(*context);
+  if (!report_limiter_.Allow(client, absl::Now())) {
+    return Finish(context, kMethod,
+                  grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               "too many reports from this client; slow down"));
   }
   if (request->has_mapped_address()) {
     const v1::MappedAddress& m = request->mapped_address();
@@ -178,10 +192,11 @@ grpc::ServerUnaryReactor* SipResolverService::ReportObservation(
         m.method() == v1::MAPPING_METHOD_STUN ? "stun" : "via", behind_nat,
         m.changed());
   }
-  // Device evidence: one reporter is the agent id AND its connection, so
-  // neither many connections nor many ids alone make a quorum.
+  // Device evidence: one reporter is the agent id AND the client identity,
+  // so neither many ids from one client nor one id from many clients make a
+  // quorum.
   const health::Reporter reporter =
-      health::Reporter::Of(request->agent_id(), context->peer());
+      health::Reporter::Of(request->agent_id(), client);
   std::vector<std::pair<sip::Endpoint, bool>> outcomes;
   for (const v1::RegistrationOutcome& o : request->registrations()) {
     const bool ok = o.status_code() >= 200 && o.status_code() < 300;

@@ -6,10 +6,9 @@
 
 namespace sipresolver::health {
 
-Reporter Reporter::Of(absl::string_view agent_id,
-                      absl::string_view connection) {
+Reporter Reporter::Of(absl::string_view agent_id, absl::string_view client) {
   return Reporter{absl::Hash<absl::string_view>{}(agent_id),
-                  absl::Hash<absl::string_view>{}(connection)};
+                  absl::Hash<absl::string_view>{}(client)};
 }
 
 DeviceEvidence::DeviceEvidence(const EvidenceOptions& options)
@@ -27,8 +26,7 @@ void DeviceEvidence::Record(const sip::Endpoint& endpoint, Reporter reporter,
   reports.erase(std::remove_if(reports.begin(), reports.end(),
                                [&](const Report& r) {
                                  return r.reporter.agent == reporter.agent ||
-                                        r.reporter.connection ==
-                                            reporter.connection;
+                                        r.reporter.client == reporter.client;
                                }),
                 reports.end());
   reports.push_back(Report{reporter, registered, now});

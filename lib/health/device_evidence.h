@@ -4,10 +4,11 @@
 // broken egress) does not declare dead a server the devices register with.
 //
 // Evidence is the latest outcome of each distinct *reporter*: an agent id
-// and the connection it reported on. A new report replaces every entry that
-// shares either with it, so one agent id on many connections, or many agent
-// ids on one connection, is one reporter: steering a decision takes `quorum`
-// agents on as many connections. Only the newest `max_reporters` are kept
+// and the client it reported from (server/client_identity.h: a certificate
+// identity, else an address). A new report replaces every entry that shares
+// either with it, so one agent id from many clients, or many agent ids from
+// one client, is one reporter: steering a decision takes `quorum` agents
+// from as many clients. Only the newest `max_reporters` are kept
 // per endpoint, so memory is bounded by endpoints, never by devices. Ids are
 // kept as 64-bit hashes: no device identity is stored.
 //
@@ -34,11 +35,11 @@ struct EvidenceOptions {
   absl::Duration window = absl::Minutes(10);
 };
 
-// Who reported: hashes of the agent id and of the connection (gRPC peer).
+// Who reported: hashes of the agent id and of the client identity.
 struct Reporter {
   uint64_t agent = 0;
-  uint64_t connection = 0;
-  static Reporter Of(absl::string_view agent_id, absl::string_view connection);
+  uint64_t client = 0;
+  static Reporter Of(absl::string_view agent_id, absl::string_view client);
 };
 
 // Distinct reporters whose latest report in the window, made at or after

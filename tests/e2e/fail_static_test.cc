@@ -2,6 +2,14 @@
 // carrying the service's probe User-Agent (an ITSP's fail2ban or pike banning
 // the prober) but serve devices, a real DNS server and the real sipresolverd.
 // The service must never leave agents worse off than their devices alone.
+// Agents connect with mutual TLS, a certificate each from a test CA: device
+// evidence counts clients by the identity their certificate proves (without
+// TLS, by address: every loopback agent would be one client).
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
@@ -13,6 +21,7 @@
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/test_pki.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -21,7 +30,15 @@ constexpr char kProbeUserAgent[] = "sipresolver-probe";
 
 class FailStaticTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartStack(/*mutual_tls=*/true); }
+
+  void StartStack(bool mutual_tls) {
+    mutual_tls_ = mutual_tls;
+    auto pki = TestPki::Create();
+    ASSERT_TRUE(pki.ok()) << pki.status();
+    pki_ = *std::move(pki);
+    auto server = pki_->Issue("server", {"IP:127.0.0.1"});
+    ASSERT_TRUE(server.ok()) << server.status();
     RegistrarStackOptions options;
     options.registrars = 2;  // SRV priorities 10 and 20.
     options.dns_ttl = 60;
@@ -34,9 +51,18 @@ class FailStaticTest : public ::testing::Test {
                            "--probe_min_rto=1s"};
     options.extra_flags = {"--device_evidence_quorum=2", "--search_break=1s",
                            "--heartbeat_interval=1s"};
+    if (mutual_tls) {
+      options.extra_flags.insert(options.extra_flags.end(),
+                                 {"--tls_cert_file=" + server->cert_file,
+                                  "--tls_key_file=" + server->key_file,
+                                  "--tls_client_ca_file=" + pki_->ca_file(),
+                                  "--operator_identities=operator"});
+    }
     auto stack = RegistrarStack::Start(options);
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = *std::move(stack);
+    stub_ = NewConnection("agent-0");
+    operator_ = NewConnection("operator");
   }
 
   KamailioServer& pbx(int i) { return stack_->registrar(i); }
@@ -60,13 +86,51 @@ class FailStaticTest : public ::testing::Test {
     return r;
   }
 
-  // A stub on a connection of its own: device evidence counts connections.
-  std::unique_ptr<v1::SipResolver::Stub> NewConnection() {
+  // A stub on a connection of its own, with mutual TLS a certificate for
+  // `client` (DNS:client); without, the loopback address is the client.
+  std::unique_ptr<v1::SipResolver::Stub> NewConnection(
+      const std::string& client) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    return v1::SipResolver::NewStub(grpc::CreateCustomChannel(
-        daemon().grpc_address(), grpc::InsecureChannelCredentials(), args));
+    std::shared_ptr<grpc::ChannelCredentials> credentials =
+        grpc::InsecureChannelCredentials();
+    if (mutual_tls_) {
+      const IssuedCertificate& cert = Certificate(client);
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = ReadFile(pki_->ca_file());
+      ssl.pem_cert_chain = ReadFile(cert.cert_file);
+      ssl.pem_private_key = ReadFile(cert.key_file);
+      credentials = grpc::SslCredentials(ssl);
+    }
+    return v1::SipResolver::NewStub(
+        grpc::CreateCustomChannel(daemon().grpc_address(), credentials, args));
   }
+
+  // The client certificate for `client`, issued once.
+  const IssuedCertificate& Certificate(const std::string& client) {
+    auto it = certificates_.find(client);
+    if (it == certificates_.end()) {
+      auto cert =
+          pki_->Issue(client, {"DNS:" + client}, TestPki::Usage::kClient);
+      EXPECT_TRUE(cert.ok()) << cert.status();
+      it = certificates_.emplace(client, cert.value_or(IssuedCertificate{}))
+               .first;
+    }
+    return it->second;
+  }
+
+  // The CLI's flags to connect as `client`.
+  std::vector<std::string> CliConnection(const std::string& client) {
+    const IssuedCertificate& cert = Certificate(client);
+    return {"--server=" + daemon().grpc_address(),
+            "--tls_ca_file=" + pki_->ca_file(),
+            "--tls_cert_file=" + cert.cert_file,
+            "--tls_key_file=" + cert.key_file};
+  }
+
+  v1::SipResolver::Stub& stub() { return *stub_; }
+  // ListServers is for operators (--operator_identities).
+  v1::SipResolver::Stub& operator_stub() { return *operator_; }
 
   // What a device does: a real REGISTER (its own User-Agent) to registrar i;
   // true when it got 200 OK.
@@ -118,8 +182,9 @@ class FailStaticTest : public ::testing::Test {
   std::optional<v1::ServerStatus> Server(uint16_t port) {
     grpc::ClientContext context;
     v1::ListServersResponse response;
-    if (!daemon().stub().ListServers(&context, {}, &response).ok())
+    if (!operator_stub().ListServers(&context, {}, &response).ok()) {
       return std::nullopt;
+    }
     for (const v1::ServerStatus& s : response.servers()) {
       if (s.endpoint().port() == port) return s;
     }
@@ -134,8 +199,50 @@ class FailStaticTest : public ::testing::Test {
     };
   }
 
+  void ExpectOneClientCannotSteerOthers() {
+    DecisionWatcher agent(stub(), Request("agent-0"));
+    ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES),
+                              absl::Seconds(20)));
+    pbx(0).Pause();  // Really dead.
+    ASSERT_TRUE(agent.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES),
+                              absl::Seconds(20)));
+
+    const size_t before = agent.Received().size();
+    for (int i = 0; i < 3; ++i) {  // Three connections, three ids.
+      auto sybil = NewConnection("sybil");
+      Report(*sybil, absl::StrCat("sybil-", i), {pbx(0).port()}, 200);
+    }
+    auto liar = NewConnection("sybil");
+    for (int i = 3; i < 8; ++i) {  // Within the per-client report rate.
+      Report(*liar, absl::StrCat("sybil-", i), {pbx(0).port()}, 200);
+    }
+
+    auto server = Server(pbx(0).port());
+    ASSERT_TRUE(server.has_value());
+    EXPECT_EQ(server->health().device_successes(), 1u);
+    EXPECT_EQ(server->health().decision_state(), v1::HEALTH_STATE_UNHEALTHY);
+    // No decision since moves the agent back to the dead server.
+    absl::SleepFor(absl::Seconds(2));
+    const std::vector<v1::Decision> after = agent.Received();
+    for (size_t i = before; i < after.size(); ++i) {
+      EXPECT_NE(after[i].primary().port(), pbx(0).port());
+    }
+    pbx(0).Resume();
+  }
+
+  bool mutual_tls_ = true;
+  std::unique_ptr<TestPki> pki_;
+  std::map<std::string, IssuedCertificate> certificates_;
   std::unique_ptr<RegistrarStack> stack_;
+  std::unique_ptr<v1::SipResolver::Stub> stub_;  // agent-0's.
+  std::unique_ptr<v1::SipResolver::Stub> operator_;
   int registrations_ = 0;
+};
+
+// Without TLS the client is its address: every agent here is 127.0.0.1.
+class FailStaticPlaintextTest : public FailStaticTest {
+ protected:
+  void SetUp() override { StartStack(/*mutual_tls=*/false); }
 };
 
 // The scenario of the fail-static issue: both registrars ban the prober,
@@ -144,8 +251,8 @@ TEST_F(FailStaticTest,
        DevicesReportingRegistrationsKeepAgentsOnTheWorkingPrimary) {
   Ban(0);
   Ban(1);
-  DecisionWatcher agent(daemon().stub(), Request("agent-0"));
-  auto a = NewConnection(), b = NewConnection();
+  DecisionWatcher agent(stub(), Request("agent-0"));
+  auto a = NewConnection("device-a"), b = NewConnection("device-b");
   ASSERT_TRUE(DeviceRegisters(0));  // The registrar serves devices.
   auto confirmed = agent.WaitFor(
       [&](const v1::Decision& d) {
@@ -169,21 +276,23 @@ TEST_F(FailStaticTest,
   EXPECT_GE(pbx(0).CountRequests("REGISTER"), 2);  // The probes did go out.
 }
 
-// A device's hook reports with the CLI: each device is its own process and
-// connection, so two of them reach a quorum of two.
+// A device's hook reports with the CLI: each device is its own process with
+// its own certificate, so two of them reach a quorum of two.
 TEST_F(FailStaticTest, RegistrationsReportedWithTheCliAreDeviceEvidence) {
   Ban(0);
   Ban(1);
-  DecisionWatcher agent(daemon().stub(), Request("agent-0"));
+  DecisionWatcher agent(stub(), Request("agent-0"));
   const std::string where = absl::StrCat("127.0.0.1:", pbx(0).port());
   auto confirmed = agent.WaitFor(
       [&](const v1::Decision& d) {
-        for (const char* device :
-             {"--agent_id=device-a", "--agent_id=device-b"}) {
-          CommandResult r = RunCommand(
-              {SIPRESOLVER_CLI_PATH, "--server=" + daemon().grpc_address(),
-               "report", where, "200", device},
-              absl::Seconds(20));
+        for (const std::string device : {"device-a", "device-b"}) {
+          std::vector<std::string> command = {SIPRESOLVER_CLI_PATH};
+          for (std::string& flag : CliConnection(device)) {
+            command.push_back(std::move(flag));
+          }
+          command.insert(command.end(),
+                         {"report", where, "200", "--agent_id=" + device});
+          CommandResult r = RunCommand(command, absl::Seconds(20));
           EXPECT_EQ(r.exit_status, 0) << r.output;
         }
         return Is(pbx(0).port(), v1::ASSURANCE_DEVICE_REPORTS)(d);
@@ -197,7 +306,7 @@ TEST_F(FailStaticTest, RegistrationsReportedWithTheCliAreDeviceEvidence) {
 TEST_F(FailStaticTest, WithoutReportsAgentsGetTheDevicesOwnOrder) {
   Ban(0);
   Ban(1);
-  DecisionWatcher agent(daemon().stub(), Request("agent-0"));
+  DecisionWatcher agent(stub(), Request("agent-0"));
   auto d = agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_UNCONFIRMED),
                          absl::Seconds(20));
   ASSERT_TRUE(d.has_value());
@@ -213,46 +322,49 @@ TEST_F(FailStaticTest, WithoutReportsAgentsGetTheDevicesOwnOrder) {
                             absl::Seconds(20)));
 }
 
-// One agent, or one connection carrying many agent ids, reporting that a
-// dead server works does not change anyone's decision.
-TEST_F(FailStaticTest, OneAgentOrOneConnectionCannotSteerOthers) {
-  DecisionWatcher agent(daemon().stub(), Request("agent-0"));
-  ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES),
-                            absl::Seconds(20)));
-  pbx(0).Pause();  // Really dead.
-  ASSERT_TRUE(agent.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES),
-                            absl::Seconds(20)));
+// One client (one certificate, or without TLS one address) opening three
+// connections with three agent ids, and more ids besides, reporting that a
+// dead server works: one reporter, no quorum, no decision changes.
+TEST_F(FailStaticTest, OneClientCannotSteerOthers) {
+  ExpectOneClientCannotSteerOthers();
+}
 
-  const size_t before = agent.Received().size();
-  auto liar = NewConnection();
-  for (int i = 0; i < 8; ++i) {  // Within the per-connection report rate.
-    Report(*liar, absl::StrCat("forged-", i), {pbx(0).port()}, 200);
+TEST_F(FailStaticPlaintextTest, OneAddressCannotSteerOthers) {
+  ExpectOneClientCannotSteerOthers();
+}
+
+// Three clients with a certificate each are three reporters: a quorum.
+TEST_F(FailStaticTest, ThreeCertificatesAreAQuorum) {
+  Ban(0);
+  Ban(1);
+  DecisionWatcher agent(stub(), Request("agent-0"));
+  std::vector<std::unique_ptr<v1::SipResolver::Stub>> devices;
+  for (const char* name : {"device-a", "device-b", "device-c"}) {
+    devices.push_back(NewConnection(name));
   }
-  auto same_id = NewConnection();  // The last id again, on another connection.
-  Report(*same_id, "forged-7", {pbx(0).port()}, 200);
-
+  auto confirmed = agent.WaitFor(
+      [&](const v1::Decision& d) {
+        for (size_t i = 0; i < devices.size(); ++i) {
+          Report(*devices[i], absl::StrCat("device-", i), {pbx(0).port()}, 200);
+        }
+        return Is(pbx(0).port(), v1::ASSURANCE_DEVICE_REPORTS)(d);
+      },
+      absl::Seconds(20));
+  ASSERT_TRUE(confirmed.has_value());
   auto server = Server(pbx(0).port());
   ASSERT_TRUE(server.has_value());
-  EXPECT_EQ(server->health().device_successes(), 1u);
-  EXPECT_EQ(server->health().decision_state(), v1::HEALTH_STATE_UNHEALTHY);
-  // No decision since moves the agent back to the dead server.
-  absl::SleepFor(absl::Seconds(2));
-  const std::vector<v1::Decision> after = agent.Received();
-  for (size_t i = before; i < after.size(); ++i) {
-    EXPECT_NE(after[i].primary().port(), pbx(0).port());
-  }
-  pbx(0).Resume();
+  EXPECT_EQ(server->health().device_successes(), 3u);
 }
 
 // Registrars dead for devices too (they report failures): S7 as ever, with
 // its retry time. No false fail static.
 TEST_F(FailStaticTest, RegistrarsDeadForEveryoneAreNoWorkingServer) {
-  DecisionWatcher agent(daemon().stub(), Request("agent-0"));
+  DecisionWatcher agent(stub(), Request("agent-0"));
   ASSERT_TRUE(agent.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES),
                             absl::Seconds(20)));
   pbx(0).Pause();
   pbx(1).Pause();
-  auto a = NewConnection(), b = NewConnection();
+  auto a = NewConnection("device-a"), b = NewConnection("device-b");
   auto none = agent.WaitFor(
       [&](const v1::Decision& d) {
         Report(*a, "device-a", {pbx(0).port(), pbx(1).port()}, 408);
@@ -275,8 +387,8 @@ TEST_F(FailStaticTest, ProbesFailingAcrossDomainsIsPanicUntilTheyRecover) {
   DnsZone zone = stack_->zone();  // A second ITSP on the second registrar.
   zone.srv.push_back({"other.test", "pbx.test", pbx(1).port(), 10, 10});
   ASSERT_TRUE(stack_->dns().Restart(zone).ok());
-  DecisionWatcher first(daemon().stub(), Request("agent-0"));
-  DecisionWatcher second(daemon().stub(), Request("agent-1", "other.test"));
+  DecisionWatcher first(stub(), Request("agent-0"));
+  DecisionWatcher second(stub(), Request("agent-1", "other.test"));
   ASSERT_TRUE(first.WaitFor(Is(pbx(0).port(), v1::ASSURANCE_PROBES),
                             absl::Seconds(20)));
   ASSERT_TRUE(second.WaitFor(Is(pbx(1).port(), v1::ASSURANCE_PROBES),
@@ -299,7 +411,7 @@ TEST_F(FailStaticTest, ProbesFailingAcrossDomainsIsPanicUntilTheyRecover) {
             1);
   grpc::ClientContext context;
   v1::ListServersResponse servers;
-  ASSERT_TRUE(daemon().stub().ListServers(&context, {}, &servers).ok());
+  ASSERT_TRUE(operator_stub().ListServers(&context, {}, &servers).ok());
   EXPECT_TRUE(servers.probe_path_suspect());
 
   Ban(0, false);

@@ -1,6 +1,7 @@
 // End to end: agents report what they saw (N1-N3 mappings, registration
 // outcomes); the service aggregates it and re-probes servers that failed.
 #include "gtest/gtest.h"
+#include "tests/support/decision_watcher.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 
@@ -47,11 +48,9 @@ class ReportObservationTest : public ::testing::Test {
 };
 
 TEST_F(ReportObservationTest, ReportedFailureReprobesTheServerAtOnce) {
-  v1::ResolveRequest resolve;
-  resolve.set_server("itsp.test");
-  v1::ResolveResponse resolved;
-  grpc::ClientContext context;
-  ASSERT_TRUE(daemon_->stub().Resolve(&context, resolve, &resolved).ok());
+  // An agent watching the ITSP: its registrar is probed from now on.
+  DecisionWatcher watcher(daemon_->stub(),
+                          WatchRequest("device-0", "itsp.test", false));
   ASSERT_TRUE(pbx_->WaitForRequests("REGISTER", 1));  // The first probe.
   absl::SleepFor(absl::Milliseconds(200));
   const int before = pbx_->CountRequests("REGISTER");

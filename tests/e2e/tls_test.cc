@@ -2,6 +2,7 @@
 // health-only port, and graceful shutdown handing agents to another replica.
 #include <signal.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "client/agent.h"
@@ -43,13 +44,32 @@ class TlsTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> Channel(const SipresolverdProcess& d,
                                          const std::string& ca_file,
                                          bool with_client_cert) {
+    return Channel(d, ca_file, with_client_cert ? &client_ : nullptr);
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const SipresolverdProcess& d,
+                                         const std::string& ca_file,
+                                         const IssuedCertificate* client) {
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = ReadFile(ca_file);
-    if (with_client_cert) {
-      ssl.pem_cert_chain = ReadFile(client_.cert_file);
-      ssl.pem_private_key = ReadFile(client_.key_file);
+    if (client != nullptr) {
+      ssl.pem_cert_chain = ReadFile(client->cert_file);
+      ssl.pem_private_key = ReadFile(client->key_file);
     }
-    return grpc::CreateChannel(d.grpc_address(), grpc::SslCredentials(ssl));
+    grpc::ChannelArguments args;  // A connection per channel.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel(d.grpc_address(),
+                                     grpc::SslCredentials(ssl), args);
+  }
+
+  static grpc::Status ListServers(
+      const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    v1::ListServersResponse response;
+    return v1::SipResolver::NewStub(channel)->ListServers(&context, {},
+                                                          &response);
   }
 
   // Resolve of an IP literal: no DNS involved, just the transport.
@@ -97,6 +117,79 @@ TEST_F(TlsTest, MutualTlsNeedsAClientCertificate) {
   ASSERT_TRUE(daemon);
   EXPECT_FALSE(Resolve(Channel(*daemon, pki_->ca_file(), false)).ok());
   EXPECT_TRUE(Resolve(Channel(*daemon, pki_->ca_file(), true)).ok());
+}
+
+// Roles under mutual TLS: agents resolve and report; ListServers and
+// reflection are for the certificates --operator_identities names, and
+// everyone else is told which rule refused them.
+TEST_F(TlsTest, OperatorsListServersAndReflectAgentsDoNot) {
+  auto daemon = StartDaemon({"--tls_client_ca_file=" + pki_->ca_file(),
+                             "--operator_identities=ops-*.test"});
+  ASSERT_TRUE(daemon);
+  EXPECT_NE(daemon->process().Output().find("operator_identities=ops-*.test"),
+            std::string::npos)
+      << daemon->process().Output();
+  auto ops = pki_->Issue("ops", {"DNS:ops-1.test"}, TestPki::Usage::kClient);
+  ASSERT_TRUE(ops.ok()) << ops.status();
+  auto agent = Channel(*daemon, pki_->ca_file(), &client_);  // agent-7.
+  auto operator_channel = Channel(*daemon, pki_->ca_file(), &*ops);
+
+  EXPECT_TRUE(Resolve(agent).ok());
+  v1::ReportObservationRequest report;
+  report.set_agent_id("agent-7");
+  grpc::ClientContext context;
+  v1::ReportObservationResponse reported;
+  EXPECT_TRUE(v1::SipResolver::NewStub(agent)
+                  ->ReportObservation(&context, report, &reported)
+                  .ok());
+  grpc::Status listed = ListServers(agent);
+  EXPECT_EQ(listed.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(listed.error_message(),
+            "/sipresolver.v1.SipResolver/ListServers is for operators: this "
+            "client's certificate (agent-7) matches no --operator_identities "
+            "pattern");
+  absl::StatusOr<std::vector<std::string>> reflected =
+      ReflectionListServices(agent);
+  EXPECT_EQ(reflected.status().code(), absl::StatusCode::kPermissionDenied)
+      << reflected.status();
+
+  EXPECT_TRUE(ListServers(operator_channel).ok());
+  reflected = ReflectionListServices(operator_channel);
+  ASSERT_TRUE(reflected.ok()) << reflected.status();
+  EXPECT_NE(std::find(reflected->begin(), reflected->end(),
+                      "sipresolver.v1.SipResolver"),
+            reflected->end());
+  EXPECT_TRUE(Resolve(operator_channel).ok());  // Operators are agents too.
+}
+
+TEST_F(TlsTest, ReflectionOffIsUnimplementedForEveryone) {
+  auto daemon =
+      StartDaemon({"--tls_client_ca_file=" + pki_->ca_file(),
+                   "--operator_identities=agent-7", "--reflection=false"});
+  ASSERT_TRUE(daemon);
+  auto channel = Channel(*daemon, pki_->ca_file(), &client_);
+  EXPECT_TRUE(ListServers(channel).ok());
+  EXPECT_EQ(ReflectionListServices(channel).status().code(),
+            absl::StatusCode::kUnimplemented);
+}
+
+TEST_F(TlsTest, WithoutMutualTlsEveryoneMayEverythingAndTheLogSaysSo) {
+  auto daemon = StartDaemon({});
+  ASSERT_TRUE(daemon);
+  EXPECT_NE(daemon->process().Output().find(
+                "no mutual TLS: every client may list servers"),
+            std::string::npos)
+      << daemon->process().Output();
+  EXPECT_TRUE(ListServers(Channel(*daemon, pki_->ca_file(), false)).ok());
+}
+
+TEST_F(TlsTest, OperatorPatternThatNamesNobodyIsAUsageError) {
+  CommandResult r =
+      RunCommand({SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
+                  "--metrics_listen=127.0.0.1:0", "--operator_identities=*"});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find("operator_identities"), std::string::npos)
+      << r.output;
 }
 
 TEST_F(TlsTest, PlaintextHealthPortServesOnlyHealth) {

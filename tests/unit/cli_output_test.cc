@@ -287,8 +287,8 @@ TEST(CliOutputTest, ServersTableSaysWhereProbesAndDevicesDisagree) {
 
 TEST(CliOutputTest, ServersTableOfEmptyResponse) {
   EXPECT_EQ(FormatServersTable(v1::ListServersResponse(), kNow),
-            "No servers are probed: a server is probed once a Resolve returns "
-            "it and\n--probe_allow allows it.\n");
+            "No servers are probed: a server is probed while an agent watches "
+            "a profile that\nneeds it and --probe_allow allows it.\n");
 }
 
 TEST(CliOutputTest, ServersTableWithoutLastChangeOrDomains) {
