@@ -160,9 +160,14 @@ def cmd_deployment(ns):
     for s in services:
         sname = s["metadata"]["name"]
         expect(selects(s["spec"]["selector"], labels), f"Service {sname}: selector matches the pods")
+        if s["spec"].get("type", "ClusterIP") != "ClusterIP":
+            expect([p["name"] for p in s["spec"]["ports"]] == ["grpc"],
+                   f"Service {sname} ({s['spec']['type']}): public, so it carries gRPC only")
         for p in s["spec"]["ports"]:
             expect(p.get("targetPort") in named_ports or p.get("targetPort") in ports.values(),
                    f"Service {sname}: port {p['name']} targets container port {p.get('targetPort')}")
+    expect(sum(p["name"] == "metrics" for s in services for p in s["spec"]["ports"]) == 1,
+           f"{where}: one Service carries port metrics (scraped once)")
     for d in docs:
         kind, name = d["kind"], d["metadata"]["name"]
         if kind == "PodDisruptionBudget":
