@@ -20,6 +20,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   if (absl::Status s = d->metrics_.Serve(config.metrics_listen); !s.ok()) {
     return s;
   }
+  d->metrics_.SetStreamLimit(config.watch.max_streams);
   auto transport =
       dns::AresTransport::Create(d->loop_.io_context(), config.dns);
   if (!transport.ok()) return transport.status();

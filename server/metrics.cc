@@ -60,6 +60,12 @@ Metrics::Metrics()
                          "drains.")
                    .Register(*registry_)
                    .Add({})),
+      stream_limit_(BuildGauge()
+                        .Name("sipresolver_decision_streams_limit")
+                        .Help("WatchDecision streams a pod holds at most "
+                              "(--max_streams), for alerts relative to it.")
+                        .Register(*registry_)
+                        .Add({})),
       probes_(BuildCounter()
                   .Name("sipresolver_probes_total")
                   .Help("SIP probes completed, by method and outcome (success, "
@@ -206,6 +212,10 @@ void Metrics::OnResolveDone(absl::Duration latency) {
 }
 
 void Metrics::SetServing(bool serving) { serving_.Set(serving ? 1 : 0); }
+
+void Metrics::SetStreamLimit(int max_streams) {
+  stream_limit_.Set(max_streams);
+}
 
 void Metrics::OnCacheLookup(dns::RecordType type, dns::CacheResult result) {
   dns_cache_

@@ -40,6 +40,7 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   void OnRpc(absl::string_view method, int code);
   void OnResolveDone(absl::Duration latency);
   void SetServing(bool serving);
+  void SetStreamLimit(int max_streams);  // --max_streams.
 
   // dns::DnsObserver
   void OnCacheLookup(dns::RecordType type, dns::CacheResult result) override;
@@ -81,6 +82,7 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Family<prometheus::Counter>& dns_cache_;
   prometheus::Family<prometheus::Counter>& dns_joins_;
   prometheus::Gauge& serving_;
+  prometheus::Gauge& stream_limit_;
   prometheus::Family<prometheus::Counter>& probes_;
   prometheus::Family<prometheus::Histogram>& probe_duration_;
   prometheus::Family<prometheus::Gauge>& endpoints_;

@@ -123,6 +123,8 @@ TEST_F(SipresolverdTest, MetricsCountersMove) {
       "sipresolver_dns_cache_lookups_total{result=\"hit\",type=\"SRV\"}";
   std::string before = daemon_->Metrics();
   ASSERT_NE(before.find("sipresolver_serving 1"), std::string::npos) << before;
+  // --max_streams' default, for the stream-limit alert.
+  EXPECT_EQ(MetricValue(before, "sipresolver_decision_streams_limit"), 20000);
   v1::ResolveResponse response;
   ASSERT_TRUE(Resolve("itsp.test", response).ok());
   // Past --resolve_snapshot_age (250ms): the second one looks at the cache.
