@@ -75,10 +75,10 @@ absl::StatusOr<RolePolicy> RolePolicy::Parse(absl::string_view flag_value) {
     if (pattern.empty()) continue;
     if (pattern.size() > kMaxPatternLength ||
         pattern.find_first_not_of('*') == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "operator_identities: \"", absl::CHexEscape(pattern),
-          "\" must name certificates (a pattern of at most ",
-          kMaxPatternLength, " characters, not only \"*\")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("operator_identities: \"", absl::CHexEscape(pattern),
+                       "\" must name certificates (a pattern of at most ",
+                       kMaxPatternLength, " characters, not only \"*\")"));
     }
     policy.patterns_.emplace_back(pattern);
   }
