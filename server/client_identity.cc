@@ -12,8 +12,8 @@
 namespace sipresolver::server {
 namespace {
 
-// "2001:db8:1:2::/64" for any address of that /64; nullopt-like "" when
-// `text` is not an IPv6 address.
+// "2001:db8:1:2::/64" for any address of that /64 (an IPv4-mapped one is
+// its IPv4 address); "" when `text` is not an IPv6 address.
 std::string Ipv6Slash64(absl::string_view text) {
   char buffer[INET6_ADDRSTRLEN];
   if (text.empty() || text.size() >= sizeof buffer) return "";

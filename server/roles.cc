@@ -1,7 +1,5 @@
 #include "server/roles.h"
 
-#include <cstdio>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -48,15 +46,9 @@ class Enforcer : public grpc::AuthMetadataProcessor {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                           "no method named in the call");
     }
-    std::vector<std::string> identities;
-    if (context->IsPeerAuthenticated()) {
-      for (const grpc::string_ref& id : context->GetPeerIdentity()) {
-        identities.emplace_back(id.data(), id.size());
-      }
-    }
     absl::Status s = policy_.Check(
         absl::string_view(path->second.data(), path->second.size()),
-        identities);
+        CertificateIdentities(*context));
     if (s.ok()) return grpc::Status::OK;
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                         std::string(s.message()));
@@ -105,6 +97,15 @@ absl::Status RolePolicy::Check(
       identities.empty() ? "no identity" : absl::StrJoin(identities, ", "),
       ") matches no --operator_identities pattern",
       patterns_.empty() ? " (none set)" : ""));
+}
+
+std::vector<std::string> CertificateIdentities(const grpc::AuthContext& auth) {
+  std::vector<std::string> identities;
+  if (!auth.IsPeerAuthenticated()) return identities;
+  for (const grpc::string_ref& id : auth.GetPeerIdentity()) {
+    identities.emplace_back(id.data(), id.size());
+  }
+  return identities;
 }
 
 bool IsOperatorMethod(absl::string_view method) {

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "grpcpp/security/auth_context.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 
 namespace sipresolver::server {
@@ -42,6 +43,10 @@ class RolePolicy {
  private:
   std::vector<std::string> patterns_;
 };
+
+// The identities a peer's verified certificate proves (SANs, else CN);
+// empty when it presented none (plaintext, or TLS without client certs).
+std::vector<std::string> CertificateIdentities(const grpc::AuthContext& auth);
 
 // Whether only operators may call `method`: ListServers and reflection.
 bool IsOperatorMethod(absl::string_view method);

@@ -7,6 +7,7 @@
 #include "server/decision_convert.h"
 #include "server/decision_stream.h"
 #include "server/grpc_status.h"
+#include "server/roles.h"
 
 namespace sipresolver::server {
 namespace {
@@ -25,14 +26,10 @@ dns::ServerSpec EveryCandidate(dns::ServerSpec spec) {
 // The caller, as ClientIdentity sees it: its verified certificate's
 // identity, else its address.
 std::string CallerIdentity(const grpc::CallbackServerContext& context) {
-  std::vector<std::string> identities;
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  if (auth != nullptr && auth->IsPeerAuthenticated()) {
-    for (const grpc::string_ref& id : auth->GetPeerIdentity()) {
-      identities.emplace_back(id.data(), id.size());
-    }
-  }
-  return ClientIdentity(identities, context.peer());
+  return ClientIdentity(auth != nullptr ? CertificateIdentities(*auth)
+                                        : std::vector<std::string>{},
+                        context.peer());
 }
 
 }  // namespace
