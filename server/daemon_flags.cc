@@ -411,6 +411,12 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
   config.health_listen = absl::GetFlag(FLAGS_health_listen);
   auto roles = RolePolicy::Parse(absl::GetFlag(FLAGS_operator_identities));
   if (!roles.ok()) return roles.status();
+  if (!roles->patterns().empty() && config.tls.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "operator_identities: needs mutual TLS (--tls_client_ca_file); "
+        "without it no client has a certificate identity and every client "
+        "may list servers");
+  }
   config.roles = *std::move(roles);
   config.reflection = absl::GetFlag(FLAGS_reflection);
   ConnectionPolicy& c = config.connections;

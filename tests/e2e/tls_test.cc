@@ -190,6 +190,13 @@ TEST_F(TlsTest, OperatorPatternThatNamesNobodyIsAUsageError) {
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.output.find("operator_identities"), std::string::npos)
       << r.output;
+  // Without mutual TLS there is no identity to match: refused, not ignored.
+  r = RunCommand({SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
+                  "--metrics_listen=127.0.0.1:0", "--operator_identities=ops"});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find("operator_identities: needs mutual TLS"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST_F(TlsTest, PlaintextHealthPortServesOnlyHealth) {

@@ -81,6 +81,9 @@ sipresolverd's arguments, as a YAML list: the ports, every `server` key as
 with commas), the mounted files' flags, TLS, then extraArgs.
 */}}
 {{- define "sipresolver.args" -}}
+{{- if and .Values.server.operatorIdentities (not (and .Values.tls.enabled .Values.tls.clientCa.enabled)) }}
+{{- fail "server.operatorIdentities needs mutual TLS: tls.enabled and tls.clientCa.enabled" }}
+{{- end }}
 {{- $args := list (printf "--listen=[::]:%v" .Values.ports.grpc) (printf "--metrics_listen=0.0.0.0:%v" .Values.ports.metrics) }}
 {{- range $group := list (list "" .Values.server) (list "probe_" .Values.probe) }}
 {{- $prefix := index $group 0 }}
