@@ -221,8 +221,15 @@ class FailStaticTest : public ::testing::Test {
     ASSERT_TRUE(server.has_value());
     EXPECT_EQ(server->health().device_successes(), 1u);
     EXPECT_EQ(server->health().decision_state(), v1::HEALTH_STATE_UNHEALTHY);
-    // No decision since moves the agent back to the dead server.
-    absl::SleepFor(absl::Seconds(2));
+    // No decision since moves the agent back to the dead server. One the
+    // reports caused was queued before ListServers answered, so it arrives
+    // ahead of any heartbeat sent later: drop the heartbeats already here,
+    // then take two (one may have been in flight).
+    auto heartbeat = [](const v1::Decision& d) { return d.heartbeat(); };
+    while (agent.WaitFor(heartbeat, absl::ZeroDuration())) {
+    }
+    ASSERT_TRUE(agent.WaitFor(heartbeat, absl::Seconds(20)));
+    ASSERT_TRUE(agent.WaitFor(heartbeat, absl::Seconds(20)));
     const std::vector<v1::Decision> after = agent.Received();
     for (size_t i = before; i < after.size(); ++i) {
       EXPECT_NE(after[i].primary().port(), pbx(0).port());
