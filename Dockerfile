@@ -11,7 +11,7 @@
 # scripts/check-deploy), CA certificates for TLS probes, and a non-root user.
 # Nothing is written at run time: the image runs with a read-only root file
 # system. Arguments after the image name replace CMD, e.g.
-#   docker run sipresolver:dev --listen=[::]:50051 --metrics_listen=0.0.0.0:9464 \
+#   docker run sipresolver:dev --listen=[::]:50051 --metrics_listen=[::]:9464 \
 #     --probe_allow=203.0.113.0/24
 ARG BUILD_IMAGE=debian:12
 ARG RUNTIME_IMAGE=debian:12-slim
@@ -38,12 +38,10 @@ RUN apt-get update \
       libabsl20220623 \
       libc-ares2 \
       libc6 \
-      libcivetweb1 \
       libgcc-s1 \
       libgrpc++1.51 \
       libgrpc29 \
       libprometheus-cpp-core1.0 \
-      libprometheus-cpp-pull1.0 \
       libprotobuf32 \
       libre2-9 \
       libssl3 \
@@ -63,4 +61,4 @@ EXPOSE 50051 9464
 # ("reconnect"), calls drain within --shutdown_grace, exit 0.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/sipresolverd"]
-CMD ["--listen=[::]:50051", "--metrics_listen=0.0.0.0:9464"]
+CMD ["--listen=[::]:50051", "--metrics_listen=[::]:9464"]

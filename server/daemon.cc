@@ -36,6 +36,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
       d->loop_, *d->resolver_, *d->health_, *d->hub_, d->metrics_, d->clock_,
       d->random_, config.service);
   d->loop_.Start();
+  if (d->credentials_file_) {
+    d->loop_.Post([d = d.get()] { d->ReloadCredentials(); });
+  }
 
   if (absl::Status s = d->StartGrpc(); !s.ok()) return s;
   d->SetServing(true);
@@ -159,9 +162,10 @@ absl::Status Daemon::StartProbing() {
   }
   health::CredentialStore credentials;
   if (!probe.credentials_file.empty()) {
-    auto loaded = health::CredentialStore::LoadFile(probe.credentials_file);
-    if (!loaded.ok()) return loaded.status();
-    credentials = *std::move(loaded);
+    auto file = health::CredentialsFile::Load(probe.credentials_file);
+    if (!file.ok()) return file.status();
+    credentials = file->store();
+    credentials_file_ = *std::move(file);
   }
   // The count only: never a username or password of the credentials file.
   Log("probing", {{"probe_allow", policy->ToString()},
@@ -172,6 +176,29 @@ absl::Status Daemon::StartProbing() {
       *prober_, loop_, clock_, random_, *std::move(policy), *std::move(limiter),
       std::move(credentials), probe.health, &health_log_);
   return absl::OkStatus();
+}
+
+void Daemon::ReloadCredentials() {
+  absl::StatusOr<std::optional<health::CredentialStore>> changed =
+      credentials_file_->Reload();
+  if (!changed.ok()) {
+    // Mid-rotation or a bad edit: the credentials in use stay. The message
+    // names the line, never its content.
+    if (credentials_error_ != changed.status().message()) {
+      credentials_error_ = std::string(changed.status().message());
+      Log(Severity::kWarning,
+          "probe credentials file not reloaded; the credentials in use stay",
+          {{"error", credentials_error_}});
+    }
+  } else if (changed->has_value()) {
+    credentials_error_.clear();
+    Log("probe credentials reloaded",
+        {{"credential_domains", (*changed)->size()}});
+    health_->SetCredentials(**std::move(changed));
+  }
+  credentials_timer_ =
+      loop_.After(config_.probe.credentials_reload_interval,
+                  [this] { ReloadCredentials(); });
 }
 
 Daemon::~Daemon() { Shutdown(); }
@@ -197,7 +224,10 @@ void Daemon::Shutdown() {
   // a queue but to drain.
   if (watch_queues_) watch_queues_->Shutdown();
   if (health_server_) health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
-  if (transport_) loop_.RunSync([this] { transport_->CancelAll(); });
+  loop_.RunSync([this] {
+    credentials_timer_.reset();
+    if (transport_) transport_->CancelAll();
+  });
   loop_.Stop();
   Log("stopped");
 }

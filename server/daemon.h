@@ -11,6 +11,7 @@
 #define SIPRESOLVER_SERVER_DAEMON_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -22,6 +23,7 @@
 #include "lib/dns/ares_transport.h"
 #include "lib/dns/caching_resolver.h"
 #include "lib/dns/device_resolver.h"
+#include "lib/health/credentials.h"
 #include "lib/health/health_tracker.h"
 #include "lib/sip/sip_prober.h"
 #include "server/decision_hub.h"
@@ -41,6 +43,8 @@ struct ProbeConfig {
   std::string allow;
   double rate_limit = 50;  // New probes per second, all endpoints together.
   std::string credentials_file;
+  // How often credentials_file is read again (a rotated Secret).
+  absl::Duration credentials_reload_interval = absl::Minutes(1);
   health::HealthOptions health;
   sip::ProberOptions prober;
 };
@@ -57,7 +61,7 @@ struct DaemonConfig {
   RolePolicy roles;
   // Serve gRPC server reflection (grpcurl without the .proto files).
   bool reflection = true;
-  std::string metrics_listen = "0.0.0.0:9464";
+  std::string metrics_listen = "[::]:9464";
   dns::AresOptions dns;
   dns::CacheLimits cache;
   ServiceLimits service;
@@ -93,6 +97,8 @@ class Daemon {
  private:
   explicit Daemon(const DaemonConfig& config);
   absl::Status StartProbing();
+  // On the loop: re-reads the credentials file now and every interval.
+  void ReloadCredentials();
   static void LogTrust(const DaemonConfig& config);
   absl::Status StartGrpc();
   void SetServing(bool serving);
@@ -109,6 +115,9 @@ class Daemon {
   std::unique_ptr<dns::DeviceResolver> resolver_;
   std::unique_ptr<sip::SipProber> prober_;
   std::unique_ptr<health::HealthTracker> health_;
+  std::optional<health::CredentialsFile> credentials_file_;
+  std::unique_ptr<Timer> credentials_timer_;  // Loop thread only.
+  std::string credentials_error_;  // The last one logged: each once.
   std::unique_ptr<DecisionHub> hub_;
   std::unique_ptr<SipResolverService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -14,8 +14,10 @@
 #include "absl/time/time.h"
 
 ABSL_FLAG(std::string, listen, "[::]:50051", "gRPC listen address, HOST:PORT.");
-ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
-          "Prometheus /metrics listen address, HOST:PORT.");
+ABSL_FLAG(std::string, metrics_listen, "[::]:9464",
+          "Prometheus /metrics listen address, HOST:PORT or [IPV6]:PORT; "
+          "[::] is every address, IPv4 ones too (only those where the "
+          "machine has no IPv6).");
 ABSL_FLAG(std::string, dns_servers, "",
           "DNS servers as HOST:PORT[,HOST:PORT...] (IPv6 as [ADDR]:PORT); "
           "empty uses the system's /etc/resolv.conf.");
@@ -86,7 +88,8 @@ ABSL_FLAG(std::string, probe_accept_codes, "401,407",
           "without credentials.");
 ABSL_FLAG(std::string, probe_credentials_file, "",
           "File of \"DOMAIN USERNAME PASSWORD\" lines: probes for DOMAIN "
-          "register for real and only a 2xx counts. Never logged.");
+          "register for real and only a 2xx counts. Never logged. Read "
+          "again every --tls_reload_interval.");
 ABSL_FLAG(absl::Duration, probe_register_expires, absl::Seconds(60),
           "Expires of probe REGISTERs: their bindings lapse by themselves.");
 ABSL_FLAG(std::string, probe_user_agent, "sipresolver-probe/1",
@@ -152,7 +155,8 @@ ABSL_FLAG(bool, reflection, true,
           "Serve gRPC server reflection (grpcurl without the .proto files); "
           "operators only under mutual TLS.");
 ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
-          "How often the TLS files are checked for changes.");
+          "How often the TLS files and --probe_credentials_file are read "
+          "again (a rotated Secret needs no restart).");
 ABSL_FLAG(
     std::string, health_listen, "",
     "Extra plaintext gRPC port serving only grpc.health.v1.Health "
@@ -262,6 +266,7 @@ std::string ProbeFlags(ProbeConfig& p) {
   p.allow = absl::GetFlag(FLAGS_probe_allow);
   p.rate_limit = absl::GetFlag(FLAGS_probe_rate_limit);
   p.credentials_file = absl::GetFlag(FLAGS_probe_credentials_file);
+  p.credentials_reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   p.health.intervals.interval = absl::GetFlag(FLAGS_probe_interval);
   p.health.intervals.edge_interval = absl::GetFlag(FLAGS_probe_edge_interval);
   p.health.thresholds.healthy = absl::GetFlag(FLAGS_probe_healthy_threshold);

@@ -1,8 +1,9 @@
 #include "server/metrics.h"
 
-#include <exception>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "prometheus/text_serializer.h"
 
 namespace sipresolver::server {
 namespace {
@@ -183,21 +184,19 @@ Metrics::Metrics()
 }
 
 absl::Status Metrics::Serve(const std::string& listen) {
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(listen, /*num_threads=*/1);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat(
-        "metrics_listen: cannot listen on ", listen, ": ", e.what()));
+  absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+      MetricsHttpServer::Start(listen, [registry = registry_] {
+        return prometheus::TextSerializer().Serialize(registry->Collect());
+      });
+  if (!http.ok()) {
+    return absl::Status(http.status().code(),
+                        absl::StrCat("metrics_listen: ", http.status().message()));
   }
-  exposer_->RegisterCollectable(registry_);
+  http_ = *std::move(http);
   return absl::OkStatus();
 }
 
-int Metrics::port() const {
-  if (!exposer_) return 0;
-  auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
-}
+int Metrics::port() const { return http_ ? http_->port() : 0; }
 
 void Metrics::OnRpc(absl::string_view method, int code) {
   rpcs_

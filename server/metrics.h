@@ -18,11 +18,11 @@
 #include "lib/dns/caching_resolver.h"
 #include "lib/health/health_tracker.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/metrics_http.h"
 #include "sipresolver/v1/sipresolver.pb.h"
 
 namespace sipresolver::server {
@@ -31,7 +31,8 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
  public:
   Metrics();
 
-  // Serves /metrics on `listen` ("HOST:PORT"; port 0 picks one).
+  // Serves /metrics on `listen` ("HOST:PORT", "[IPV6]:PORT"; port 0 picks
+  // one).
   absl::Status Serve(const std::string& listen);
   // The bound port once serving, else 0.
   int port() const;
@@ -102,7 +103,7 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Gauge& probe_healthy_ratio_;
   prometheus::Histogram& fanout_;
   prometheus::Counter& slow_dropped_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsHttpServer> http_;
 };
 
 }  // namespace sipresolver::server

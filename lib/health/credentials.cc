@@ -51,16 +51,46 @@ absl::StatusOr<CredentialStore> CredentialStore::Parse(absl::string_view text) {
   return store;
 }
 
-absl::StatusOr<CredentialStore> CredentialStore::LoadFile(
-    const std::string& path) {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     return absl::NotFoundError(
         absl::StrCat("probe_credentials_file: cannot read ", path));
   }
   std::stringstream text;
-  text << in.rdbuf();
-  return Parse(text.str());
+  text << in.rdbuf();  // Sets failbit on text, harmlessly, for an empty file.
+  return text.str();
+}
+
+}  // namespace
+
+absl::StatusOr<CredentialStore> CredentialStore::LoadFile(
+    const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  return Parse(*text);
+}
+
+absl::StatusOr<CredentialsFile> CredentialsFile::Load(std::string path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<CredentialStore> store = CredentialStore::Parse(*text);
+  if (!store.ok()) return store.status();
+  return CredentialsFile(std::move(path), *std::move(text),
+                         *std::move(store));
+}
+
+absl::StatusOr<std::optional<CredentialStore>> CredentialsFile::Reload() {
+  absl::StatusOr<std::string> text = ReadFile(path_);
+  if (!text.ok()) return text.status();
+  if (*text == text_) return std::nullopt;
+  absl::StatusOr<CredentialStore> store = CredentialStore::Parse(*text);
+  if (!store.ok()) return store.status();
+  text_ = *std::move(text);
+  store_ = *store;
+  return *std::move(store);
 }
 
 std::optional<sip::Credentials> CredentialStore::Find(

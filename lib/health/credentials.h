@@ -14,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -36,6 +37,34 @@ class CredentialStore {
 
  private:
   absl::flat_hash_map<std::string, sip::Credentials> by_domain_;
+};
+
+// The credentials file, read again on request: a rotated Kubernetes Secret
+// reaches the probes without a restart, as gRPC re-reads the TLS files. The
+// content is compared, not the modification time (Kubernetes swaps a
+// symlink). Not thread-safe.
+class CredentialsFile {
+ public:
+  // Reads `path` now; errors as CredentialStore::LoadFile.
+  static absl::StatusOr<CredentialsFile> Load(std::string path);
+
+  // The credentials now in the file when they changed, nullopt when they did
+  // not; an error (the line, never its content) when the file cannot be read
+  // or parsed. Only a store returned here counts as read: after an error the
+  // next call returns the file's credentials again if they are valid.
+  absl::StatusOr<std::optional<CredentialStore>> Reload();
+
+  const CredentialStore& store() const { return store_; }
+
+ private:
+  CredentialsFile(std::string path, std::string text, CredentialStore store)
+      : path_(std::move(path)),
+        text_(std::move(text)),
+        store_(std::move(store)) {}
+
+  std::string path_;
+  std::string text_;  // What store_ was parsed from.
+  CredentialStore store_;
 };
 
 }  // namespace sipresolver::health

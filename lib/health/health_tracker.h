@@ -151,6 +151,11 @@ class HealthTracker {
   bool ReportRegistration(const sip::Endpoint& endpoint, Reporter reporter,
                           bool registered);
 
+  // Probe credentials from the next probe on (the file changed).
+  void SetCredentials(CredentialStore credentials) {
+    credentials_ = std::move(credentials);
+  }
+
   // Called after every change of an endpoint's state, decision_state or
   // devices_confirm_failure. One listener.
   using Listener = std::function<void(const EndpointStatus& status)>;
@@ -194,7 +199,7 @@ class HealthTracker {
   Random& random_;
   const ProbePolicy policy_;
   RateLimiter rate_limiter_;
-  const CredentialStore credentials_;
+  CredentialStore credentials_;
   const HealthOptions options_;
   HealthObserver* observer_;
   HealthObserver null_observer_;

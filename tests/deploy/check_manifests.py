@@ -3,6 +3,7 @@
 the real sipresolverd's flags.
 
   check_manifests.py --help-file H RENDERED.yaml [--default-ports] [--external-secret NAME]...
+                     [--custom-metrics]
 
 H is the output of `sipresolverd --help`. Every container argument is
 --flag=value with a real flag; ports, probes and prometheus.io annotations
@@ -10,7 +11,9 @@ match --listen/--metrics_listen/--health_listen; probes are gRPC on a
 plaintext port with served service names; the grace period covers drain and
 grace; security context; flag files on mounted volumes; the PrometheusRule and
 dashboard carry the sources; Services, PDB, HPA, NetworkPolicy and
-ServiceMonitor select the pods and name real ports. Exits 1 on any failure."""
+ServiceMonitor select the pods and name real ports; listens are on [::]; the
+HPA has a custom (Pods) metric only with --custom-metrics. Exits 1 on any
+failure."""
 import argparse
 import json
 import pathlib
@@ -76,6 +79,10 @@ def cmd_deployment(ns):
         expect(grpc_port == port_of(flags["listen"]) and metrics_port == port_of(flags["metrics_listen"]),
                f"{where}: gRPC port {grpc_port} and metrics port {metrics_port} are the flags' defaults "
                f"({flags['listen']}, {flags['metrics_listen']})")
+    # A pod's address may be IPv6 only: every listen is on every address.
+    for name in ("listen", "metrics_listen") + (("health_listen",) if health else ()):
+        expect(flag(name).startswith("[::]:"),
+               f"{where}: --{name}={flag(name)} listens on [::] (IPv4 and IPv6), so IPv6-only clusters reach it")
     expect(ports.get("grpc") == grpc_port, f"{where}: container port 'grpc' ({ports.get('grpc')}) is --listen's port ({grpc_port})")
     expect(ports.get("metrics") == metrics_port,
            f"{where}: container port 'metrics' ({ports.get('metrics')}) is --metrics_listen's port ({metrics_port})")
@@ -184,6 +191,12 @@ def cmd_deployment(ns):
             expect(ref["kind"] == "Deployment" and ref["name"] == dep["metadata"]["name"],
                    f"{kind} {name}: scales Deployment {ref['name']}")
             expect("replicas" not in dep["spec"], f"{kind} {name}: the Deployment leaves replicas to it")
+            custom = sorted(m["type"] for m in d["spec"].get("metrics", []) if m["type"] != "Resource")
+            if ns.custom_metrics:
+                expect(custom == ["Pods"], f"{kind} {name}: a Pods metric (opted in; needs a custom metrics adapter)")
+            else:
+                expect(not custom, f"{kind} {name}: Resource metrics only by default (an unavailable custom "
+                       f"metric would stop scale-down){f', not {custom}' if custom else ''}")
         elif kind == "ServiceMonitor":
             sel = d["spec"]["selector"].get("matchLabels", {})
             matched = [s for s in services if selects(sel, s["metadata"].get("labels", {}))]
@@ -198,6 +211,8 @@ def main():
     p.add_argument("--help-file", required=True)
     p.add_argument("--default-ports", action="store_true")
     p.add_argument("--external-secret", action="append", default=[])
+    p.add_argument("--custom-metrics", action="store_true",
+                   help="the HPA opted in to a custom (Pods) metric")
     p.add_argument("rendered")
     p.set_defaults(fn=cmd_deployment)
     ns = p.parse_args()

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 
 #include "gtest/gtest.h"
 #include "tests/support/decision_watcher.h"
@@ -204,6 +206,49 @@ TEST_F(ListServersWithCredentialsTest,
             std::string::npos);
   EXPECT_EQ(daemon_->process().Output().find("secret"), std::string::npos);
   EXPECT_EQ(daemon_->Metrics().find("secret"), std::string::npos);
+}
+
+// A rotated Secret: the file is replaced while the service runs, and the
+// probes use the new password without a restart.
+class ProbeCredentialsReloadTest : public ListServersTest {
+ protected:
+  void SetUp() override {
+    credentials_ = WriteTempFile("itsp.test alice wrong\n");
+    StartAll({"--probe_credentials_file=" + credentials_,
+              "--tls_reload_interval=1s"});
+  }
+  void TearDown() override { unlink(credentials_.c_str()); }
+
+  // The last response code of the probes of the endpoint on `port`.
+  uint32_t CodeOf(uint16_t port) {
+    const v1::ListServersResponse list = List();
+    for (const auto& s : list.servers()) {
+      if (s.endpoint().port() == port) return s.health().last_response_code();
+    }
+    return 0;
+  }
+
+  std::string credentials_;
+};
+
+TEST_F(ProbeCredentialsReloadTest, RotatedPasswordIsUsedWithoutARestart) {
+  Watch();
+  const uint16_t port = primary_->port();
+  // The registrar challenges a wrong password again.
+  ASSERT_TRUE(Eventually([&] { return CodeOf(port) == 401u; }))
+      << "last code " << CodeOf(port);
+  EXPECT_NE(StateOf(port), v1::HEALTH_STATE_HEALTHY);
+
+  const std::string next = credentials_ + ".next";
+  std::ofstream(next) << "itsp.test alice secret\n";
+  ASSERT_EQ(std::rename(next.c_str(), credentials_.c_str()), 0);
+  EXPECT_TRUE(WaitForState(port, v1::HEALTH_STATE_HEALTHY));
+  EXPECT_EQ(CodeOf(port), 200u);
+  const std::string output = daemon_->process().Output();
+  EXPECT_NE(output.find("probe credentials reloaded credential_domains=1"),
+            std::string::npos)
+      << output;
+  EXPECT_EQ(output.find("secret"), std::string::npos);
 }
 
 TEST(ProbeFlagsTest, BadCredentialsFileIsAUsageErrorThatHidesItsContent) {

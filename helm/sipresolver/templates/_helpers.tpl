@@ -84,7 +84,7 @@ with commas), the mounted files' flags, TLS, then extraArgs.
 {{- if and .Values.server.operatorIdentities (not (and .Values.tls.enabled .Values.tls.clientCa.enabled)) }}
 {{- fail "server.operatorIdentities needs mutual TLS: tls.enabled and tls.clientCa.enabled" }}
 {{- end }}
-{{- $args := list (printf "--listen=[::]:%v" .Values.ports.grpc) (printf "--metrics_listen=0.0.0.0:%v" .Values.ports.metrics) }}
+{{- $args := list (printf "--listen=[::]:%v" .Values.ports.grpc) (printf "--metrics_listen=[::]:%v" .Values.ports.metrics) }}
 {{- range $group := list (list "" .Values.server) (list "probe_" .Values.probe) }}
 {{- $prefix := index $group 0 }}
 {{- range $key, $value := index $group 1 }}
@@ -110,7 +110,7 @@ with commas), the mounted files' flags, TLS, then extraArgs.
 {{- $args = append $args "--tls_cert_file=/etc/sipresolver/tls/tls.crt" }}
 {{- $args = append $args "--tls_key_file=/etc/sipresolver/tls/tls.key" }}
 {{- $args = append $args (printf "--tls_reload_interval=%v" .Values.tls.reloadInterval) }}
-{{- $args = append $args (printf "--health_listen=0.0.0.0:%v" .Values.ports.health) }}
+{{- $args = append $args (printf "--health_listen=[::]:%v" .Values.ports.health) }}
 {{- if .Values.tls.clientCa.enabled }}
 {{- $args = append $args "--tls_client_ca_file=/etc/sipresolver/client-ca/ca.crt" }}
 {{- end }}
