@@ -4,9 +4,8 @@
 #include <cstdint>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -22,6 +21,8 @@
 #include "client/report_command.h"
 #include "client/watch_command.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 #include "sipresolver/v1/sipresolver.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "localhost:50051",
@@ -44,6 +45,9 @@ ABSL_FLAG(std::string, tls_ca_file, "",
 ABSL_FLAG(std::string, tls_cert_file, "",
           "Client certificate (PEM) for servers that require mutual TLS.");
 ABSL_FLAG(std::string, tls_key_file, "", "Key (PEM) of --tls_cert_file.");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
+          "watch: how often the TLS files are read again, so a renewed "
+          "certificate is used from the next connection without a restart.");
 ABSL_FLAG(std::string, tls_server_name, "",
           "Name the server's certificate must carry, when it differs from "
           "--server's host.");
@@ -171,33 +175,50 @@ int RpcError(const grpc::Status& status) {
   return cli::kExitRpcError;
 }
 
-// The TLS flags' files, read once in main; nullopt: plaintext. Plain data:
-// no gRPC call may happen before `watch` blocks its stop signals, or gRPC's
-// threads would take SIGINT with its default action.
-std::optional<grpc::SslCredentialsOptions> g_tls;
+// Whether the TLS flags ask for TLS, set in main once their files are
+// checked. Plain data: no gRPC call may happen before `watch` blocks its stop
+// signals, or gRPC's threads would take SIGINT with its default action.
+bool g_tls = false;
 
-// INVALID_ARGUMENT naming a TLS flag whose file cannot be read (never a
-// silent fall back to the system CAs).
-absl::StatusOr<std::optional<grpc::SslCredentialsOptions>> LoadTlsFiles() {
+// Whether to use TLS; INVALID_ARGUMENT naming a TLS flag whose file cannot be
+// read (never a silent fall back to the system CAs).
+absl::StatusOr<bool> CheckTlsFlags() {
   const std::string ca = absl::GetFlag(FLAGS_tls_ca_file);
   const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
   const std::string key = absl::GetFlag(FLAGS_tls_key_file);
-  if (ca.empty() && cert.empty() && key.empty()) return std::nullopt;
+  if (ca.empty() && cert.empty() && key.empty()) return false;
   if (cert.empty() != key.empty()) {
     return absl::InvalidArgumentError(
         "--tls_cert_file and --tls_key_file go together");
   }
-  grpc::SslCredentialsOptions ssl;
-  for (const auto& [path, flag, out] :
-       {std::tuple{ca, "--tls_ca_file", &ssl.pem_root_certs},
-        std::tuple{cert, "--tls_cert_file", &ssl.pem_cert_chain},
-        std::tuple{key, "--tls_key_file", &ssl.pem_private_key}}) {
+  if (absl::GetFlag(FLAGS_tls_reload_interval) < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("bad --tls_reload_interval: below 1s");
+  }
+  for (const auto& [path, flag] : {std::pair{ca, "--tls_ca_file"},
+                                   std::pair{cert, "--tls_cert_file"},
+                                   std::pair{key, "--tls_key_file"}}) {
     if (path.empty()) continue;
     absl::StatusOr<std::string> pem = cli::ReadWholeFile(path, flag);
     if (!pem.ok()) return pem.status();
-    *out = *std::move(pem);
   }
-  return ssl;
+  return true;
+}
+
+// TLS from the flags' files, which gRPC reads again every
+// --tls_reload_interval (a renewed device certificate needs no restart; the
+// files were checked once in main). Without --tls_ca_file: the system CAs.
+std::shared_ptr<grpc::ChannelCredentials> TlsCredentials() {
+  const std::string ca = absl::GetFlag(FLAGS_tls_ca_file);
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
+  const std::string key = absl::GetFlag(FLAGS_tls_key_file);
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          key, cert, ca,
+          absl::ToInt64Seconds(absl::GetFlag(FLAGS_tls_reload_interval))));
+  if (!ca.empty()) options.watch_root_certs();
+  if (!cert.empty()) options.watch_identity_key_cert_pairs();
+  return grpc::experimental::TlsCredentials(options);
 }
 
 std::shared_ptr<grpc::Channel> NewChannel() {
@@ -208,7 +229,7 @@ std::shared_ptr<grpc::Channel> NewChannel() {
       absl::GetFlag(FLAGS_client_health_check)));
   return grpc::CreateCustomChannel(
       absl::GetFlag(FLAGS_server),
-      g_tls ? grpc::SslCredentials(*g_tls) : grpc::InsecureChannelCredentials(),
+      g_tls ? TlsCredentials() : grpc::InsecureChannelCredentials(),
       args);
 }
 
@@ -358,10 +379,9 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_timeout) <= absl::ZeroDuration()) {
     return UsageError("bad --timeout: must be positive");
   }
-  absl::StatusOr<std::optional<grpc::SslCredentialsOptions>> tls =
-      LoadTlsFiles();
+  absl::StatusOr<bool> tls = CheckTlsFlags();
   if (!tls.ok()) return UsageError(tls.status().message());
-  g_tls = *std::move(tls);
+  g_tls = *tls;
   absl::StatusOr<const cli::Command*> command =
       cli::FindCommand(kCommands, positionals);
   if (!command.ok()) return UsageError(command.status().message());

@@ -6,9 +6,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/algorithm/container.h"
@@ -255,6 +257,55 @@ TEST_P(AgentWatchTest, TlsAndMutualTls) {
     return absl::StrContains((*refused)->Output(), "reconnecting");
   })) << (*refused)->Output();
   EXPECT_FALSE(absl::StrContains((*refused)->Output(), "primary"));
+}
+
+// A renewed device certificate is used from the next connection without a
+// restart: the agent starts with one the server refuses (another CA's), and
+// connects once the files are replaced (renamed over, as Kubernetes and
+// certificate tools do).
+TEST_P(AgentWatchTest, RenewedClientCertificateIsUsedWithoutARestart) {
+  auto pki = TestPki::Create();
+  auto stranger = TestPki::Create("another CA");
+  ASSERT_TRUE(pki.ok() && stranger.ok());
+  auto server = (*pki)->Issue("server", {"DNS:localhost"});
+  auto good = (*pki)->Issue("client", {"DNS:device-1"}, TestPki::Usage::kClient);
+  auto refused =
+      (*stranger)->Issue("client", {"DNS:device-1"}, TestPki::Usage::kClient);
+  ASSERT_TRUE(server.ok() && good.ok() && refused.ok());
+  RegistrarStackOptions options;
+  options.extra_flags = {"--tls_cert_file=" + server->cert_file,
+                         "--tls_key_file=" + server->key_file,
+                         "--tls_client_ca_file=" + (*pki)->ca_file()};
+  ASSERT_NO_FATAL_FAILURE(StartStack(options));
+  const std::string cert = dir_.File("client.crt");
+  const std::string key = dir_.File("client.key");
+  const auto install = [&](const IssuedCertificate& c) {
+    for (const auto& [from, to] :
+         {std::pair{c.cert_file, cert}, std::pair{c.key_file, key}}) {
+      std::ofstream(to + ".new") << ReadFile(from);
+      ASSERT_EQ(std::rename((to + ".new").c_str(), to.c_str()), 0);
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(install(*refused));
+  std::vector<std::string> flags = {"--tls_ca_file=" + (*pki)->ca_file(),
+                                    "--tls_cert_file=" + cert,
+                                    "--tls_key_file=" + key,
+                                    "--tls_server_name=localhost"};
+  if (GetParam() == AgentKind::kWatch) {
+    flags.push_back("--tls_reload_interval=1s");  // The C agent: each connection.
+  }
+  ASSERT_NO_FATAL_FAILURE(StartAgent(flags));
+  ASSERT_TRUE(Eventually(
+      [&] { return absl::StrContains(agent_->Output(), "reconnecting"); }))
+      << Diagnostics();
+  EXPECT_FALSE(HookRan("active service"));
+
+  ASSERT_NO_FATAL_FAILURE(install(*good));
+  // gRPC's own reconnect backoff (the C++ agent) has grown meanwhile: its
+  // next attempt may be tens of seconds away.
+  EXPECT_TRUE(Eventually([&] { return HookRan("active service " + Port(0)); },
+                         absl::Seconds(150)))
+      << Diagnostics();
 }
 
 // A line on --report_socket reaches the service as ReportObservation: its
