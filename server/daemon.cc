@@ -43,7 +43,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   if (absl::Status s = d->StartGrpc(); !s.ok()) return s;
   d->SetServing(true);
   Log("serving gRPC",
-      {{"listen", config.listen},
+      {{"version", SIPRESOLVER_VERSION},
+       {"listen", config.listen},
        {"port", d->grpc_port_},
        {"tls", config.tls.cert_file.empty()        ? "off"
                : config.tls.client_ca_file.empty() ? "on"

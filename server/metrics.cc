@@ -168,6 +168,13 @@ Metrics::Metrics()
                             "Decisions sent to agents, by state (searching, "
                             "active, no_working_server).")
                         .Register(*registry_);
+  BuildGauge()
+      .Name("sipresolver_build_info")
+      .Help("1, labelled with the version of sipresolverd (a rollout in "
+            "progress shows two).")
+      .Register(*registry_)
+      .Add({{"version", SIPRESOLVER_VERSION}})
+      .Set(1);
   auto& agents = BuildGauge()
                      .Name("sipresolver_agents")
                      .Help(

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Checks of the Helm chart's sources, without helm.
 
-  check_chart.py --help-file H CHART_DIR
+  check_chart.py --help-file H --version V CHART_DIR
 
-Chart.yaml; every .Values path a template uses exists in values.yaml;
+Chart.yaml (appVersion is V, what `sipresolverd --version` says); every .Values path a template uses exists in values.yaml;
 `server` and `probe` keys name real flags (camelCase of the flag); ports are
 the flags' defaults; literal flags in _helpers.tpl are real; the grace period
 covers drain and grace; each template's static YAML parses with the template
@@ -39,6 +39,8 @@ def cmd_chart(ns):
     meta = yaml.safe_load((chart / "Chart.yaml").read_text())
     expect(meta.get("apiVersion") == "v2" and meta.get("name") == "sipresolver" and meta.get("version"),
            "Chart.yaml: apiVersion v2, name sipresolver, a version")
+    expect(str(meta.get("appVersion")) == ns.version,
+           f"Chart.yaml: appVersion {meta.get('appVersion')} is sipresolverd's version ({ns.version})")
     values = yaml.safe_load((chart / "values.yaml").read_text())
     ok("values.yaml parses")
 
@@ -102,6 +104,7 @@ def cmd_chart(ns):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--help-file", required=True)
+    p.add_argument("--version", required=True, help="the version `sipresolverd --version` prints")
     p.add_argument("chart")
     p.set_defaults(fn=cmd_chart)
     ns = p.parse_args()

@@ -74,6 +74,33 @@ def cmd_dashboard(ns):
            + ("" if res.returncode == 0 else ": " + res.stdout + res.stderr))
 
 
+# --- runbook links -------------------------------------------------------------------
+
+def cmd_runbook(ns):
+    """Every alert has a runbook_url to its own section of the runbook, and
+    the runbook has a section for every alert and none for a missing one. In
+    rendered PrometheusRules (--rendered BASE=FILE) the links start with BASE."""
+    rules = yaml.safe_load(pathlib.Path(ns.rules).read_text())
+    alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    sections = re.findall(r"^## (\w+)$", pathlib.Path(ns.runbook).read_text(), re.M)
+    names = [a["alert"] for a in alerts]
+    expect(sorted(sections) == sorted(names),
+           f"{ns.runbook}: one section per alert ({len(names)})"
+           + ("" if sorted(sections) == sorted(names) else
+              f" (no section: {sorted(set(names) - set(sections))}; no alert: {sorted(set(sections) - set(names))})"))
+    wrong = [a["alert"] for a in alerts
+             if a.get("annotations", {}).get("runbook_url") != f"docs/runbook.md#{a['alert'].lower()}"]
+    expect(not wrong, f"{ns.rules}: every alert's runbook_url is docs/runbook.md#<its name>"
+           + (f" (not: {wrong})" if wrong else ""))
+    for spec in ns.rendered:
+        base, _, path = spec.partition("=")
+        docs = [d for d in yaml.safe_load_all(pathlib.Path(path).read_text()) if d and d.get("kind") == "PrometheusRule"]
+        urls = [r["annotations"]["runbook_url"] for d in docs for g in d["spec"]["groups"]
+                for r in g["rules"] if "alert" in r]
+        expect(len(urls) == len(alerts) and all(u.startswith(base + "#") for u in urls),
+               f"{path}: {len(urls)} alerts link to {base}#...")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -85,6 +112,11 @@ def main():
     g = sub.add_parser("dashboard")
     g.add_argument("dashboard")
     g.set_defaults(fn=cmd_dashboard)
+    r = sub.add_parser("runbook")
+    r.add_argument("--rendered", action="append", default=[], help="BASE=RENDERED.yaml")
+    r.add_argument("rules")
+    r.add_argument("runbook")
+    r.set_defaults(fn=cmd_runbook)
     ns = p.parse_args()
     ns.fn(ns)
     return 1 if FAILURES else 0

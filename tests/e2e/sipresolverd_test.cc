@@ -114,6 +114,20 @@ TEST_F(SipresolverdTest, HealthIsServingForServerAndService) {
             absl::StatusCode::kNotFound);
 }
 
+// One version, from CMake's project(): --version, the build_info metric and
+// the start-up log say the same.
+TEST_F(SipresolverdTest, VersionFlagBuildInfoAndLogAgree) {
+  CommandResult r = RunCommand({SIPRESOLVERD_PATH, "--version"});
+  EXPECT_EQ(r.exit_status, 0);
+  EXPECT_EQ(r.output, "sipresolverd " SIPRESOLVER_VERSION "\n");
+  EXPECT_NE(daemon_->Metrics().find("sipresolver_build_info{version=\"" +
+                                    std::string(SIPRESOLVER_VERSION) +
+                                    "\"} 1"),
+            std::string::npos);
+  EXPECT_NE(daemon_->process().Output().find("version=" SIPRESOLVER_VERSION),
+            std::string::npos);
+}
+
 TEST_F(SipresolverdTest, MetricsCountersMove) {
   const std::string ok_resolves =
       "sipresolver_rpcs_total{code=\"OK\",method=\"Resolve\"}";
