@@ -194,9 +194,9 @@ absl::StatusOr<bool> CheckTlsFlags() {
   if (absl::GetFlag(FLAGS_tls_reload_interval) < absl::Seconds(1)) {
     return absl::InvalidArgumentError("bad --tls_reload_interval: below 1s");
   }
-  for (const auto& [path, flag] : {std::pair{ca, "--tls_ca_file"},
-                                   std::pair{cert, "--tls_cert_file"},
-                                   std::pair{key, "--tls_key_file"}}) {
+  for (const auto& [path, flag] :
+       {std::pair{ca, "--tls_ca_file"}, std::pair{cert, "--tls_cert_file"},
+        std::pair{key, "--tls_key_file"}}) {
     if (path.empty()) continue;
     absl::StatusOr<std::string> pem = cli::ReadWholeFile(path, flag);
     if (!pem.ok()) return pem.status();
@@ -229,8 +229,7 @@ std::shared_ptr<grpc::Channel> NewChannel() {
       absl::GetFlag(FLAGS_client_health_check)));
   return grpc::CreateCustomChannel(
       absl::GetFlag(FLAGS_server),
-      g_tls ? TlsCredentials() : grpc::InsecureChannelCredentials(),
-      args);
+      g_tls ? TlsCredentials() : grpc::InsecureChannelCredentials(), args);
 }
 
 std::unique_ptr<v1::SipResolver::Stub> NewStub() {

@@ -197,9 +197,8 @@ void Daemon::ReloadCredentials() {
         {{"credential_domains", (*changed)->size()}});
     health_->SetCredentials(**std::move(changed));
   }
-  credentials_timer_ =
-      loop_.After(config_.probe.credentials_reload_interval,
-                  [this] { ReloadCredentials(); });
+  credentials_timer_ = loop_.After(config_.probe.credentials_reload_interval,
+                                   [this] { ReloadCredentials(); });
 }
 
 Daemon::~Daemon() { Shutdown(); }

@@ -117,7 +117,7 @@ class Daemon {
   std::unique_ptr<health::HealthTracker> health_;
   std::optional<health::CredentialsFile> credentials_file_;
   std::unique_ptr<Timer> credentials_timer_;  // Loop thread only.
-  std::string credentials_error_;  // The last one logged: each once.
+  std::string credentials_error_;             // The last one logged: each once.
   std::unique_ptr<DecisionHub> hub_;
   std::unique_ptr<SipResolverService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -170,8 +170,9 @@ Metrics::Metrics()
                         .Register(*registry_);
   BuildGauge()
       .Name("sipresolver_build_info")
-      .Help("1, labelled with the version of sipresolverd (a rollout in "
-            "progress shows two).")
+      .Help(
+          "1, labelled with the version of sipresolverd (a rollout in "
+          "progress shows two).")
       .Register(*registry_)
       .Add({{"version", SIPRESOLVER_VERSION}})
       .Set(1);
@@ -196,8 +197,9 @@ absl::Status Metrics::Serve(const std::string& listen) {
         return prometheus::TextSerializer().Serialize(registry->Collect());
       });
   if (!http.ok()) {
-    return absl::Status(http.status().code(),
-                        absl::StrCat("metrics_listen: ", http.status().message()));
+    return absl::Status(
+        http.status().code(),
+        absl::StrCat("metrics_listen: ", http.status().message()));
   }
   http_ = *std::move(http);
   return absl::OkStatus();

@@ -7,8 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -30,9 +31,9 @@ struct HostPort {
 
 absl::StatusOr<HostPort> SplitListen(absl::string_view listen) {
   const auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bad listen address \"", listen, "\": ", why,
-        " (HOST:PORT or [IPV6]:PORT)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad listen address \"", listen, "\": ", why,
+                     " (HOST:PORT or [IPV6]:PORT)"));
   };
   HostPort hp;
   size_t colon;
@@ -60,9 +61,8 @@ absl::StatusOr<HostPort> SplitListen(absl::string_view listen) {
 }
 
 absl::Status Errno(absl::string_view what, absl::string_view listen) {
-  return absl::UnavailableError(
-      absl::StrCat("cannot listen on ", listen, ": ", what, ": ",
-                   std::strerror(errno)));
+  return absl::UnavailableError(absl::StrCat("cannot listen on ", listen, ": ",
+                                             what, ": ", std::strerror(errno)));
 }
 
 // The bound, listening, non-blocking socket for `host` and `port`; errno
@@ -74,12 +74,12 @@ int Bind(const HostPort& hp, absl::Status& error, absl::string_view listen) {
   addrinfo* found = nullptr;
   if (int rc = getaddrinfo(hp.host.c_str(), hp.port.c_str(), &hints, &found);
       rc != 0) {
-    error = absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", listen, ": ", gai_strerror(rc)));
+    error = absl::UnavailableError(
+        absl::StrCat("cannot listen on ", listen, ": ", gai_strerror(rc)));
     return -1;
   }
-  const int fd = socket(found->ai_family,
-                        SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd =
+      socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   const int on = 1;
   const int off = 0;
   const char* failed = fd < 0 ? "socket" : nullptr;
@@ -133,9 +133,8 @@ std::string Response(absl::string_view status, absl::string_view type,
                      absl::string_view body, bool with_body,
                      absl::string_view extra_header = "") {
   return absl::StrCat("HTTP/1.1 ", status, "\r\nContent-Type: ", type,
-                      "\r\nContent-Length: ", body.size(), "\r\n",
-                      extra_header, "Connection: close\r\n\r\n",
-                      with_body ? body : "");
+                      "\r\nContent-Length: ", body.size(), "\r\n", extra_header,
+                      "Connection: close\r\n\r\n", with_body ? body : "");
 }
 
 std::string Text(absl::string_view status, absl::string_view body,
@@ -209,14 +208,14 @@ void MetricsHttpServer::Run() {
   std::vector<Connection> connections;
   const auto drop = [&](size_t i) {
     close(connections[i].fd);
-    connections.erase(connections.begin() + i);
+    connections.erase(connections.begin() + static_cast<std::ptrdiff_t>(i));
   };
   std::vector<pollfd> fds;
   while (true) {
     fds.assign({{wake_read_, POLLIN, 0}, {listen_fd_, POLLIN, 0}});
     for (const Connection& c : connections) {
-      fds.push_back({c.fd, static_cast<short>(c.out.empty() ? POLLIN : POLLOUT),
-                     0});
+      fds.push_back(
+          {c.fd, static_cast<short>(c.out.empty() ? POLLIN : POLLOUT), 0});
     }
     // A second's granularity is enough for a 10 s timeout.
     if (poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) return;
@@ -264,8 +263,8 @@ void MetricsHttpServer::Run() {
     }
 
     if (fds[1].revents & POLLIN) {
-      const int fd = accept4(listen_fd_, nullptr, nullptr,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd =
+          accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
         // At the limit the oldest goes: clients that connect and stay silent
         // cannot keep a scrape out.

@@ -49,7 +49,7 @@ class MetricsHttpServer {
 
   const int listen_fd_;
   const int port_;
-  const int wake_read_;   // Stop() writes to wake_write_ to end Run().
+  const int wake_read_;  // Stop() writes to wake_write_ to end Run().
   const int wake_write_;
   const Render render_;
   std::thread thread_;

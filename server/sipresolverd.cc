@@ -30,7 +30,9 @@ int main(int argc, char** argv) {
     return absl::EndsWith(file, "daemon_flags.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
-  usage.version_string = [] { return "sipresolverd " SIPRESOLVER_VERSION "\n"; };
+  usage.version_string = [] {
+    return "sipresolverd " SIPRESOLVER_VERSION "\n";
+  };
   absl::SetFlagsUsageConfig(usage);
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {

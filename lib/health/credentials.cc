@@ -78,8 +78,7 @@ absl::StatusOr<CredentialsFile> CredentialsFile::Load(std::string path) {
   if (!text.ok()) return text.status();
   absl::StatusOr<CredentialStore> store = CredentialStore::Parse(*text);
   if (!store.ok()) return store.status();
-  return CredentialsFile(std::move(path), *std::move(text),
-                         *std::move(store));
+  return CredentialsFile(std::move(path), *std::move(text), *std::move(store));
 }
 
 absl::StatusOr<std::optional<CredentialStore>> CredentialsFile::Reload() {

@@ -268,7 +268,8 @@ TEST_P(AgentWatchTest, RenewedClientCertificateIsUsedWithoutARestart) {
   auto stranger = TestPki::Create("another CA");
   ASSERT_TRUE(pki.ok() && stranger.ok());
   auto server = (*pki)->Issue("server", {"DNS:localhost"});
-  auto good = (*pki)->Issue("client", {"DNS:device-1"}, TestPki::Usage::kClient);
+  auto good =
+      (*pki)->Issue("client", {"DNS:device-1"}, TestPki::Usage::kClient);
   auto refused =
       (*stranger)->Issue("client", {"DNS:device-1"}, TestPki::Usage::kClient);
   ASSERT_TRUE(server.ok() && good.ok() && refused.ok());
@@ -287,17 +288,17 @@ TEST_P(AgentWatchTest, RenewedClientCertificateIsUsedWithoutARestart) {
     }
   };
   ASSERT_NO_FATAL_FAILURE(install(*refused));
-  std::vector<std::string> flags = {"--tls_ca_file=" + (*pki)->ca_file(),
-                                    "--tls_cert_file=" + cert,
-                                    "--tls_key_file=" + key,
-                                    "--tls_server_name=localhost"};
+  std::vector<std::string> flags = {
+      "--tls_ca_file=" + (*pki)->ca_file(), "--tls_cert_file=" + cert,
+      "--tls_key_file=" + key, "--tls_server_name=localhost"};
   if (GetParam() == AgentKind::kWatch) {
-    flags.push_back("--tls_reload_interval=1s");  // The C agent: each connection.
+    flags.push_back(
+        "--tls_reload_interval=1s");  // The C agent: each connection.
   }
   ASSERT_NO_FATAL_FAILURE(StartAgent(flags));
-  ASSERT_TRUE(Eventually(
-      [&] { return absl::StrContains(agent_->Output(), "reconnecting"); }))
-      << Diagnostics();
+  ASSERT_TRUE(Eventually([&] {
+    return absl::StrContains(agent_->Output(), "reconnecting");
+  })) << Diagnostics();
   EXPECT_FALSE(HookRan("active service"));
 
   ASSERT_NO_FATAL_FAILURE(install(*good));

@@ -121,8 +121,7 @@ TEST_F(SipresolverdTest, VersionFlagBuildInfoAndLogAgree) {
   EXPECT_EQ(r.exit_status, 0);
   EXPECT_EQ(r.output, "sipresolverd " SIPRESOLVER_VERSION "\n");
   EXPECT_NE(daemon_->Metrics().find("sipresolver_build_info{version=\"" +
-                                    std::string(SIPRESOLVER_VERSION) +
-                                    "\"} 1"),
+                                    std::string(SIPRESOLVER_VERSION) + "\"} 1"),
             std::string::npos);
   EXPECT_NE(daemon_->process().Output().find("version=" SIPRESOLVER_VERSION),
             std::string::npos);

@@ -93,7 +93,8 @@ TEST(MetricsHttpTest, EveryAddressServesIpv4AndIpv6) {
 TEST(MetricsHttpTest, OneAddressServesOnlyIt) {
   auto v6 = Serve("[::1]:0");
   ASSERT_NE(v6, nullptr);
-  EXPECT_THAT(Get(AF_INET6, v6->port(), "/metrics"), StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(Get(AF_INET6, v6->port(), "/metrics"),
+              StartsWith("HTTP/1.1 200"));
   EXPECT_EQ(Get(AF_INET, v6->port(), "/metrics"), "");
   auto v4 = Serve("127.0.0.1:0");
   ASSERT_NE(v4, nullptr);
@@ -105,8 +106,8 @@ TEST(MetricsHttpTest, QueryStringIsIgnoredAndHeadHasNoBody) {
   ASSERT_NE(server, nullptr);
   EXPECT_THAT(Get(AF_INET, server->port(), "/metrics?x=1"),
               StartsWith("HTTP/1.1 200"));
-  const std::string head = Exchange(AF_INET, server->port(),
-                                    "HEAD /metrics HTTP/1.0\r\n\r\n");
+  const std::string head =
+      Exchange(AF_INET, server->port(), "HEAD /metrics HTTP/1.0\r\n\r\n");
   EXPECT_THAT(head, StartsWith("HTTP/1.1 200"));
   EXPECT_TRUE(absl::EndsWith(head, "\r\n\r\n")) << head;
 }
@@ -121,10 +122,11 @@ TEST(MetricsHttpTest, WrongRequestsGetTheRightStatus) {
   EXPECT_THAT(Exchange(AF_INET, port, "hello\r\n\r\n"),
               StartsWith("HTTP/1.1 400"));
   EXPECT_THAT(
-      Exchange(AF_INET, port,
-               absl::StrCat("GET /metrics HTTP/1.1\r\nX: ",
-                            std::string(MetricsHttpServer::kMaxRequestBytes, 'a'),
-                            "\r\n\r\n")),
+      Exchange(
+          AF_INET, port,
+          absl::StrCat("GET /metrics HTTP/1.1\r\nX: ",
+                       std::string(MetricsHttpServer::kMaxRequestBytes, 'a'),
+                       "\r\n\r\n")),
       StartsWith("HTTP/1.1 431"));
   // A client that closes before finishing its request gets nothing, and
   // the server goes on.
