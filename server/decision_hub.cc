@@ -32,9 +32,13 @@ absl::Status DecisionHub::Subscribe(const std::shared_ptr<DecisionSink>& stream,
         absl::StrCat("the server has ", streams_.size(),
                      " decision streams (--max_streams)"));
   }
-  if (streams_per_peer_[peer] >= limits.max_streams_per_peer) {
+  // find, not operator[]: a refused call must not leave an entry behind.
+  const auto peer_streams = streams_per_peer_.find(peer);
+  const int open =
+      peer_streams == streams_per_peer_.end() ? 0 : peer_streams->second;
+  if (open >= limits.max_streams_per_peer) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("this connection has ", streams_per_peer_[peer],
+        absl::StrCat("this connection has ", open,
                      " decision streams (--max_streams_per_connection)"));
   }
   const std::string key = decision::ProfileKey(request.profile);

@@ -32,6 +32,8 @@ class DecisionHub {
 
   size_t watchers() const { return watchers_.size(); }
   size_t streams() const { return streams_.size(); }
+  // Connections with at least one stream.
+  size_t peers() const { return streams_per_peer_.size(); }
 
  private:
   struct Entry {

@@ -2,6 +2,7 @@
 // their grace, limits, shutdown.
 #include "server/decision_hub.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/watch_fixture.h"
@@ -61,6 +62,24 @@ TEST_F(DecisionHubTest, StreamsPerConnectionAreLimited) {
   hub().Unsubscribe(agents[0].get());
   auto next = std::make_shared<RecordingSink>();
   EXPECT_TRUE(Subscribe(next, Request("dev-3"), "peer-a").ok());
+}
+
+// Refused calls leave nothing behind: the per-connection count is kept for
+// connections with streams only, however many connections were refused.
+TEST_F(DecisionHubTest, RefusedConnectionsAreNotRemembered) {
+  options_.max_watchers = 1;
+  SetSrv("other.test", {{"pbx9.other.test", "192.0.2.9", 10}});
+  auto a = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(Subscribe(a, Request("dev-a"), "peer-a").ok());
+  for (int i = 0; i < 100; ++i) {
+    auto refused = std::make_shared<RecordingSink>();
+    ASSERT_FALSE(Subscribe(refused, Request("dev-b", "other.test"),
+                           absl::StrCat("peer-", i))
+                     .ok());
+  }
+  EXPECT_EQ(hub().peers(), 1u);
+  hub().Unsubscribe(a.get());
+  EXPECT_EQ(hub().peers(), 0u);
 }
 
 TEST_F(DecisionHubTest, WatchersAreLimited) {
