@@ -1,6 +1,6 @@
 // The contract between `sipresolver watch` and a device's hook: which
 // decisions are applied, and the environment a hook gets. Versioned by
-// SIPRESOLVER_HOOK_CONTRACT; documented in the README ("Hook and file
+// SIPRESOLVER_HOOK_CONTRACT; documented in docs/agents.md ("Hook and file
 // contract") and the proto's DecisionState.
 #ifndef SIPRESOLVER_CLIENT_HOOK_CONTRACT_H_
 #define SIPRESOLVER_CLIENT_HOOK_CONTRACT_H_

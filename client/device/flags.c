@@ -37,7 +37,7 @@ static const struct flag kFlags[] = {
       "_ASSURANCE, _PROBE_PATH_SUSPECT, _VERSION, _PRIMARY (+ _ADDRESS, "
       "_PORT, _TRANSPORT, _TARGET), _SECONDARY..., _KEEPALIVE..., "
       "_PROFILE_SERVER, _PROFILE_PORT, _PROFILE_TRANSPORT, _DECISION_FILE "
-      "(README: Hook and file contract)."),
+      "(docs/agents.md: Hook and file contract)."),
     D(hook_timeout,
       "A hook still running after this is killed with its process group "
       "(default 30s)."),

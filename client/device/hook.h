@@ -1,5 +1,5 @@
 /* hook: runs the device's hook command for each decision it applies, as
- * `sipresolver watch` does (README "Hook and file contract"), without a
+ * `sipresolver watch` does (docs/agents.md "Hook and file contract"), without a
  * thread of its own:
  *  - one hook at a time; a decision that comes while one runs waits in a
  *    single slot where a newer one replaces it (the next run gets the

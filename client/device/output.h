@@ -1,5 +1,5 @@
 /* output: how the agent hands a decision on, exactly as `sipresolver watch`
- * does (README "Hook and file contract"): the line printed for people, the
+ * does (docs/agents.md "Hook and file contract"): the line printed for people, the
  * JSON line printed with --json, the decision file (--output_file, written
  * atomically, docs/decision-file.schema.json) and the hook's environment
  * (contract version 3). */
