@@ -1,25 +1,49 @@
 #include "tests/support/sipresolverd_process.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "tests/support/standard_services.h"
 
 namespace sipresolver::testing {
+namespace {
+
+// The number after `name` in a log line: name=N (text) or "name":N (JSON).
+int PortField(const std::string& line, const std::string& name) {
+  for (const std::string& key : {" " + name + "=", "\"" + name + "\":"}) {
+    const size_t at = line.find(key);
+    int port = 0;
+    if (at != std::string::npos &&
+        absl::SimpleAtoi(line.substr(at + key.size(),
+                                     line.find_first_not_of(
+                                         "0123456789", at + key.size()) -
+                                         (at + key.size())),
+                         &port)) {
+      return port;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SipresolverdProcess>> SipresolverdProcess::Start(
     const std::string& dns_servers,
     const std::vector<std::string>& extra_flags) {
   std::unique_ptr<SipresolverdProcess> d(new SipresolverdProcess());
-  d->grpc_port_ = PickFreePort();
-  d->metrics_port_ = PickFreePort();
-  std::vector<std::string> argv = {
-      SIPRESOLVERD_PATH, absl::StrCat("--listen=127.0.0.1:", d->grpc_port_),
-      absl::StrCat("--metrics_listen=127.0.0.1:", d->metrics_port_),
-      absl::StrCat("--dns_servers=", dns_servers)};
+  // Port 0: the daemon binds ports nobody holds and says which (a port
+  // picked here and freed could be taken before the daemon binds it).
+  std::vector<std::string> argv = {SIPRESOLVERD_PATH,
+                                   "--listen=127.0.0.1:0",
+                                   "--metrics_listen=127.0.0.1:0",
+                                   absl::StrCat("--dns_servers=", dns_servers)};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   d->argv_ = std::move(argv);
   if (absl::Status s = d->Launch(); !s.ok()) return s;
+  // Restarts keep the ports: agents reconnect to the same address.
+  d->argv_[1] = absl::StrCat("--listen=127.0.0.1:", d->grpc_port_);
+  d->argv_[2] = absl::StrCat("--metrics_listen=127.0.0.1:", d->metrics_port_);
   d->channel_ = grpc::CreateChannel(d->grpc_address(),
                                     grpc::InsecureChannelCredentials());
   d->stub_ = v1::SipResolver::NewStub(d->channel_);
@@ -33,6 +57,17 @@ absl::Status SipresolverdProcess::Launch() {
   if (!process_->WaitForOutput("serving gRPC", absl::Seconds(10))) {
     return absl::UnavailableError(
         absl::StrCat("sipresolverd did not start:\n", process_->Output()));
+  }
+  // The ports it bound, from its start-up line (text or JSON log format).
+  const std::string output = process_->Output();
+  const size_t line = output.find("serving gRPC");
+  const std::string serving =
+      output.substr(line, output.find('\n', line) - line);
+  grpc_port_ = PortField(serving, "port");
+  metrics_port_ = PortField(serving, "metrics_port");
+  if (grpc_port_ == 0 || metrics_port_ == 0) {
+    return absl::InternalError(
+        absl::StrCat("no ports in sipresolverd's start-up line: ", serving));
   }
   return absl::OkStatus();
 }
