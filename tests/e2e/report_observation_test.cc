@@ -2,6 +2,7 @@
 // outcomes); the service aggregates it and re-probes servers that failed.
 #include "gtest/gtest.h"
 #include "tests/support/decision_watcher.h"
+#include "tests/support/eventually.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
 
@@ -51,8 +52,15 @@ TEST_F(ReportObservationTest, ReportedFailureReprobesTheServerAtOnce) {
   // An agent watching the ITSP: its registrar is probed from now on.
   DecisionWatcher watcher(daemon_->stub(),
                           WatchRequest("device-0", "itsp.test", false));
-  ASSERT_TRUE(pbx_->WaitForRequests("REGISTER", 1));  // The first probe.
-  absl::SleepFor(absl::Milliseconds(200));
+  // The first probe has its answer: none is in flight, which a report
+  // could not bring forward.
+  ASSERT_TRUE(Eventually([&] {
+    v1::ListServersResponse list;
+    grpc::ClientContext context;
+    return daemon_->stub().ListServers(&context, {}, &list).ok() &&
+           list.servers_size() == 1 &&
+           list.servers(0).health().state() == v1::HEALTH_STATE_HEALTHY;
+  }));
   const int before = pbx_->CountRequests("REGISTER");
 
   v1::ReportObservationResponse response;
