@@ -129,6 +129,11 @@ void HookRunner::Run(const std::vector<std::string>& environment) {
       posix_spawn_file_actions_adddup2(&actions, options_.output_fd, fd);
     }
   }
+  // From before the start: once the hook has done anything, its deadline is
+  // set.
+  static const RealClock real_clock;
+  const Clock& clock = options_.clock ? *options_.clock : real_clock;
+  const absl::Time deadline = clock.Now() + options_.timeout;
   pid_t pid = 0;
   const int rc =
       posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp.data());
@@ -143,13 +148,12 @@ void HookRunner::Run(const std::vector<std::string>& environment) {
     return;
   }
 
-  const absl::Time deadline = absl::Now() + options_.timeout;
   int status = 0;
   while (true) {
     const pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) break;
     if (r < 0 && errno != EINTR) return;  // Not ours any more: nothing to do.
-    if (absl::Now() >= deadline) {
+    if (clock.Now() >= deadline) {
       kill(-pid, SIGKILL);  // The whole group: the shell and its children.
       waitpid(pid, &status, 0);
       {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "lib/core/clock.h"
 #include "absl/time/time.h"
 
 namespace sipresolver::client {
@@ -46,6 +47,9 @@ class HookRunner {
     absl::Duration timeout = absl::Seconds(30);
     int output_fd = 2;  // The hook's stdout and stderr.
     std::function<void(const std::string& message)> log;  // Optional.
+    // What the timeout is measured on; null: the real clock. Thread-safe
+    // (read on the runner's thread).
+    const Clock* clock = nullptr;
   };
   explicit HookRunner(Options options);
   ~HookRunner();

@@ -82,9 +82,15 @@ TEST_F(HookRunnerTest, SlowHookGetsOnlyTheNewestDecisionNext) {
 
 TEST_F(HookRunnerTest, TimeoutEndsTheHookWithItsChildren) {
   HookRunner::Options options = Hook(R"(sleep 1000 & echo $! > "$LOG"; wait)");
-  options.timeout = absl::Seconds(1);  // The behaviour under test.
+  SimulatedClock clock;
+  options.clock = &clock;
+  options.timeout = absl::Seconds(30);  // The behaviour under test.
   HookRunner runner(options);
   runner.Submit({});
+  ASSERT_TRUE(Eventually([&] { return !log().empty(); }));  // It runs.
+  clock.Advance(absl::Seconds(29));
+  EXPECT_EQ(runner.stats().timeouts, 0);
+  clock.Advance(absl::Seconds(1));
   runner.WaitIdle();
   EXPECT_EQ(runner.stats().timeouts, 1);
   EXPECT_NE(logged_.find("killed with its process group"), std::string::npos);
