@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "lib/core/host_port.h"
 
 namespace sipresolver::cli {
 namespace {
@@ -83,11 +84,6 @@ bool AppliesToDevice(const v1::Decision& decision) {
   return (decision.state() == v1::DECISION_STATE_ACTIVE &&
           decision.has_primary()) ||
          decision.state() == v1::DECISION_STATE_DEVICE_CONTROL;
-}
-
-std::string HostPort(const std::string& address, uint32_t port) {
-  const bool v6 = address.find(':') != std::string::npos;
-  return absl::StrCat(v6 ? "[" : "", address, v6 ? "]" : "", ":", port);
 }
 
 std::vector<std::string> HookEnvironment(

@@ -44,9 +44,6 @@ inline constexpr char kDecisionFileSchema[] = "sipresolver.decision-file/1";
 std::string DecisionFile(absl::string_view decision_json,
                          client::DecisionSource source);
 
-// "HOST:PORT" with an IPv6 address in brackets: what follows "sip:".
-std::string HostPort(const std::string& address, uint32_t port);
-
 // The hook's environment ("NAME=value"). For each of PRIMARY, SECONDARY and
 // KEEPALIVE: NAME (HOST:PORT), NAME_ADDRESS (the IP, never bracketed),
 // NAME_PORT, NAME_TRANSPORT (udp, tcp, tls) and NAME_TARGET (the DNS name the

@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "lib/core/clock.h"
 #include "absl/time/time.h"
+#include "lib/core/clock.h"
 
 namespace sipresolver::client {
 

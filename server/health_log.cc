@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "lib/core/host_port.h"
 #include "lib/core/transport.h"
 #include "server/log.h"
 
@@ -13,11 +14,7 @@ void HealthLog::OnChange(const health::EndpointStatus& s,
   next_.OnChange(s, probe_before);
   const bool down = s.decision_state == health::HealthState::kUnhealthy;
   Log(down ? Severity::kWarning : Severity::kInfo, "endpoint health changed",
-      {{"endpoint",
-        absl::StrCat(s.endpoint.address.find(':') == std::string::npos
-                         ? s.endpoint.address
-                         : absl::StrCat("[", s.endpoint.address, "]"),
-                     ":", s.endpoint.port)},
+      {{"endpoint", HostPort(s.endpoint.address, s.endpoint.port)},
        {"transport", TransportName(s.endpoint.transport)},
        LogField::List("servers", s.domains),
        {"from", health::HealthStateName(probe_before)},

@@ -1,6 +1,6 @@
 /* output: how the agent hands a decision on, exactly as `sipresolver watch`
- * does (docs/agents.md "Hook and file contract"): the line printed for people, the
- * JSON line printed with --json, the decision file (--output_file, written
+ * does (docs/agents.md "Hook and file contract"): the line printed for people,
+ * the JSON line printed with --json, the decision file (--output_file, written
  * atomically, docs/decision-file.schema.json) and the hook's environment
  * (contract version 3). */
 #ifndef SIPRESOLVER_AGENT_OUTPUT_H_

@@ -3,6 +3,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "lib/core/host_port.h"
 
 namespace sipresolver::decision {
 namespace {
@@ -46,9 +47,7 @@ bool SameContent(const Decision& a, const Decision& b) {
 }
 
 std::string DescribeCandidate(const dns::Candidate& c) {
-  const bool v6 = c.address.find(':') != std::string::npos;
-  std::string text = v6 ? absl::StrCat("[", c.address, "]:", c.port)
-                        : absl::StrCat(c.address, ":", c.port);
+  std::string text = HostPort(c.address, c.port);
   if (!c.target.empty() && c.target != c.address) {
     absl::StrAppend(&text, " (", c.target, ")");
   }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "lib/core/host_port.h"
 
 namespace sipresolver::nat {
 
@@ -19,9 +20,7 @@ absl::string_view MethodName(MappedAddress::Method method) {
 }
 
 std::string HostPort(const MappedAddress& mapped) {
-  const bool v6 = mapped.address.find(':') != std::string::npos;
-  return v6 ? absl::StrCat("[", mapped.address, "]:", mapped.port)
-            : absl::StrCat(mapped.address, ":", mapped.port);
+  return ::sipresolver::HostPort(mapped.address, mapped.port);
 }
 
 std::optional<std::string> CanonicalIp(absl::string_view text) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "asio/ip/udp.hpp"
 #include "asio/post.hpp"
+#include "lib/core/host_port.h"
 #include "lib/nat/stun_message.h"
 
 namespace sipresolver::nat {
@@ -24,9 +25,7 @@ namespace {
 constexpr size_t kReceiveBufferSize = 4096;
 
 std::string EndpointText(const asio::ip::udp::endpoint& e) {
-  return e.address().is_v6()
-             ? absl::StrCat("[", e.address().to_string(), "]:", e.port())
-             : absl::StrCat(e.address().to_string(), ":", e.port());
+  return ::sipresolver::HostPort(e.address().to_string(), e.port());
 }
 
 std::string AttributeList(const std::vector<uint16_t>& types) {

@@ -19,6 +19,7 @@
 #include "asio/post.hpp"
 #include "asio/ssl.hpp"
 #include "asio/write.hpp"
+#include "lib/core/host_port.h"
 #include "lib/sip/message.h"
 
 namespace sipresolver::sip {
@@ -31,7 +32,7 @@ absl::Status NetworkError(absl::string_view what, const asio::error_code& ec) {
 }
 
 std::string HostText(const asio::ip::address& a) {
-  return a.is_v6() ? absl::StrCat("[", a.to_string(), "]") : a.to_string();
+  return BracketedHost(a.to_string());
 }
 
 // The socket and handlers live in a shared State that pending Asio handlers

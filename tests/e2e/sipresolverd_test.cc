@@ -135,8 +135,8 @@ TEST_F(SipresolverdTest, MetricsCountersMove) {
   const std::string srv_hits =
       "sipresolver_dns_cache_lookups_total{result=\"hit\",type=\"SRV\"}";
   // Every Resolve resolves (no snapshot): the second one looks at the cache.
-  auto daemon = SipresolverdProcess::Start(dns_->address(),
-                                           {"--resolve_snapshot_age=0"});
+  auto daemon =
+      SipresolverdProcess::Start(dns_->address(), {"--resolve_snapshot_age=0"});
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   daemon_ = *std::move(daemon);
   std::string before = daemon_->Metrics();

@@ -13,15 +13,11 @@ namespace {
 int PortField(const std::string& line, const std::string& name) {
   for (const std::string& key : {" " + name + "=", "\"" + name + "\":"}) {
     const size_t at = line.find(key);
+    if (at == std::string::npos) continue;
+    const size_t start = at + key.size();
+    const size_t end = line.find_first_not_of("0123456789", start);
     int port = 0;
-    if (at != std::string::npos &&
-        absl::SimpleAtoi(line.substr(at + key.size(),
-                                     line.find_first_not_of(
-                                         "0123456789", at + key.size()) -
-                                         (at + key.size())),
-                         &port)) {
-      return port;
-    }
+    if (absl::SimpleAtoi(line.substr(start, end - start), &port)) return port;
   }
   return 0;
 }
@@ -34,8 +30,7 @@ absl::StatusOr<std::unique_ptr<SipresolverdProcess>> SipresolverdProcess::Start(
   std::unique_ptr<SipresolverdProcess> d(new SipresolverdProcess());
   // Port 0: the daemon binds ports nobody holds and says which (a port
   // picked here and freed could be taken before the daemon binds it).
-  std::vector<std::string> argv = {SIPRESOLVERD_PATH,
-                                   "--listen=127.0.0.1:0",
+  std::vector<std::string> argv = {SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
                                    "--metrics_listen=127.0.0.1:0",
                                    absl::StrCat("--dns_servers=", dns_servers)};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
