@@ -40,28 +40,34 @@ bool DecisionStream::StalledLocked() const {
          settings_.clock->Now() - write_started_ > settings_.max_write_stall;
 }
 
-void DecisionStream::WriteLocked(const v1::Decision& decision) {
+void DecisionStream::WritePendingLocked() {
+  const v1::Decision next = *std::move(pending_);
+  pending_.reset();
   writing_ = true;
   write_started_ = settings_.clock->Now();
-  call_->writer.Write(decision, &written_);  // Serialized here.
+  call_->writer.Write(next, &written_);  // Serialized here.
 }
 
 void DecisionStream::FinishLocked(const grpc::Status& status) {
-  finished_ = true;
-  finishing_ = true;
+  closed_ = true;
+  finish_in_flight_ = true;
   call_->writer.Finish(status, &finished_tag_);
+}
+
+void DecisionStream::CancelLocked() {
+  // The agent stopped reading. Cancelling fails the write in flight and
+  // completes the done tag.
+  cancelling_ = true;
+  pending_.reset();
+  call_->context.TryCancel();
 }
 
 bool DecisionStream::Put(v1::Decision decision, bool heartbeat) {
   {
     absl::MutexLock lock(&mu_);
-    if (finished_ || cancelling_) return true;
+    if (closed_ || cancelling_) return true;
     if (StalledLocked()) {
-      // The agent stopped reading. Cancelling fails the write in flight and
-      // completes the done tag.
-      cancelling_ = true;
-      pending_.reset();
-      call_->context.TryCancel();
+      CancelLocked();
       return false;
     }
     if (!heartbeat || !pending_)
@@ -77,24 +83,20 @@ bool DecisionStream::Put(v1::Decision decision, bool heartbeat) {
 void DecisionStream::WriteQueued() {
   absl::MutexLock lock(&mu_);
   write_scheduled_ = false;
-  if (finished_ || writing_ || !pending_) return;
-  const v1::Decision next = *std::move(pending_);
-  pending_.reset();
-  WriteLocked(next);
+  if (closed_ || writing_ || !pending_) return;
+  WritePendingLocked();
 }
 
 bool DecisionStream::CancelIfStalled() {
   absl::MutexLock lock(&mu_);
-  if (finished_ || cancelling_ || !StalledLocked()) return true;
-  cancelling_ = true;
-  pending_.reset();
-  call_->context.TryCancel();
+  if (closed_ || cancelling_ || !StalledLocked()) return true;
+  CancelLocked();
   return false;
 }
 
 void DecisionStream::End(const absl::Status& status, bool reconnect_now) {
   absl::MutexLock lock(&mu_);
-  if (finished_) return;
+  if (closed_) return;
   // Read by gRPC only at Finish, which comes after this (here or after the
   // write in flight).
   if (reconnect_now)
@@ -129,29 +131,27 @@ void DecisionStream::OnEvent(Event event, bool ok) {
         break;
       case Event::kWritten:
         writing_ = false;
-        if (finished_) break;
+        if (closed_) break;
         if (!ok) {  // The call is gone; the done tag follows.
-          finished_ = true;
+          closed_ = true;
           pending_.reset();
         } else if (finish_after_write_) {
           FinishLocked(*finish_after_write_);
         } else if (pending_) {
-          const v1::Decision next = *std::move(pending_);
-          pending_.reset();
-          WriteLocked(next);
+          WritePendingLocked();
         }
         break;
       case Event::kFinished:
-        finishing_ = false;
+        finish_in_flight_ = false;
         break;
       case Event::kDone:
         done_ = true;
-        finished_ = true;
+        closed_ = true;
         pending_.reset();
         notify_done = true;
         break;
     }
-    if (done_ && !writing_ && !finishing_ && call_) {
+    if (done_ && !writing_ && !finish_in_flight_ && call_) {
       call_.reset();
       release = std::move(self_);
     }

@@ -104,9 +104,10 @@ class DecisionStream : public DecisionSink,
 
   explicit DecisionStream(const StreamSettings& settings);
   void OnEvent(Event event, bool ok);
+  // Writes what is pending (there is something; no write is in flight).
+  void WritePendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CancelLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const grpc::Status& status)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void WriteLocked(const v1::Decision& decision)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Cancels the call if the write in flight is older than max_write_stall.
   bool StalledLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -126,10 +127,12 @@ class DecisionStream : public DecisionSink,
   std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool write_scheduled_ ABSL_GUARDED_BY(mu_) = false;
-  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelling_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time write_started_ ABSL_GUARDED_BY(mu_);
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // No more operations.
+  // No operation may start any more (Finish started, the write failed or
+  // the call is done); the ones in flight still complete.
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
