@@ -9,7 +9,7 @@ std::string BracketedHost(absl::string_view address) {
   return absl::StrCat("[", address, "]");
 }
 
-std::string HostPort(absl::string_view address, int port) {
+std::string HostPort(absl::string_view address, uint32_t port) {
   return absl::StrCat(BracketedHost(address), ":", port);
 }
 

@@ -4,6 +4,7 @@
 #ifndef SIPRESOLVER_LIB_CORE_HOST_PORT_H_
 #define SIPRESOLVER_LIB_CORE_HOST_PORT_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -15,7 +16,7 @@ namespace sipresolver {
 std::string BracketedHost(absl::string_view address);
 
 // "192.0.2.1:5060", "[2001:db8::1]:5060".
-std::string HostPort(absl::string_view address, int port);
+std::string HostPort(absl::string_view address, uint32_t port);
 
 }  // namespace sipresolver
 
