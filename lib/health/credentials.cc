@@ -66,13 +66,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<CredentialStore> CredentialStore::LoadFile(
-    const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return text.status();
-  return Parse(*text);
-}
-
 absl::StatusOr<CredentialsFile> CredentialsFile::Load(std::string path) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();

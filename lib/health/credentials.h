@@ -27,9 +27,8 @@ class CredentialStore {
  public:
   CredentialStore() = default;
   // INVALID_ARGUMENT naming the line (not its content) for a bad line or a
-  // domain given twice; NOT_FOUND if the file cannot be read.
+  // domain given twice.
   static absl::StatusOr<CredentialStore> Parse(absl::string_view text);
-  static absl::StatusOr<CredentialStore> LoadFile(const std::string& path);
 
   // The credentials for `domain` (normalised), if any.
   std::optional<sip::Credentials> Find(absl::string_view domain) const;
@@ -45,7 +44,8 @@ class CredentialStore {
 // symlink). Not thread-safe.
 class CredentialsFile {
  public:
-  // Reads `path` now; errors as CredentialStore::LoadFile.
+  // Reads `path` now: NOT_FOUND if it cannot be read, else as
+  // CredentialStore::Parse.
   static absl::StatusOr<CredentialsFile> Load(std::string path);
 
   // The credentials now in the file when they changed, nullopt when they did
