@@ -77,6 +77,12 @@ TEST_F(CliTest, UnreadableTlsFileIsAUsageErrorNamingTheFlag) {
       << r.output;
   r = Cli({"--tls_cert_file=/nonexistent/c.pem", "resolve", "plain.test"});
   EXPECT_EQ(r.exit_status, 2);  // Without its key.
+  r = Cli({"--tls_ca_file=/nonexistent/ca.pem", "--tls_reload_interval=500ms",
+           "resolve", "plain.test"});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find("bad --tls_reload_interval: below 1s"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST_F(CliTest, UnreachableServerExitsOne) {
