@@ -60,30 +60,34 @@ absl::StatusOr<HostPort> SplitListen(absl::string_view listen) {
   return hp;
 }
 
-absl::Status Errno(absl::string_view what, absl::string_view listen) {
+absl::Status Errno(absl::string_view what, int err, absl::string_view listen) {
   return absl::UnavailableError(absl::StrCat("cannot listen on ", listen, ": ",
-                                             what, ": ", std::strerror(errno)));
+                                             what, ": ", std::strerror(err)));
 }
 
-// The bound, listening, non-blocking socket for `host` and `port`; errno
-// tells why not.
-int Bind(const HostPort& hp, absl::Status& error, absl::string_view listen) {
+// The bound, listening, non-blocking socket for `hp`. On failure `err` is
+// the errno of the call that failed (0 when none did: a name that does not
+// resolve).
+absl::StatusOr<int> Bind(const HostPort& hp, absl::string_view listen,
+                         int& err) {
+  err = 0;
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
   if (int rc = getaddrinfo(hp.host.c_str(), hp.port.c_str(), &hints, &found);
       rc != 0) {
-    error = absl::UnavailableError(
+    return absl::UnavailableError(
         absl::StrCat("cannot listen on ", listen, ": ", gai_strerror(rc)));
-    return -1;
   }
   const int fd =
       socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  const int on = 1;
-  const int off = 0;
-  const char* failed = fd < 0 ? "socket" : nullptr;
-  if (fd >= 0) {
+  const char* failed = nullptr;
+  if (fd < 0) {
+    failed = "socket";
+  } else {
+    const int on = 1;
+    const int off = 0;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
     // "[::]" means every address, IPv4 ones included (dual stack).
     if (found->ai_family == AF_INET6) {
@@ -95,27 +99,24 @@ int Bind(const HostPort& hp, absl::Status& error, absl::string_view listen) {
       failed = "listen";
     }
   }
+  if (failed != nullptr) err = errno;  // Before anything else can change it.
   freeaddrinfo(found);
   if (failed == nullptr) return fd;
-  const int saved = errno;
-  error = Errno(failed, listen);
   if (fd >= 0) close(fd);
-  errno = saved;
-  return -1;
+  return Errno(failed, err, listen);
 }
 
 absl::StatusOr<int> Listen(absl::string_view listen) {
   absl::StatusOr<HostPort> hp = SplitListen(listen);
   if (!hp.ok()) return hp.status();
-  absl::Status error;
-  int fd = Bind(*hp, error, listen);
+  int err = 0;
+  absl::StatusOr<int> fd = Bind(*hp, listen, err);
   // As gRPC does for "[::]": every IPv4 address where the machine has no
   // IPv6 (a kernel or a pod with IPv6 turned off).
-  if (fd < 0 && hp->host == "::" &&
-      (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
-    fd = Bind({"0.0.0.0", hp->port}, error, listen);
+  if (!fd.ok() && hp->host == "::" &&
+      (err == EAFNOSUPPORT || err == EADDRNOTAVAIL)) {
+    fd = Bind({"0.0.0.0", hp->port}, listen, err);
   }
-  if (fd < 0) return error;
   return fd;
 }
 
@@ -170,7 +171,7 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   if (!fd.ok()) return fd.status();
   int wake[2];
   if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-    absl::Status status = Errno("pipe", listen);
+    absl::Status status = Errno("pipe", errno, listen);
     close(*fd);
     return status;
   }
