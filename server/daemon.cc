@@ -37,7 +37,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
       d->random_, config.service);
   d->loop_.Start();
   if (d->credentials_file_) {
-    d->loop_.Post([d = d.get()] { d->ReloadCredentials(); });
+    // Just read: the first check is one interval away.
+    d->loop_.Post([d = d.get()] { d->ScheduleCredentialsReload(); });
   }
 
   if (absl::Status s = d->StartGrpc(); !s.ok()) return s;
@@ -197,6 +198,10 @@ void Daemon::ReloadCredentials() {
         {{"credential_domains", (*changed)->size()}});
     health_->SetCredentials(**std::move(changed));
   }
+  ScheduleCredentialsReload();
+}
+
+void Daemon::ScheduleCredentialsReload() {
   credentials_timer_ = loop_.After(config_.probe.credentials_reload_interval,
                                    [this] { ReloadCredentials(); });
 }

@@ -97,8 +97,10 @@ class Daemon {
  private:
   explicit Daemon(const DaemonConfig& config);
   absl::Status StartProbing();
-  // On the loop: re-reads the credentials file now and every interval.
+  // On the loop: re-reads the credentials file (applying a change), then
+  // schedules the next look one --tls_reload_interval away.
   void ReloadCredentials();
+  void ScheduleCredentialsReload();
   static void LogTrust(const DaemonConfig& config);
   absl::Status StartGrpc();
   void SetServing(bool serving);
