@@ -162,12 +162,12 @@ absl::StatusOr<WatchRequest> ToWatchRequest(
       Applied(request.has_applied_primary(), request.applied_primary(),
               profile.transport, "applied_primary");
   if (!primary_applied.ok()) return primary_applied.status();
-  out.applied_primary = *primary_applied;
+  out.applied.primary = *primary_applied;
   auto secondary_applied =
       Applied(request.has_applied_secondary(), request.applied_secondary(),
               profile.transport, "applied_secondary");
   if (!secondary_applied.ok()) return secondary_applied.status();
-  out.applied_secondary = *secondary_applied;
+  out.applied.secondary = *secondary_applied;
   return out;
 }
 

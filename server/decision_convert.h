@@ -26,9 +26,8 @@ struct WatchRequest {
   std::string agent_id;
   decision::SpreadMode spread_mode = decision::SpreadMode::kSpread;
   uint64_t last_applied_version = 0;
-  // What the agent registers with (see WatchDecisionRequest).
-  std::optional<sip::Endpoint> applied_primary;
-  std::optional<sip::Endpoint> applied_secondary;
+  // What the agent registers with (applied_primary, applied_secondary).
+  decision::Registration applied;
 };
 
 // Validates everything a client sent; INVALID_ARGUMENT names the field

@@ -46,6 +46,13 @@ bool SameContent(const Decision& a, const Decision& b) {
          a.probe_path_suspect == b.probe_path_suspect;
 }
 
+bool EligibleAsSecondary(const dns::Candidate& candidate,
+                         const sip::Endpoint& candidate_at,
+                         const dns::Candidate& primary,
+                         const sip::Endpoint& primary_at) {
+  return candidate.priority >= primary.priority && candidate_at != primary_at;
+}
+
 std::string DescribeCandidate(const dns::Candidate& c) {
   std::string text = HostPort(c.address, c.port);
   if (!c.target.empty() && c.target != c.address) {

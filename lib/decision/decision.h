@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "lib/dns/device_resolver.h"
 #include "lib/health/health_state.h"
+#include "lib/sip/prober.h"
 
 namespace sipresolver::decision {
 
@@ -76,6 +77,23 @@ struct Decision {
   // For people: what changed and why, naming the rule ("S10: ...").
   std::string reason;
 };
+
+// What a device registers with: the primary and secondary of the last
+// confirmed decision it applied (a reconnecting agent says so), which a
+// search keeps while they work and fail static keeps while the service
+// cannot confirm anything.
+struct Registration {
+  std::optional<sip::Endpoint> primary;
+  std::optional<sip::Endpoint> secondary;
+};
+
+// S9: a candidate may be the secondary of `primary` when its priority is
+// lower or equal and it is not the primary itself (compared by endpoint: DNS
+// may list one address under two names).
+bool EligibleAsSecondary(const dns::Candidate& candidate,
+                         const sip::Endpoint& candidate_at,
+                         const dns::Candidate& primary,
+                         const sip::Endpoint& primary_at);
 
 // Equal in everything but version, reason and the candidates' TTLs: whether
 // a new decision is a change worth publishing.

@@ -33,13 +33,15 @@ std::string Count(size_t n) {
 
 }  // namespace
 
-DecisionEngine::DecisionEngine(Profile profile, EngineOptions options)
+DecisionEngine::DecisionEngine(Profile profile, EngineOptions options,
+                               Registration registered)
     : profile_(std::move(profile)),
       redundancy_(RedundancyApplies(profile_)),
       secondary_applies_(redundancy_ && profile_.secondary_registration),
       primary_interval_(Clamp(profile_.check_primary_fallback_interval)),
       secondary_interval_(Clamp(profile_.check_secondary_fallback_interval)),
-      search_break_(Clamp(options.search_break)) {
+      search_break_(Clamp(options.search_break)),
+      registered_(std::move(registered)) {
   decision_ = Build();
   decision_.reason = "waiting for the candidate list (DNS)";
 }
@@ -70,9 +72,10 @@ bool DecisionEngine::SecondaryEligible(size_t i) const {
 }
 
 bool DecisionEngine::EligibleAsSecondaryOf(size_t i, size_t primary) const {
-  const dns::Candidate& p = candidates_[primary];
-  return secondary_applies_ && candidates_[i].priority >= p.priority &&
-         EndpointOf(candidates_[i]) != EndpointOf(p);
+  return secondary_applies_ &&
+         EligibleAsSecondary(candidates_[i], EndpointOf(candidates_[i]),
+                             candidates_[primary],
+                             EndpointOf(candidates_[primary]));
 }
 
 std::vector<size_t> DecisionEngine::PrimaryFallback() const {
@@ -103,9 +106,8 @@ std::vector<size_t> DecisionEngine::SecondaryFallback() const {
 void DecisionEngine::SearchPrimary(absl::Time now) {
   primary_.reset();
   secondary_.reset();
-  if (adopt_primary_ && TakeAdopted(now)) return;  // Taken or waiting.
-  adopt_primary_.reset();
-  adopt_secondary_.reset();
+  if (first_search_ && KeepRegistered(now)) return;  // Kept or waiting.
+  first_search_ = false;
   for (size_t i = 0; i < candidates_.size(); ++i) {
     switch (HealthAt(i)) {
       case HealthState::kUnhealthy:
@@ -129,6 +131,38 @@ void DecisionEngine::SearchPrimary(absl::Time now) {
           ? "no candidates"
           : absl::StrCat("all ", Count(candidates_.size()), " failed"),
       "; searching again in ", Fmt(search_break_), " (S7)"));
+}
+
+// A reconnecting device keeps what it registers with (see the constructor).
+bool DecisionEngine::KeepRegistered(absl::Time now) {
+  const std::optional<size_t> p = IndexOf(registered_.primary);
+  if (p && HealthAt(*p) != HealthState::kUnhealthy) {
+    // One decision, not one now and another as verdicts come in (each a
+    // hook run): wait for every candidate's first verdict, as a fresh
+    // search would for the ones it walks past.
+    for (size_t i = 0; i < candidates_.size(); ++i) {
+      if (HealthAt(i) != HealthState::kUnknown) continue;
+      state_ = DecisionState::kSearching;
+      Note(absl::StrCat("searching: waiting for ",
+                        DescribeCandidate(candidates_[i]),
+                        " before keeping the agent's primary (S6)"));
+      return true;
+    }
+  }
+  first_search_ = false;
+  if (!p || HealthAt(*p) == HealthState::kUnhealthy) return false;
+  Note(absl::StrCat("primary ", DescribeCandidate(candidates_[*p]),
+                    ": the one the agent registers with, kept"));
+  const std::optional<size_t> s = IndexOf(registered_.secondary);
+  if (secondary_applies_ && s && *s != *p && EligibleAsSecondaryOf(*s, *p) &&
+      HealthAt(*s) != HealthState::kUnhealthy) {
+    secondary_ = s;
+    secondary_check_ = now + secondary_interval_;
+    Note(absl::StrCat("secondary ", DescribeCandidate(candidates_[*s]),
+                      ": the one the agent registers with, kept"));
+  }
+  ChoosePrimary(*p, now);
+  return true;
 }
 
 void DecisionEngine::ChoosePrimary(size_t i, absl::Time now) {
@@ -364,6 +398,36 @@ std::string DecisionEngine::RedundancyOffReason() const {
 }
 
 Decision DecisionEngine::Build() const {
+  Decision d = BuildRules();
+  if (redundancy_) {
+    std::vector<CandidateHealth> health;
+    health.reserve(candidates_.size());
+    for (size_t i = 0; i < candidates_.size(); ++i) {
+      const Known& known = KnownAt(i);
+      health.push_back(
+          {EndpointOf(candidates_[i]), known.state, known.evidence});
+    }
+    d = ApplyFailStatic(std::move(d), health, registered_, secondary_applies_);
+  }
+  // N2: the configured keep-alive server, else where REGISTER goes.
+  if (profile_.keep_alive_enable) {
+    if (!profile_.keep_alive_server.empty()) {
+      KeepAliveTarget k;
+      k.host = CanonicalServer(profile_.keep_alive_server);
+      k.address = dns::ParseIpLiteral(k.host).value_or("");
+      k.port = profile_.keep_alive_port != 0
+                   ? static_cast<uint16_t>(profile_.keep_alive_port)
+                   : dns::DefaultPort(profile_.transport);
+      d.keep_alive = std::move(k);
+    } else if (d.primary) {
+      d.keep_alive = KeepAliveTarget{d.primary->target, d.primary->address,
+                                     d.primary->port};
+    }
+  }
+  return d;
+}
+
+Decision DecisionEngine::BuildRules() const {
   Decision d;
   d.candidates = candidates_;
   std::optional<size_t> primary = primary_;
@@ -387,30 +451,13 @@ Decision DecisionEngine::Build() const {
       d.secondary_fallback.push_back(candidates_[i]);
   }
   d.probe_path_suspect = probe_path_suspect_;
-  if (redundancy_ && FailStatic()) {
-    BuildUnconfirmed(d);
-  } else if (primary) {
+  if (primary) {
     d.primary = candidates_[*primary];
     const Known& known = KnownAt(*primary);
     d.primary_health = known.state;
     d.assurance = known.state != HealthState::kHealthy ? Assurance::kUnconfirmed
                   : known.evidence.by_devices ? Assurance::kDeviceReports
                                               : Assurance::kProbes;
-  }
-  // N2: the configured keep-alive server, else where REGISTER goes.
-  if (profile_.keep_alive_enable) {
-    if (!profile_.keep_alive_server.empty()) {
-      KeepAliveTarget k;
-      k.host = CanonicalServer(profile_.keep_alive_server);
-      k.address = dns::ParseIpLiteral(k.host).value_or("");
-      k.port = profile_.keep_alive_port != 0
-                   ? static_cast<uint16_t>(profile_.keep_alive_port)
-                   : dns::DefaultPort(profile_.transport);
-      d.keep_alive = std::move(k);
-    } else if (d.primary) {
-      d.keep_alive = KeepAliveTarget{d.primary->target, d.primary->address,
-                                     d.primary->port};
-    }
   }
   return d;
 }
@@ -422,12 +469,12 @@ bool DecisionEngine::Publish() {
   if (SameContent(next, decision_)) return false;
   if (next.state == DecisionState::kActive &&
       next.assurance != Assurance::kUnconfirmed) {
-    held_primary_ = EndpointOf(*next.primary);
-    held_secondary_.reset();
-    if (next.secondary) held_secondary_ = EndpointOf(*next.secondary);
+    registered_.primary = EndpointOf(*next.primary);
+    registered_.secondary.reset();
+    if (next.secondary) registered_.secondary = EndpointOf(*next.secondary);
   }
   if (redundancy_ && next.assurance == Assurance::kUnconfirmed) {
-    reasons.push_back(FailStaticReason());
+    reasons.push_back(FailStaticReason(probe_path_suspect_));
   }
   if (!redundancy_) reasons.push_back(RedundancyOffReason());
   next.version = decision_.version + 1;

@@ -37,14 +37,9 @@
 //  - Health is remembered per endpoint, candidate or not, so SetHealth may
 //    come before or after the SetCandidates that lists the endpoint.
 //
-// Fail static (never worse than the device alone): the rules above run on
-// the health they are given, but when they end in S7 (every candidate
-// fails) while no quorum of devices confirms a failure, or while the
-// service suspects its own probe path, the published decision is the
-// device's own: kActive with Assurance::kUnconfirmed, the last primary and
-// secondary a confirmed decision gave (a registration that works is never
-// dropped on the service's word alone), else the first candidates in order.
-// S7's kNoWorkingServer is published only when devices confirm a failure.
+// Fail static (fail_static.h) is applied to every decision the rules make
+// with redundancy on; the registration it keeps is the engine's: what the
+// device said it registers with, then each confirmed decision's servers.
 //
 // Not thread-safe: owned and called by one thread (the watcher's loop).
 #ifndef SIPRESOLVER_LIB_DECISION_DECISION_ENGINE_H_
@@ -57,21 +52,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "lib/decision/decision.h"
+#include "lib/decision/fail_static.h"
 #include "lib/decision/profile.h"
 #include "lib/health/health_state.h"
 #include "lib/sip/prober.h"
 
 namespace sipresolver::decision {
-
-// What the engine knows of an endpoint besides the health it decides on.
-struct EndpointEvidence {
-  bool by_devices = false;  // HEALTHY only through device reports.
-  bool devices_confirm_failure = false;
-  bool operator==(const EndpointEvidence& o) const {
-    return by_devices == o.by_devices &&
-           devices_confirm_failure == o.devices_confirm_failure;
-  }
-};
 
 struct EngineOptions {
   // S7's "short break" before the search runs again. At least 1 s.
@@ -83,7 +69,13 @@ class DecisionEngine {
   // `profile` should have passed ValidateProfile; the check intervals and the
   // break are clamped to [1 s, 1 day] regardless, so that a bad value can
   // never make the owner spin.
-  DecisionEngine(Profile profile, EngineOptions options = {});
+  // `registered`: what the device registers with already (it reconnected,
+  // e.g. from another replica). Once every candidate has a first verdict,
+  // the first search keeps those servers as primary and secondary if they
+  // are candidates not known to fail, instead of searching, as a device
+  // keeps a registration that works; the S8/S9 checks tick from then.
+  DecisionEngine(Profile profile, EngineOptions options = {},
+                 Registration registered = {});
 
   // Each returns true when the decision changed (decision().version went up
   // by one). `now` must not go backwards between calls.
@@ -97,14 +89,6 @@ class DecisionEngine {
                  absl::Time now, EndpointEvidence evidence = {});
   // The service suspects (or no longer suspects) its own probe path.
   bool SetProbePathSuspect(bool suspect, absl::Time now);
-  // What the device registers with already (it reconnected, e.g. from
-  // another replica): once every candidate has a first verdict, the search
-  // takes them as primary and secondary if they are candidates not known to
-  // fail, instead of searching, as a device keeps a registration that
-  // works; the S8/S9 checks tick from then. Call before the first
-  // SetCandidates; later calls do nothing.
-  void Adopt(std::optional<sip::Endpoint> primary,
-             std::optional<sip::Endpoint> secondary);
   // Time-driven work due at `now`: fallback checks (S8/S9) and the search
   // after a break (S7). Harmless to call early or often.
   bool Advance(absl::Time now);
@@ -117,8 +101,6 @@ class DecisionEngine {
   // The endpoint a candidate is probed and registered at.
   sip::Endpoint EndpointOf(const dns::Candidate& candidate) const;
   bool redundancy_applies() const { return redundancy_; }
-  // SetCandidates has been called (Adopt no longer does anything).
-  bool has_candidates() const { return have_candidates_; }
 
  private:
   struct Known {
@@ -134,9 +116,9 @@ class DecisionEngine {
   std::vector<size_t> SecondaryFallback() const;
 
   void SearchPrimary(absl::Time now);
-  // Adopt's part of the first search: true when the primary was taken or
-  // is waited for.
-  bool TakeAdopted(absl::Time now);
+  // The first search's keeping of `registered_`: true when the primary was
+  // kept or is waited for.
+  bool KeepRegistered(absl::Time now);
   void ChoosePrimary(size_t i, absl::Time now);
   void PrimaryLost(absl::Time now, const std::string& why);
   void SearchSecondary(absl::Time now);
@@ -145,11 +127,8 @@ class DecisionEngine {
   void CheckSecondaryFallback(absl::Time now);
 
   Decision Build() const;
-  // The service cannot stand behind any choice: the device's own decision
-  // (decision_engine_fail_static.cc).
-  bool FailStatic() const;
-  void BuildUnconfirmed(Decision& d) const;
-  std::string FailStaticReason() const;
+  // The rules' decision, before fail static.
+  Decision BuildRules() const;
   std::string RedundancyOffReason() const;
   void Note(std::string reason) { reasons_.push_back(std::move(reason)); }
   // Builds the decision; when it differs, bumps the version and sets the
@@ -167,10 +146,11 @@ class DecisionEngine {
   std::vector<dns::Candidate> candidates_;
   absl::flat_hash_map<sip::Endpoint, Known> health_;
   bool probe_path_suspect_ = false;
-  // The primary and secondary of the last confirmed decision published:
-  // what the agent registers with, kept while the service cannot confirm.
-  std::optional<sip::Endpoint> held_primary_;
-  std::optional<sip::Endpoint> held_secondary_;
+  // What the device registers with: from the constructor, then the
+  // primary and secondary of each confirmed decision published.
+  Registration registered_;
+  // The first search has not yet decided whether it keeps `registered_`.
+  bool first_search_ = true;
 
   // Redundancy state; primary_/secondary_ index candidates_.
   DecisionState state_ = DecisionState::kSearching;
@@ -179,10 +159,6 @@ class DecisionEngine {
   absl::Time primary_check_ = absl::InfiniteFuture();    // S8.
   absl::Time secondary_check_ = absl::InfiniteFuture();  // S9.
   absl::Time search_at_ = absl::InfiniteFuture();        // S7.
-
-  // From Adopt, until the first search.
-  std::optional<sip::Endpoint> adopt_primary_;
-  std::optional<sip::Endpoint> adopt_secondary_;
 
   std::vector<std::string> reasons_;
   Decision decision_;

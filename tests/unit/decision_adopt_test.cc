@@ -1,7 +1,7 @@
-// DecisionEngine::Adopt on simulated time: a device that reconnects (e.g. to
-// another replica) keeps the primary and secondary it registers with when
-// they are candidates not known to fail, instead of a fresh search (S6, S8,
-// S9 as a device that keeps a working registration).
+// DecisionEngine's registration input on simulated time: a device that
+// reconnects (e.g. to another replica) keeps the primary and secondary it
+// registers with when they are candidates not known to fail, instead of a fresh
+// search (S6, S8, S9 as a device that keeps a working registration).
 #include <memory>
 
 #include "gtest/gtest.h"
@@ -19,9 +19,10 @@ class DecisionAdoptTest : public DecisionEngineFixture {
   // A fresh engine that is told what the device registers with.
   void StartAdopting(const dns::Candidate& primary,
                      const dns::Candidate& secondary) {
-    engine_ = std::make_unique<DecisionEngine>(Dual(), EngineOptions{});
-    engine_->Adopt(engine_->EndpointOf(primary),
-                   engine_->EndpointOf(secondary));
+    DecisionEngine probe(Dual());  // Only for EndpointOf.
+    engine_ = std::make_unique<DecisionEngine>(
+        Dual(), EngineOptions{},
+        Registration{probe.EndpointOf(primary), probe.EndpointOf(secondary)});
   }
 };
 
@@ -79,12 +80,31 @@ TEST_F(DecisionAdoptTest, S9_AnIneligibleSecondaryIsSearchedAsUsual) {
   EXPECT_EQ(Secondary(), kC.address);
 }
 
-TEST_F(DecisionAdoptTest, OnlyTheFirstSearchAdopts) {
-  Start();
+TEST_F(DecisionAdoptTest, FailStaticKeepsWhatTheDeviceRegistersWith) {
+  // Every probe fails, no device confirms it: the device keeps kB, on
+  // which it registers, not the first candidate.
+  StartAdopting(kB, kC);
+  Set(kA, HealthState::kUnhealthy);
+  Set(kB, HealthState::kUnhealthy);
+  Set(kC, HealthState::kUnhealthy);
+  Dns({kA, kB, kC});
+  EXPECT_EQ(D().state, DecisionState::kActive);
+  EXPECT_EQ(D().assurance, Assurance::kUnconfirmed);
+  EXPECT_EQ(Primary(), kB.address);
+  EXPECT_EQ(Secondary(), kC.address);
+}
+
+TEST_F(DecisionAdoptTest, OnlyTheFirstSearchKeepsTheRegistration) {
+  StartAdopting(kB, kC);
+  Set(kA, HealthState::kUnhealthy);
+  Set(kB, HealthState::kUnhealthy);
+  Set(kC, HealthState::kUnhealthy);
+  Dns({kA, kB, kC});  // S7, published as fail static on kB.
   Set(kA, HealthState::kHealthy);
-  engine_->Adopt(engine_->EndpointOf(kB), std::nullopt);  // Too late.
   Set(kB, HealthState::kHealthy);
-  EXPECT_EQ(Primary(), kA.address);
+  RunFor(absl::Seconds(31));  // The search after the break (S7).
+  EXPECT_EQ(D().assurance, Assurance::kProbes);
+  EXPECT_EQ(Primary(), kA.address);  // S6: the first working one.
 }
 
 }  // namespace

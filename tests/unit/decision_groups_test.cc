@@ -78,7 +78,7 @@ TEST_F(DecisionGroupsTest, ANewGroupStartsFromWhatTheAgentRegistersWith) {
   // An agent that moved here (another replica) after failing over to pbx2;
   // this replica has no decision for its order yet, and pbx1 works again.
   WatchRequest moved = Request("dev-1");
-  moved.applied_primary = kPbx2;
+  moved.applied.primary = kPbx2;
   auto agent = std::make_shared<RecordingSink>();
   ASSERT_TRUE(Subscribe(agent, moved).ok());
   RunProbes();
@@ -106,8 +106,8 @@ TEST_F(DecisionGroupsTest, AgentsArrivingBeforeDnsEachKeepTheirOwnServers) {
         {dns::Candidate{"pbx1.itsp.test", "192.0.2.1", 5060, 10},
          dns::Candidate{"pbx2.itsp.test", "192.0.2.2", 5060, 10}},
         moved.agent_id);
-    moved.applied_primary = sip::Endpoint{order[0].address, 5060};
-    moved.applied_secondary = sip::Endpoint{order[1].address, 5060};
+    moved.applied.primary = sip::Endpoint{order[0].address, 5060};
+    moved.applied.secondary = sip::Endpoint{order[1].address, 5060};
     expected.push_back(order[0].address);
     ASSERT_TRUE(Subscribe(agents[i], moved).ok());
   }
@@ -155,6 +155,52 @@ TEST_F(DecisionGroupsTest, NewCandidatesSplitGroupsWithoutMovingAnyAgent) {
   // Agents still connect and leave cleanly after the split.
   for (const auto& agent : agents) hub().Unsubscribe(agent.get());
   EXPECT_EQ(hub().streams(), 0u);
+}
+
+TEST_F(DecisionGroupsTest,
+       AGroupSplitByNewCandidatesTellsOnlyAgentsWhoseDecisionChanged) {
+  // One group of two modes whose orders coincide: spreading agents whose
+  // own order is pbx1 then pbx2, and an agent that takes DNS's order. DNS
+  // then lists the same servers the other way round: only the device-order
+  // agent's decision changes; the others are not told anything.
+  SetSrv("itsp.test",
+         {{"pbx1.itsp.test", "192.0.2.1", 10},
+          {"pbx2.itsp.test", "192.0.2.2", 10}},
+         /*ttl=*/60);
+  const std::vector<dns::Candidate> dns_order = {
+      {"pbx1.itsp.test", "192.0.2.1", 5060, 10},
+      {"pbx2.itsp.test", "192.0.2.2", 5060, 10}};
+  std::vector<WatchRequest> requests;
+  for (int i = 0; requests.size() < 5; ++i) {
+    WatchRequest spread = Request(absl::StrCat("dev-", i));
+    if (decision::SpreadOrder(dns_order, spread.agent_id)[0].address ==
+        "192.0.2.1")
+      requests.push_back(spread);
+  }
+  WatchRequest device_order = Request("dev-device-order");
+  device_order.spread_mode = decision::SpreadMode::kDeviceOrder;
+  requests.push_back(device_order);
+  auto agents = Agents(static_cast<int>(requests.size()));
+  for (size_t i = 0; i < agents.size(); ++i)
+    ASSERT_TRUE(Subscribe(agents[i], requests[i]).ok());
+  RunProbes();
+  std::vector<size_t> seen;
+  for (const auto& agent : agents) {
+    ASSERT_EQ(agent->last().primary().address(), "192.0.2.1");
+    seen.push_back(agent->decisions.size());
+  }
+
+  SetSrv("itsp.test",
+         {{"pbx2.itsp.test", "192.0.2.2", 10},
+          {"pbx1.itsp.test", "192.0.2.1", 10}},
+         /*ttl=*/60);
+  timers_.Advance(absl::Seconds(61));
+  RunProbes();
+  const auto& moved = *agents.back();
+  EXPECT_EQ(moved.decisions.size(), seen.back() + 1);
+  EXPECT_EQ(moved.last().candidates(0).address(), "192.0.2.2");
+  for (size_t i = 0; i + 1 < agents.size(); ++i)
+    EXPECT_EQ(agents[i]->decisions.size(), seen[i]) << i;
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // applies them), heartbeats and versions.
 #include "server/profile_watcher.h"
 
+#include <algorithm>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/watch_fixture.h"
@@ -121,9 +123,19 @@ TEST_F(ProfileWatcherTest, AgentsOfOneProfileEachGetTheirOwnDecision) {
   EXPECT_EQ(a->last().state(), v1::DECISION_STATE_ACTIVE);
   EXPECT_EQ(b->last().state(), v1::DECISION_STATE_ACTIVE);
   EXPECT_EQ(hub().watchers(), 1u);
-  // One probe stream per server, however many agents.
-  EXPECT_EQ(tracker().Get(kPbx1)->counters.state,
+  // One probe stream per server, however many agents: one probe in the
+  // next healthy interval.
+  ASSERT_EQ(tracker().Get(kPbx1)->counters.state,
             health::HealthState::kHealthy);
+  auto probes_of_pbx1 = [&] {
+    return std::count_if(
+        prober_.requests().begin(), prober_.requests().end(),
+        [&](const sip::ProbeRequest& r) { return r.endpoint == kPbx1; });
+  };
+  const auto before = probes_of_pbx1();
+  timers_.Advance(absl::Seconds(10));
+  prober_.Complete();
+  EXPECT_EQ(probes_of_pbx1() - before, 1);
 }
 
 TEST_F(ProfileWatcherTest, ServerOutsideTheAllowlistRefusesTheProfile) {

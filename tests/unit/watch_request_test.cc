@@ -71,11 +71,11 @@ TEST(WatchRequestTest, AppliedServersAreAddressesWithTheProfilesTransport) {
   r.mutable_applied_primary()->set_port(5062);
   auto w = ToWatchRequest(r);
   ASSERT_TRUE(w.ok()) << w.status();
-  ASSERT_TRUE(w->applied_primary.has_value());
-  EXPECT_EQ(w->applied_primary->address, "192.0.2.2");
-  EXPECT_EQ(w->applied_primary->port, 5062);
-  EXPECT_EQ(w->applied_primary->transport, w->profile.transport);
-  EXPECT_FALSE(w->applied_secondary.has_value());
+  ASSERT_TRUE(w->applied.primary.has_value());
+  EXPECT_EQ(w->applied.primary->address, "192.0.2.2");
+  EXPECT_EQ(w->applied.primary->port, 5062);
+  EXPECT_EQ(w->applied.primary->transport, w->profile.transport);
+  EXPECT_FALSE(w->applied.secondary.has_value());
   r.mutable_applied_secondary()->set_address("pbx.itsp.test");  // Not an IP.
   r.mutable_applied_secondary()->set_port(5060);
   ExpectInvalid(r, "applied_secondary");
