@@ -213,6 +213,10 @@ void HealthTracker::OnOverdue(const sip::Endpoint& endpoint, uint64_t id) {
   }
   probe->second.missed = true;
   probe->second.overdue.reset();
+  OnMiss(t);
+}
+
+void HealthTracker::OnMiss(Tracked& t) {
   // Counted as a timeout now; a late answer is not counted again.
   observer_->OnProbe(options_.use_options ? "OPTIONS" : "REGISTER", "timeout",
                      t.rto.rto());
@@ -252,10 +256,7 @@ void HealthTracker::OnResult(const sip::Endpoint& endpoint, uint64_t id,
   if (timeout && !probe.missed && !probe.abandoned) {
     // Normally already a miss at its RTO (never above the timeout); if the
     // timers fired in the other order, it is one now.
-    t.in_flight[id];  // Back, unmissed, for OnOverdue to count.
-    OnOverdue(endpoint, id);
-    t.in_flight.erase(id);
-    return;
+    return OnMiss(t);
   }
   if (!probe.missed) {  // Each probe is counted once.
     observer_->OnProbe(options_.use_options ? "OPTIONS" : "REGISTER",

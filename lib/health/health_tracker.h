@@ -186,6 +186,8 @@ class HealthTracker {
                 bool had_credentials, const sip::ProbeResult& result);
   // The probe's RTO passed without an answer: a miss.
   void OnOverdue(const sip::Endpoint& endpoint, uint64_t probe);
+  // Counts a miss; the probe is already out of the outstanding ones.
+  void OnMiss(Tracked& t);
   void ApplyVerdict(Tracked& t, Verdict verdict);
   // Recomputes decision_state from the counters and the device evidence;
   // updates the counts and notifies the observer and listener on a change.
