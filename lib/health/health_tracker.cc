@@ -25,7 +25,14 @@ struct HealthTracker::Tracked {
     return n;
   }
 
-  EndpointStatus status;
+  // The status as callers see it, with the RTO read from the estimator.
+  EndpointStatus Snapshot() const {
+    EndpointStatus s = status;
+    s.rto = rto.rto();
+    return s;
+  }
+
+  EndpointStatus status;  // Its rto is filled in by Snapshot() only.
   absl::Time last_touch;
   int pins = 0;
   std::unique_ptr<Timer> next_probe;
@@ -94,7 +101,6 @@ absl::Status HealthTracker::Touch(const sip::Endpoint& endpoint,
     }
     auto tracked = std::make_unique<Tracked>(options_.rto);
     tracked->status.endpoint = endpoint;
-    tracked->status.rto = tracked->rto.rto();
     tracked->status.last_change = now;
     it = endpoints_.emplace(endpoint, std::move(tracked)).first;
     Schedule(*it->second, absl::ZeroDuration());
@@ -130,13 +136,13 @@ bool HealthTracker::ProbeSoon(const sip::Endpoint& endpoint) {
 std::optional<EndpointStatus> HealthTracker::Get(const sip::Endpoint& e) const {
   auto it = endpoints_.find(e);
   if (it == endpoints_.end()) return std::nullopt;
-  return it->second->status;
+  return it->second->Snapshot();
 }
 
 std::vector<EndpointStatus> HealthTracker::List() const {
   std::vector<EndpointStatus> out;
   out.reserve(endpoints_.size());
-  for (const auto& [endpoint, t] : endpoints_) out.push_back(t->status);
+  for (const auto& [endpoint, t] : endpoints_) out.push_back(t->Snapshot());
   return out;
 }
 
@@ -236,7 +242,6 @@ void HealthTracker::OnMiss(Tracked& t) {
   // Down (or still down): no answers to learn from, so wait longer next
   // time (RFC 6298 5.5); the next scheduled probe decides.
   t.rto.Backoff();
-  s.rto = t.rto.rto();
   if (t.Outstanding() == 0) {
     Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
   }
@@ -303,12 +308,11 @@ void HealthTracker::ApplyVerdict(Tracked& t, Verdict verdict) {
   EndpointStatus& s = t.status;
   const HealthState before = s.counters.state;
   s.counters = Apply(s.counters, verdict, options_.thresholds);
-  s.rto = t.rto.rto();
   if (s.counters.state != before) {
     s.last_change = clock_.Now();
     observer_->OnTransition(before, s.counters.state);
   }
-  Evaluate(s, before);
+  Evaluate(t, before);
 }
 
 bool HealthTracker::ReportRegistration(const sip::Endpoint& endpoint,
@@ -316,13 +320,14 @@ bool HealthTracker::ReportRegistration(const sip::Endpoint& endpoint,
   auto it = endpoints_.find(endpoint);
   if (it == endpoints_.end()) return false;
   evidence_.Record(endpoint, reporter, registered, clock_.Now());
-  Evaluate(it->second->status, it->second->status.counters.state);
+  Evaluate(*it->second, it->second->status.counters.state);
   return !registered && ProbeSoon(endpoint);
 }
 
 // Device reports count only from the probes' last change on: successes
 // from before a server died say nothing about it now.
-void HealthTracker::Evaluate(EndpointStatus& s, HealthState probe_before) {
+void HealthTracker::Evaluate(Tracked& t, HealthState probe_before) {
+  EndpointStatus& s = t.status;
   const bool probe_state_changed = s.counters.state != probe_before;
   const HealthState before = s.decision_state;
   const bool confirmed_before = s.devices_confirm_failure;
@@ -339,8 +344,10 @@ void HealthTracker::Evaluate(EndpointStatus& s, HealthState probe_before) {
   // Reports about an endpoint whose probes succeed change no count: skip
   // the scan over all endpoints (reports arrive at fleet rate).
   if (changed || (failing && !(s.devices == tally_before))) ReportCounts();
-  if (changed) observer_->OnChange(s, probe_before);
-  if (changed && listener_) listener_(s);
+  if (!changed) return;
+  const EndpointStatus snapshot = t.Snapshot();
+  observer_->OnChange(snapshot, probe_before);
+  if (listener_) listener_(snapshot);
 }
 
 void HealthTracker::ReportCounts() {

@@ -86,7 +86,8 @@ struct EndpointStatus {
   bool devices_confirm_failure = false;
   absl::Duration last_latency;
   absl::Duration latency_ewma;
-  absl::Duration rto;  // How long the next probe may take before a miss.
+  // How long the next probe may take before a miss (the estimator's).
+  absl::Duration rto;
   int last_response_code = 0;
   std::string last_error;
   absl::Time last_change;  // Of state; Clock time.
@@ -192,7 +193,7 @@ class HealthTracker {
   // Recomputes decision_state from the counters and the device evidence;
   // updates the counts and notifies the observer and listener on a change.
   // `probe_before`: the probes' state before the result that led here.
-  void Evaluate(EndpointStatus& status, HealthState probe_before);
+  void Evaluate(Tracked& t, HealthState probe_before);
   void ReportCounts();
 
   sip::Prober& prober_;
