@@ -71,7 +71,8 @@ HealthTracker::HealthTracker(sip::Prober& prober, TimerFactory& timers,
       credentials_(std::move(credentials)),
       options_(options),
       observer_(observer ? observer : &null_observer_),
-      evidence_(options.evidence) {}
+      evidence_(options.evidence),
+      panic_(options.panic_threshold, options.panic_min_domains) {}
 
 // Probes still in flight report into a tracker that is gone: `alive_` tells.
 HealthTracker::~HealthTracker() { *alive_ = false; }
@@ -108,7 +109,10 @@ absl::Status HealthTracker::Touch(const sip::Endpoint& endpoint,
   }
   Tracked& t = *it->second;
   t.last_touch = now;
-  if (t.status.domains.insert(domain).second) ++endpoints_per_domain_[domain];
+  if (t.status.domains.insert(domain).second) {
+    ++endpoints_per_domain_[domain];
+    panic_.AddDomain(endpoint, domain);
+  }
   return absl::OkStatus();
 }
 
@@ -160,6 +164,7 @@ void HealthTracker::StartProbe(const sip::Endpoint& endpoint) {
       now - t.last_touch >= options_.idle_timeout) {  // Unneeded.
     for (const std::string& d : t.status.domains) --endpoints_per_domain_[d];
     evidence_.Forget(endpoint);
+    panic_.Remove(endpoint);
     endpoints_.erase(it);
     ReportCounts();
     return;
@@ -310,6 +315,7 @@ void HealthTracker::ApplyVerdict(Tracked& t, Verdict verdict) {
   s.counters = Apply(s.counters, verdict, options_.thresholds);
   if (s.counters.state != before) {
     s.last_change = clock_.Now();
+    panic_.SetState(s.endpoint, s.counters.state);
     observer_->OnTransition(before, s.counters.state);
   }
   Evaluate(t, before);
@@ -353,7 +359,6 @@ void HealthTracker::Evaluate(Tracked& t, HealthState probe_before) {
 void HealthTracker::ReportCounts() {
   int counts[3] = {0, 0, 0};
   int disputed_with_quorum = 0, disputed_without = 0;
-  std::set<std::string> failing_names;
   for (const auto& [e, t] : endpoints_) {
     const EndpointStatus& s = t->status;
     ++counts[static_cast<int>(s.counters.state)];
@@ -362,8 +367,6 @@ void HealthTracker::ReportCounts() {
       ++(s.decision_state == HealthState::kHealthy ? disputed_with_quorum
                                                    : disputed_without);
     }
-    for (const std::string& d : s.domains)
-      failing_names.insert(d.empty() ? e.address : d);
   }
   for (HealthState s : {HealthState::kUnknown, HealthState::kHealthy,
                         HealthState::kUnhealthy}) {
@@ -371,16 +374,9 @@ void HealthTracker::ReportCounts() {
   }
   observer_->OnDisputedCount(disputed_with_quorum, disputed_without);
 
-  const int healthy = counts[static_cast<int>(HealthState::kHealthy)];
-  const int settled =
-      healthy + counts[static_cast<int>(HealthState::kUnhealthy)];
-  const double ratio =
-      settled == 0 ? 1.0 : static_cast<double>(healthy) / settled;
-  healthy_ratio_ = ratio;
-  const bool suspect =
-      ratio < options_.panic_threshold &&
-      static_cast<int>(failing_names.size()) >= options_.panic_min_domains;
-  observer_->OnProbePath(suspect, ratio);
+  healthy_ratio_ = panic_.healthy_ratio();
+  const bool suspect = panic_.suspect();
+  observer_->OnProbePath(suspect, healthy_ratio_);
   if (suspect == suspect_) return;
   suspect_ = suspect;
   if (panic_listener_) panic_listener_(suspect);

@@ -41,6 +41,7 @@
 #include "lib/health/credentials.h"
 #include "lib/health/device_evidence.h"
 #include "lib/health/health_state.h"
+#include "lib/health/panic_detector.h"
 #include "lib/health/probe_policy.h"
 #include "lib/health/rate_limiter.h"
 #include "lib/health/rto_estimator.h"
@@ -65,10 +66,11 @@ struct HealthOptions {
   size_t max_endpoints_per_domain = 32;
   double ewma_weight = 0.3;  // Weight of the newest latency sample.
   EvidenceOptions evidence;
-  // Panic: fewer than this share of the settled (healthy or unhealthy)
-  // endpoints healthy by probes, with the failing ones spread over at least
-  // `panic_min_domains` names (an IP literal is a name of its own). One
-  // ITSP's outage never looks like a broken probe path. 0 turns it off.
+  // Panic (PanicDetector): fewer than this share of the settled (healthy or
+  // unhealthy) endpoints healthy by probes, with the failing ones spread
+  // over at least `panic_min_domains` names (an IP literal is a name of its
+  // own). One ITSP's outage never looks like a broken probe path. 0 turns
+  // it off.
   double panic_threshold = 0.5;
   int panic_min_domains = 2;
 };
@@ -209,8 +211,10 @@ class HealthTracker {
   std::map<sip::Endpoint, std::unique_ptr<Tracked>> endpoints_;
   std::map<std::string, int> endpoints_per_domain_;
   DeviceEvidence evidence_;
+  PanicDetector panic_;
   Listener listener_;
   PanicListener panic_listener_;
+  // panic_'s verdict as of the last ReportCounts (what listeners heard).
   bool suspect_ = false;
   double healthy_ratio_ = 1.0;
   uint64_t next_probe_id_ = 1;
