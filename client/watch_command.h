@@ -1,5 +1,6 @@
-// `sipresolver watch`: the agent as a command. Applies every new decision
-// by printing it, writing it atomically to a file and/or running a hook.
+// `sipresolver watch`: the agent as a command. Each new decision goes to a
+// DecisionApplier (decision_applier.h: print, file, hook, NAT); RunWatch
+// wires it to the agent, the report socket and the stop signals.
 #ifndef SIPRESOLVER_CLIENT_WATCH_COMMAND_H_
 #define SIPRESOLVER_CLIENT_WATCH_COMMAND_H_
 
@@ -43,11 +44,6 @@ absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(
 // "v17 active: primary 192.0.2.1:5060 (pbx1.test), secondary ..., keep-alive
 // ... - reason", or "v17 device control - reason", one line.
 std::string FormatDecisionLine(const v1::Decision& decision);
-
-// Writes `text` to `path` through a temporary file and rename, so readers
-// never see half a decision.
-absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& text);
 
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
 // so that RunWatch's waiting thread takes them: call before creating the
