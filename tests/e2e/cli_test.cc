@@ -85,6 +85,20 @@ TEST_F(CliTest, UnreadableTlsFileIsAUsageErrorNamingTheFlag) {
       << r.output;
 }
 
+// A hook must get some time: --hook_timeout of 0 or less is a usage error
+// that names the flag, before anything is started.
+TEST_F(CliTest, HookTimeoutNotAboveZeroIsAUsageErrorNamingTheFlag) {
+  for (const char* timeout : {"--hook_timeout=0s", "--hook_timeout=-1s"}) {
+    CommandResult r =
+        Cli({"watch", "--profile={\"proxy_server\":\"itsp.test\"}",
+             "--hook=true", timeout});
+    EXPECT_EQ(r.exit_status, 2) << timeout << "\n" << r.output;
+    EXPECT_NE(r.output.find("bad --hook_timeout: must be positive"),
+              std::string::npos)
+        << r.output;
+  }
+}
+
 TEST_F(CliTest, UnreachableServerExitsOne) {
   CommandResult r = RunCommand({SIPRESOLVER_CLI_PATH, "--server=127.0.0.1:1",
                                 "--timeout=2s", "resolve", "plain.test"});

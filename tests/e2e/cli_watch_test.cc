@@ -145,6 +145,19 @@ TEST_F(CliWatchTest, UsageErrors) {
       2);
 }
 
+// A hook still running at --hook_timeout is killed and reported on stderr;
+// with --once the command still ends (it waits for the last hook, bounded by
+// the timeout) with status 0.
+TEST_F(CliWatchTest, HookPastHookTimeoutIsKilledAndReported) {
+  CommandResult r = Watch({"--profile={\"proxy_server\":\"itsp.test\"}",
+                           "--once", "--hook_timeout=1s", "--hook=sleep 1000"});
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_NE(r.output.find("sipresolver: hook ran longer than 1s and was "
+                          "killed with its process group"),
+            std::string::npos)
+      << r.output;
+}
+
 // A --report_socket path that holds something else is never replaced.
 TEST_F(CliWatchTest, ReportSocketOverAFileIsRefused) {
   const std::string path = dir_ + "/not-a-socket";
