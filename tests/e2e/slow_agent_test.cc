@@ -72,8 +72,9 @@ TEST(SlowAgentTest, StalledAgentOfARefusedProfileIsStillDropped) {
        "--max_stream_write_stall=6s", "--cache_max_ttl=1s"});
   ASSERT_TRUE(daemon.ok()) << daemon.status();
 
-  grpc::ChannelArguments args;  // A small window, never reopened.
-  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+  constexpr int kWindow = 1024;  // A small window, never reopened.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, kWindow);
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   auto channel = grpc::CreateCustomChannel(
       (*daemon)->grpc_address(), grpc::InsecureChannelCredentials(), args);
@@ -84,8 +85,28 @@ TEST(SlowAgentTest, StalledAgentOfARefusedProfileIsStillDropped) {
   request.mutable_profile()->set_proxy_server("pbx.test");
   request.mutable_profile()->set_proxy_server_redundancy(true);
   auto reader = stub->WatchDecision(&context, request);
-  absl::SleepFor(
-      absl::Seconds(3));  // Decisions and heartbeats fill the window.
+  ASSERT_TRUE(Eventually([&] {
+    return MetricValue((*daemon)->Metrics(), "sipresolver_decision_streams") ==
+           1;
+  }));
+  {
+    // Decisions and heartbeats fill the window. An agent that reads, on the
+    // same profile (the same watcher) from after the slow one joined, gets
+    // what the slow one was sent (coalesced to the newest once its write is
+    // stuck): once it has got twice the window, a write to the slow one is
+    // stuck.
+    v1::WatchDecisionRequest peer_request = request;
+    peer_request.set_agent_id("reader");
+    DecisionWatcher peer((*daemon)->stub(), peer_request);
+    size_t bytes = 0;
+    ASSERT_TRUE(peer.WaitFor(
+        [&](const v1::Decision& d) {
+          bytes += d.ByteSizeLong() + 5;  // gRPC's message header.
+          return bytes > static_cast<size_t>(2 * kWindow);
+        },
+        absl::Minutes(2)))
+        << bytes << " bytes";
+  }
 
   zone.hosts = {{"pbx.test", {"10.9.9.9"}}};
   ASSERT_TRUE((*dns)->Restart(zone).ok());
