@@ -9,12 +9,18 @@
 
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/support/agent_command.h"
+#include "tests/support/decision_watcher.h"
 #include "tests/support/eventually.h"
 #include "tests/support/registrar_stack.h"
 #include "tests/support/standard_services.h"
@@ -116,6 +122,27 @@ class BaresipPhoneTest : public ::testing::TestWithParam<AgentKind> {
     }
     return out;
   }
+  // The WatchDecision request of StartWatch's profile, for an observer.
+  v1::WatchDecisionRequest WatchedRequest() {
+    v1::WatchDecisionRequest request;
+    request.set_agent_id("observer");
+    std::stringstream json;
+    json << std::ifstream(dir_.File("profile.json")).rdbuf();
+    const auto parsed = google::protobuf::util::JsonStringToMessage(
+        json.str(), request.mutable_profile());
+    EXPECT_TRUE(parsed.ok()) << parsed.ToString();
+    return request;
+  }
+  // The decision lines ("v12 active: primary ...") in an agent's output: one
+  // for each decision it applied.
+  static std::vector<std::string> DecisionLines(absl::string_view output) {
+    std::vector<std::string> lines;
+    for (absl::string_view line : absl::StrSplit(output, '\n')) {
+      if (line.size() > 1 && line[0] == 'v' && absl::ascii_isdigit(line[1]))
+        lines.emplace_back(line);
+    }
+    return lines;
+  }
   int HookRuns() {
     const std::string out = watch_->Output();
     int n = 0;
@@ -154,16 +181,38 @@ TEST_P(BaresipPhoneTest, ServerRestartLeavesThePhoneAlone) {
       << Diagnostics();
   ASSERT_TRUE(Eventually([&] { return HookRuns() == 1; })) << Diagnostics();
 
+  const size_t before_restart = watch_->Output().size();
   ASSERT_TRUE(stack_->daemon().Restart().ok());
   // The agent is back on a stream of the new server...
   ASSERT_TRUE(Eventually([&] {
     return MetricValue(stack_->daemon().Metrics(),
                        "sipresolver_decision_streams") == 1;
   })) << Diagnostics();
-  // ... and the same decision changed nothing on the phone.
-  absl::SleepFor(absl::Seconds(2));
-  EXPECT_EQ(HookRuns(), 1) << Diagnostics();
+  // ... which has sent it the same decision (an observer of the same
+  // profile shares its watcher) ...
+  {
+    DecisionWatcher observer(stack_->daemon().stub(), WatchedRequest());
+    ASSERT_TRUE(observer.WaitFor([&](const v1::Decision& d) {
+      return d.state() == v1::DECISION_STATE_ACTIVE &&
+             d.primary().port() == stack_->registrar(0).port();
+    })) << Diagnostics();
+  }
+  // ... which changed nothing on the phone: the agent hands decisions on in
+  // order, printing each before its hook runs, so the first it applies
+  // after the restart is the next one that changes something (the first
+  // registrar stops answering).
   EXPECT_TRUE(RegisteredOnlyWith(0)) << Diagnostics();
+  stack_->registrar(0).Pause();
+  ASSERT_TRUE(Eventually([&] { return RegisteredWith(1); })) << Diagnostics();
+  const std::vector<std::string> applied =
+      DecisionLines(watch_->Output().substr(before_restart));
+  ASSERT_FALSE(applied.empty()) << Diagnostics();
+  EXPECT_TRUE(absl::StrContains(
+      applied[0],
+      absl::StrCat("primary 127.0.0.1:", stack_->registrar(1).port(), " (")))
+      << applied[0] << "\n"
+      << Diagnostics();
+  stack_->registrar(0).Resume();
 }
 
 // Hook contract 3: the agent has been without the service too long and
