@@ -8,9 +8,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "client/cli_output.h"
+#include "client/command_line.h"
+#include "client/decision_line.h"
 #include "client/hook_contract.h"
-#include "client/watch_command.h"
 
 namespace sipresolver::cli {
 

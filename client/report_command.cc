@@ -2,8 +2,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "client/cli_output.h"
 #include "client/default_agent_id.h"
+#include "client/transport_name.h"
 
 namespace sipresolver::cli {
 

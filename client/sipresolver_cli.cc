@@ -1,6 +1,7 @@
 // sipresolver: command-line client of the sipresolver.v1.SipResolver service.
-// Parsing, mapping and formatting live in cli_output so they can be tested;
-// this file holds the flags, the command table and the RPC calls.
+// Parsing, mapping and formatting live in the *_command and command_line
+// files so they can be tested; this file holds the flags, the command table
+// and the RPC calls.
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -17,8 +18,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/channel_config.h"
-#include "client/cli_output.h"
+#include "client/command_line.h"
 #include "client/report_command.h"
+#include "client/resolve_command.h"
+#include "client/servers_command.h"
 #include "client/watch_command.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/tls_certificate_provider.h"

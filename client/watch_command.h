@@ -41,10 +41,6 @@ struct WatchFlags {
 absl::StatusOr<v1::WatchDecisionRequest> MakeWatchRequest(
     const WatchFlags& flags);
 
-// "v17 active: primary 192.0.2.1:5060 (pbx1.test), secondary ..., keep-alive
-// ... - reason", or "v17 device control - reason", one line.
-std::string FormatDecisionLine(const v1::Decision& decision);
-
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
 // so that RunWatch's waiting thread takes them: call before creating the
 // gRPC channel (its threads inherit the mask).

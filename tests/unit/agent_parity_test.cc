@@ -6,11 +6,11 @@
 #include <cstring>
 #include <random>
 
-#include "client/cli_output.h"
+#include "client/command_line.h"
+#include "client/decision_line.h"
 #include "client/decision_policy.h"
 #include "client/hook_contract.h"
 #include "client/local_decisions.h"
-#include "client/watch_command.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "sipresolver/v1/sipresolver.pb.h"

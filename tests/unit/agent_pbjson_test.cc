@@ -1,7 +1,7 @@
 // The device agent's JSON (client/device/pbjson_*.c) against libprotobuf's,
 // differentially: a message built with the C++ classes goes over the wire
 // into protobuf-c and pbjson_print must print libprotobuf's bytes
-// (FormatJson's options, client/cli_output.cc); a JSON text goes to both
+// (FormatJson's options, client/command_line.cc); a JSON text goes to both
 // pbjson_parse and JsonStringToMessage (MakeWatchRequest's default options)
 // and both must accept it with equal messages, or both refuse it.
 #include <cmath>

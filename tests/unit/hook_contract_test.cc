@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "client/watch_command.h"
+#include "client/decision_line.h"
 #include "gtest/gtest.h"
 
 namespace sipresolver::cli {
