@@ -115,7 +115,19 @@ TEST_F(WatchDecisionTest,
   ASSERT_TRUE(dns_->Restart(zone).ok());
   DecisionWatcher first(daemon_->stub(), Request());
   ASSERT_TRUE(first.WaitFor(PrimaryIs(pbx1_->port())));
-  absl::SleepFor(absl::Seconds(1));  // Settled: no more changes to hear.
+  // Settled: every server has its verdict, no more changes to hear.
+  ASSERT_TRUE(Eventually([&] {
+    v1::ListServersResponse servers;
+    grpc::ClientContext context;
+    if (!daemon_->stub()
+             .ListServers(&context, v1::ListServersRequest(), &servers)
+             .ok())
+      return false;
+    int settled = 0;
+    for (const v1::ServerStatus& s : servers.servers())
+      settled += s.health().state() == v1::HEALTH_STATE_HEALTHY ? 1 : 0;
+    return settled == 3;
+  }));
   v1::WatchDecisionRequest other = Request();
   other.mutable_profile()->set_proxy_server("alias.test");  // Not cached yet.
   DecisionWatcher second(daemon_->stub(), other);
