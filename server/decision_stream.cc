@@ -36,28 +36,28 @@ bool DecisionStream::OfferHeartbeat(v1::Decision heartbeat) {
 }
 
 bool DecisionStream::StalledLocked() const {
-  return writing_ &&
+  return in_flight_ == Operation::kWrite &&
          settings_.clock->Now() - write_started_ > settings_.max_write_stall;
 }
 
 void DecisionStream::WritePendingLocked() {
   const v1::Decision next = *std::move(pending_);
   pending_.reset();
-  writing_ = true;
+  in_flight_ = Operation::kWrite;
   write_started_ = settings_.clock->Now();
   call_->writer.Write(next, &written_);  // Serialized here.
 }
 
 void DecisionStream::FinishLocked(const grpc::Status& status) {
-  closed_ = true;
-  finish_in_flight_ = true;
+  phase_ = Phase::kClosed;
+  in_flight_ = Operation::kFinish;
   call_->writer.Finish(status, &finished_tag_);
 }
 
 void DecisionStream::CancelLocked() {
   // The agent stopped reading. Cancelling fails the write in flight and
   // completes the done tag.
-  cancelling_ = true;
+  phase_ = Phase::kCancelling;
   pending_.reset();
   call_->context.TryCancel();
 }
@@ -65,7 +65,7 @@ void DecisionStream::CancelLocked() {
 bool DecisionStream::Put(v1::Decision decision, bool heartbeat) {
   {
     absl::MutexLock lock(&mu_);
-    if (closed_ || cancelling_) return true;
+    if (phase_ != Phase::kOpen) return true;
     if (StalledLocked()) {
       CancelLocked();
       return false;
@@ -73,7 +73,7 @@ bool DecisionStream::Put(v1::Decision decision, bool heartbeat) {
     if (!heartbeat || !pending_)
       pending_ = std::move(decision);  // Newest wins.
     // A write in flight takes the pending one when it completes.
-    if (writing_ || write_scheduled_) return true;
+    if (in_flight_ != Operation::kNone || write_scheduled_) return true;
     write_scheduled_ = true;
   }
   settings_.schedule_write(shared_from_this());
@@ -83,27 +83,31 @@ bool DecisionStream::Put(v1::Decision decision, bool heartbeat) {
 void DecisionStream::WriteQueued() {
   absl::MutexLock lock(&mu_);
   write_scheduled_ = false;
-  if (closed_ || writing_ || !pending_) return;
+  if (phase_ != Phase::kOpen || in_flight_ != Operation::kNone || !pending_)
+    return;
   WritePendingLocked();
 }
 
 bool DecisionStream::CancelIfStalled() {
   absl::MutexLock lock(&mu_);
-  if (closed_ || cancelling_ || !StalledLocked()) return true;
+  const bool may_cancel =
+      phase_ == Phase::kOpen || phase_ == Phase::kFinishAfterWrite;
+  if (!may_cancel || !StalledLocked()) return true;
   CancelLocked();
   return false;
 }
 
 void DecisionStream::End(const absl::Status& status, bool reconnect_now) {
   absl::MutexLock lock(&mu_);
-  if (closed_) return;
+  if (phase_ == Phase::kClosed || phase_ == Phase::kDone) return;
   // Read by gRPC only at Finish, which comes after this (here or after the
   // write in flight).
   if (reconnect_now)
     call_->context.AddTrailingMetadata(v1::kReconnectKey, v1::kReconnectNow);
   pending_.reset();
-  if (writing_) {
-    finish_after_write_ = ToGrpcStatus(status);
+  if (in_flight_ == Operation::kWrite) {
+    phase_ = Phase::kFinishAfterWrite;
+    finish_status_ = ToGrpcStatus(status);
   } else {
     FinishLocked(ToGrpcStatus(status));
   }
@@ -111,7 +115,7 @@ void DecisionStream::End(const absl::Status& status, bool reconnect_now) {
 
 bool DecisionStream::done() const {
   absl::MutexLock lock(&mu_);
-  return done_;
+  return phase_ == Phase::kDone;
 }
 
 void DecisionStream::OnEvent(Event event, bool ok) {
@@ -130,28 +134,26 @@ void DecisionStream::OnEvent(Event event, bool ok) {
         started = self_;
         break;
       case Event::kWritten:
-        writing_ = false;
-        if (closed_) break;
+        in_flight_ = Operation::kNone;
         if (!ok) {  // The call is gone; the done tag follows.
-          closed_ = true;
+          if (phase_ != Phase::kDone) phase_ = Phase::kClosed;
           pending_.reset();
-        } else if (finish_after_write_) {
-          FinishLocked(*finish_after_write_);
-        } else if (pending_) {
+        } else if (phase_ == Phase::kFinishAfterWrite) {
+          FinishLocked(finish_status_);
+        } else if (phase_ == Phase::kOpen && pending_) {
           WritePendingLocked();
         }
         break;
       case Event::kFinished:
-        finish_in_flight_ = false;
+        in_flight_ = Operation::kNone;
         break;
       case Event::kDone:
-        done_ = true;
-        closed_ = true;
+        phase_ = Phase::kDone;
         pending_.reset();
         notify_done = true;
         break;
     }
-    if (done_ && !writing_ && !finish_in_flight_ && call_) {
+    if (phase_ == Phase::kDone && in_flight_ == Operation::kNone && call_) {
       call_.reset();
       release = std::move(self_);
     }

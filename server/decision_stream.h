@@ -123,17 +123,24 @@ class DecisionStream : public DecisionSink,
   // run our code inline (completions come through the queue).
   mutable absl::Mutex mu_;
   std::unique_ptr<Call> call_;  // Null once gRPC is done with it.
-  std::optional<v1::Decision> pending_ ABSL_GUARDED_BY(mu_);
-  std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // Where the call is. Operations (Write, Finish) start only while kOpen,
+  // except the Finish that kFinishAfterWrite defers.
+  enum class Phase {
+    kOpen,
+    kFinishAfterWrite,  // End came during a write: Finish(finish_status_).
+    kCancelling,        // Stalled: TryCancel asked, the write will fail.
+    kClosed,  // Finish started or the write failed; the done tag follows.
+    kDone,    // The done tag came: gRPC is finished with the call.
+  };
+  // The operation in flight: at most one at a time.
+  enum class Operation { kNone, kWrite, kFinish };
+  Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kOpen;
+  Operation in_flight_ ABSL_GUARDED_BY(mu_) = Operation::kNone;
+  std::optional<v1::Decision> pending_ ABSL_GUARDED_BY(mu_);  // Newest wins.
+  grpc::Status finish_status_ ABSL_GUARDED_BY(mu_);
+  // WriteQueued will run: Put need not schedule it again.
   bool write_scheduled_ ABSL_GUARDED_BY(mu_) = false;
-  bool finish_in_flight_ ABSL_GUARDED_BY(mu_) = false;
-  bool cancelling_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time write_started_ ABSL_GUARDED_BY(mu_);
-  // No operation may start any more (Finish started, the write failed or
-  // the call is done); the ones in flight still complete.
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace sipresolver::server
