@@ -126,6 +126,7 @@ absl::Status Daemon::StartGrpc() {
   if (config_.health_listen.empty()) return absl::OkStatus();
   // Only the default health service: nothing else is reachable without TLS.
   grpc::ServerBuilder health;
+  health.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // As the API's.
   health.AddListeningPort(config_.health_listen,
                           grpc::InsecureServerCredentials(), &health_port_);
   health_server_ = health.BuildAndStart();

@@ -73,6 +73,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 
 void ApplyConnectionPolicy(const ConnectionPolicy& p,
                            grpc::ServerBuilder& builder) {
+  // gRPC's SO_REUSEPORT would let a second daemon on the same port start
+  // and silently take part of the agents: a port in use is an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
                              Millis(p.keepalive_time));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,

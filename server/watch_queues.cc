@@ -84,17 +84,15 @@ void WatchQueues::Shutdown() {
     q->stopped = true;  // No alarm is set on a queue shut down.
   }
   for (auto& q : queues_) {
-    if (q->cq) q->cq->Shutdown();
+    // Without a thread (Start not called: the server never started) no
+    // operation was ever put on the queue. Destroying it shuts it down
+    // too, without gRPC's complaint that a queue of a server went first.
+    if (q->cq && q->thread.joinable()) q->cq->Shutdown();
   }
   for (auto& q : queues_) {
     if (q->thread.joinable()) q->thread.join();
   }
-  // A queue whose thread never ran (Start not called) is drained here.
   for (auto& q : queues_) {
-    void* tag = nullptr;
-    bool ok = false;
-    while (q->cq && q->cq->Next(&tag, &ok)) {
-    }
     q->cq.reset();
     absl::MutexLock lock(&q->mu);
     q->to_write.clear();

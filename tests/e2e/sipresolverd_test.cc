@@ -233,5 +233,19 @@ TEST_F(SipresolverdTest, RejectsBadFlagsAsUsageErrors) {
   }
 }
 
+// A port already taken (here by the fixture's daemon) fails the start with
+// the reason, and shuts down quietly: no queue is shut down before a
+// server that never started.
+TEST_F(SipresolverdTest, AListenPortInUseFailsTheStartNamingIt) {
+  const std::string listen = daemon_->grpc_address();
+  CommandResult r = RunCommand({SIPRESOLVERD_PATH, "--listen=" + listen,
+                                "--metrics_listen=127.0.0.1:0"});
+  EXPECT_EQ(r.exit_status, 1) << r.output;
+  EXPECT_NE(r.output.find("listen: cannot serve gRPC on " + listen),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("CompletionQueue"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace sipresolver::testing
