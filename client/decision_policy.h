@@ -22,8 +22,9 @@
 
 namespace sipresolver::client {
 
-// Same decision for a device: everything but version, heartbeat, reason and
-// generated_at.
+// Same decision for a device: everything but version, heartbeat, reason,
+// generated_at and the candidates' TTLs. The wire form of the engine's
+// decision::SameContent (same_decision_parity_test holds them together).
 bool SameDecision(const v1::Decision& a, const v1::Decision& b);
 
 class DecisionPolicy {

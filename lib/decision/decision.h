@@ -96,7 +96,8 @@ bool EligibleAsSecondary(const dns::Candidate& candidate,
                          const sip::Endpoint& primary_at);
 
 // Equal in everything but version, reason and the candidates' TTLs: whether
-// a new decision is a change worth publishing.
+// a new decision is a change worth publishing. Agents compare the wire
+// message the same way (client::SameDecision; same_decision_parity_test).
 bool SameContent(const Decision& a, const Decision& b);
 
 // Equal in everything but the TTL.
