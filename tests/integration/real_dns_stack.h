@@ -86,6 +86,9 @@ struct StackOptions {
   // look down; only the tests of a timeout wait for it.
   absl::Duration dns_timeout = absl::Seconds(2);
   dns::CacheLimits limits;
+  // The cache runs on cache_time_ (advanced by the test) instead of the
+  // real clock: TTL expiry without waiting it out.
+  bool simulated_cache_time = false;
 };
 
 struct Outcome {
@@ -148,7 +151,10 @@ class RealDnsStackTest : public ::testing::Test {
     ASSERT_TRUE(transport.ok()) << transport.status();
     transport_ = *std::move(transport);
     caching_ = std::make_unique<dns::CachingResolver>(
-        *transport_, clock_, options.limits, &observer_);
+        *transport_,
+        options.simulated_cache_time ? static_cast<const Clock&>(cache_time_)
+                                     : clock_,
+        options.limits, &observer_);
     device_ = std::make_unique<dns::DeviceResolver>(*caching_, random_);
     loop_.Start();
   }
@@ -209,14 +215,9 @@ class RealDnsStackTest : public ::testing::Test {
     return n;
   }
 
-  // Sleeps until `start` + `d` (no-op if that has passed).
-  static void SleepUntil(absl::Time start, absl::Duration d) {
-    const absl::Duration left = start + d - absl::Now();
-    if (left > absl::ZeroDuration()) absl::SleepFor(left);
-  }
-
   EventLoop loop_;  // Declared first: outlives everything it drives.
   RealClock clock_;
+  SimulatedClock cache_time_;  // With StackOptions::simulated_cache_time.
   RealRandom random_;
   CountingObserver observer_;
   std::unique_ptr<DnsmasqServer> dnsmasq_;
