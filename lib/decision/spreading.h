@@ -18,7 +18,6 @@
 #ifndef SIPRESOLVER_LIB_DECISION_SPREADING_H_
 #define SIPRESOLVER_LIB_DECISION_SPREADING_H_
 
-#include <cstdint>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -44,14 +43,10 @@ std::vector<dns::Candidate> SpreadOrder(std::vector<dns::Candidate> candidates,
                                         SpreadMode mode = SpreadMode::kSpread);
 
 // The rendezvous score of `candidate` for `agent_id` (higher goes first).
-// Exposed for tests and diagnostics.
+// Exposed for tests and diagnostics. Hashes with StableHash64
+// (lib/core/stable_hash.h).
 double RendezvousScore(absl::string_view agent_id,
                        const dns::Candidate& candidate);
-
-// FNV-1a 64 over the bytes followed by the SplitMix64 finaliser, so that
-// near-identical inputs ("agent-1", "agent-2") land far apart. Stable forever:
-// changing it reshuffles the whole fleet.
-uint64_t StableHash64(absl::string_view bytes);
 
 }  // namespace sipresolver::decision
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "lib/core/stable_hash.h"
 #include "lib/decision/spreading.h"
 
 namespace sipresolver::decision {
