@@ -1,0 +1,24 @@
+// Conversions shared by the etcd client's parts: gRPC status to absl, and
+// etcd's key-value message to ours.
+#ifndef SIPRESOLVER_LIB_CLUSTER_ETCD_STATUS_H_
+#define SIPRESOLVER_LIB_CLUSTER_ETCD_STATUS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/support/status.h"
+
+namespace sipresolver::cluster {
+
+// gRPC and absl number their codes alike. `what` names the operation.
+inline absl::Status FromGrpc(const grpc::Status& status,
+                             absl::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(
+      static_cast<absl::StatusCode>(status.error_code()),
+      absl::StrCat("etcd ", what, ": ", status.error_message()));
+}
+
+}  // namespace sipresolver::cluster
+
+#endif  // SIPRESOLVER_LIB_CLUSTER_ETCD_STATUS_H_
