@@ -18,6 +18,9 @@
 namespace sipresolver::cluster {
 namespace {
 
+constexpr absl::Duration kReadRetryInterval = absl::Milliseconds(50);
+constexpr absl::Duration kConnectionWatchInterval = absl::Milliseconds(200);
+
 enum class HostKind { kIpv4, kIpv6, kName };
 
 struct Endpoint {
@@ -153,7 +156,39 @@ EtcdClient::EtcdClient(std::shared_ptr<grpc::Channel> channel,
     : channel_(std::move(channel)),
       request_timeout_(timeout),
       kv_(etcdserverpb::KV::NewStub(channel_)),
-      lease_(etcdserverpb::Lease::NewStub(channel_)) {}
+      lease_(etcdserverpb::Lease::NewStub(channel_)),
+      connection_watch_([this] { WatchConnections(); }) {}
+
+EtcdClient::~EtcdClient() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  connection_watch_.join();  // After its current wait, at most 200 ms.
+  connection_events_.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (connection_events_.Next(&tag, &ok)) {
+  }
+}
+
+void EtcdClient::WatchConnections() {
+  // Waiting on the queue polls the channel's connections; a state change
+  // or the timeout ends each wait.
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    channel_->NotifyOnStateChange(
+        channel_->GetState(/*try_to_connect=*/false),
+        absl::ToChronoTime(absl::Now() + kConnectionWatchInterval),
+        &connection_events_, nullptr);
+    void* tag = nullptr;
+    bool ok = false;
+    if (!connection_events_.Next(&tag, &ok)) return;
+  }
+}
 
 void EtcdClient::Prepare(grpc::ClientContext& context) const {
   context.set_deadline(absl::ToChronoTime(absl::Now() + request_timeout_));
@@ -239,16 +274,26 @@ absl::Status EtcdClient::CreateIfAbsent(absl::string_view key,
 
 absl::StatusOr<EtcdRange> EtcdClient::Range(std::string key,
                                             std::string range_end) {
-  grpc::ClientContext context;
-  Prepare(context);
   etcdserverpb::RangeRequest request;
   request.set_key(std::move(key));
   request.set_range_end(std::move(range_end));
   etcdserverpb::RangeResponse response;
-  if (absl::Status s =
-          FromGrpc(kv_->Range(&context, request, &response), "Range");
-      !s.ok()) {
-    return s;
+  // A read is safe to repeat: retry a connection that broke under it (the
+  // first call after etcd restarted finds the old connection dead, as a
+  // synchronous channel with no call in flight did not watch it).
+  const absl::Time deadline = absl::Now() + request_timeout_;
+  while (true) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(deadline));
+    context.set_wait_for_ready(true);
+    absl::Status s =
+        FromGrpc(kv_->Range(&context, request, &response), "Range");
+    if (s.ok()) break;
+    if (s.code() != absl::StatusCode::kUnavailable ||
+        absl::Now() + kReadRetryInterval >= deadline) {
+      return s;
+    }
+    absl::SleepFor(kReadRetryInterval);
   }
   EtcdRange range;
   range.revision = response.header().revision();
@@ -293,6 +338,16 @@ absl::StatusOr<int64_t> EtcdClient::Delete(absl::string_view key) {
 
 absl::StatusOr<int64_t> EtcdClient::DeletePrefix(absl::string_view prefix) {
   return DeleteRange(std::string(prefix), PrefixEnd(prefix));
+}
+
+absl::Status EtcdClient::Compact(int64_t revision) {
+  grpc::ClientContext context;
+  Prepare(context);
+  etcdserverpb::CompactionRequest request;
+  request.set_revision(revision);
+  request.set_physical(true);
+  etcdserverpb::CompactionResponse response;
+  return FromGrpc(kv_->Compact(&context, request, &response), "Compact");
 }
 
 std::unique_ptr<LeaseKeeper> EtcdClient::KeepAlive(

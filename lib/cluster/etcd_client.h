@@ -13,11 +13,22 @@
 //   auto keeper = (*client)->KeepAlive(*lease, on_lost);
 //
 // Every operation has its own deadline (request_timeout) and waits for a
-// connection within it, so a member restarting briefly costs time, not an
-// error; once it passes, the call fails with DEADLINE_EXCEEDED or
-// UNAVAILABLE. Errors keep gRPC's code (the numbers are absl's).
+// connection within it, so a member that is down or restarting costs time:
+// DEADLINE_EXCEEDED once it passes. A connection that breaks under a call
+// fails it with UNAVAILABLE; reads are then retried within the deadline,
+// writes are not (etcd may have applied them): the caller repeats a Put, and
+// after CreateIfAbsent fails so reads the key to see whether it is its own.
+// The same holds for etcd's own UNAVAILABLE while a cluster elects a new
+// leader ("request timed out, possibly due to previous leader failure",
+// ~7 s after the write with etcd's default timings).
+// Errors keep gRPC's code (the numbers are absl's).
 //
-// Thread-safe; the channel and stubs are shared by all callers. Unlike the
+// Thread-safe; the channel and stubs are shared by all callers. A thread of
+// its own keeps the channel's connections watched while no call is in
+// flight (gRPC's synchronous API polls them only during calls, and its
+// backup poller every 5 s), so that a member that died is noticed at once
+// rather than by the next call failing on its dead connection. The
+// destructor joins it (within 200 ms). Unlike the
 // engine libraries this one speaks gRPC (to etcd), so it is a library of its
 // own (sipresolver_etcd).
 #ifndef SIPRESOLVER_LIB_CLUSTER_ETCD_CLIENT_H_
@@ -27,14 +38,18 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "etcd/etcd_v3.grpc.pb.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/completion_queue.h"
 #include "grpcpp/security/credentials.h"
 #include "lib/cluster/lease_keeper.h"
 #include "lib/cluster/prefix_watcher.h"
@@ -83,6 +98,9 @@ class EtcdClient {
   // connection is made yet.
   static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(
       const EtcdClientOptions& options);
+  ~EtcdClient();
+  EtcdClient(const EtcdClient&) = delete;
+  EtcdClient& operator=(const EtcdClient&) = delete;
 
   // The gRPC target for `endpoints` (see EtcdClientOptions), e.g.
   // "ipv4:127.0.0.1:2379,127.0.0.1:22379". Exposed for tests.
@@ -110,6 +128,9 @@ class EtcdClient {
   // Returns how many keys were deleted.
   absl::StatusOr<int64_t> Delete(absl::string_view key);
   absl::StatusOr<int64_t> DeletePrefix(absl::string_view prefix);
+  // Forgets the history before `revision` (watches from earlier revisions
+  // then report compaction). Returns once etcd has removed it.
+  absl::Status Compact(int64_t revision);
 
   // Keeps `lease` alive until the keeper is stopped or destroyed; see
   // lease_keeper.h.
@@ -128,11 +149,17 @@ class EtcdClient {
   void Prepare(grpc::ClientContext& context) const;
   absl::StatusOr<EtcdRange> Range(std::string key, std::string range_end);
   absl::StatusOr<int64_t> DeleteRange(std::string key, std::string range_end);
+  void WatchConnections();  // The connection watch thread.
 
   std::shared_ptr<grpc::Channel> channel_;
   absl::Duration request_timeout_;
   std::unique_ptr<etcdserverpb::KV::Stub> kv_;
   std::unique_ptr<etcdserverpb::Lease::Stub> lease_;
+
+  grpc::CompletionQueue connection_events_;  // Only the thread polls it.
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread connection_watch_;  // Last: starts once the rest is set.
 };
 
 }  // namespace sipresolver::cluster
