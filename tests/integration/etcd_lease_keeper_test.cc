@@ -1,0 +1,133 @@
+// LeaseKeeper (lib/cluster/lease_keeper.h) against a real etcd: it keeps a
+// short lease alive for several TTLs, lets it expire once stopped, reports
+// a revoked lease and an etcd unreachable beyond the TTL, and stops while
+// etcd is down.
+#include <memory>
+#include <optional>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "lib/cluster/etcd_client.h"
+#include "lib/cluster/lease_keeper.h"
+#include "tests/support/etcd_server.h"
+#include "tests/support/eventually.h"
+
+namespace sipresolver::testing {
+namespace {
+
+using cluster::EtcdClient;
+using cluster::EtcdClientOptions;
+using cluster::EtcdKeyValue;
+using cluster::EtcdLease;
+using cluster::LeaseKeeper;
+
+// What on_lost reported, read from the test's thread.
+class LostRecorder {
+ public:
+  LeaseKeeper::LostCallback Callback() {
+    return [this](absl::Status why) {
+      absl::MutexLock lock(&mu_);
+      ++calls_;
+      why_ = std::move(why);
+    };
+  }
+  int calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  absl::Status why() const {
+    absl::MutexLock lock(&mu_);
+    return why_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status why_ ABSL_GUARDED_BY(mu_);
+};
+
+class LeaseKeeperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start();
+    ASSERT_TRUE(etcd.ok()) << etcd.status();
+    etcd_ = *std::move(etcd);
+    EtcdClientOptions options;
+    options.endpoints = etcd_->endpoints();
+    options.request_timeout = absl::Seconds(30);
+    absl::StatusOr<std::unique_ptr<EtcdClient>> client =
+        EtcdClient::Create(options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+    absl::StatusOr<EtcdLease> lease = client_->Grant(absl::Seconds(2));
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    lease_ = *lease;
+    ASSERT_TRUE(client_->Put(kKey, "addr", lease_.id).ok());
+  }
+
+  bool KeyExists() {
+    absl::StatusOr<std::optional<EtcdKeyValue>> kv = client_->Get(kKey);
+    EXPECT_TRUE(kv.ok()) << kv.status();
+    return kv.ok() && kv->has_value();
+  }
+
+  static constexpr char kKey[] = "/replicas/r1";
+  std::unique_ptr<EtcdServer> etcd_;
+  std::unique_ptr<EtcdClient> client_;
+  EtcdLease lease_;
+  LostRecorder lost_;
+};
+
+TEST_F(LeaseKeeperTest, KeepsAShortLeaseAliveForSeveralTtls) {
+  std::unique_ptr<LeaseKeeper> keeper =
+      client_->KeepAlive(lease_, lost_.Callback());
+  // Three TTLs of real time: the key stays throughout.
+  const absl::Time until = absl::Now() + 3 * lease_.ttl;
+  while (absl::Now() < until) {
+    ASSERT_TRUE(KeyExists());
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(lost_.calls(), 0) << lost_.why();
+}
+
+TEST_F(LeaseKeeperTest, AStoppedKeeperLetsTheLeaseExpire) {
+  std::unique_ptr<LeaseKeeper> keeper =
+      client_->KeepAlive(lease_, lost_.Callback());
+  keeper->Stop();
+  EXPECT_TRUE(Eventually([&] { return !KeyExists(); }));
+  EXPECT_EQ(lost_.calls(), 0);
+}
+
+TEST_F(LeaseKeeperTest, ReportsARevokedLeaseAsNotFound) {
+  std::unique_ptr<LeaseKeeper> keeper =
+      client_->KeepAlive(lease_, lost_.Callback());
+  ASSERT_TRUE(client_->Revoke(lease_.id).ok());
+  ASSERT_TRUE(Eventually([&] { return lost_.calls() > 0; }));
+  EXPECT_EQ(lost_.why().code(), absl::StatusCode::kNotFound) << lost_.why();
+  keeper.reset();
+  EXPECT_EQ(lost_.calls(), 1);
+}
+
+TEST_F(LeaseKeeperTest, ReportsLossWhenEtcdIsUnreachableBeyondTheTtl) {
+  std::unique_ptr<LeaseKeeper> keeper =
+      client_->KeepAlive(lease_, lost_.Callback());
+  etcd_->Kill();
+  ASSERT_TRUE(Eventually([&] { return lost_.calls() > 0; }));
+  const absl::StatusCode code = lost_.why().code();
+  EXPECT_TRUE(code == absl::StatusCode::kUnavailable ||
+              code == absl::StatusCode::kDeadlineExceeded)
+      << lost_.why();
+}
+
+TEST_F(LeaseKeeperTest, StopsWhileEtcdIsDown) {
+  std::unique_ptr<LeaseKeeper> keeper =
+      client_->KeepAlive(lease_, lost_.Callback());
+  etcd_->Kill();
+  keeper->Stop();  // Cancels the refresh that waits for etcd.
+  keeper.reset();
+  EXPECT_EQ(lost_.calls(), 0);
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
