@@ -28,9 +28,10 @@
 // flight (gRPC's synchronous API polls them only during calls, and its
 // backup poller every 5 s), so that a member that died is noticed at once
 // rather than by the next call failing on its dead connection. The
-// destructor joins it (within 200 ms). Unlike the
-// engine libraries this one speaks gRPC (to etcd), so it is a library of its
-// own (sipresolver_etcd).
+// destructor joins it (within 200 ms).
+//
+// Unlike the engine libraries this one speaks gRPC (to etcd), so it is a
+// library of its own (sipresolver_etcd).
 #ifndef SIPRESOLVER_LIB_CLUSTER_ETCD_CLIENT_H_
 #define SIPRESOLVER_LIB_CLUSTER_ETCD_CLIENT_H_
 

@@ -1,5 +1,4 @@
-// Conversions shared by the etcd client's parts: gRPC status to absl, and
-// etcd's key-value message to ours.
+// gRPC status to absl, shared by the etcd client's parts.
 #ifndef SIPRESOLVER_LIB_CLUSTER_ETCD_STATUS_H_
 #define SIPRESOLVER_LIB_CLUSTER_ETCD_STATUS_H_
 

@@ -36,7 +36,7 @@ class Recorder {
  public:
   PrefixWatcher::Callbacks Callbacks() {
     PrefixWatcher::Callbacks c;
-    c.on_events = [this](std::vector<WatchEvent> events) {
+    c.on_events = [this](const std::vector<WatchEvent>& events) {
       absl::MutexLock lock(&mu_);
       for (const WatchEvent& e : events) events_.push_back(Describe(e));
     };
