@@ -1,8 +1,8 @@
-// The etcd client's unary operations (lib/cluster/etcd_client.h) against a
+// The etcd client's unary operations (server/etcd/etcd_client.h) against a
 // real etcd on loopback: keys, prefixes and revisions, "create if absent",
 // leases taking their keys with them, a three-member cluster losing a
 // member. Also pins the EtcdServer fixture.
-#include "lib/cluster/etcd_client.h"
+#include "server/etcd/etcd_client.h"
 
 #include <memory>
 #include <optional>
@@ -15,11 +15,11 @@
 namespace sipresolver::testing {
 namespace {
 
-using cluster::EtcdClient;
-using cluster::EtcdClientOptions;
-using cluster::EtcdKeyValue;
-using cluster::EtcdLease;
-using cluster::EtcdRange;
+using etcd::EtcdClient;
+using etcd::EtcdClientOptions;
+using etcd::EtcdKeyValue;
+using etcd::EtcdLease;
+using etcd::EtcdRange;
 using ::testing::ElementsAre;
 using ::testing::Field;
 

@@ -1,4 +1,4 @@
-// LeaseKeeper (lib/cluster/lease_keeper.h) against a real etcd: it keeps a
+// LeaseKeeper (server/etcd/lease_keeper.h) against a real etcd: it keeps a
 // short lease alive for several TTLs, lets it expire once stopped, reports
 // a revoked lease and an etcd unreachable beyond the TTL, and stops while
 // etcd is down.
@@ -8,19 +8,19 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "lib/cluster/etcd_client.h"
-#include "lib/cluster/lease_keeper.h"
+#include "server/etcd/etcd_client.h"
+#include "server/etcd/lease_keeper.h"
 #include "tests/support/etcd_server.h"
 #include "tests/support/eventually.h"
 
 namespace sipresolver::testing {
 namespace {
 
-using cluster::EtcdClient;
-using cluster::EtcdClientOptions;
-using cluster::EtcdKeyValue;
-using cluster::EtcdLease;
-using cluster::LeaseKeeper;
+using etcd::EtcdClient;
+using etcd::EtcdClientOptions;
+using etcd::EtcdKeyValue;
+using etcd::EtcdLease;
+using etcd::LeaseKeeper;
 
 // What on_lost reported, read from the test's thread.
 class LostRecorder {

@@ -1,4 +1,4 @@
-// PrefixWatcher (lib/cluster/prefix_watcher.h) against a real etcd: ordered
+// PrefixWatcher (server/etcd/prefix_watcher.h) against a real etcd: ordered
 // puts and deletes from a revision, exactly once across a SIGKILL and
 // restart of etcd, compaction reported, Stop while etcd is down.
 #include <memory>
@@ -9,19 +9,19 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/cluster/etcd_client.h"
-#include "lib/cluster/prefix_watcher.h"
+#include "server/etcd/etcd_client.h"
+#include "server/etcd/prefix_watcher.h"
 #include "tests/support/etcd_server.h"
 #include "tests/support/eventually.h"
 
 namespace sipresolver::testing {
 namespace {
 
-using cluster::EtcdClient;
-using cluster::EtcdClientOptions;
-using cluster::EtcdRange;
-using cluster::PrefixWatcher;
-using cluster::WatchEvent;
+using etcd::EtcdClient;
+using etcd::EtcdClientOptions;
+using etcd::EtcdRange;
+using etcd::PrefixWatcher;
+using etcd::WatchEvent;
 using ::testing::ElementsAre;
 
 // "put KEY=VALUE@REV" / "delete KEY@REV".

@@ -1,14 +1,14 @@
 // How --etcd_endpoints becomes a gRPC target, and etcd's prefix ranges
-// (lib/cluster/etcd_client.h); no etcd needed.
+// (server/etcd/etcd_client.h); no etcd needed.
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/cluster/etcd_client.h"
+#include "server/etcd/etcd_client.h"
 #include "tests/support/expect_error.h"
 
 namespace sipresolver::testing {
 namespace {
 
-using cluster::EtcdClient;
+using etcd::EtcdClient;
 
 TEST(EtcdClientEndpointsTest, OneEndpointByAddressOrName) {
   EXPECT_EQ(*EtcdClient::ChannelTarget("127.0.0.1:2379"),

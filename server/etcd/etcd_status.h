@@ -1,13 +1,13 @@
 // gRPC status to absl, shared by the etcd client's parts.
-#ifndef SIPRESOLVER_LIB_CLUSTER_ETCD_STATUS_H_
-#define SIPRESOLVER_LIB_CLUSTER_ETCD_STATUS_H_
+#ifndef SIPRESOLVER_SERVER_ETCD_ETCD_STATUS_H_
+#define SIPRESOLVER_SERVER_ETCD_ETCD_STATUS_H_
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
 
-namespace sipresolver::cluster {
+namespace sipresolver::etcd {
 
 // gRPC and absl number their codes alike. `what` names the operation.
 inline absl::Status FromGrpc(const grpc::Status& status,
@@ -18,6 +18,6 @@ inline absl::Status FromGrpc(const grpc::Status& status,
       absl::StrCat("etcd ", what, ": ", status.error_message()));
 }
 
-}  // namespace sipresolver::cluster
+}  // namespace sipresolver::etcd
 
-#endif  // SIPRESOLVER_LIB_CLUSTER_ETCD_STATUS_H_
+#endif  // SIPRESOLVER_SERVER_ETCD_ETCD_STATUS_H_

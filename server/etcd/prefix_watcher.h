@@ -14,8 +14,8 @@
 // owner hands the events over to its own thread and must not Stop() or
 // destroy the watcher from inside a callback. Stop() is prompt (it cancels
 // the stream) and the destructor stops; no thread outlives the object.
-#ifndef SIPRESOLVER_LIB_CLUSTER_PREFIX_WATCHER_H_
-#define SIPRESOLVER_LIB_CLUSTER_PREFIX_WATCHER_H_
+#ifndef SIPRESOLVER_SERVER_ETCD_PREFIX_WATCHER_H_
+#define SIPRESOLVER_SERVER_ETCD_PREFIX_WATCHER_H_
 
 #include <cstdint>
 #include <memory>
@@ -31,7 +31,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 
-namespace sipresolver::cluster {
+namespace sipresolver::etcd {
 
 struct WatchEvent {
   enum class Type { kPut, kDelete };
@@ -83,6 +83,6 @@ class PrefixWatcher {
   std::thread thread_;  // Last: starts once everything else is set.
 };
 
-}  // namespace sipresolver::cluster
+}  // namespace sipresolver::etcd
 
-#endif  // SIPRESOLVER_LIB_CLUSTER_PREFIX_WATCHER_H_
+#endif  // SIPRESOLVER_SERVER_ETCD_PREFIX_WATCHER_H_

@@ -1,11 +1,11 @@
-#include "lib/cluster/prefix_watcher.h"
+#include "server/etcd/prefix_watcher.h"
 
 #include <algorithm>
 #include <utility>
 
-#include "lib/cluster/etcd_client.h"
+#include "server/etcd/etcd_client.h"
 
-namespace sipresolver::cluster {
+namespace sipresolver::etcd {
 namespace {
 
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
@@ -116,4 +116,4 @@ PrefixWatcher::StreamEnd PrefixWatcher::WatchOnce(int64_t* compact_revision,
   return stopping_ ? StreamEnd::kStopped : end;
 }
 
-}  // namespace sipresolver::cluster
+}  // namespace sipresolver::etcd

@@ -17,8 +17,8 @@
 // to its own thread (e.g. posts a task) and must not Stop() or destroy the
 // keeper from inside it. Stop() is prompt (it cancels the refresh in
 // flight) and the destructor stops; no thread outlives the object.
-#ifndef SIPRESOLVER_LIB_CLUSTER_LEASE_KEEPER_H_
-#define SIPRESOLVER_LIB_CLUSTER_LEASE_KEEPER_H_
+#ifndef SIPRESOLVER_SERVER_ETCD_LEASE_KEEPER_H_
+#define SIPRESOLVER_SERVER_ETCD_LEASE_KEEPER_H_
 
 #include <cstdint>
 #include <memory>
@@ -34,7 +34,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 
-namespace sipresolver::cluster {
+namespace sipresolver::etcd {
 
 class LeaseKeeper {
  public:
@@ -72,6 +72,6 @@ class LeaseKeeper {
   std::thread thread_;  // Last: starts once everything else is set.
 };
 
-}  // namespace sipresolver::cluster
+}  // namespace sipresolver::etcd
 
-#endif  // SIPRESOLVER_LIB_CLUSTER_LEASE_KEEPER_H_
+#endif  // SIPRESOLVER_SERVER_ETCD_LEASE_KEEPER_H_

@@ -32,8 +32,8 @@
 //
 // Unlike the engine libraries this one speaks gRPC (to etcd), so it is a
 // library of its own (sipresolver_etcd).
-#ifndef SIPRESOLVER_LIB_CLUSTER_ETCD_CLIENT_H_
-#define SIPRESOLVER_LIB_CLUSTER_ETCD_CLIENT_H_
+#ifndef SIPRESOLVER_SERVER_ETCD_ETCD_CLIENT_H_
+#define SIPRESOLVER_SERVER_ETCD_ETCD_CLIENT_H_
 
 #include <cstdint>
 #include <memory>
@@ -52,10 +52,10 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/security/credentials.h"
-#include "lib/cluster/lease_keeper.h"
-#include "lib/cluster/prefix_watcher.h"
+#include "server/etcd/lease_keeper.h"
+#include "server/etcd/prefix_watcher.h"
 
-namespace sipresolver::cluster {
+namespace sipresolver::etcd {
 
 struct EtcdClientOptions {
   // "host:port[,host:port...]" (--etcd_endpoints): one member by name or
@@ -163,6 +163,6 @@ class EtcdClient {
   std::thread connection_watch_;  // Last: starts once the rest is set.
 };
 
-}  // namespace sipresolver::cluster
+}  // namespace sipresolver::etcd
 
-#endif  // SIPRESOLVER_LIB_CLUSTER_ETCD_CLIENT_H_
+#endif  // SIPRESOLVER_SERVER_ETCD_ETCD_CLIENT_H_

@@ -1,13 +1,13 @@
-#include "lib/cluster/lease_keeper.h"
+#include "server/etcd/lease_keeper.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "lib/cluster/etcd_status.h"
+#include "server/etcd/etcd_status.h"
 
-namespace sipresolver::cluster {
+namespace sipresolver::etcd {
 namespace {
 
 // Pause between failed refreshes while the lease may still live.
@@ -112,4 +112,4 @@ absl::StatusOr<absl::Duration> LeaseKeeper::Refresh(absl::Time deadline) {
   return error;
 }
 
-}  // namespace sipresolver::cluster
+}  // namespace sipresolver::etcd

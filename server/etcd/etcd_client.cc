@@ -1,4 +1,4 @@
-#include "lib/cluster/etcd_client.h"
+#include "server/etcd/etcd_client.h"
 
 #include <arpa/inet.h>
 
@@ -13,9 +13,9 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
-#include "lib/cluster/etcd_status.h"
+#include "server/etcd/etcd_status.h"
 
-namespace sipresolver::cluster {
+namespace sipresolver::etcd {
 namespace {
 
 constexpr absl::Duration kReadRetryInterval = absl::Milliseconds(50);
@@ -363,4 +363,4 @@ std::unique_ptr<PrefixWatcher> EtcdClient::WatchPrefix(
                                          start_revision, std::move(callbacks));
 }
 
-}  // namespace sipresolver::cluster
+}  // namespace sipresolver::etcd
