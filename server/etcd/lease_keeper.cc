@@ -43,10 +43,11 @@ bool LeaseKeeper::SleepUntil(absl::Time until) {
 
 void LeaseKeeper::Run() {
   // The lease was granted (or last refreshed) before the keeper started, so
-  // its TTL counted from now is an upper bound on its life.
+  // its TTL counted from now is an upper bound on its life: refresh at once
+  // rather than trust the time that already passed.
   absl::Duration ttl = ttl_;
   absl::Time lost_at = absl::Now() + ttl;
-  absl::Time next = absl::Now() + ttl / 3;
+  absl::Time next = absl::Now();
   absl::Status last_error;
   while (SleepUntil(next)) {
     const absl::Time sent = absl::Now();
@@ -97,8 +98,8 @@ absl::StatusOr<absl::Duration> LeaseKeeper::Refresh(absl::Time deadline) {
   etcdserverpb::LeaseKeepAliveResponse response;
   const bool answered = stream->Write(request) && stream->Read(&response);
   // One refresh per stream: end it at once rather than wait for etcd to
-  // close its side.
-  context.TryCancel();
+  // close its side (a failed stream keeps the status gRPC reports).
+  if (answered) context.TryCancel();
   const grpc::Status status = stream->Finish();
   {
     absl::MutexLock lock(&mu_);

@@ -40,7 +40,7 @@ class LeaseKeeper {
  public:
   using LostCallback = absl::AnyInvocable<void(absl::Status why)>;
 
-  // Starts the thread; the first refresh is due ttl/3 from now.
+  // Starts the thread; the first refresh is at once, then every ttl/3.
   LeaseKeeper(const std::shared_ptr<grpc::Channel>& channel, int64_t lease,
               absl::Duration ttl, LostCallback on_lost);
   ~LeaseKeeper();

@@ -113,9 +113,12 @@ TEST_F(PrefixWatcherTest, DeliversPutsAndDeletesInOrderFromARevision) {
 }
 
 TEST_F(PrefixWatcherTest, ResumesAfterEtcdIsKilledWithoutLossOrRepeat) {
-  std::unique_ptr<PrefixWatcher> watcher =
-      client_->WatchPrefix("/health/", 0, recorder_.Callbacks());
-  // "From now" only once the watch exists: wait for a first event.
+  // From a known revision: a watch "from now" may be created after the
+  // first Put on a busy machine.
+  absl::StatusOr<etcd::EtcdRange> now = client_->GetPrefix("/health/");
+  ASSERT_TRUE(now.ok()) << now.status();
+  std::unique_ptr<PrefixWatcher> watcher = client_->WatchPrefix(
+      "/health/", now->revision + 1, recorder_.Callbacks());
   const int64_t r1 = Put("/health/a", "1");
   ASSERT_TRUE(Eventually([&] { return !recorder_.events().empty(); }));
   const int64_t r2 = Put("/health/b", "2");
