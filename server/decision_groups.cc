@@ -107,14 +107,9 @@ void DecisionGroups::OnCandidates(const std::vector<sip::Endpoint>& added,
   if (renewed) {
     Regroup(fed);
   } else {
-    // The last candidates stay; only the reason may now name a DNS error.
-    for (const auto& group : groups_) {
-      if (fed.contains(group.get())) {
-        Settle(*group, true);
-      } else {
-        Publish(*group);
-      }
-    }
+    // A failed lookup: the last candidates stay (nothing was added); only
+    // the reason may now name the DNS error.
+    for (const auto& group : groups_) Publish(*group);
   }
   // The first lookup ended: the waiting members form the first groups (none
   // existed before), each told once. A group starts from what its first

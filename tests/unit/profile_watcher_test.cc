@@ -13,6 +13,7 @@ namespace sipresolver::server {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 using ProfileWatcherTest = WatchFixture;
@@ -58,6 +59,32 @@ TEST_F(ProfileWatcherTest, S11_AddressChangeFollowedWhenTheTtlRunsOut) {
   timers_.Advance(absl::Seconds(31));
   RunProbes();
   EXPECT_EQ(agent->last().primary().address(), "192.0.2.7");
+}
+
+// The reason follows every lookup, not only the first: a later, different
+// DNS failure reaches the agents (with the next heartbeat: the decision
+// itself did not change).
+TEST_F(ProfileWatcherTest, ALaterDnsFailureReachesTheReason) {
+  const std::vector<std::string> names = {"missing.test",
+                                          "_sip._udp.missing.test"};
+  for (const std::string& name : names) {
+    for (dns::RecordType type : {kA, kSrv})
+      transport_.Set(name, type, absl::UnavailableError("resolver is down"));
+  }
+  auto agent = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(Subscribe(agent, Request("dev-1", "missing.test")).ok());
+  ASSERT_THAT(agent->last().reason(), HasSubstr("DNS failed"));
+  // The retry gets an answer: the name does not exist.
+  for (const std::string& name : names) {
+    for (dns::RecordType type : {kA, kSrv})
+      transport_.Set(name, type, testing::NxDomain(name, type));
+  }
+  timers_.Advance(options_.dns_retry);
+  agent->heartbeats.clear();
+  timers_.Advance(options_.heartbeat);
+  ASSERT_FALSE(agent->heartbeats.empty());
+  EXPECT_THAT(agent->heartbeats.back().reason(), StartsWith("DNS: "));
+  EXPECT_THAT(agent->heartbeats.back().reason(), Not(HasSubstr("DNS failed")));
 }
 
 TEST_F(ProfileWatcherTest, S7_DnsFailureIsTheReasonUntilARetrySucceeds) {
