@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace sipresolver::health {
@@ -48,7 +49,11 @@ class CredentialsFileTest : public ::testing::Test {
   }
   void TearDown() override { unlink(path_.c_str()); }
 
-  const std::string path_ = ::testing::TempDir() + "credentials-file-test";
+  // Per test and process: ctest runs the tests of this file in parallel.
+  const std::string path_ = absl::StrCat(
+      ::testing::TempDir(), "credentials-file-test-",
+      ::testing::UnitTest::GetInstance()->current_test_info()->name(), "-",
+      getpid());
 };
 
 TEST_F(CredentialsFileTest, ReloadReturnsNewCredentialsOnlyWhenTheyChange) {
