@@ -23,16 +23,6 @@ using etcd::EtcdRange;
 using ::testing::ElementsAre;
 using ::testing::Field;
 
-std::unique_ptr<EtcdClient> Connect(const EtcdServer& etcd) {
-  EtcdClientOptions options;
-  options.endpoints = etcd.endpoints();
-  options.request_timeout = absl::Seconds(30);  // A saturated machine.
-  absl::StatusOr<std::unique_ptr<EtcdClient>> client =
-      EtcdClient::Create(options);
-  EXPECT_TRUE(client.ok()) << client.status();
-  return client.ok() ? *std::move(client) : nullptr;
-}
-
 // Whether `key` exists; false also on error (reported).
 bool Exists(EtcdClient& client, const std::string& key) {
   absl::StatusOr<std::optional<EtcdKeyValue>> kv = client.Get(key);
@@ -46,7 +36,7 @@ class EtcdClientTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start();
     ASSERT_TRUE(etcd.ok()) << etcd.status();
     etcd_ = *std::move(etcd);
-    client_ = Connect(*etcd_);
+    client_ = ConnectTo(*etcd_);
     ASSERT_NE(client_, nullptr);
   }
 
@@ -157,7 +147,7 @@ TEST(EtcdClientDeadlineTest, FailsWithTheDeadlineWhileEtcdIsDown) {
 TEST(EtcdClusterTest, ThreeMembersServeWhileOneIsDown) {
   absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start(3);
   ASSERT_TRUE(etcd.ok()) << etcd.status();
-  std::unique_ptr<EtcdClient> client = Connect(**etcd);
+  std::unique_ptr<EtcdClient> client = ConnectTo(**etcd);
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(client->CreateIfAbsent("/owner/z", "r1").ok());
   (*etcd)->Kill(0);

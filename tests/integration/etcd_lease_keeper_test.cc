@@ -17,7 +17,6 @@ namespace sipresolver::testing {
 namespace {
 
 using etcd::EtcdClient;
-using etcd::EtcdClientOptions;
 using etcd::EtcdKeyValue;
 using etcd::EtcdLease;
 using etcd::LeaseKeeper;
@@ -53,13 +52,8 @@ class LeaseKeeperTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start();
     ASSERT_TRUE(etcd.ok()) << etcd.status();
     etcd_ = *std::move(etcd);
-    EtcdClientOptions options;
-    options.endpoints = etcd_->endpoints();
-    options.request_timeout = absl::Seconds(30);
-    absl::StatusOr<std::unique_ptr<EtcdClient>> client =
-        EtcdClient::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    client_ = ConnectTo(*etcd_);
+    ASSERT_NE(client_, nullptr);
     absl::StatusOr<EtcdLease> lease = client_->Grant(absl::Seconds(2));
     ASSERT_TRUE(lease.ok()) << lease.status();
     lease_ = *lease;

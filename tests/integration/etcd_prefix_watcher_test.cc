@@ -18,7 +18,6 @@ namespace sipresolver::testing {
 namespace {
 
 using etcd::EtcdClient;
-using etcd::EtcdClientOptions;
 using etcd::EtcdRange;
 using etcd::PrefixWatcher;
 using etcd::WatchEvent;
@@ -67,13 +66,8 @@ class PrefixWatcherTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start();
     ASSERT_TRUE(etcd.ok()) << etcd.status();
     etcd_ = *std::move(etcd);
-    EtcdClientOptions options;
-    options.endpoints = etcd_->endpoints();
-    options.request_timeout = absl::Seconds(30);
-    absl::StatusOr<std::unique_ptr<EtcdClient>> client =
-        EtcdClient::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    client_ = ConnectTo(*etcd_);
+    ASSERT_NE(client_, nullptr);
   }
 
   int64_t Put(const std::string& key, const std::string& value) {

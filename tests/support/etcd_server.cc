@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 #include "tests/support/loopback.h"
 #include "tests/support/standard_services.h"
 
@@ -184,6 +185,16 @@ std::string EtcdServer::ReadLogs() const {
     absl::StrAppend(&out, "--- ", m->name, "\n", m->log.Read());
   }
   return out;
+}
+
+std::unique_ptr<etcd::EtcdClient> ConnectTo(const EtcdServer& etcd) {
+  etcd::EtcdClientOptions options;
+  options.endpoints = etcd.endpoints();
+  options.request_timeout = absl::Seconds(30);
+  absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client =
+      etcd::EtcdClient::Create(options);
+  EXPECT_TRUE(client.ok()) << client.status();
+  return client.ok() ? *std::move(client) : nullptr;
 }
 
 }  // namespace sipresolver::testing

@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/etcd/etcd_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/log_file.h"
 #include "tests/support/temp_dir.h"
@@ -84,6 +85,10 @@ class EtcdServer {
   TempDir dir_;
   std::vector<std::unique_ptr<Member>> members_;
 };
+
+// A client of `etcd` with a generous deadline per call (a saturated
+// machine); the test's own failure when it cannot be made.
+std::unique_ptr<etcd::EtcdClient> ConnectTo(const EtcdServer& etcd);
 
 }  // namespace sipresolver::testing
 
