@@ -72,6 +72,7 @@ void LeaseKeeper::Run() {
             "etcd lease ", lease_, " has expired or was revoked")));
         return;
       }
+      ++refreshes_;
       ttl = *refreshed;
       lost_at = sent + ttl;  // etcd counts from later than `sent`.
       next = sent + ttl / 3;

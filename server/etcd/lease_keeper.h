@@ -20,6 +20,7 @@
 #ifndef SIPRESOLVER_SERVER_ETCD_LEASE_KEEPER_H_
 #define SIPRESOLVER_SERVER_ETCD_LEASE_KEEPER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -52,6 +53,8 @@ class LeaseKeeper {
   void Stop();
 
   int64_t lease() const { return lease_; }
+  // Refreshes etcd answered with the lease alive (for metrics and tests).
+  int64_t refreshes() const { return refreshes_.load(); }
 
  private:
   void Run();
@@ -65,6 +68,7 @@ class LeaseKeeper {
   const int64_t lease_;
   const absl::Duration ttl_;
   LostCallback on_lost_;  // Only the thread touches it.
+  std::atomic<int64_t> refreshes_{0};
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "server/etcd/etcd_client.h"
 #include "server/etcd/lease_keeper.h"
+#include "server/etcd/prefix_watcher.h"
 #include "tests/support/etcd_server.h"
 #include "tests/support/eventually.h"
 
@@ -19,7 +20,10 @@ namespace {
 using etcd::EtcdClient;
 using etcd::EtcdKeyValue;
 using etcd::EtcdLease;
+using etcd::EtcdRange;
 using etcd::LeaseKeeper;
+using etcd::PrefixWatcher;
+using etcd::WatchEvent;
 
 // What on_lost reported, read from the test's thread.
 class LostRecorder {
@@ -76,12 +80,28 @@ class LeaseKeeperTest : public ::testing::Test {
 TEST_F(LeaseKeeperTest, KeepsAShortLeaseAliveForSeveralTtls) {
   std::unique_ptr<LeaseKeeper> keeper =
       client_->KeepAlive(lease_, lost_.Callback());
-  // Three TTLs of real time: the key stays throughout.
-  const absl::Time until = absl::Now() + 3 * lease_.ttl;
-  while (absl::Now() < until) {
-    ASSERT_TRUE(KeyExists());
-    absl::SleepFor(absl::Milliseconds(200));
-  }
+  // Nine refreshes at ttl/3 span three TTLs; a watch on the key sees an
+  // expiry whenever it would happen, not only at a sample.
+  absl::StatusOr<EtcdRange> now = client_->GetPrefix(kKey);
+  ASSERT_TRUE(now.ok()) << now.status();
+  absl::Mutex mu;
+  int deletes = 0;
+  PrefixWatcher::Callbacks callbacks;
+  callbacks.on_events = [&](std::vector<WatchEvent> events) {
+    absl::MutexLock lock(&mu);
+    for (const WatchEvent& e : events)
+      deletes += e.type == WatchEvent::Type::kDelete ? 1 : 0;
+  };
+  callbacks.on_compacted = [](int64_t) {};
+  std::unique_ptr<PrefixWatcher> watch =
+      client_->WatchPrefix(kKey, now->revision + 1, std::move(callbacks));
+  ASSERT_TRUE(
+      Eventually([&] { return keeper->refreshes() >= 9; }, absl::Seconds(120)))
+      << lost_.why();
+  EXPECT_TRUE(KeyExists());
+  watch->Stop();
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(deletes, 0);
   EXPECT_EQ(lost_.calls(), 0) << lost_.why();
 }
 
