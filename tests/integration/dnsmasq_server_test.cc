@@ -23,6 +23,8 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/loopback.h"
+#include "tests/support/scoped_fd.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -584,6 +586,20 @@ TEST(DnsmasqServerTest, DestructorLeavesNoProcessOrFiles) {
   EXPECT_THAT(ProcessesMentioning(config), IsEmpty());
   std::ifstream in(config);
   EXPECT_FALSE(in.good());
+}
+
+// What the readiness probes add to an answer: that it came from the server
+// just started, not from another test's that had taken the port.
+TEST(ListensOnTcpTest, TellsWhichProcessHoldsTheListener) {
+  ScopedFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const uint16_t port = BindLoopback(listener.get(), 0);
+  ASSERT_NE(port, 0);
+  EXPECT_FALSE(ListensOnTcp(getpid(), port));  // Bound, not listening yet.
+  ASSERT_EQ(listen(listener.get(), 1), 0);
+  EXPECT_TRUE(ListensOnTcp(getpid(), port));
+  EXPECT_FALSE(ListensOnTcp(getppid(), port));
+  listener.Reset();
+  EXPECT_FALSE(ListensOnTcp(getpid(), port));
 }
 
 }  // namespace

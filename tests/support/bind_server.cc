@@ -104,7 +104,8 @@ absl::Status BindServer::Launch() {
       [this] {
         return absl::StrContains(log_.Read(),
                                  absl::StrCat("loaded serial ", serial_)) &&
-               DnsServerAnswers(port_, absl::Milliseconds(100));
+               DnsServerAnswers(port_, absl::Milliseconds(100)) &&
+               ListensOnTcp(process_.pid(), port_);
       },
       kStartTimeout, absl::Milliseconds(20));
 }

@@ -245,7 +245,13 @@ absl::Status DnsmasqServer::Launch() {
   // -k: foreground; SIGTERM exits.
   return process_.StartAndWaitUntilReady(
       {{kDnsmasqPath, "-k", "-C", config_path_}, "", stderr_.path()},
-      [this] { return DnsServerAnswers(port_, absl::Milliseconds(100)); },
+      // Ours, not whatever took the port between the pick and dnsmasq's
+      // bind: even this fixture's own SERVFAIL upstream (bound after the
+      // pick) answers a DNS query, and did so in CI.
+      [this] {
+        return DnsServerAnswers(port_, absl::Milliseconds(100)) &&
+               ListensOnTcp(process_.pid(), port_);
+      },
       kStartTimeout, absl::Milliseconds(10));
 }
 

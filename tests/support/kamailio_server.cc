@@ -329,7 +329,17 @@ absl::Status KamailioServer::Launch() {
   // clang-format on
   return group_.StartAndWaitUntilReady(
       {args, log_.path(), log_.path()},
-      [this] { return Probe(port_, absl::Milliseconds(100)); }, kStartTimeout,
+      // Ours, not a process that took the port between the pick and the
+      // bind.
+      [this] {
+        if (!Probe(port_, absl::Milliseconds(100))) return false;
+        // The listener is tcp_main's, a child of the leader.
+        for (pid_t pid : group_.ProcessIds()) {
+          if (ListensOnTcp(pid, port_)) return true;
+        }
+        return false;
+      },
+      kStartTimeout,
       absl::Milliseconds(5));
 }
 

@@ -7,10 +7,16 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/support/scoped_fd.h"
 
@@ -109,6 +115,52 @@ bool UdpProbe(uint16_t port,
     if (n < 0) return false;  // ECONNREFUSED: not listening yet.
     if (is_reply(absl::string_view(buf, static_cast<size_t>(n)))) return true;
   }
+}
+
+namespace {
+
+// Inodes of the sockets listening on TCP `port` (lines of /proc/net/tcp and
+// tcp6: "sl local_address rem_address st ... uid timeout inode", the
+// address as HEX_IP:HEX_PORT, state 0A = LISTEN).
+std::set<std::string> TcpListenerInodes(uint16_t port) {
+  std::set<std::string> inodes;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // Header.
+    while (std::getline(in, line)) {
+      std::vector<absl::string_view> f =
+          absl::StrSplit(line, ' ', absl::SkipEmpty());
+      if (f.size() < 10 || f[3] != "0A") continue;
+      const size_t colon = f[1].rfind(':');
+      uint32_t local_port = 0;
+      if (colon == absl::string_view::npos ||
+          !absl::SimpleHexAtoi(f[1].substr(colon + 1), &local_port) ||
+          local_port != port) {
+        continue;
+      }
+      inodes.emplace(f[9]);
+    }
+  }
+  return inodes;
+}
+
+}  // namespace
+
+bool ListensOnTcp(pid_t pid, uint16_t port) {
+  const std::set<std::string> inodes = TcpListenerInodes(port);
+  if (inodes.empty()) return false;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator(
+           absl::StrCat("/proc/", pid, "/fd"), ec)) {
+    const std::string target = std::filesystem::read_symlink(fd, ec);
+    // "socket:[INODE]"
+    if (!ec && absl::StartsWith(target, "socket:[") &&
+        inodes.count(target.substr(8, target.size() - 9)) > 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
 absl::Status StartOnFreePort(absl::FunctionRef<absl::StatusOr<uint16_t>()> pick,

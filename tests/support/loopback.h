@@ -6,6 +6,7 @@
 #define SIPRESOLVER_TESTS_SUPPORT_LOOPBACK_H_
 
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>
@@ -48,6 +49,13 @@ absl::StatusOr<uint16_t> PickFreeUdpPort(absl::string_view ip = "127.0.0.1");
 // servers do, so a port whose old connections linger in TIME_WAIT counts as
 // free.
 absl::StatusOr<uint16_t> PickFreeUdpTcpPort();
+
+// Whether process `pid` holds the TCP socket listening on `port` (any
+// address; read from /proc). A server that lost its port to another socket
+// bound between the pick and its own bind sees its readiness probe answered
+// by that socket's owner; for servers that also listen on TCP, which two
+// processes cannot share, this tells whose answer it was.
+bool ListensOnTcp(pid_t pid, uint16_t port);
 
 // One request/reply over UDP, as readiness probes use it: sends
 // `request(local_port)` from a socket of 127.0.0.1 connected to `port`, and
