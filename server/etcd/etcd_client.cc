@@ -218,9 +218,13 @@ absl::StatusOr<EtcdLease> EtcdClient::Grant(absl::Duration ttl) {
   return EtcdLease{response.id(), absl::Seconds(response.ttl())};
 }
 
-absl::Status EtcdClient::Revoke(int64_t lease) {
+absl::Status EtcdClient::Revoke(int64_t lease,
+                                std::optional<absl::Duration> timeout) {
   grpc::ClientContext context;
   Prepare(context);
+  if (timeout && *timeout < request_timeout_) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + *timeout));
+  }
   etcdserverpb::LeaseRevokeRequest request;
   request.set_id(lease);
   etcdserverpb::LeaseRevokeResponse response;

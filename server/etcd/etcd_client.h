@@ -113,8 +113,10 @@ class EtcdClient {
 
   absl::StatusOr<EtcdLease> Grant(absl::Duration ttl);
   // Ends the lease and deletes every key attached to it. NOT_FOUND if it
-  // had expired or been revoked already.
-  absl::Status Revoke(int64_t lease);
+  // had expired or been revoked already. `timeout` shortens the deadline
+  // (waiting longer than the lease's TTL is pointless: it expires anyway).
+  absl::Status Revoke(int64_t lease,
+                      std::optional<absl::Duration> timeout = std::nullopt);
 
   // Writes `key`, attached to `lease` (0: none). Returns the new revision.
   absl::StatusOr<int64_t> Put(absl::string_view key, absl::string_view value,

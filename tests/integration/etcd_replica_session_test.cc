@@ -1,0 +1,199 @@
+// ReplicaSession (server/etcd/replica_session.h) against a real etcd:
+// replicas see each other, one that stops leaves the list, an id held by
+// another lease waits for it, and a session survives etcd going away and
+// coming back.
+#include "server/etcd/replica_session.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/etcd/etcd_client.h"
+#include "tests/support/etcd_server.h"
+#include "tests/support/eventually.h"
+
+namespace sipresolver::testing {
+namespace {
+
+using etcd::EtcdClient;
+using etcd::EtcdLease;
+using etcd::ReplicaSession;
+using etcd::ReplicaSessionOptions;
+using ::testing::ElementsAre;
+
+// What a session reported, read from the test's thread.
+class SessionRecorder {
+ public:
+  ReplicaSession::Callbacks Callbacks() {
+    return {.on_state =
+                [this](bool active, absl::Status why) {
+                  absl::MutexLock lock(&mu_);
+                  active_ = active;
+                  why_ = std::move(why);
+                  ++state_calls_;
+                },
+            .on_replicas =
+                [this](std::vector<std::string> replicas) {
+                  absl::MutexLock lock(&mu_);
+                  replicas_ = std::move(replicas);
+                }};
+  }
+  bool active() const {
+    absl::MutexLock lock(&mu_);
+    return active_;
+  }
+  absl::Status why() const {
+    absl::MutexLock lock(&mu_);
+    return why_;
+  }
+  std::vector<std::string> replicas() const {
+    absl::MutexLock lock(&mu_);
+    return replicas_;
+  }
+  int state_calls() const {
+    absl::MutexLock lock(&mu_);
+    return state_calls_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  bool active_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status why_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> replicas_ ABSL_GUARDED_BY(mu_);
+  int state_calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class ReplicaSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start();
+    ASSERT_TRUE(etcd.ok()) << etcd.status();
+    etcd_ = *std::move(etcd);
+    client_ = ConnectTo(*etcd_);
+    ASSERT_NE(client_, nullptr);
+  }
+
+  std::unique_ptr<ReplicaSession> StartSession(const std::string& id,
+                                               SessionRecorder& recorder) {
+    ReplicaSessionOptions options;
+    options.replica_id = id;
+    options.lease_ttl = absl::Seconds(2);
+    options.retry_interval = absl::Milliseconds(200);
+    EXPECT_TRUE(ReplicaSession::Validate(options).ok());
+    return std::make_unique<ReplicaSession>(*client_, options,
+                                            recorder.Callbacks());
+  }
+
+  std::unique_ptr<EtcdServer> etcd_;
+  std::unique_ptr<EtcdClient> client_;
+};
+
+TEST(ReplicaSessionOptionsTest, ValidateNamesTheBadField) {
+  ReplicaSessionOptions options;
+  options.replica_id = "";
+  EXPECT_THAT(std::string(ReplicaSession::Validate(options).message()),
+              ::testing::HasSubstr("replica_id"));
+  options.replica_id = "a/b";
+  EXPECT_THAT(std::string(ReplicaSession::Validate(options).message()),
+              ::testing::HasSubstr("replica_id"));
+  options.replica_id = "pod-0";
+  options.prefix = "/sipresolver";
+  EXPECT_THAT(std::string(ReplicaSession::Validate(options).message()),
+              ::testing::HasSubstr("etcd_prefix"));
+  options.prefix = "/sipresolver/";
+  EXPECT_TRUE(ReplicaSession::Validate(options).ok());
+}
+
+TEST_F(ReplicaSessionTest, ReplicasSeeEachOtherAndOneThatStopsLeaves) {
+  SessionRecorder a_seen, b_seen;
+  std::unique_ptr<ReplicaSession> a = StartSession("a", a_seen);
+  std::unique_ptr<ReplicaSession> b = StartSession("b", b_seen);
+  const std::vector<std::string> both = {"a", "b"};
+  ASSERT_TRUE(Eventually([&] { return a_seen.replicas() == both; }))
+      << a_seen.why();
+  ASSERT_TRUE(Eventually([&] { return b_seen.replicas() == both; }))
+      << b_seen.why();
+  EXPECT_TRUE(a_seen.active());
+  EXPECT_TRUE(b_seen.active());
+  EXPECT_EQ(a->key(), "/sipresolver/replicas/a");
+
+  // Stop revokes the lease: the key goes at once, not one TTL later (not
+  // timed here: the lease would expire anyway).
+  b->Stop();
+  EXPECT_TRUE(Eventually([&] { return a_seen.replicas() == std::vector<std::string>{"a"}; }));
+  absl::StatusOr<std::optional<etcd::EtcdKeyValue>> b_key =
+      client_->Get("/sipresolver/replicas/b");
+  ASSERT_TRUE(b_key.ok()) << b_key.status();
+  EXPECT_FALSE(b_key->has_value());
+  EXPECT_TRUE(a_seen.active());
+}
+
+TEST_F(ReplicaSessionTest, AnIdHeldByAnotherLeaseWaitsUntilItGoes) {
+  absl::StatusOr<EtcdLease> other = client_->Grant(absl::Seconds(60));
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE(client_->Put("/sipresolver/replicas/a", "", other->id).ok());
+
+  SessionRecorder seen;
+  std::unique_ptr<ReplicaSession> a = StartSession("a", seen);
+  ASSERT_TRUE(Eventually([&] { return seen.state_calls() >= 2; }));
+  EXPECT_FALSE(seen.active());
+  EXPECT_EQ(seen.why().code(), absl::StatusCode::kFailedPrecondition)
+      << seen.why();
+  EXPECT_THAT(std::string(seen.why().message()),
+              ::testing::HasSubstr("replica id \"a\""));
+
+  ASSERT_TRUE(client_->Revoke(other->id).ok());
+  EXPECT_TRUE(Eventually([&] { return seen.active(); })) << seen.why();
+  EXPECT_THAT(seen.replicas(), ElementsAre("a"));
+}
+
+TEST_F(ReplicaSessionTest, ADeletedKeyEndsTheSessionWhichStartsAgain) {
+  SessionRecorder seen;
+  std::unique_ptr<ReplicaSession> a = StartSession("a", seen);
+  ASSERT_TRUE(Eventually([&] { return seen.active(); })) << seen.why();
+  const int calls = seen.state_calls();
+  ASSERT_TRUE(client_->Delete("/sipresolver/replicas/a").ok());
+  // Inactive (ABORTED), then active again with a new lease.
+  ASSERT_TRUE(Eventually([&] { return seen.state_calls() >= calls + 2; }));
+  EXPECT_TRUE(Eventually([&] { return seen.active(); })) << seen.why();
+  absl::StatusOr<std::optional<etcd::EtcdKeyValue>> key =
+      client_->Get("/sipresolver/replicas/a");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_TRUE(key->has_value());
+}
+
+TEST_F(ReplicaSessionTest, SurvivesEtcdGoingAwayAndComingBack) {
+  SessionRecorder seen;
+  std::unique_ptr<ReplicaSession> a = StartSession("a", seen);
+  ASSERT_TRUE(Eventually([&] { return seen.active(); })) << seen.why();
+
+  etcd_->Kill();
+  ASSERT_TRUE(Eventually([&] { return !seen.active(); }));
+  const absl::StatusCode code = seen.why().code();
+  EXPECT_TRUE(code == absl::StatusCode::kUnavailable ||
+              code == absl::StatusCode::kDeadlineExceeded)
+      << seen.why();
+
+  ASSERT_TRUE(etcd_->Restart().ok());
+  // etcd renews the old lease on restart; the session waits for it to
+  // expire (or revokes it) and registers again.
+  EXPECT_TRUE(Eventually([&] { return seen.active(); }, absl::Seconds(60)))
+      << seen.why();
+  EXPECT_THAT(seen.replicas(), ElementsAre("a"));
+}
+
+TEST_F(ReplicaSessionTest, StopsWhileEtcdIsDown) {
+  SessionRecorder seen;
+  std::unique_ptr<ReplicaSession> a = StartSession("a", seen);
+  ASSERT_TRUE(Eventually([&] { return seen.active(); })) << seen.why();
+  etcd_->Kill();
+  a->Stop();  // Returns (bounded by the client's request timeouts).
+  a.reset();
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
