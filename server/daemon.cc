@@ -36,6 +36,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
       d->loop_, *d->resolver_, *d->health_, *d->hub_, d->metrics_, d->clock_,
       d->random_, config.service);
   d->loop_.Start();
+  if (!config.fleet.etcd_endpoints.empty()) {
+    auto fleet = ReplicaFleet::Start(config.fleet, d->loop_, d->metrics_);
+    if (!fleet.ok()) return fleet.status();
+    d->fleet_ = *std::move(fleet);
+  }
   if (d->credentials_file_) {
     // Just read: the first check is one interval away.
     d->loop_.Post([d = d.get()] { d->ScheduleCredentialsReload(); });
@@ -230,6 +235,7 @@ void Daemon::Shutdown() {
   // a queue but to drain.
   if (watch_queues_) watch_queues_->Shutdown();
   if (health_server_) health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  if (fleet_) fleet_->Stop();  // Leaves at once rather than one TTL later.
   loop_.RunSync([this] {
     credentials_timer_.reset();
     if (transport_) transport_->CancelAll();

@@ -30,6 +30,7 @@
 #include "server/health_log.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/replica_fleet.h"
 #include "server/roles.h"
 #include "server/server_security.h"
 #include "server/sip_resolver_service.h"
@@ -67,6 +68,8 @@ struct DaemonConfig {
   ServiceLimits service;
   ProbeConfig probe;
   WatchOptions watch;
+  // Sharing with the other replicas through etcd; off without endpoints.
+  FleetConfig fleet;
   int max_request_bytes = 64 * 1024;
   // On shutdown, after health turns NOT_SERVING and before streams end:
   // time for load balancers to stop sending new calls.
@@ -120,6 +123,7 @@ class Daemon {
   std::optional<health::CredentialsFile> credentials_file_;
   std::unique_ptr<Timer> credentials_timer_;  // Loop thread only.
   std::string credentials_error_;             // The last one logged: each once.
+  std::unique_ptr<ReplicaFleet> fleet_;  // Null without --etcd_endpoints.
   std::unique_ptr<DecisionHub> hub_;
   std::unique_ptr<SipResolverService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,6 +1,8 @@
 // sipresolverd's flags and their mapping onto DaemonConfig.
 #include "server/daemon_flags.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <set>
 #include <string>
@@ -12,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "server/etcd/replica_session.h"
 
 ABSL_FLAG(std::string, listen, "[::]:50051", "gRPC listen address, HOST:PORT.");
 ABSL_FLAG(std::string, metrics_listen, "[::]:9464",
@@ -179,6 +182,26 @@ ABSL_FLAG(absl::Duration, shutdown_drain_delay, absl::ZeroDuration(),
           "for load balancers to notice.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, time in-flight calls get before cancellation.");
+ABSL_FLAG(std::string, etcd_endpoints, "",
+          "etcd members to share probing with the other replicas through, "
+          "HOST:PORT or several IP:PORT, comma-separated. Empty: this "
+          "replica works alone.");
+ABSL_FLAG(std::string, etcd_prefix, "/sipresolver/",
+          "Prefix of every key the fleet keeps in etcd (one per fleet "
+          "sharing an etcd); ends with '/'.");
+ABSL_FLAG(std::string, replica_id, "",
+          "This replica's name in etcd, unique among live replicas. Empty: "
+          "the host name (the pod name in Kubernetes).");
+ABSL_FLAG(absl::Duration, etcd_lease_ttl, absl::Seconds(5),
+          "How long a replica that stopped (or lost etcd) stays listed.");
+ABSL_FLAG(std::string, etcd_tls_ca_file, "",
+          "PEM CA file to verify etcd with; any --etcd_tls_* flag turns TLS "
+          "to etcd on (without this one: the system CAs).");
+ABSL_FLAG(std::string, etcd_tls_cert_file, "",
+          "PEM client certificate for etcd (mutual TLS), with "
+          "--etcd_tls_key_file; re-read every --tls_reload_interval.");
+ABSL_FLAG(std::string, etcd_tls_key_file, "",
+          "PEM private key of --etcd_tls_cert_file.");
 ABSL_FLAG(std::string, log_format, "text",
           "Log lines on stderr: text (a timestamp and the message with "
           "key=value fields) or json (one JSON object per line: time in "
@@ -321,6 +344,29 @@ std::string ProbeFlags(ProbeConfig& p) {
   return FailStaticFlags(p.health);
 }
 
+std::string FleetFlags(FleetConfig& f) {
+  f.etcd_endpoints = absl::GetFlag(FLAGS_etcd_endpoints);
+  f.session.prefix = absl::GetFlag(FLAGS_etcd_prefix);
+  f.session.replica_id = absl::GetFlag(FLAGS_replica_id);
+  f.session.lease_ttl = absl::GetFlag(FLAGS_etcd_lease_ttl);
+  f.etcd_tls.ca_file = absl::GetFlag(FLAGS_etcd_tls_ca_file);
+  f.etcd_tls.cert_file = absl::GetFlag(FLAGS_etcd_tls_cert_file);
+  f.etcd_tls.key_file = absl::GetFlag(FLAGS_etcd_tls_key_file);
+  f.etcd_tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
+  if (f.session.replica_id.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+      return "--replica_id: empty, and the host name cannot be read";
+    }
+    f.session.replica_id = host;
+  }
+  if (f.etcd_endpoints.empty()) return "";
+  if (absl::Status s = etcd::ReplicaSession::Validate(f.session); !s.ok()) {
+    return absl::StrCat("--", s.message());
+  }
+  return "";
+}
+
 std::string WatchFlags(WatchOptions& w) {
   w.heartbeat = absl::GetFlag(FLAGS_heartbeat_interval);
   w.idle_grace = absl::GetFlag(FLAGS_watcher_idle_grace);
@@ -435,6 +481,7 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
   config.log_format = *log_format;
   std::string bad = ProbeFlags(config.probe);
   if (bad.empty()) bad = WatchFlags(config.watch);
+  if (bad.empty()) bad = FleetFlags(config.fleet);
   if (bad.empty()) bad = CheckConfig(config);
   if (!bad.empty()) return absl::InvalidArgumentError(bad);
   return config;

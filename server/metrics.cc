@@ -161,7 +161,19 @@ Metrics::Metrics()
                         .Help("WatchDecision streams cut off because the agent "
                               "stopped reading (--max_stream_write_stall).")
                         .Register(*registry_)
-                        .Add({})) {
+                        .Add({})),
+      etcd_session_(BuildGauge()
+                        .Name("sipresolver_etcd_session_active")
+                        .Help("1 while this replica holds its etcd session "
+                              "(lease and membership key), 0 while it tries "
+                              "to get one. Only with --etcd_endpoints.")
+                        .Register(*registry_)),
+      fleet_replicas_(BuildGauge()
+                          .Name("sipresolver_fleet_replicas")
+                          .Help("Live replicas in etcd as this one last saw "
+                                "them, itself included. Only with "
+                                "--etcd_endpoints.")
+                          .Register(*registry_)) {
   auto& decisions = BuildCounter()
                         .Name("sipresolver_decisions_published_total")
                         .Help(
@@ -318,6 +330,14 @@ void Metrics::OnFanOut(absl::Duration latency) {
 }
 
 void Metrics::OnSlowStreamDropped() { slow_dropped_.Increment(); }
+
+void Metrics::SetEtcdSession(bool active) {
+  etcd_session_.Add({}).Set(active ? 1 : 0);
+}
+
+void Metrics::SetFleetReplicas(int replicas) {
+  fleet_replicas_.Add({}).Set(replicas);
+}
 
 void Metrics::OnProbeTargetRefused(absl::StatusCode code) {
   refused_.Add({{"code", absl::StatusCodeToString(code)}}).Increment();

@@ -73,6 +73,10 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   void OnFanOut(absl::Duration latency);
   void OnSlowStreamDropped();
 
+  // Probing shared through etcd (--etcd_endpoints); absent without it.
+  void SetEtcdSession(bool active);
+  void SetFleetReplicas(int replicas);  // Live replicas this one sees.
+
   prometheus::Registry& registry() { return *registry_; }
 
  private:
@@ -103,6 +107,8 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Gauge& probe_healthy_ratio_;
   prometheus::Histogram& fanout_;
   prometheus::Counter& slow_dropped_;
+  prometheus::Family<prometheus::Gauge>& etcd_session_;
+  prometheus::Family<prometheus::Gauge>& fleet_replicas_;
   std::unique_ptr<MetricsHttpServer> http_;
 };
 

@@ -71,6 +71,32 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   return credentials;
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeEtcdCredentials(
+    const EtcdTlsFiles& tls) {
+  if (tls.ca_file.empty() && tls.cert_file.empty() && tls.key_file.empty()) {
+    return std::shared_ptr<grpc::ChannelCredentials>();
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "etcd_tls_cert_file and etcd_tls_key_file: set both or neither");
+  }
+  for (const auto& [path, flag] :
+       {std::pair(tls.ca_file, "etcd_tls_ca_file"),
+        std::pair(tls.cert_file, "etcd_tls_cert_file"),
+        std::pair(tls.key_file, "etcd_tls_key_file")}) {
+    if (path.empty()) continue;
+    if (absl::Status s = Readable(path, flag); !s.ok()) return s;
+  }
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          tls.key_file, tls.cert_file, tls.ca_file,
+          std::max<int64_t>(1, absl::ToInt64Seconds(tls.reload_interval))));
+  if (!tls.ca_file.empty()) options.watch_root_certs();
+  if (!tls.cert_file.empty()) options.watch_identity_key_cert_pairs();
+  return grpc::experimental::TlsCredentials(options);
+}
+
 void ApplyConnectionPolicy(const ConnectionPolicy& p,
                            grpc::ServerBuilder& builder) {
   // gRPC's SO_REUSEPORT would let a second daemon on the same port start

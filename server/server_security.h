@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/roles.h"
@@ -43,6 +44,20 @@ struct ConnectionPolicy {
 // would only log it). Under mutual TLS every call passes `roles` first.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& tls, const RolePolicy& roles);
+
+// How sipresolverd reaches etcd (--etcd_tls_*): TLS when any file is set
+// (without ca_file: the system CAs), mutual TLS with cert and key.
+struct EtcdTlsFiles {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  absl::Duration reload_interval = absl::Minutes(1);  // As TlsFiles'.
+};
+
+// Null (plaintext) when no file is set. INVALID_ARGUMENT when only one of
+// cert/key is set or a file cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeEtcdCredentials(
+    const EtcdTlsFiles& tls);
 
 void ApplyConnectionPolicy(const ConnectionPolicy& policy,
                            grpc::ServerBuilder& builder);

@@ -21,7 +21,7 @@ absl::Status ReplicaSession::Validate(const ReplicaSessionOptions& options) {
   if (options.lease_ttl < absl::Seconds(1) ||
       options.retry_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "etcd lease TTL must be >= 1s and the retry interval > 0");
+        "etcd_lease_ttl: must be >= 1s (and the retry interval > 0)");
   }
   return absl::OkStatus();
 }
