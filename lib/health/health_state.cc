@@ -51,14 +51,16 @@ Counters Apply(Counters c, Verdict verdict, const Thresholds& thresholds) {
   return c;
 }
 
+bool ChangePending(const Counters& c) {
+  return c.state == HealthState::kUnknown ||
+         (c.state == HealthState::kHealthy && c.consecutive_failures > 0) ||
+         (c.state == HealthState::kUnhealthy && c.consecutive_successes > 0);
+}
+
 absl::Duration NextProbeDelay(const Counters& c, const Intervals& intervals,
                               Random& random) {
-  const bool pending =
-      c.state == HealthState::kUnknown ||
-      (c.state == HealthState::kHealthy && c.consecutive_failures > 0) ||
-      (c.state == HealthState::kUnhealthy && c.consecutive_successes > 0);
   const absl::Duration base =
-      pending ? intervals.edge_interval : intervals.interval;
+      ChangePending(c) ? intervals.edge_interval : intervals.interval;
   constexpr uint64_t kSteps = 1000;
   const double unit =
       static_cast<double>(random.UniformInclusive(kSteps)) / kSteps;

@@ -57,6 +57,10 @@ struct Intervals {
   double jitter = 0.1;  // Each delay is scaled by 1 +/- up to this.
 };
 
+// Whether the last result disagrees with the state, or the state is still
+// UNKNOWN: a change may be near, so the next probe should come soon.
+bool ChangePending(const Counters& counters);
+
 // When to probe again after a probe that left `counters`.
 absl::Duration NextProbeDelay(const Counters& counters,
                               const Intervals& intervals, Random& random);

@@ -37,6 +37,8 @@ struct HealthTracker::Tracked {
   int pins = 0;
   std::unique_ptr<Timer> next_probe;
   RtoEstimator rto;
+  // The last verdict shared with other replicas or taken over from them.
+  std::optional<SharedHealth> shared;
   std::map<uint64_t, Probe> in_flight;
 };
 
@@ -104,6 +106,9 @@ absl::Status HealthTracker::Touch(const sip::Endpoint& endpoint,
     tracked->status.endpoint = endpoint;
     tracked->status.last_change = now;
     it = endpoints_.emplace(endpoint, std::move(tracked)).first;
+    // Before the first probe: an assignment counts this replica among
+    // those that need the endpoint from now on.
+    if (tracked_listener_) tracked_listener_(endpoint, domain, true);
     Schedule(*it->second, absl::ZeroDuration());
     ReportCounts();
   }
@@ -167,7 +172,12 @@ void HealthTracker::StartProbe(const sip::Endpoint& endpoint) {
     panic_.Remove(endpoint);
     endpoints_.erase(it);
     ReportCounts();
+    if (tracked_listener_) tracked_listener_(endpoint, "", false);
     return;
+  }
+  if (assignment_ != nullptr && !assignment_->NextTurnIn(endpoint)) {
+    // Another replica probes it; its health arrives through AdoptShared.
+    return Schedule(t, options_.intervals.interval);
   }
   // Confirming a miss: every probe still needed at once, so a dead server
   // is down one RTO after the miss, not one RTO per missing answer.
@@ -247,9 +257,7 @@ void HealthTracker::OnMiss(Tracked& t) {
   // Down (or still down): no answers to learn from, so wait longer next
   // time (RFC 6298 5.5); the next scheduled probe decides.
   t.rto.Backoff();
-  if (t.Outstanding() == 0) {
-    Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
-  }
+  if (t.Outstanding() == 0) Schedule(t, NextDelay(t));
 }
 
 void HealthTracker::OnResult(const sip::Endpoint& endpoint, uint64_t id,
@@ -306,13 +314,67 @@ void HealthTracker::OnResult(const sip::Endpoint& endpoint, uint64_t id,
     p.overdue.reset();
   }
   ApplyVerdict(t, verdict);
-  Schedule(t, NextProbeDelay(s.counters, options_.intervals, random_));
+  Schedule(t, NextDelay(t));
+}
+
+absl::Duration HealthTracker::NextDelay(const Tracked& t) {
+  const Counters& c = t.status.counters;
+  if (assignment_ == nullptr || ChangePending(c)) {
+    return NextProbeDelay(c, options_.intervals, random_);
+  }
+  return assignment_->NextTurnIn(t.status.endpoint)
+      .value_or(options_.intervals.interval);
+}
+
+void HealthTracker::Reassign() {
+  for (auto& [endpoint, t] : endpoints_) {
+    if (t->in_flight.empty()) Schedule(*t, NextDelay(*t));
+  }
 }
 
 void HealthTracker::ApplyVerdict(Tracked& t, Verdict verdict) {
+  SetCounters(t, Apply(t.status.counters, verdict, options_.thresholds));
+  if (!probed_listener_) return;
+  SharedHealth now = Shareable(t);
+  if (t.shared && t.shared->SameVerdict(now)) return;
+  t.shared = now;
+  probed_listener_(t.status.endpoint, now);
+}
+
+SharedHealth HealthTracker::Shareable(const Tracked& t) const {
+  const EndpointStatus& s = t.status;
+  SharedHealth shared;
+  // Only the progress toward leaving the state counts (Apply): failures
+  // while HEALTHY, successes while UNHEALTHY.
+  shared.counters.state = s.counters.state;
+  if (s.counters.state == HealthState::kHealthy) {
+    shared.counters.consecutive_failures = s.counters.consecutive_failures;
+  } else if (s.counters.state == HealthState::kUnhealthy) {
+    shared.counters.consecutive_successes = s.counters.consecutive_successes;
+  }
+  shared.last_response_code = s.last_response_code;
+  shared.last_error = s.last_error;
+  shared.latency = s.last_latency;
+  return shared;
+}
+
+void HealthTracker::AdoptShared(const sip::Endpoint& endpoint,
+                                const SharedHealth& shared) {
+  auto it = endpoints_.find(endpoint);
+  if (it == endpoints_.end()) return;
+  Tracked& t = *it->second;
+  EndpointStatus& s = t.status;
+  s.last_response_code = shared.last_response_code;
+  s.last_error = shared.last_error;
+  if (shared.latency > absl::ZeroDuration()) s.last_latency = shared.latency;
+  t.shared = shared;
+  SetCounters(t, shared.counters);
+}
+
+void HealthTracker::SetCounters(Tracked& t, const Counters& counters) {
   EndpointStatus& s = t.status;
   const HealthState before = s.counters.state;
-  s.counters = Apply(s.counters, verdict, options_.thresholds);
+  s.counters = counters;
   if (s.counters.state != before) {
     s.last_change = clock_.Now();
     panic_.SetState(s.endpoint, s.counters.state);

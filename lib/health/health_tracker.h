@@ -42,6 +42,7 @@
 #include "lib/health/device_evidence.h"
 #include "lib/health/health_state.h"
 #include "lib/health/panic_detector.h"
+#include "lib/health/probe_assignment.h"
 #include "lib/health/probe_policy.h"
 #include "lib/health/rate_limiter.h"
 #include "lib/health/rto_estimator.h"
@@ -96,6 +97,27 @@ struct EndpointStatus {
   std::optional<std::string> via_received;
   std::optional<uint16_t> via_rport;
   uint64_t probes = 0;
+};
+
+// What one replica's probes found about an endpoint, as the other replicas
+// take it over when they share probing.
+struct SharedHealth {
+  // Only the progress toward leaving the state (failures while HEALTHY,
+  // successes while UNHEALTHY; the other is 0), so that a steady
+  // endpoint's counters stop changing: nothing new to share.
+  Counters counters;
+  int last_response_code = 0;
+  std::string last_error;
+  absl::Duration latency;  // Of the last answer; zero if none yet.
+
+  // Whether the others would decide differently (latency and wording
+  // aside).
+  bool SameVerdict(const SharedHealth& o) const {
+    return counters.state == o.counters.state &&
+           counters.consecutive_successes == o.counters.consecutive_successes &&
+           counters.consecutive_failures == o.counters.consecutive_failures &&
+           last_response_code == o.last_response_code;
+  }
 };
 
 // Counts for metrics and events for the log. Called on the loop thread.
@@ -174,6 +196,34 @@ class HealthTracker {
   // Share of the endpoints with a verdict that the probes find healthy.
   double probe_healthy_ratio() const { return healthy_ratio_; }
 
+  // Sharing probes with other replicas (ENGINEERING.md, "Many replicas").
+  // With an assignment, the regular probes of an endpoint go out only at
+  // this replica's turns; a miss is still confirmed at once by the replica
+  // that saw it. Null (the default): every endpoint, every interval. It
+  // must outlive the tracker or be reset first.
+  void SetAssignment(ProbeAssignment* assignment) { assignment_ = assignment; }
+  // The assignment changed: each endpoint's next probe moves to its new
+  // turn (or to none).
+  void Reassign();
+  // Health another replica's probes found, taken over as if this replica's
+  // own probes had found it: state, progress toward the thresholds, the
+  // last answer. Ignored for endpoints not tracked.
+  void AdoptShared(const sip::Endpoint& endpoint, const SharedHealth& shared);
+  // Called after a result of this replica's own probes that changed what
+  // the others should know (SharedHealth::SameVerdict). One listener.
+  using ProbedListener =
+      std::function<void(const sip::Endpoint&, const SharedHealth&)>;
+  void SetProbedListener(ProbedListener listener) {
+    probed_listener_ = std::move(listener);
+  }
+  // Called when an endpoint starts being tracked (with the name it was
+  // first needed for) and when it is dropped (tracked false). One listener.
+  using TrackedListener = std::function<void(
+      const sip::Endpoint&, const std::string& domain, bool tracked)>;
+  void SetTrackedListener(TrackedListener listener) {
+    tracked_listener_ = std::move(listener);
+  }
+
   std::optional<EndpointStatus> Get(const sip::Endpoint& endpoint) const;
   std::vector<EndpointStatus> List() const;  // Ordered by endpoint.
   const ProbePolicy& policy() const { return policy_; }
@@ -192,6 +242,14 @@ class HealthTracker {
   // Counts a miss; the probe is already out of the outstanding ones.
   void OnMiss(Tracked& t);
   void ApplyVerdict(Tracked& t, Verdict verdict);
+  // Sets the probes' counters (a verdict applied, or adopted from another
+  // replica) and evaluates what follows.
+  void SetCounters(Tracked& t, const Counters& counters);
+  // When the endpoint's next probe is due: its regular delay, or with an
+  // assignment this replica's next turn (an interval away if it has none:
+  // a look at whether the endpoint idled out).
+  absl::Duration NextDelay(const Tracked& t);
+  SharedHealth Shareable(const Tracked& t) const;
   // Recomputes decision_state from the counters and the device evidence;
   // updates the counts and notifies the observer and listener on a change.
   // `probe_before`: the probes' state before the result that led here.
@@ -214,6 +272,9 @@ class HealthTracker {
   PanicDetector panic_;
   Listener listener_;
   PanicListener panic_listener_;
+  ProbeAssignment* assignment_ = nullptr;
+  ProbedListener probed_listener_;
+  TrackedListener tracked_listener_;
   // panic_'s verdict as of the last ReportCounts (what listeners heard).
   bool suspect_ = false;
   double healthy_ratio_ = 1.0;
