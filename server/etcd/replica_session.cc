@@ -10,9 +10,9 @@ namespace sipresolver::etcd {
 absl::Status ReplicaSession::Validate(const ReplicaSessionOptions& options) {
   if (options.replica_id.empty() ||
       absl::StrContains(options.replica_id, '/')) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "replica_id: \"", options.replica_id,
-        "\" must be a non-empty name without '/' (the pod name)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("replica_id: \"", options.replica_id,
+                     "\" must be a non-empty name without '/' (the pod name)"));
   }
   if (!absl::EndsWith(options.prefix, "/")) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -31,8 +31,7 @@ ReplicaSession::ReplicaSession(EtcdClient& client,
                                Callbacks callbacks)
     : client_(client),
       options_(std::move(options)),
-      replicas_prefix_(absl::StrCat(options_.prefix, "replicas/")),
-      key_(absl::StrCat(replicas_prefix_, options_.replica_id)),
+      key_(absl::StrCat(options_.prefix, "replicas/", options_.replica_id)),
       callbacks_(std::move(callbacks)),
       thread_([this] { Run(); }) {}
 
@@ -44,6 +43,22 @@ void ReplicaSession::Stop() {
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
+}
+
+void ReplicaSession::Hold(const std::string& key, const std::string& value) {
+  absl::MutexLock lock(&mu_);
+  held_[key] = value;
+  held_dirty_.insert(key);
+}
+
+void ReplicaSession::Release(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  if (held_.erase(key) > 0) held_dirty_.insert(key);
+}
+
+void ReplicaSession::Write(const std::string& key, const std::string& value) {
+  absl::MutexLock lock(&mu_);
+  writes_[key] = value;
 }
 
 void ReplicaSession::Run() {
@@ -64,13 +79,14 @@ absl::Status ReplicaSession::RunOnce() {
     absl::MutexLock lock(&mu_);
     ended_.reset();
     lease_lost_ = false;
-    replicas_.clear();
+    // A new lease: every held key is written again under it.
+    for (const auto& [key, value] : held_) held_dirty_.insert(key);
   }
   absl::StatusOr<EtcdLease> lease = client_.Grant(options_.lease_ttl);
   if (!lease.ok()) return lease.status();
-  // A lease is ended here where etcd answers (revoking deletes our key at
-  // once; an expiring lease keeps it one TTL), and left to expire where it
-  // does not (a revocation could only wait for that).
+  // A lease is ended here where etcd answers (revoking deletes our keys at
+  // once; an expiring lease keeps them one TTL), and left to expire where
+  // it does not (a revocation could only wait for that).
   auto revoke = [&] {
     client_.Revoke(lease->id, options_.lease_ttl).IgnoreError();
   };
@@ -79,8 +95,9 @@ absl::Status ReplicaSession::RunOnce() {
     revoke();
     return absl::FailedPreconditionError(absl::StrCat(
         "replica id \"", options_.replica_id, "\" is held by another lease (",
-        key_, "): another live replica has this id, or this one's previous "
-              "run has not expired yet"));
+        key_,
+        "): another live replica has this id, or this one's previous "
+        "run has not expired yet"));
   }
   std::unique_ptr<LeaseKeeper> keeper =
       client_.KeepAlive(*lease, [this](absl::Status why) {
@@ -88,38 +105,41 @@ absl::Status ReplicaSession::RunOnce() {
         lease_lost_ = true;
         if (!ended_) ended_ = std::move(why);
       });
-  absl::StatusOr<EtcdRange> listed = client_.GetPrefix(replicas_prefix_);
+  absl::StatusOr<EtcdRange> listed = client_.GetPrefix(options_.prefix);
   if (!listed.ok()) return listed.status();
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) {
-      keeper->Stop();
-      revoke();
-      return absl::OkStatus();
+    if (!stopping_) {
+      callbacks_.on_snapshot(std::move(listed->kvs));
+      callbacks_.on_state(true, absl::OkStatus());
     }
-    for (const EtcdKeyValue& kv : listed->kvs) {
-      replicas_.insert(kv.key.substr(replicas_prefix_.size()));
-    }
-    callbacks_.on_state(true, absl::OkStatus());
-    ReportReplicas();
   }
   std::unique_ptr<PrefixWatcher> watcher = client_.WatchPrefix(
-      replicas_prefix_, listed->revision + 1,
+      options_.prefix, listed->revision + 1,
       {.on_events =
            [this](std::vector<WatchEvent> events) {
-             OnEvents(std::move(events));
+             absl::MutexLock lock(&mu_);
+             if (stopping_ || ended_) return;
+             for (const WatchEvent& e : events) {
+               if (e.type == WatchEvent::Type::kDelete && e.key == key_) {
+                 // Deleted by an operator, or the lease gone before the
+                 // keeper noticed: without it this replica is no member.
+                 ended_ = absl::AbortedError(absl::StrCat(
+                     key_, " was deleted while the session held it"));
+                 return;
+               }
+             }
+             callbacks_.on_events(std::move(events));
            },
        .on_compacted =
            [this](int64_t revision) {
-             End(absl::DataLossError(absl::StrCat(
-                 "etcd compacted the replica list's history (revision ",
-                 revision, ") while the watch was behind")));
+             End(absl::DataLossError(
+                 absl::StrCat("etcd compacted the history (revision ", revision,
+                              ") while the watch was behind")));
            }});
-  absl::Status why = AwaitEnd();
+  absl::Status why = ServeWrites(lease->id);
   watcher->Stop();
   keeper->Stop();
-  // Stopped, or ended with etcd answering (our key deleted, the watch
-  // compacted). A lost lease is gone or out of reach.
   bool lease_lost;
   {
     absl::MutexLock lock(&mu_);
@@ -129,44 +149,52 @@ absl::Status ReplicaSession::RunOnce() {
   return why;
 }
 
-absl::Status ReplicaSession::AwaitEnd() {
-  absl::MutexLock lock(&mu_);
-  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stopping_ || ended_.has_value();
-  };
-  mu_.Await(absl::Condition(&done));
-  return stopping_ ? absl::OkStatus() : *ended_;
+absl::Status ReplicaSession::ServeWrites(int64_t lease) {
+  while (true) {
+    std::map<std::string, std::optional<std::string>> held;  // nullopt: gone.
+    std::map<std::string, std::string> writes;
+    {
+      absl::MutexLock lock(&mu_);
+      auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || ended_.has_value() || !held_dirty_.empty() ||
+               !writes_.empty();
+      };
+      mu_.Await(absl::Condition(&work));
+      if (stopping_) return absl::OkStatus();
+      if (ended_) return *ended_;
+      for (const std::string& key : held_dirty_) {
+        auto it = held_.find(key);
+        held[key] = it == held_.end() ? std::nullopt
+                                      : std::optional<std::string>(it->second);
+      }
+      held_dirty_.clear();
+      writes.swap(writes_);
+    }
+    absl::Status failed;
+    for (const auto& [key, value] : held) {
+      absl::Status s = value ? client_.Put(key, *value, lease).status()
+                             : client_.Delete(key).status();
+      if (!s.ok()) {
+        failed = s;
+        break;
+      }
+    }
+    for (auto it = writes.begin(); failed.ok() && it != writes.end(); ++it) {
+      failed = client_.Put(it->first, it->second).status();
+    }
+    if (!failed.ok()) {
+      absl::MutexLock lock(&mu_);
+      // Written again by the next session: held keys all are; a write
+      // only if nothing newer replaced it meanwhile.
+      for (auto& [key, value] : writes) writes_.emplace(key, std::move(value));
+      if (!ended_) ended_ = failed;
+    }
+  }
 }
 
 void ReplicaSession::End(absl::Status why) {
   absl::MutexLock lock(&mu_);
   if (!ended_) ended_ = std::move(why);
-}
-
-void ReplicaSession::OnEvents(std::vector<WatchEvent> events) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_ || ended_) return;
-  const std::set<std::string> before = replicas_;
-  for (const WatchEvent& e : events) {
-    std::string id = e.key.substr(replicas_prefix_.size());
-    if (e.type == WatchEvent::Type::kPut) {
-      replicas_.insert(std::move(id));
-    } else if (id == options_.replica_id) {
-      // Our own key deleted (an operator, or the lease gone without the
-      // keeper noticing yet): without it we are no member.
-      ended_ = absl::AbortedError(
-          absl::StrCat(key_, " was deleted while the session held it"));
-      return;
-    } else {
-      replicas_.erase(id);
-    }
-  }
-  if (replicas_ != before) ReportReplicas();
-}
-
-void ReplicaSession::ReportReplicas() {
-  callbacks_.on_replicas(
-      std::vector<std::string>(replicas_.begin(), replicas_.end()));
 }
 
 }  // namespace sipresolver::etcd

@@ -1,16 +1,22 @@
 // ReplicaSession: this replica's place in the fleet of sipresolverd
-// replicas that share probing through etcd (--etcd_endpoints). It holds a
-// lease, keeps the key `<prefix>replicas/<id>` attached to it, and follows
-// every key under `<prefix>replicas/`: the live replicas are exactly the
-// keys there, since a replica that dies or loses etcd for a lease's TTL
-// drops out by itself (its lease expires and etcd deletes its key).
+// replicas that share probing through etcd (--etcd_endpoints), and its one
+// conversation with etcd about it.
 //
-// A session is active from the moment its key is written and the replica
-// list read, until its lease is lost (not refreshed within the TTL, or gone)
-// or the watch misses changes (compaction). Then it reports itself
-// inactive with the reason and starts again with a new lease every
-// `retry_interval`, for as long as it runs: etcd that is down at start or
-// goes away only delays membership; nothing else stops.
+// It holds a lease with the key `<prefix>replicas/<id>` attached, so that
+// the live replicas are exactly the keys there: a replica that dies or
+// loses etcd for a lease's TTL drops out by itself. It follows every key
+// under the prefix (a snapshot, then each change in order), and writes what
+// the replica tells others: keys it holds while it lives (Hold: attached to
+// the lease, written again under each new lease) and plain keys (Write: the
+// latest value of each, once).
+//
+// A session is active from the moment its key is written and the prefix
+// read, until its lease is lost (not refreshed within the TTL, or gone),
+// its key is deleted, a write fails, or the watch misses changes
+// (compaction). Then it reports itself inactive with the reason and starts
+// again with a new lease every `retry_interval`, for as long as it runs:
+// etcd that is down at start or goes away only delays sharing. Writes wait
+// meanwhile (only the latest value of a key is kept).
 //
 // The id must be unique among live replicas (the pod name). A key of that
 // id still held by another lease, e.g. a restarted pod's old one before its
@@ -20,13 +26,14 @@
 // Threading: a thread of its own, plus the LeaseKeeper's and the
 // PrefixWatcher's. Callbacks never run concurrently with each other (the
 // owner hands their values over to its own thread, e.g. posts them to the
-// event loop) and must not Stop() or destroy the session. Stop() revokes
-// the lease so that the others see this replica leave at once rather than
-// one TTL later; with etcd unreachable it takes up to two of the client's
-// request timeouts (the call in flight, then the revocation).
+// event loop) and must not call the session. Hold, Release and Write are
+// thread-safe. Stop() revokes the lease so that the others see this replica
+// leave at once rather than one TTL later; with etcd unreachable it takes
+// up to the lease's TTL.
 #ifndef SIPRESOLVER_SERVER_ETCD_REPLICA_SESSION_H_
 #define SIPRESOLVER_SERVER_ETCD_REPLICA_SESSION_H_
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -59,9 +66,12 @@ class ReplicaSession {
     // Active (true, OK) or not any more (false, why); first called when
     // the first attempt succeeds or fails.
     absl::AnyInvocable<void(bool active, absl::Status why)> on_state;
-    // The live replicas' ids, sorted, this one included: once each time
-    // the session becomes active, then after every change.
-    absl::AnyInvocable<void(std::vector<std::string> replicas)> on_replicas;
+    // Every key under the prefix, as each new session starts (before it
+    // reports itself active): what changed while there was none is in it.
+    absl::AnyInvocable<void(std::vector<EtcdKeyValue> kvs)> on_snapshot;
+    // The changes after the snapshot, in order (this replica's own writes
+    // included).
+    absl::AnyInvocable<void(std::vector<WatchEvent> events)> on_events;
   };
 
   // INVALID_ARGUMENT for an empty id or one with '/', or a prefix that does
@@ -76,6 +86,13 @@ class ReplicaSession {
   ReplicaSession(const ReplicaSession&) = delete;
   ReplicaSession& operator=(const ReplicaSession&) = delete;
 
+  // `key` (under the prefix) = `value` for as long as this replica lives.
+  void Hold(const std::string& key, const std::string& value);
+  // Deletes a key Hold wrote.
+  void Release(const std::string& key);
+  // `key` = `value`, independent of this replica's life.
+  void Write(const std::string& key, const std::string& value);
+
   // Leaves the fleet: no callback runs after it returns. Idempotent.
   void Stop();
 
@@ -86,24 +103,25 @@ class ReplicaSession {
   // One session from a new lease to its end: returns why it ended (OK when
   // stopped).
   absl::Status RunOnce();
-  // Waits until the session ends or Stop(); returns why it ended.
-  absl::Status AwaitEnd() ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes what waits until the session ends or Stop(); returns why it
+  // ended.
+  absl::Status ServeWrites(int64_t lease) ABSL_LOCKS_EXCLUDED(mu_);
   void End(absl::Status why) ABSL_LOCKS_EXCLUDED(mu_);
-  void OnEvents(std::vector<WatchEvent> events);
-  void ReportReplicas() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   EtcdClient& client_;
   const ReplicaSessionOptions options_;
-  const std::string replicas_prefix_;  // <prefix>replicas/
-  const std::string key_;              // <prefix>replicas/<id>
+  const std::string key_;  // <prefix>replicas/<id>
 
   absl::Mutex mu_;
   Callbacks callbacks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // Why the current session ended (its lease lost, its watch compacted).
+  // Why the current session ended (lease lost, key deleted, compaction).
   std::optional<absl::Status> ended_ ABSL_GUARDED_BY(mu_);
   bool lease_lost_ ABSL_GUARDED_BY(mu_) = false;  // The keeper gave up.
-  std::set<std::string> replicas_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> held_ ABSL_GUARDED_BY(mu_);
+  // Held keys whose presence or value etcd does not have yet.
+  std::set<std::string> held_dirty_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> writes_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;  // Last: starts once everything else is set.
 };
 

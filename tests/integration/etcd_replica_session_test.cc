@@ -1,18 +1,20 @@
 // ReplicaSession (server/etcd/replica_session.h) against a real etcd:
 // replicas see each other, one that stops leaves the list, an id held by
-// another lease waits for it, and a session survives etcd going away and
-// coming back.
-#include "server/etcd/replica_session.h"
-
+// another lease waits for it, held keys live with the session and come back
+// under a new lease, and a session survives etcd going away and coming
+// back.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/etcd/etcd_client.h"
+#include "server/etcd/replica_session.h"
 #include "tests/support/etcd_server.h"
 #include "tests/support/eventually.h"
 
@@ -36,11 +38,28 @@ class SessionRecorder {
                   why_ = std::move(why);
                   ++state_calls_;
                 },
-            .on_replicas =
-                [this](std::vector<std::string> replicas) {
+            .on_snapshot =
+                [this](std::vector<etcd::EtcdKeyValue> kvs) {
                   absl::MutexLock lock(&mu_);
-                  replicas_ = std::move(replicas);
+                  keys_.clear();
+                  for (const auto& kv : kvs) keys_[kv.key] = kv.value;
+                },
+            .on_events =
+                [this](std::vector<etcd::WatchEvent> events) {
+                  absl::MutexLock lock(&mu_);
+                  for (const auto& e : events) {
+                    if (e.type == etcd::WatchEvent::Type::kPut) {
+                      keys_[e.key] = e.value;
+                    } else {
+                      keys_.erase(e.key);
+                    }
+                  }
                 }};
+  }
+  // The keys under the prefix as the session last told them.
+  std::map<std::string, std::string> keys() const {
+    absl::MutexLock lock(&mu_);
+    return keys_;
   }
   bool active() const {
     absl::MutexLock lock(&mu_);
@@ -52,7 +71,14 @@ class SessionRecorder {
   }
   std::vector<std::string> replicas() const {
     absl::MutexLock lock(&mu_);
-    return replicas_;
+    std::vector<std::string> ids;
+    for (const auto& [key, value] : keys_) {
+      absl::string_view id = key;
+      if (absl::ConsumePrefix(&id, "/sipresolver/replicas/")) {
+        ids.emplace_back(id);
+      }
+    }
+    return ids;
   }
   int state_calls() const {
     absl::MutexLock lock(&mu_);
@@ -63,7 +89,7 @@ class SessionRecorder {
   mutable absl::Mutex mu_;
   bool active_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status why_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> replicas_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> keys_ ABSL_GUARDED_BY(mu_);
   int state_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
@@ -124,7 +150,8 @@ TEST_F(ReplicaSessionTest, ReplicasSeeEachOtherAndOneThatStopsLeaves) {
   // Stop revokes the lease: the key goes at once, not one TTL later (not
   // timed here: the lease would expire anyway).
   b->Stop();
-  EXPECT_TRUE(Eventually([&] { return a_seen.replicas() == std::vector<std::string>{"a"}; }));
+  EXPECT_TRUE(Eventually(
+      [&] { return a_seen.replicas() == std::vector<std::string>{"a"}; }));
   absl::StatusOr<std::optional<etcd::EtcdKeyValue>> b_key =
       client_->Get("/sipresolver/replicas/b");
   ASSERT_TRUE(b_key.ok()) << b_key.status();
@@ -164,6 +191,46 @@ TEST_F(ReplicaSessionTest, ADeletedKeyEndsTheSessionWhichStartsAgain) {
       client_->Get("/sipresolver/replicas/a");
   ASSERT_TRUE(key.ok()) << key.status();
   EXPECT_TRUE(key->has_value());
+}
+
+TEST_F(ReplicaSessionTest, HeldKeysLiveWithTheSessionAndComeBackUnderANewOne) {
+  SessionRecorder seen;
+  std::unique_ptr<ReplicaSession> a = StartSession("a", seen);
+  a->Hold("/sipresolver/wanted/udp:192.0.2.1:5060/a", "itsp.test");
+  a->Hold("/sipresolver/wanted/udp:192.0.2.2:5060/a", "itsp.test");
+  a->Release("/sipresolver/wanted/udp:192.0.2.2:5060/a");
+  a->Write("/sipresolver/health/udp:192.0.2.1:5060", "state=healthy");
+  const std::string held = "/sipresolver/wanted/udp:192.0.2.1:5060/a";
+  ASSERT_TRUE(Eventually([&] {
+    auto keys = seen.keys();
+    return keys.count(held) > 0 &&
+           keys.count("/sipresolver/health/udp:192.0.2.1:5060") > 0;
+  })) << seen.why();
+  EXPECT_EQ(seen.keys().count("/sipresolver/wanted/udp:192.0.2.2:5060/a"), 0u);
+  absl::StatusOr<std::optional<etcd::EtcdKeyValue>> kv = client_->Get(held);
+  ASSERT_TRUE(kv.ok() && kv->has_value()) << kv.status();
+  const int64_t first_lease = (*kv)->lease;
+  EXPECT_NE(first_lease, 0);
+  absl::StatusOr<std::optional<etcd::EtcdKeyValue>> health =
+      client_->Get("/sipresolver/health/udp:192.0.2.1:5060");
+  ASSERT_TRUE(health.ok() && health->has_value());
+  EXPECT_EQ((*health)->lease, 0);  // Outlives the replica.
+
+  // A new session (its key deleted): the held key is written again, under
+  // the new lease.
+  ASSERT_TRUE(client_->Delete("/sipresolver/replicas/a").ok());
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<std::optional<etcd::EtcdKeyValue>> now = client_->Get(held);
+    return now.ok() && now->has_value() && (*now)->lease != first_lease;
+  }));
+  // Stopped: held keys go with the lease, the plain one stays.
+  a->Stop();
+  kv = client_->Get(held);
+  ASSERT_TRUE(kv.ok());
+  EXPECT_FALSE(kv->has_value());
+  health = client_->Get("/sipresolver/health/udp:192.0.2.1:5060");
+  ASSERT_TRUE(health.ok());
+  EXPECT_TRUE(health->has_value());
 }
 
 TEST_F(ReplicaSessionTest, SurvivesEtcdGoingAwayAndComingBack) {

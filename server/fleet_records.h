@@ -1,0 +1,44 @@
+// What replicas sharing probing keep in etcd, under --etcd_prefix P:
+//   P replicas/<replica>               ""          the live replicas (lease)
+//   P wanted/<endpoint key>/<replica>  the domain  who needs an endpoint
+//                                                  probed (lease)
+//   P health/<endpoint key>            HealthRecord what its last probes found
+// Endpoint keys are cluster::EndpointKey ("udp:192.0.2.1:5060"). Records
+// are "name=value" lines, values C-escaped; unknown names are ignored, so
+// a newer replica may add some.
+#ifndef SIPRESOLVER_SERVER_FLEET_RECORDS_H_
+#define SIPRESOLVER_SERVER_FLEET_RECORDS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "lib/health/health_tracker.h"
+
+namespace sipresolver::server {
+
+// A key under the prefix, taken apart. kind "replicas", "wanted", "health".
+struct FleetKey {
+  std::string kind;
+  std::string endpoint_key;  // wanted, health.
+  std::string replica;       // replicas, wanted.
+};
+std::optional<FleetKey> ParseFleetKey(absl::string_view prefix,
+                                      absl::string_view key);
+std::string WantedKey(absl::string_view prefix, absl::string_view endpoint_key,
+                      absl::string_view replica);
+std::string HealthKey(absl::string_view prefix, absl::string_view endpoint_key);
+
+// An owner's verdict on an endpoint, as every replica adopts it.
+struct HealthRecord {
+  std::string origin;  // The replica whose probe it was.
+  health::SharedHealth health;
+};
+std::string EncodeHealthRecord(const HealthRecord& record);
+// INVALID_ARGUMENT naming what is wrong (a value from etcd is input).
+absl::StatusOr<HealthRecord> DecodeHealthRecord(absl::string_view text);
+
+}  // namespace sipresolver::server
+
+#endif  // SIPRESOLVER_SERVER_FLEET_RECORDS_H_

@@ -1,0 +1,93 @@
+// The keys and records replicas share through etcd (server/fleet_records.h)
+// and the endpoint keys they are named by: what a replica writes it reads
+// back, and anything else from etcd is refused, not misread.
+#include "server/fleet_records.h"
+
+#include "gtest/gtest.h"
+#include "lib/cluster/probe_ownership.h"
+
+namespace sipresolver::server {
+namespace {
+
+TEST(EndpointKeyTest, ParsesWhatEndpointKeyWrites) {
+  for (const sip::Endpoint& e :
+       {sip::Endpoint{"192.0.2.1", 5060, Transport::kUdp},
+        sip::Endpoint{"2001:db8::1", 5061, Transport::kTls},
+        sip::Endpoint{"198.51.100.7", 5080, Transport::kTcp}}) {
+    const std::string key = cluster::EndpointKey(e);
+    std::optional<sip::Endpoint> back = cluster::ParseEndpointKey(key);
+    ASSERT_TRUE(back.has_value()) << key;
+    EXPECT_EQ(*back, e) << key;
+  }
+}
+
+TEST(EndpointKeyTest, RefusesAnythingElse) {
+  for (const char* key :
+       {"", "udp", "udp:", "udp:192.0.2.1", "udp:192.0.2.1:0",
+        "udp:192.0.2.1:65536", "udp:192.0.2.1:x", "sctp:192.0.2.1:5060",
+        "UDP:192.0.2.1:5060", "udp:[192.0.2.1:5060", "udp:2001:db8::1:5060",
+        "udp::5060"}) {
+    EXPECT_FALSE(cluster::ParseEndpointKey(key).has_value()) << key;
+  }
+}
+
+TEST(FleetKeyTest, TakesTheThreeKindsApart) {
+  const std::string p = "/sipresolver/";
+  std::optional<FleetKey> k = ParseFleetKey(p, "/sipresolver/replicas/pod-1");
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->kind, "replicas");
+  EXPECT_EQ(k->replica, "pod-1");
+
+  k = ParseFleetKey(p, WantedKey(p, "udp:192.0.2.1:5060", "pod-2"));
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->kind, "wanted");
+  EXPECT_EQ(k->endpoint_key, "udp:192.0.2.1:5060");
+  EXPECT_EQ(k->replica, "pod-2");
+
+  k = ParseFleetKey(p, HealthKey(p, "tls:[2001:db8::1]:5061"));
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->kind, "health");
+  EXPECT_EQ(k->endpoint_key, "tls:[2001:db8::1]:5061");
+
+  for (const char* other :
+       {"/other/replicas/pod-1", "/sipresolver/replicas/", "/sipresolver/x/y",
+        "/sipresolver/wanted/udp:192.0.2.1:5060", "/sipresolver/replicas/a/b",
+        "/sipresolver/health//"}) {
+    EXPECT_FALSE(ParseFleetKey(p, other).has_value()) << other;
+  }
+}
+
+TEST(HealthRecordTest, DecodesWhatItEncodes) {
+  HealthRecord r;
+  r.origin = "pod-1";
+  r.health.counters = {health::HealthState::kHealthy, 0, 1};
+  r.health.last_response_code = 0;
+  r.health.last_error = "no answer within 50ms (RTO)\nsecond line";
+  r.health.latency = absl::Microseconds(1234);
+  absl::StatusOr<HealthRecord> back = DecodeHealthRecord(EncodeHealthRecord(r));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->origin, "pod-1");
+  EXPECT_TRUE(back->health.SameVerdict(r.health));
+  EXPECT_EQ(back->health.last_error, r.health.last_error);
+  EXPECT_EQ(back->health.latency, r.health.latency);
+}
+
+TEST(HealthRecordTest, UnknownNamesAreIgnoredBadValuesRefused) {
+  EXPECT_TRUE(
+      DecodeHealthRecord("origin=a\nstate=unhealthy\nnew_field=1\n").ok());
+  for (const char* bad :
+       {"", "state=healthy\n", "origin=a\n", "origin=a\nstate=sick\n",
+        "origin=a\nstate=healthy\nfailures=-1\n",
+        "origin=a\nstate=healthy\ncode=x\n", "origin=a\nstate=healthy\nnoeq\n",
+        "origin=\nstate=healthy\n"}) {
+    EXPECT_EQ(DecodeHealthRecord(bad).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  EXPECT_FALSE(DecodeHealthRecord("origin=a\nstate=healthy\nerror=" +
+                                  std::string(5000, 'x') + "\n")
+                   .ok());
+}
+
+}  // namespace
+}  // namespace sipresolver::server
