@@ -37,7 +37,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
       d->random_, config.service);
   d->loop_.Start();
   if (!config.fleet.etcd_endpoints.empty()) {
-    auto fleet = ReplicaFleet::Start(config.fleet, d->loop_, d->metrics_);
+    auto fleet = ReplicaFleet::Start(
+        config.fleet, d->loop_, d->metrics_, *d->health_,
+        config.probe.health.intervals.interval, d->wall_clock_);
     if (!fleet.ok()) return fleet.status();
     d->fleet_ = *std::move(fleet);
   }

@@ -123,7 +123,7 @@ class Daemon {
   std::optional<health::CredentialsFile> credentials_file_;
   std::unique_ptr<Timer> credentials_timer_;  // Loop thread only.
   std::string credentials_error_;             // The last one logged: each once.
-  std::unique_ptr<ReplicaFleet> fleet_;  // Null without --etcd_endpoints.
+  std::unique_ptr<ReplicaFleet> fleet_;       // Null without --etcd_endpoints.
   std::unique_ptr<DecisionHub> hub_;
   std::unique_ptr<SipResolverService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -192,6 +192,11 @@ ABSL_FLAG(std::string, etcd_prefix, "/sipresolver/",
 ABSL_FLAG(std::string, replica_id, "",
           "This replica's name in etcd, unique among live replicas. Empty: "
           "the host name (the pod name in Kubernetes).");
+ABSL_FLAG(int, probe_owners, 2,
+          "With --etcd_endpoints: replicas that probe each endpoint, taking "
+          "turns so that together they send one probe per --probe_interval; "
+          "the others take over their verdicts. Two keep a second vantage "
+          "point and a survivor while etcd is down.");
 ABSL_FLAG(absl::Duration, etcd_lease_ttl, absl::Seconds(5),
           "How long a replica that stopped (or lost etcd) stays listed.");
 ABSL_FLAG(std::string, etcd_tls_ca_file, "",
@@ -349,6 +354,8 @@ std::string FleetFlags(FleetConfig& f) {
   f.session.prefix = absl::GetFlag(FLAGS_etcd_prefix);
   f.session.replica_id = absl::GetFlag(FLAGS_replica_id);
   f.session.lease_ttl = absl::GetFlag(FLAGS_etcd_lease_ttl);
+  f.probe_owners = absl::GetFlag(FLAGS_probe_owners);
+  if (f.probe_owners < 1) return "--probe_owners must be >= 1";
   f.etcd_tls.ca_file = absl::GetFlag(FLAGS_etcd_tls_ca_file);
   f.etcd_tls.cert_file = absl::GetFlag(FLAGS_etcd_tls_cert_file);
   f.etcd_tls.key_file = absl::GetFlag(FLAGS_etcd_tls_key_file);

@@ -173,7 +173,13 @@ Metrics::Metrics()
                           .Help("Live replicas in etcd as this one last saw "
                                 "them, itself included. Only with "
                                 "--etcd_endpoints.")
-                          .Register(*registry_)) {
+                          .Register(*registry_)),
+      owned_endpoints_(BuildGauge()
+                           .Name("sipresolver_probe_owned_endpoints")
+                           .Help("Endpoints this replica probes itself; the "
+                                 "others' verdicts come from their owners "
+                                 "through etcd. Only with --etcd_endpoints.")
+                           .Register(*registry_)) {
   auto& decisions = BuildCounter()
                         .Name("sipresolver_decisions_published_total")
                         .Help(
@@ -337,6 +343,10 @@ void Metrics::SetEtcdSession(bool active) {
 
 void Metrics::SetFleetReplicas(int replicas) {
   fleet_replicas_.Add({}).Set(replicas);
+}
+
+void Metrics::SetOwnedEndpoints(int endpoints) {
+  owned_endpoints_.Add({}).Set(endpoints);
 }
 
 void Metrics::OnProbeTargetRefused(absl::StatusCode code) {

@@ -75,7 +75,8 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
 
   // Probing shared through etcd (--etcd_endpoints); absent without it.
   void SetEtcdSession(bool active);
-  void SetFleetReplicas(int replicas);  // Live replicas this one sees.
+  void SetFleetReplicas(int replicas);    // Live replicas this one sees.
+  void SetOwnedEndpoints(int endpoints);  // This replica probes them.
 
   prometheus::Registry& registry() { return *registry_; }
 
@@ -109,6 +110,7 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Counter& slow_dropped_;
   prometheus::Family<prometheus::Gauge>& etcd_session_;
   prometheus::Family<prometheus::Gauge>& fleet_replicas_;
+  prometheus::Family<prometheus::Gauge>& owned_endpoints_;
   std::unique_ptr<MetricsHttpServer> http_;
 };
 

@@ -3,14 +3,17 @@
 #include <utility>
 
 #include "absl/strings/str_join.h"
+#include "server/fleet_records.h"
 #include "server/log.h"
 
 namespace sipresolver::server {
 
 absl::StatusOr<std::unique_ptr<ReplicaFleet>> ReplicaFleet::Start(
-    const FleetConfig& config, EventLoop& loop, Metrics& metrics) {
+    const FleetConfig& config, EventLoop& loop, Metrics& metrics,
+    health::HealthTracker& tracker, absl::Duration interval,
+    const Clock& wall_clock) {
   if (config.probe_owners < 1) {
-    return absl::InvalidArgumentError("probe_owners must be >= 1");
+    return absl::InvalidArgumentError("probe_owners: must be >= 1");
   }
   if (absl::Status s = etcd::ReplicaSession::Validate(config.session);
       !s.ok()) {
@@ -21,7 +24,7 @@ absl::StatusOr<std::unique_ptr<ReplicaFleet>> ReplicaFleet::Start(
   if (!credentials.ok()) return credentials.status();
   etcd::EtcdClientOptions options;
   options.endpoints = config.etcd_endpoints;
-  options.credentials = *std::move(credentials);
+  options.credentials = *credentials;
   options.request_timeout = config.request_timeout;
   absl::StatusOr<std::unique_ptr<etcd::EtcdClient>> client =
       etcd::EtcdClient::Create(options);
@@ -29,10 +32,24 @@ absl::StatusOr<std::unique_ptr<ReplicaFleet>> ReplicaFleet::Start(
     return absl::InvalidArgumentError(
         absl::StrCat("etcd_endpoints: ", client.status().message()));
   }
-  std::unique_ptr<ReplicaFleet> fleet(new ReplicaFleet(config, loop, metrics));
+  std::unique_ptr<ReplicaFleet> fleet(
+      new ReplicaFleet(config, loop, metrics, tracker, interval, wall_clock));
   fleet->client_ = *std::move(client);
   metrics.SetEtcdSession(false);
   ReplicaFleet* f = fleet.get();
+  // The tracker asks and tells on the loop; hooked up there, before the
+  // session can post anything.
+  loop.RunSync([f] {
+    f->tracker_.SetAssignment(f);
+    f->tracker_.SetTrackedListener(
+        [f](const sip::Endpoint& e, const std::string& domain, bool tracked) {
+          f->OnTracked(e, domain, tracked);
+        });
+    f->tracker_.SetProbedListener(
+        [f](const sip::Endpoint& e, const health::SharedHealth& h) {
+          f->OnProbed(e, h);
+        });
+  });
   fleet->session_ = std::make_unique<etcd::ReplicaSession>(
       *fleet->client_, config.session,
       etcd::ReplicaSession::Callbacks{
@@ -42,61 +59,195 @@ absl::StatusOr<std::unique_ptr<ReplicaFleet>> ReplicaFleet::Start(
                   f->OnState(active, why);
                 });
               },
-          .on_replicas =
-              [f](std::vector<std::string> replicas) {
-                f->loop_.Post([f, replicas = std::move(replicas)]() mutable {
-                  f->OnReplicas(std::move(replicas));
+          .on_snapshot =
+              [f](std::vector<etcd::EtcdKeyValue> kvs) {
+                f->loop_.Post([f, kvs = std::move(kvs)]() mutable {
+                  f->OnSnapshot(std::move(kvs));
+                });
+              },
+          .on_events =
+              [f](std::vector<etcd::WatchEvent> events) {
+                f->loop_.Post([f, events = std::move(events)]() mutable {
+                  f->OnEvents(std::move(events));
                 });
               }});
   Log("sharing probes through etcd",
       {{"etcd_endpoints", config.etcd_endpoints},
        {"etcd_tls", credentials->get() == nullptr ? "off" : "on"},
-       {"key", fleet->session_->key()}});
+       {"key", fleet->session_->key()},
+       {"probe_owners", config.probe_owners}});
   return fleet;
 }
 
 ReplicaFleet::ReplicaFleet(const FleetConfig& config, EventLoop& loop,
-                           Metrics& metrics)
+                           Metrics& metrics, health::HealthTracker& tracker,
+                           absl::Duration interval, const Clock& wall_clock)
     : loop_(loop),
       metrics_(metrics),
-      replica_id_(config.session.replica_id),
-      probe_owners_(config.probe_owners),
-      membership_({config.session.replica_id}, config.probe_owners) {}
+      tracker_(tracker),
+      interval_(interval),
+      wall_clock_(wall_clock),
+      prefix_(config.session.prefix),
+      self_(config.session.replica_id),
+      probe_owners_(config.probe_owners) {}
 
 ReplicaFleet::~ReplicaFleet() { Stop(); }
 
 void ReplicaFleet::Stop() {
   if (session_ == nullptr) return;
-  session_.reset();       // Joins its threads: nothing more is posted.
-  loop_.RunSync([] {});   // What was posted runs before the fleet goes.
+  session_.reset();  // Joins its threads: nothing more is posted.
+  loop_.RunSync([this] {
+    tracker_.SetAssignment(nullptr);
+    tracker_.SetTrackedListener(nullptr);
+    tracker_.SetProbedListener(nullptr);
+  });
+}
+
+std::optional<absl::Duration> ReplicaFleet::NextTurnIn(
+    const sip::Endpoint& endpoint) {
+  const std::string key = cluster::EndpointKey(endpoint);
+  std::vector<std::string> wanters = {self_};
+  if (auto it = wanters_.find(key); it != wanters_.end()) {
+    wanters.insert(wanters.end(), it->second.begin(), it->second.end());
+  }
+  const cluster::Membership membership(std::move(wanters), probe_owners_);
+  const std::optional<cluster::ProbeSchedule> schedule =
+      active_ || !ever_active_
+          ? cluster::ScheduleFor(membership, self_, key, interval_)
+          : cluster::FallbackSchedule(membership, {self_}, self_, key,
+                                      interval_);
+  if (!schedule) return std::nullopt;
+  const absl::Time now = wall_clock_.Now();
+  return schedule->NextAt(now + interval_ / 2) - now;
 }
 
 void ReplicaFleet::OnState(bool active, const absl::Status& why) {
   metrics_.SetEtcdSession(active);
   if (active) {
     last_error_.clear();
-    Log("etcd session active: this replica shares probing",
-        {{"replica_id", replica_id_}});
+    Log("etcd session active: probing shared with the other replicas",
+        {{"replica_id", self_}, {"replicas", replicas_.size()}});
   } else if (why.ToString() != last_error_) {
     last_error_ = why.ToString();
     Log(Severity::kWarning,
-        "etcd session inactive; retrying, and deciding meanwhile from what "
-        "this replica knows",
-        {{"replica_id", replica_id_}, {"error", last_error_}});
+        "etcd session inactive; probing this replica's last known share "
+        "meanwhile (fall-back), retrying",
+        {{"replica_id", self_}, {"error", last_error_}});
   }
   if (active_ == active) return;
   active_ = active;
-  if (listener_) listener_();
+  ever_active_ = ever_active_ || active;
+  Reassigned();
 }
 
-void ReplicaFleet::OnReplicas(std::vector<std::string> replicas) {
-  cluster::Membership membership(std::move(replicas), probe_owners_);
-  metrics_.SetFleetReplicas(static_cast<int>(membership.replicas().size()));
-  if (membership == membership_) return;
-  membership_ = std::move(membership);
-  Log("replicas", {{"live", absl::StrJoin(membership_.replicas(), ",")},
-                   {"count", membership_.replicas().size()}});
-  if (listener_) listener_();
+void ReplicaFleet::OnSnapshot(std::vector<etcd::EtcdKeyValue> kvs) {
+  replicas_.clear();
+  wanters_.clear();
+  records_.clear();
+  for (const etcd::EtcdKeyValue& kv : kvs) Apply(kv.key, kv.value);
+  for (const std::string& key : tracked_) Adopt(key);
+  metrics_.SetFleetReplicas(static_cast<int>(replicas_.size()));
+  Log("replicas",
+      {{"live", absl::StrJoin(replicas_, ",")}, {"count", replicas_.size()}});
+  Reassigned();
+}
+
+void ReplicaFleet::OnEvents(std::vector<etcd::WatchEvent> events) {
+  const size_t replicas_before = replicas_.size();
+  bool moved = false;
+  for (const etcd::WatchEvent& e : events) {
+    const bool put = e.type == etcd::WatchEvent::Type::kPut;
+    moved |=
+        Apply(e.key, put ? std::optional<std::string>(e.value) : std::nullopt);
+  }
+  if (replicas_.size() != replicas_before) {
+    metrics_.SetFleetReplicas(static_cast<int>(replicas_.size()));
+    Log("replicas",
+        {{"live", absl::StrJoin(replicas_, ",")}, {"count", replicas_.size()}});
+  }
+  if (moved) Reassigned();
+}
+
+bool ReplicaFleet::Apply(const std::string& key,
+                         const std::optional<std::string>& value) {
+  std::optional<FleetKey> k = ParseFleetKey(prefix_, key);
+  if (!k) return false;  // Not ours to read (a newer replica's, or junk).
+  if (k->kind == "replicas") {
+    if (value) {
+      replicas_.insert(k->replica);
+    } else {
+      replicas_.erase(k->replica);
+    }
+    return false;
+  }
+  if (k->kind == "wanted") {
+    if (k->replica == self_) return false;  // Ours: `tracked_` says it.
+    std::set<std::string>& wanters = wanters_[k->endpoint_key];
+    const bool changed =
+        value ? wanters.insert(k->replica).second : wanters.erase(k->replica);
+    if (wanters.empty()) wanters_.erase(k->endpoint_key);
+    return changed && tracked_.count(k->endpoint_key) > 0;
+  }
+  // health
+  if (!value) {
+    records_.erase(k->endpoint_key);
+    return false;
+  }
+  absl::StatusOr<HealthRecord> record = DecodeHealthRecord(*value);
+  if (!record.ok()) {
+    Log(Severity::kWarning, "ignoring a bad health record in etcd",
+        {{"key", key}, {"error", record.status().ToString()}});
+    return false;
+  }
+  if (record->origin == self_) return false;  // Our own, come back.
+  records_[k->endpoint_key] = record->health;
+  Adopt(k->endpoint_key);
+  return false;
+}
+
+void ReplicaFleet::Adopt(const std::string& endpoint_key) {
+  auto record = records_.find(endpoint_key);
+  if (record == records_.end()) return;
+  std::optional<sip::Endpoint> endpoint =
+      cluster::ParseEndpointKey(endpoint_key);
+  if (endpoint) tracker_.AdoptShared(*endpoint, record->second);
+}
+
+void ReplicaFleet::OnTracked(const sip::Endpoint& endpoint,
+                             const std::string& domain, bool tracked) {
+  const std::string key = cluster::EndpointKey(endpoint);
+  const std::string wanted = WantedKey(prefix_, key, self_);
+  if (tracked) {
+    tracked_.insert(key);
+    session_->Hold(wanted, domain);
+
+    // What the fleet knows already, once Touch is done with the endpoint.
+    loop_.Post([this, key] { Adopt(key); });
+  } else {
+    tracked_.erase(key);
+    session_->Release(wanted);
+  }
+  CountOwned();
+}
+
+void ReplicaFleet::OnProbed(const sip::Endpoint& endpoint,
+                            const health::SharedHealth& health) {
+  const std::string key = cluster::EndpointKey(endpoint);
+  session_->Write(HealthKey(prefix_, key), EncodeHealthRecord({self_, health}));
+}
+
+void ReplicaFleet::Reassigned() {
+  tracker_.Reassign();
+  CountOwned();
+}
+
+void ReplicaFleet::CountOwned() {
+  int owned = 0;
+  for (const std::string& key : tracked_) {
+    std::optional<sip::Endpoint> endpoint = cluster::ParseEndpointKey(key);
+    if (endpoint && NextTurnIn(*endpoint)) ++owned;
+  }
+  metrics_.SetOwnedEndpoints(owned);
 }
 
 }  // namespace sipresolver::server

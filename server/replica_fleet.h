@@ -1,28 +1,47 @@
 // ReplicaFleet: the daemon's side of sharing probes with the other replicas
-// through etcd (--etcd_endpoints). It runs this replica's ReplicaSession and
-// hands what the session reports to the event loop, where the live replicas
-// are kept as a cluster::Membership for the probing that divides endpoints
-// by it; it logs each change of the session's state and counts it in
-// metrics (sipresolver_etcd_session_active, sipresolver_fleet_replicas).
+// through etcd (--etcd_endpoints), so that an ITSP's registrar gets one
+// probe per interval however many replicas there are (ENGINEERING.md,
+// "Many replicas"; the keys: fleet_records.h).
 //
-// While the session is inactive (etcd unreachable, the id still held by a
-// previous run) the last membership stays as it was: what a replica does
-// without etcd is decided by its users, from active() and membership().
+//  - Who probes: an endpoint's owners are the top --probe_owners of a
+//    rendezvous ranking over the live replicas that need it (its wanters:
+//    each replica holds a `wanted` key for every endpoint its tracker
+//    tracks), taking turns so that together they probe once per interval
+//    (cluster::ScheduleFor). Owners always need the endpoint, and an
+//    endpoint nobody needs is probed by nobody.
+//  - What they found: an owner writes each result that changes the
+//    verdict (HealthTracker's probed listener) as the endpoint's `health`
+//    record; every replica adopts the records of others as if its own
+//    probes had found them (HealthTracker::AdoptShared).
+//  - Faults: while the session is inactive the replica keeps the last
+//    wanters it saw and probes by cluster::FallbackSchedule (owners only,
+//    each at most once per interval); decisions go on from what it knows.
+//    Before the first session it is alone as far as it knows, and probes
+//    everything it needs.
 //
-// Created and destroyed on any thread but the loop's; membership(),
-// active() and the listener belong to the loop thread. Stop() before the
-// loop stops: nothing is posted after it returns.
+// It implements the tracker's ProbeAssignment. Data from etcd never makes
+// the replica probe anything new: records only reach endpoints the tracker
+// already tracks (allowed by --probe_allow, needed by its own agents).
+//
+// Created and destroyed on any thread but the loop's, before and after the
+// tracker's use of it; everything else on the loop thread. Stop() before
+// the loop stops: nothing is posted after it returns.
 #ifndef SIPRESOLVER_SERVER_REPLICA_FLEET_H_
 #define SIPRESOLVER_SERVER_REPLICA_FLEET_H_
 
-#include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/cluster/probe_ownership.h"
+#include "lib/core/clock.h"
 #include "lib/core/event_loop.h"
+#include "lib/health/health_tracker.h"
+#include "lib/health/probe_assignment.h"
 #include "server/etcd/etcd_client.h"
 #include "server/etcd/replica_session.h"
 #include "server/metrics.h"
@@ -36,46 +55,76 @@ struct FleetConfig {
   EtcdTlsFiles etcd_tls;
   etcd::ReplicaSessionOptions session;
   absl::Duration request_timeout = absl::Seconds(5);  // Of each etcd call.
-  int probe_owners = 2;  // Replicas probing each endpoint.
+  int probe_owners = 2;  // Replicas probing each endpoint (--probe_owners).
 };
 
-class ReplicaFleet {
+class ReplicaFleet : public health::ProbeAssignment {
  public:
   // INVALID_ARGUMENT for bad endpoints, TLS files or session options. Does
-  // not wait for etcd: the session starts in the background.
+  // not wait for etcd: the session starts in the background. `tracker`
+  // probes every `interval` (its --probe_interval); `wall_clock` is what
+  // schedules are anchored on.
   static absl::StatusOr<std::unique_ptr<ReplicaFleet>> Start(
-      const FleetConfig& config, EventLoop& loop, Metrics& metrics);
-  ~ReplicaFleet();
+      const FleetConfig& config, EventLoop& loop, Metrics& metrics,
+      health::HealthTracker& tracker, absl::Duration interval,
+      const Clock& wall_clock);
+  ~ReplicaFleet() override;
 
   // Leaves the fleet (revokes the lease) and runs what the session posted
   // to the loop before it returns. Idempotent.
   void Stop();
 
+  // health::ProbeAssignment. The turn is the first at least half an
+  // interval away when a probe has just gone out (never two for one turn).
+  std::optional<absl::Duration> NextTurnIn(
+      const sip::Endpoint& endpoint) override;
+
   // Loop thread.
   bool active() const { return active_; }
-  const cluster::Membership& membership() const { return membership_; }
-  const std::string& replica_id() const { return replica_id_; }
-  // Called on the loop after membership() or active() changed.
-  void SetListener(std::function<void()> listener) {
-    listener_ = std::move(listener);
-  }
+  const std::set<std::string>& replicas() const { return replicas_; }
 
  private:
-  ReplicaFleet(const FleetConfig& config, EventLoop& loop, Metrics& metrics);
-  void OnState(bool active, const absl::Status& why);  // Loop thread.
-  void OnReplicas(std::vector<std::string> replicas);  // Loop thread.
+  ReplicaFleet(const FleetConfig& config, EventLoop& loop, Metrics& metrics,
+               health::HealthTracker& tracker, absl::Duration interval,
+               const Clock& wall_clock);
+  // Loop thread, from the session.
+  void OnState(bool active, const absl::Status& why);
+  void OnSnapshot(std::vector<etcd::EtcdKeyValue> kvs);
+  void OnEvents(std::vector<etcd::WatchEvent> events);
+  // One key's new value (nullopt: deleted); false if the change moves
+  // probe turns.
+  bool Apply(const std::string& key, const std::optional<std::string>& value);
+  // Loop thread, from the tracker.
+  void OnTracked(const sip::Endpoint& endpoint, const std::string& domain,
+                 bool tracked);
+  void OnProbed(const sip::Endpoint& endpoint,
+                const health::SharedHealth& health);
+  void Adopt(const std::string& endpoint_key);
+  // The assignment changed: the tracker moves its probes; metrics.
+  void Reassigned();
+  void CountOwned();
 
   EventLoop& loop_;
   Metrics& metrics_;
-  const std::string replica_id_;
+  health::HealthTracker& tracker_;
+  const absl::Duration interval_;
+  const Clock& wall_clock_;
+  const std::string prefix_;
+  const std::string self_;
   const int probe_owners_;
   std::unique_ptr<etcd::EtcdClient> client_;
   std::unique_ptr<etcd::ReplicaSession> session_;
   // Loop thread.
   bool active_ = false;
+  bool ever_active_ = false;
   std::string last_error_;  // Logged once until it changes.
-  cluster::Membership membership_;
-  std::function<void()> listener_;
+  std::set<std::string> replicas_;
+  // By endpoint key: the other replicas that need it (this one's own need
+  // is `tracked_`).
+  std::map<std::string, std::set<std::string>> wanters_;
+  std::set<std::string> tracked_;  // Endpoint keys this tracker tracks.
+  // By endpoint key: the latest record of another replica's probes.
+  std::map<std::string, health::SharedHealth> records_;
 };
 
 }  // namespace sipresolver::server

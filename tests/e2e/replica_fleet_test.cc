@@ -74,34 +74,34 @@ TEST_F(ReplicaFleetTest, ReplicasFindEachOtherAndOneThatStopsLeaves) {
              Metric(*r, "sipresolver_etcd_session_active") == 1;
     })) << r->Metrics();
   }
-  EXPECT_TRUE(a->process().WaitForOutput("live=replica-a,replica-b",
-                                         absl::Seconds(10)))
+  EXPECT_TRUE(
+      a->process().WaitForOutput("live=replica-a,replica-b", absl::Seconds(10)))
       << a->process().Output();
 
   // SIGTERM: b revokes its lease on the way out, so a sees it leave without
   // waiting for the TTL (not timed: the TTL would end it too).
   b->process().Signal(SIGTERM);
   EXPECT_TRUE(b->process().Wait(absl::Seconds(30)).has_value());
-  EXPECT_TRUE(Eventually(
-      [&] { return Metric(*a, "sipresolver_fleet_replicas") == 1; }))
-      << a->Metrics();
+  EXPECT_TRUE(Eventually([&] {
+    return Metric(*a, "sipresolver_fleet_replicas") == 1;
+  })) << a->Metrics();
   EXPECT_TRUE(Resolves(*a));
 }
 
 TEST_F(ReplicaFleetTest, ServesWhileEtcdIsGoneAndRejoinsWhenItIsBack) {
   std::unique_ptr<SipresolverdProcess> a = StartReplica("replica-a");
   ASSERT_NE(a, nullptr);
-  ASSERT_TRUE(Eventually(
-      [&] { return Metric(*a, "sipresolver_etcd_session_active") == 1; }))
-      << a->Metrics();
+  ASSERT_TRUE(Eventually([&] {
+    return Metric(*a, "sipresolver_etcd_session_active") == 1;
+  })) << a->Metrics();
 
   etcd_->Kill();
   EXPECT_TRUE(Eventually([&] {
     return a->Metrics().find("sipresolver_etcd_session_active 0") !=
            std::string::npos;
   })) << a->Metrics();
-  EXPECT_TRUE(a->process().WaitForOutput("etcd session inactive",
-                                         absl::Seconds(10)));
+  EXPECT_TRUE(
+      a->process().WaitForOutput("etcd session inactive", absl::Seconds(10)));
   EXPECT_TRUE(Resolves(*a));
 
   ASSERT_TRUE(etcd_->Restart().ok());
@@ -117,7 +117,8 @@ TEST_F(ReplicaFleetTest, WithoutEtcdTheFleetMetricsAreAbsent) {
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   const std::string page = (*daemon)->Metrics();
   EXPECT_THAT(page, HasSubstr("sipresolver_serving 1"));
-  EXPECT_THAT(page, ::testing::Not(HasSubstr("sipresolver_etcd_session_active ")));
+  EXPECT_THAT(page,
+              ::testing::Not(HasSubstr("sipresolver_etcd_session_active ")));
   EXPECT_THAT(page, ::testing::Not(HasSubstr("sipresolver_fleet_replicas ")));
 }
 
@@ -137,8 +138,7 @@ TEST_F(ReplicaFleetTest, BadEtcdFlagsFailTheStartNamingTheFlag) {
             "etcd_tls_cert_file and etcd_tls_key_file"},
            {{etcd, "--etcd_tls_ca_file=/nonexistent.pem"},
             "etcd_tls_ca_file"}}) {
-    std::vector<std::string> argv = {SIPRESOLVERD_PATH,
-                                     "--listen=127.0.0.1:0",
+    std::vector<std::string> argv = {SIPRESOLVERD_PATH, "--listen=127.0.0.1:0",
                                      "--metrics_listen=127.0.0.1:0"};
     argv.insert(argv.end(), c.flags.begin(), c.flags.end());
     CommandResult r = RunCommand(argv);

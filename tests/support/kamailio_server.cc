@@ -339,8 +339,7 @@ absl::Status KamailioServer::Launch() {
         }
         return false;
       },
-      kStartTimeout,
-      absl::Milliseconds(5));
+      kStartTimeout, absl::Milliseconds(5));
 }
 
 absl::Status KamailioServer::Restart(const KamailioConfig& config) {

@@ -100,7 +100,7 @@ TEST_F(SharedProbingTest, OnlyResultsThatChangeTheVerdictAreShared) {
   assignment_.turns[kPbx] = absl::Seconds(10);
   prober_.Set(kPbx, Reply(401));
   tracker().Touch(kPbx, "itsp.test");
-  AnswerFor(absl::Seconds(45));  // Five 401s.
+  AnswerFor(absl::Seconds(45));   // Five 401s.
   ASSERT_EQ(shared_.size(), 1u);  // UNKNOWN -> HEALTHY only.
   EXPECT_EQ(shared_[0].first, kPbx);
   EXPECT_EQ(shared_[0].second.counters.state, HealthState::kHealthy);

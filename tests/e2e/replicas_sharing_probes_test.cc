@@ -1,0 +1,200 @@
+// End to end: three sipresolverd replicas sharing probing through a real
+// etcd (--etcd_endpoints), agents on every replica, real Kamailio
+// registrars found through a real DNS server. Each registrar gets the
+// probes of one replica alone, not three times as many, and a registrar
+// that stops fails over the agents on every replica; a replica killed
+// hands its share over.
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/support/decision_watcher.h"
+#include "tests/support/etcd_server.h"
+#include "tests/support/eventually.h"
+#include "tests/support/registrar_stack.h"
+#include "tests/support/standard_services.h"
+
+namespace sipresolver::testing {
+namespace {
+
+constexpr absl::Duration kInterval = absl::Milliseconds(500);
+constexpr int kReplicas = 3;
+
+class ReplicasSharingProbesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto etcd = EtcdServer::Start();
+    ASSERT_TRUE(etcd.ok()) << etcd.status();
+    etcd_ = *std::move(etcd);
+    RegistrarStackOptions options;
+    options.registrars = 2;
+    options.probe_flags = {"--probe_allow=127.0.0.1/32",
+                           "--probe_interval=500ms",
+                           "--probe_edge_interval=100ms", "--probe_timeout=1s",
+                           "--probe_min_rto=1s"};
+    options.extra_flags = FleetFlags(0);
+    auto stack = RegistrarStack::Start(options);
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    replicas_.push_back(&stack_->daemon());
+    std::vector<std::string> flags = options.probe_flags;
+    for (int i = 1; i < kReplicas; ++i) {
+      std::vector<std::string> all = flags;
+      for (const std::string& f : FleetFlags(i)) all.push_back(f);
+      auto daemon = SipresolverdProcess::Start(stack_->dns().address(), all);
+      ASSERT_TRUE(daemon.ok()) << daemon.status();
+      more_.push_back(*std::move(daemon));
+      replicas_.push_back(more_.back().get());
+    }
+    for (SipresolverdProcess* r : replicas_) {
+      agents_.push_back(std::make_unique<DecisionWatcher>(
+          r->stub(), WatchRequest("agent", RegistrarStack::kDomain)));
+    }
+  }
+
+  std::vector<std::string> FleetFlags(int i) const {
+    return {"--etcd_endpoints=" + etcd_->endpoints(),
+            "--replica_id=replica-" + std::to_string(i), "--etcd_lease_ttl=2s"};
+  }
+
+  double Sum(const std::string& sample) const {
+    double sum = 0;
+    for (SipresolverdProcess* r : replicas_) {
+      if (r->running()) sum += MetricValue(r->Metrics(), sample);
+    }
+    return sum;
+  }
+
+  // Every replica sees every other, and each registrar has its two owners.
+  bool Settled(int replicas) const {
+    for (SipresolverdProcess* r : replicas_) {
+      if (r->running() &&
+          MetricValue(r->Metrics(), "sipresolver_fleet_replicas") != replicas) {
+        return false;
+      }
+    }
+    return Sum("sipresolver_probe_owned_endpoints") == 2 * 2;
+  }
+
+  // How many agents (of running replicas) get `port` as their primary,
+  // waiting for each at most `timeout`.
+  int AgentsOn(uint16_t port, absl::Duration timeout = kEventuallyTimeout) {
+    int on = 0;
+    for (size_t i = 0; i < agents_.size(); ++i) {
+      if (!replicas_[i]->running()) continue;
+      on += agents_[i]->WaitFor(
+                [&](const v1::Decision& d) {
+                  return d.state() == v1::DECISION_STATE_ACTIVE &&
+                         d.primary().port() == port;
+                },
+                timeout)
+                ? 1
+                : 0;
+    }
+    return on;
+  }
+  bool AllAgentsOn(uint16_t port) {
+    int running = 0;
+    for (SipresolverdProcess* r : replicas_) running += r->running() ? 1 : 0;
+    return AgentsOn(port) == running;
+  }
+
+  // REGISTERs each registrar receives per probe interval, over `window`.
+  std::vector<double> ProbesPerInterval(absl::Duration window) {
+    for (int i = 0; i < 2; ++i) stack_->registrar(i).ResetRequestCounts();
+    const absl::Time start = absl::Now();
+    absl::SleepFor(window);
+    const double intervals = (absl::Now() - start) / kInterval;
+    std::vector<double> rates;
+    for (int i = 0; i < 2; ++i) {
+      rates.push_back(stack_->registrar(i).CountRequests("REGISTER") /
+                      intervals);
+    }
+    return rates;
+  }
+
+  std::unique_ptr<EtcdServer> etcd_;
+  std::unique_ptr<RegistrarStack> stack_;
+  std::vector<std::unique_ptr<SipresolverdProcess>> more_;
+  std::vector<SipresolverdProcess*> replicas_;
+  std::vector<std::unique_ptr<DecisionWatcher>> agents_;
+};
+
+// One replica alone probes each registrar once per interval; three sharing
+// do the same together (without sharing: three per interval). Counted at
+// the registrars. A busy machine only delays probes: it can lower the
+// rate, never raise it, so the bound below tells sharing from none.
+TEST_F(ReplicasSharingProbesTest, ThreeReplicasProbeEachRegistrarAsOneWould) {
+  ASSERT_TRUE(AllAgentsOn(stack_->registrar(0).port()));
+  ASSERT_TRUE(Eventually([&] { return Settled(kReplicas); }))
+      << replicas_[0]->Metrics();
+  const std::vector<double> rates = ProbesPerInterval(absl::Seconds(6));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_GT(rates[i], 0) << "registrar " << i;
+    EXPECT_LT(rates[i], 1.6) << "registrar " << i;  // Not sharing: ~3.
+  }
+}
+
+// A registrar stops: whichever replica owns it finds out, and the agents on
+// every replica move to the other.
+TEST_F(ReplicasSharingProbesTest,
+       ARegistrarStoppedFailsOverTheAgentsOnEveryReplica) {
+  ASSERT_TRUE(AllAgentsOn(stack_->registrar(0).port()));
+  ASSERT_TRUE(Eventually([&] { return Settled(kReplicas); }));
+  stack_->registrar(0).Pause();
+  EXPECT_TRUE(AllAgentsOn(stack_->registrar(1).port()));
+  stack_->registrar(0).Resume();
+}
+
+// SIGKILL of a replica (no goodbye): within its lease the others see it
+// gone and take its turns; the registrars go on being probed at one
+// replica's rate, and a failure is still seen by every remaining agent.
+TEST_F(ReplicasSharingProbesTest, AKilledReplicasShareIsTakenOver) {
+  ASSERT_TRUE(AllAgentsOn(stack_->registrar(0).port()));
+  ASSERT_TRUE(Eventually([&] { return Settled(kReplicas); }));
+  more_.back()->Kill();
+  ASSERT_TRUE(Eventually([&] { return Settled(kReplicas - 1); }))
+      << replicas_[0]->Metrics();
+  const std::vector<double> rates = ProbesPerInterval(absl::Seconds(4));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_GT(rates[i], 0) << "registrar " << i;
+    EXPECT_LT(rates[i], 1.6) << "registrar " << i;
+  }
+  stack_->registrar(0).Pause();
+  EXPECT_TRUE(AllAgentsOn(stack_->registrar(1).port()));
+  stack_->registrar(0).Resume();
+}
+
+// etcd gone: every replica goes on deciding, and only the owners it last
+// knew probe, each at most once per interval: never more than
+// --probe_owners (2) per interval per registrar. What they find cannot
+// reach the other replica meanwhile: the agents of the two owners move.
+TEST_F(ReplicasSharingProbesTest, WithEtcdGoneOnlyTheLastKnownOwnersProbe) {
+  ASSERT_TRUE(AllAgentsOn(stack_->registrar(0).port()));
+  ASSERT_TRUE(Eventually([&] { return Settled(kReplicas); }));
+  etcd_->Kill();
+  ASSERT_TRUE(Eventually([&] {
+    for (SipresolverdProcess* r : replicas_) {
+      if (r->Metrics().find("sipresolver_etcd_session_active 0") ==
+          std::string::npos) {
+        return false;
+      }
+    }
+    return true;
+  }));
+  const std::vector<double> rates = ProbesPerInterval(absl::Seconds(4));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_GT(rates[i], 0) << "registrar " << i;
+    EXPECT_LT(rates[i], 2.6) << "registrar " << i;  // Everyone: ~3.
+  }
+  stack_->registrar(0).Pause();
+  EXPECT_GE(AgentsOn(stack_->registrar(1).port(), absl::Seconds(15)), 2);
+  stack_->registrar(0).Resume();
+}
+
+}  // namespace
+}  // namespace sipresolver::testing
