@@ -26,8 +26,10 @@ constexpr int kReplicas = 3;
 
 class ReplicasSharingProbesTest : public ::testing::Test {
  protected:
+  virtual int EtcdMembers() const { return 1; }
+
   void SetUp() override {
-    auto etcd = EtcdServer::Start();
+    auto etcd = EtcdServer::Start(EtcdMembers());
     ASSERT_TRUE(etcd.ok()) << etcd.status();
     etcd_ = *std::move(etcd);
     RegistrarStackOptions options;
@@ -194,6 +196,38 @@ TEST_F(ReplicasSharingProbesTest, WithEtcdGoneOnlyTheLastKnownOwnersProbe) {
   }
   stack_->registrar(0).Pause();
   EXPECT_TRUE(AgentsOn(stack_->registrar(1).port(), 2));
+  stack_->registrar(0).Resume();
+}
+
+// The same on a three-member etcd cluster.
+class ReplicasSharingProbesOnAClusterTest : public ReplicasSharingProbesTest {
+ protected:
+  int EtcdMembers() const override { return 3; }
+};
+
+// SIGKILL of etcd's leader: the cluster elects another, the replicas'
+// sessions carry on or come back, the registrars go on being probed within
+// the owners' bound, no agent's decision changes, and a failure still
+// reaches every replica.
+TEST_F(ReplicasSharingProbesOnAClusterTest, TheEtcdLeaderKilledChangesNothing) {
+  ASSERT_TRUE(AllAgentsOn(stack_->registrar(0).port()));
+  ASSERT_TRUE(Eventually([&] { return Settled(kReplicas); }));
+  std::vector<size_t> decisions;
+  for (auto& a : agents_) decisions.push_back(a->Received().size());
+  const int leader = etcd_->Leader();
+  ASSERT_GE(leader, 0) << etcd_->ReadLogs();
+  etcd_->Kill(leader);
+  const std::vector<double> rates = ProbesPerInterval(absl::Seconds(6));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_GT(rates[i], 0) << "registrar " << i;
+    EXPECT_LT(rates[i], 2.6) << "registrar " << i;  // The owners' bound.
+  }
+  for (size_t i = 0; i < agents_.size(); ++i) {
+    EXPECT_EQ(agents_[i]->Received().size(), decisions[i]) << "agent " << i;
+  }
+  ASSERT_TRUE(Eventually([&] { return Settled(kReplicas); }));
+  stack_->registrar(0).Pause();
+  EXPECT_TRUE(AllAgentsOn(stack_->registrar(1).port()));
   stack_->registrar(0).Resume();
 }
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -178,6 +179,29 @@ void EtcdServer::Kill(int member) {
 }
 
 absl::Status EtcdServer::Restart() { return Launch(); }
+
+int EtcdServer::Leader() const {
+  constexpr absl::string_view kBecame = "became leader at term ";
+  int leader = -1;
+  uint64_t best_term = 0;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    if (!members_[i]->process.running()) continue;
+    const std::string text = members_[i]->log.Read();
+    const absl::string_view log = text;
+    for (size_t pos = log.find(kBecame); pos != absl::string_view::npos;
+         pos = log.find(kBecame, pos + 1)) {
+      const size_t start = pos + kBecame.size();
+      const size_t end = log.find_first_not_of("0123456789", start);
+      uint64_t term = 0;
+      if (absl::SimpleAtoi(log.substr(start, end - start), &term) &&
+          term > best_term) {
+        best_term = term;
+        leader = static_cast<int>(i);
+      }
+    }
+  }
+  return leader;
+}
 
 std::string EtcdServer::ReadLogs() const {
   std::string out;

@@ -64,6 +64,10 @@ class EtcdServer {
   absl::Status Restart();
   bool running(int member) const { return members_[member]->process.running(); }
 
+  // The running member that became leader last (raft's "became leader at
+  // term N" in its log, the highest N), or -1 if none has yet.
+  int Leader() const;
+
   std::string ReadLogs() const;  // For diagnostics.
 
  private:
