@@ -17,6 +17,7 @@
 #include "tests/support/sipresolverd_process.h"
 #include "tests/support/standard_services.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/test_pki.h"
 
 namespace sipresolver::testing {
 namespace {
@@ -110,6 +111,46 @@ TEST_F(ReplicaFleetTest, ServesWhileEtcdIsGoneAndRejoinsWhenItIsBack) {
       absl::Seconds(60)))
       << a->process().Output();
   EXPECT_EQ(Metric(*a, "sipresolver_fleet_replicas"), 1);
+}
+
+// --etcd_tls_*: mutual TLS to an etcd that demands client certificates. A
+// replica with the fleet's certificate holds its session; one without a
+// client certificate is refused and says so.
+TEST_F(ReplicaFleetTest, MutualTlsToEtcd) {
+  auto pki = TestPki::Create();
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  auto server = (*pki)->Issue("etcd", {"IP:127.0.0.1"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = (*pki)->Issue("replica", {"DNS:replica"},
+                              TestPki::Usage::kClient);
+  ASSERT_TRUE(client.ok()) << client.status();
+  etcd_.reset();
+  auto etcd = EtcdServer::Start(
+      1, EtcdTlsFiles{server->cert_file, server->key_file, (*pki)->ca_file()});
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  etcd_ = *std::move(etcd);
+
+  const std::string endpoints = "--etcd_endpoints=" + etcd_->endpoints();
+  const std::string ca = "--etcd_tls_ca_file=" + (*pki)->ca_file();
+  auto a = SipresolverdProcess::Start(
+      dns_->address(),
+      {endpoints, "--replica_id=replica-a", ca,
+       "--etcd_tls_cert_file=" + client->cert_file,
+       "--etcd_tls_key_file=" + client->key_file});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(Eventually([&] {
+    return Metric(**a, "sipresolver_etcd_session_active") == 1;
+  })) << (*a)->process().Output();
+  EXPECT_TRUE((*a)->process().WaitForOutput("etcd_tls=on", absl::Seconds(5)));
+
+  auto b = SipresolverdProcess::Start(
+      dns_->address(), {endpoints, "--replica_id=replica-b", ca});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_TRUE((*b)->process().WaitForOutput("etcd session inactive",
+                                            absl::Seconds(30)))
+      << (*b)->process().Output();
+  EXPECT_EQ(Metric(**b, "sipresolver_etcd_session_active"), 0);
+  EXPECT_EQ(Metric(**a, "sipresolver_fleet_replicas"), 1);
 }
 
 TEST_F(ReplicaFleetTest, WithoutEtcdTheFleetMetricsAreAbsent) {

@@ -28,20 +28,22 @@ std::string Url(uint16_t port) {
   return absl::StrCat("http://127.0.0.1:", port);
 }
 
-bool Healthy(uint16_t client_port) {
-  absl::StatusOr<std::string> body = HttpGet(client_port, "/health");
+bool Healthy(uint16_t port) {
+  absl::StatusOr<std::string> body = HttpGet(port, "/health");
   return body.ok() && absl::StrContains(*body, "\"health\":\"true\"");
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Start(int members) {
+absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Start(
+    int members, std::optional<EtcdTlsFiles> tls) {
   if (members != 1 && members != 3) {
     return absl::InvalidArgumentError("members: 1 or 3");
   }
   absl::StatusOr<TempDir> dir = TempDir::Create("etcd");
   if (!dir.ok()) return dir.status();
   std::unique_ptr<EtcdServer> server(new EtcdServer(*std::move(dir)));
+  server->tls_ = std::move(tls);
   for (int i = 0; i < members; ++i) {
     auto member = std::make_unique<Member>();
     member->name = absl::StrCat("m", i);
@@ -74,8 +76,8 @@ EtcdServer::~EtcdServer() { Stop(); }  // Then dir_ goes.
 absl::Status EtcdServer::PickPorts(uint16_t first_client_port) {
   std::set<uint16_t> taken = {first_client_port};
   for (size_t i = 0; i < members_.size(); ++i) {
-    for (uint16_t* port :
-         {&members_[i]->client_port, &members_[i]->peer_port}) {
+    for (uint16_t* port : {&members_[i]->client_port, &members_[i]->peer_port,
+                           &members_[i]->metrics_port}) {
       if (i == 0 && port == &members_[i]->client_port) {
         *port = first_client_port;
         continue;
@@ -94,12 +96,15 @@ std::vector<std::string> EtcdServer::Argv(const Member& member) const {
   for (const auto& m : members_) {
     cluster.push_back(absl::StrCat(m->name, "=", Url(m->peer_port)));
   }
-  return {
+  const std::string client_url =
+      absl::StrCat(tls_ ? "https" : "http", "://127.0.0.1:", member.client_port);
+  std::vector<std::string> argv = {
       kEtcdPath,
       absl::StrCat("--name=", member.name),
       absl::StrCat("--data-dir=", dir_.File(member.name)),
-      absl::StrCat("--listen-client-urls=", Url(member.client_port)),
-      absl::StrCat("--advertise-client-urls=", Url(member.client_port)),
+      absl::StrCat("--listen-client-urls=", client_url),
+      absl::StrCat("--advertise-client-urls=", client_url),
+      absl::StrCat("--listen-metrics-urls=", Url(member.metrics_port)),
       absl::StrCat("--listen-peer-urls=", Url(member.peer_port)),
       absl::StrCat("--initial-advertise-peer-urls=", Url(member.peer_port)),
       absl::StrCat("--initial-cluster=", absl::StrJoin(cluster, ",")),
@@ -108,6 +113,14 @@ std::vector<std::string> EtcdServer::Argv(const Member& member) const {
       "--logger=zap",
       "--log-outputs=stderr",
   };
+  if (tls_) {
+    argv.insert(argv.end(), {absl::StrCat("--cert-file=", tls_->cert_file),
+                             absl::StrCat("--key-file=", tls_->key_file),
+                             absl::StrCat("--trusted-ca-file=",
+                                          tls_->client_ca_file),
+                             "--client-cert-auth"});
+  }
+  return argv;
 }
 
 absl::Status EtcdServer::Launch() {
@@ -141,7 +154,7 @@ absl::Status EtcdServer::Launch() {
             absl::StatusCode::kInternal,
             absl::StrCat(m->name, " exited during start (", *how, ")"));
       }
-      all_healthy = all_healthy && Healthy(m->client_port);
+      all_healthy = all_healthy && Healthy(m->metrics_port);
     }
     if (all_healthy) return absl::OkStatus();
     if (absl::Now() >= deadline) {

@@ -1,12 +1,12 @@
 // EtcdServer: a real etcd (Debian 12 etcd-server 3.4.23, /usr/bin/etcd) on
 // free ports of 127.0.0.1, one member or a three-member cluster, for the
-// integration tests of the etcd client (lib/cluster).
+// tests of the etcd client (server/etcd) and of replicas sharing probing.
 //
 // How it runs: each member is `etcd --name mN --data-dir DIR/mN` with
-// plaintext client and peer URLs on 127.0.0.1 and `--initial-cluster`
-// naming every member; logs (zap, JSON lines) go to DIR/mN.log. A member is
-// ready when GET /health on its client port says {"health":"true"} (it has
-// a leader). A port taken by another process makes etcd exit with "bind:
+// plaintext (or mutual TLS) client and plaintext peer URLs on 127.0.0.1 and
+// `--initial-cluster` naming every member; logs (zap, JSON lines) go to
+// DIR/mN.log. A member is ready when GET /health on its plaintext metrics
+// port (--listen-metrics-urls) says {"health":"true"} (it has a leader). A port taken by another process makes etcd exit with "bind:
 // address already in use": the fixture then takes new ports.
 //
 // Facts (etcd 3.4): a lease TTL below 2 s is raised to 2 s (the minimum for
@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,11 +36,22 @@
 
 namespace sipresolver::testing {
 
+// Mutual TLS on the client port: etcd's certificate and key, and the CA
+// its clients' certificates must chain to (--client-cert-auth).
+struct EtcdTlsFiles {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+};
+
 class EtcdServer {
  public:
   // Starts `members` (1 or 3) members and waits, at most 30 s, until each
-  // is healthy (~1 s here). The error includes their logs.
-  static absl::StatusOr<std::unique_ptr<EtcdServer>> Start(int members = 1);
+  // is healthy (~1 s here). The error includes their logs. With `tls` the
+  // client port speaks mutual TLS (health is then read from a plaintext
+  // metrics port).
+  static absl::StatusOr<std::unique_ptr<EtcdServer>> Start(
+      int members = 1, std::optional<EtcdTlsFiles> tls = std::nullopt);
 
   // Stops every member and removes the data.
   ~EtcdServer();
@@ -75,6 +87,7 @@ class EtcdServer {
     std::string name;
     uint16_t client_port = 0;
     uint16_t peer_port = 0;
+    uint16_t metrics_port = 0;  // /health, plaintext.
     LogFile log;
     ChildProcess process;
   };
@@ -88,6 +101,7 @@ class EtcdServer {
 
   TempDir dir_;
   std::vector<std::unique_ptr<Member>> members_;
+  std::optional<EtcdTlsFiles> tls_;
 };
 
 // A client of `etcd` with a generous deadline per call (a saturated
