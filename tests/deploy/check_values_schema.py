@@ -41,6 +41,11 @@ BAD = [
     ({"server": {"reflection": "no"}}, "server.reflection"),
     ({"networkPolicy": {"sipPorts": ["5060-"]}}, "networkPolicy.sipPorts.0"),
     ({"service": {"type": "Loadbalancer"}}, "service.type"),
+    ({"etcd": {"endpoints": ["etcd.etcd.svc"]}}, "etcd.endpoints"),  # No port.
+    ({"etcd": {"endpoints": "etcd-0:2379, etcd-1:2379"}}, "etcd.endpoints"),
+    ({"etcd": {"prefix": "/sipresolver"}}, "etcd.prefix"),        # Must end with /.
+    ({"etcd": {"tls": {"secret": "x"}}}, "secret"),
+    ({"probe": {"owners": 0}}, "probe.owners"),
 ]
 
 

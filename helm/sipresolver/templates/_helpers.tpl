@@ -66,7 +66,32 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{- define "sipresolver.hasVolumes" -}}
-{{- if or (include "sipresolver.probeCredentialsEnabled" .) .Values.probeTlsCa .Values.tls.enabled }}true{{ end }}
+{{- if or (include "sipresolver.probeCredentialsEnabled" .) .Values.probeTlsCa .Values.tls.enabled (include "sipresolver.etcdTlsEnabled" .) }}true{{ end }}
+{{- end }}
+
+{{/* etcd.endpoints as --etcd_endpoints' value: a list joined with commas, or a string as given. */}}
+{{- define "sipresolver.etcdEndpoints" -}}
+{{- $endpoints := .Values.etcd.endpoints }}
+{{- if kindIs "slice" $endpoints }}{{ join "," $endpoints }}{{ else if $endpoints }}{{ $endpoints }}{{ end }}
+{{- end }}
+
+{{/* The ports of etcd.endpoints (each HOST:PORT), each once, comma-separated: the NetworkPolicy's egress. */}}
+{{- define "sipresolver.etcdPorts" -}}
+{{- $ports := list }}
+{{- with include "sipresolver.etcdEndpoints" . }}
+{{- range splitList "," . }}
+{{- $port := regexFind ":[0-9]{1,5}$" (trim .) | trimPrefix ":" }}
+{{- if not $port }}
+{{- fail (printf "etcd.endpoints: %q is not HOST:PORT" .) }}
+{{- end }}
+{{- $ports = append $ports $port }}
+{{- end }}
+{{- end }}
+{{- join "," (uniq $ports) }}
+{{- end }}
+
+{{- define "sipresolver.etcdTlsEnabled" -}}
+{{- if and (include "sipresolver.etcdEndpoints" .) .Values.etcd.tls.secretName }}true{{ end }}
 {{- end }}
 
 {{/* A value as a flag value: whole numbers without exponent (values arrive as float64). */}}
@@ -78,7 +103,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 sipresolverd's arguments, as a YAML list: the ports, every `server` key as
 --<key in snake_case>, every `probe` key as --probe_<key in snake_case>
 (null, "" and [] left out, so the binary's default applies; lists joined
-with commas), the mounted files' flags, TLS, then extraArgs.
+with commas), the mounted files' flags, TLS, etcd, then extraArgs.
 */}}
 {{- define "sipresolver.args" -}}
 {{- if and .Values.server.operatorIdentities (not (and .Values.tls.enabled .Values.tls.clientCa.enabled)) }}
@@ -113,6 +138,24 @@ with commas), the mounted files' flags, TLS, then extraArgs.
 {{- $args = append $args (printf "--health_listen=[::]:%v" .Values.ports.health) }}
 {{- if .Values.tls.clientCa.enabled }}
 {{- $args = append $args "--tls_client_ca_file=/etc/sipresolver/client-ca/ca.crt" }}
+{{- end }}
+{{- end }}
+{{- if and .Values.etcd.tls.secretName (not (include "sipresolver.etcdEndpoints" .)) }}
+{{- fail "etcd.tls.secretName needs etcd.endpoints" }}
+{{- end }}
+{{- with include "sipresolver.etcdEndpoints" . }}
+{{- /* --replica_id stays the binary's default: the host name, the pod's name. */}}
+{{- $args = append $args (printf "--etcd_endpoints=%s" .) }}
+{{- with $.Values.etcd.prefix }}
+{{- $args = append $args (printf "--etcd_prefix=%s" .) }}
+{{- end }}
+{{- with $.Values.etcd.leaseTtl }}
+{{- $args = append $args (printf "--etcd_lease_ttl=%s" .) }}
+{{- end }}
+{{- if $.Values.etcd.tls.secretName }}
+{{- $args = append $args "--etcd_tls_ca_file=/etc/sipresolver/etcd-tls/ca.crt" }}
+{{- $args = append $args "--etcd_tls_cert_file=/etc/sipresolver/etcd-tls/tls.crt" }}
+{{- $args = append $args "--etcd_tls_key_file=/etc/sipresolver/etcd-tls/tls.key" }}
 {{- end }}
 {{- end }}
 {{- range .Values.extraArgs }}
