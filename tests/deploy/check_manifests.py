@@ -3,7 +3,7 @@
 the real sipresolverd's flags.
 
   check_manifests.py --help-file H RENDERED.yaml [--default-ports] [--external-secret NAME]...
-                     [--custom-metrics]
+                     [--custom-metrics] [--etcd]
 
 H is the output of `sipresolverd --help`. Every container argument is
 --flag=value with a real flag; ports, probes and prometheus.io annotations
@@ -12,7 +12,9 @@ plaintext port with served service names; the grace period covers drain and
 grace; security context; flag files on mounted volumes; the PrometheusRule and
 dashboard carry the sources; Services, PDB, HPA, NetworkPolicy and
 ServiceMonitor select the pods and name real ports; listens are on [::]; the
-HPA has a custom (Pods) metric only with --custom-metrics. Exits 1 on any
+HPA has a custom (Pods) metric only with --custom-metrics; etcd flags only
+with --etcd, then with HOST:PORT endpoints, no --replica_id (the pod name),
+TLS files from a read-only volume and egress to etcd's ports. Exits 1 on any
 failure."""
 import argparse
 import copy
@@ -61,12 +63,18 @@ def cmd_deployment(ns):
     refs = set(re.findall(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", " ".join(args)))
     expect(refs <= env, f"{where}: $(VAR) in arguments are defined in env ({sorted(refs)})")
     configmaps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
+    env_values = {}
     for e in c.get("env", []):
+        env_values[e["name"]] = e.get("value", "")
         ref = e.get("valueFrom", {}).get("configMapKeyRef")
         if ref:
             cm = configmaps.get(ref["name"])
             expect(cm is not None and ref["key"] in cm.get("data", {}),
                    f"{where}: env {e['name']} comes from ConfigMap {ref['name']} key {ref['key']}, which is rendered")
+            env_values[e["name"]] = (cm or {}).get("data", {}).get(ref["key"], "")
+
+    def resolved(value):  # $(VAR) as the kubelet expands it
+        return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env_values.get(m.group(1), m.group(0)), value)
 
     def flag(name):
         return values.get(name, flags[name])
@@ -132,13 +140,30 @@ def cmd_deployment(ns):
     # Files named by flags live on mounted volumes; volumes exist.
     mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
     volumes = {v["name"]: v for v in spec.get("volumes", []) or []}
-    for name in ("probe_credentials_file", "probe_tls_ca_file", "tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+    read_only = {m["mountPath"] for m in c.get("volumeMounts", []) if m.get("readOnly")}
+    for name in ("probe_credentials_file", "probe_tls_ca_file", "tls_cert_file", "tls_key_file", "tls_client_ca_file",
+                 "etcd_tls_ca_file", "etcd_tls_cert_file", "etcd_tls_key_file"):
         path = values.get(name)
         if not path:
             continue
         mount = next((m for m in mounts if path.startswith(m.rstrip("/") + "/")), None)
-        expect(mount is not None and mounts[mount] in volumes,
-               f"{where}: --{name}={path} is on a mounted volume ({mount})")
+        expect(mount is not None and mounts[mount] in volumes and mount in read_only,
+               f"{where}: --{name}={path} is on a read-only mounted volume ({mount})")
+
+    # Many replicas sharing probing through etcd: only where opted in.
+    etcd_endpoints = resolved(values.get("etcd_endpoints", ""))
+    etcd_ports = {port_of(e.strip()) for e in etcd_endpoints.split(",")} if etcd_endpoints else set()
+    if ns.etcd:
+        expect(bool(etcd_endpoints) and None not in etcd_ports,
+               f"{where}: --etcd_endpoints={etcd_endpoints} (opted in), HOST:PORT items")
+        expect("replica_id" not in values,
+               f"{where}: no --replica_id: each replica is its host name, the pod name (unique among live pods)")
+        etcd_tls = [n for n in ("etcd_tls_cert_file", "etcd_tls_key_file") if values.get(n)]
+        expect(len(etcd_tls) in (0, 2), f"{where}: --etcd_tls_cert_file and --etcd_tls_key_file together")
+    else:
+        etcd_flags = sorted(n for n in values if n.startswith("etcd_") and values[n])
+        expect(not etcd_flags, f"{where}: no etcd flags by default (each replica alone)"
+               + (f", not {etcd_flags}" if etcd_flags else ""))
     for name, vol in volumes.items():
         expect(name in mounts.values(), f"{where}: volume {name} is mounted")
         secret = vol.get("secret", {}).get("secretName")
@@ -195,6 +220,11 @@ def cmd_deployment(ns):
                    f"{kind} {name}: admits the gRPC ({grpc_port}) and metrics ({metrics_port}) ports")
             egress_ports = {p["port"] for r in d["spec"].get("egress", []) for p in r.get("ports", [])}
             expect({53, 5060, 5061} <= egress_ports, f"{kind} {name}: lets out DNS (53) and SIP (5060, 5061)")
+            if etcd_ports and None not in etcd_ports:
+                tcp_out = {p["port"] for r in d["spec"].get("egress", []) for p in r.get("ports", [])
+                           if p.get("protocol", "TCP") == "TCP"}
+                expect(etcd_ports <= tcp_out,
+                       f"{kind} {name}: lets out TCP to etcd's ports {sorted(etcd_ports)} (--etcd_endpoints)")
         elif kind == "HorizontalPodAutoscaler":
             ref = d["spec"]["scaleTargetRef"]
             expect(ref["kind"] == "Deployment" and ref["name"] == dep["metadata"]["name"],
@@ -222,6 +252,8 @@ def main():
     p.add_argument("--external-secret", action="append", default=[])
     p.add_argument("--custom-metrics", action="store_true",
                    help="the HPA opted in to a custom (Pods) metric")
+    p.add_argument("--etcd", action="store_true",
+                   help="opted in to sharing probing through etcd (--etcd_endpoints)")
     p.add_argument("rendered")
     p.set_defaults(fn=cmd_deployment)
     ns = p.parse_args()

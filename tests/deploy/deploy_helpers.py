@@ -7,10 +7,18 @@
   deploy_helpers.py image-config < INSPECT      the OCI config out of `buildah inspect` (JSON)
   deploy_helpers.py describe-image CONFIG       User, Entrypoint, Cmd, ExposedPorts, StopSignal
   deploy_helpers.py without-user CONFIG OUT     the config without USER (the self-test's root image)
+  deploy_helpers.py etcd-secret PKI_DIR OUT     a Secret directory (ca.crt, tls.crt, tls.key) for etcd TLS
+  deploy_helpers.py etcd-metrics                run_pod.py --then: the pod with --etcd_endpoints and no
+                                                etcd reports sipresolver_etcd_session_active 0
 """
 import json
+import os
 import pathlib
+import re
+import shutil
 import sys
+import time
+import urllib.request
 
 import yaml
 
@@ -53,9 +61,38 @@ def without_user(path, out):
     pathlib.Path(out).write_text(json.dumps(c))
 
 
+def etcd_secret(pki, out):
+    # The test PKI's agent CA and certificate stand in for etcd's: the pod
+    # only has to read them (no etcd answers).
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for src, dst in (("client/ca.crt", "ca.crt"), ("client/client.crt", "tls.crt"), ("client/client.key", "tls.key")):
+        shutil.copyfile(pathlib.Path(pki) / src, out / dst)
+
+
+def etcd_metrics():
+    url = json.loads(os.environ["SIPRESOLVER_POD_JSON"])["metrics_url"]
+    # sipresolver_fleet_replicas and sipresolver_probe_owned_endpoints come
+    # with the first session, which no etcd here grants.
+    wanted = {"sipresolver_etcd_session_active": "0"}
+    deadline, seen = time.monotonic() + 10, {}
+    while time.monotonic() < deadline:
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+        seen = {m.group(1): m.group(2) for m in re.finditer(r"^(sipresolver_\w+) (\S+)$", text, re.M)
+                if m.group(1) in wanted}
+        if all(n in seen and (v is None or seen[n] == v) for n, v in wanted.items()):
+            break
+        time.sleep(0.5)
+    bad = [n for n, v in wanted.items() if n not in seen or (v is not None and seen[n] != v)]
+    for n in wanted:
+        print(f"  {'FAIL' if n in bad else 'ok  '} {n} {seen.get(n, 'absent')}"
+              + (" (no etcd answers: session inactive)" if n == "sipresolver_etcd_session_active" else ""))
+    sys.exit(1 if bad else 0)
+
+
 COMMANDS = {"values-tls": values_tls, "prometheus-config": prometheus_config,
             "image-config": image_config, "describe-image": describe_image,
-            "without-user": without_user}
+            "without-user": without_user, "etcd-secret": etcd_secret, "etcd-metrics": etcd_metrics}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
