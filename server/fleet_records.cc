@@ -1,5 +1,6 @@
 #include "server/fleet_records.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -23,7 +24,7 @@ std::optional<FleetKey> ParseFleetKey(absl::string_view prefix,
   if (parts.size() == 2 && parts[0] == "health") {
     return FleetKey{parts[0], parts[1], ""};
   }
-  if (parts.size() == 3 && parts[0] == "wanted") {
+  if (parts.size() == 3 && (parts[0] == "wanted" || parts[0] == "evidence")) {
     return FleetKey{parts[0], parts[1], parts[2]};
   }
   return std::nullopt;
@@ -37,6 +38,54 @@ std::string WantedKey(absl::string_view prefix, absl::string_view endpoint_key,
 std::string HealthKey(absl::string_view prefix,
                       absl::string_view endpoint_key) {
   return absl::StrCat(prefix, "health/", endpoint_key);
+}
+
+std::string EvidenceKey(absl::string_view prefix,
+                        absl::string_view endpoint_key,
+                        absl::string_view replica) {
+  return absl::StrCat(prefix, "evidence/", endpoint_key, "/", replica);
+}
+
+namespace {
+constexpr size_t kMaxReports = 64;
+}  // namespace
+
+std::string EncodeReports(const std::vector<health::SharedReport>& reports,
+                          absl::Time wall_now) {
+  std::string out;
+  for (size_t i = 0; i < reports.size() && i < kMaxReports; ++i) {
+    const health::SharedReport& r = reports[i];
+    absl::StrAppend(&out, absl::Hex(r.reporter.agent), " ",
+                    absl::Hex(r.reporter.client), " ", r.registered ? 1 : 0,
+                    " ", absl::ToUnixMillis(wall_now - r.age), "\n");
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<health::SharedReport>> DecodeReports(
+    absl::string_view text, absl::Time wall_now) {
+  std::vector<health::SharedReport> reports;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    if (reports.size() == kMaxReports) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("evidence: more than ", kMaxReports, " reports"));
+    }
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    health::SharedReport r;
+    int64_t at_ms = 0;
+    if (f.size() != 4 || !absl::SimpleHexAtoi(f[0], &r.reporter.agent) ||
+        !absl::SimpleHexAtoi(f[1], &r.reporter.client) ||
+        (f[2] != "0" && f[2] != "1") || !absl::SimpleAtoi(f[3], &at_ms)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("evidence: bad report \"", absl::CEscape(line), "\""));
+    }
+    r.registered = f[2] == "1";
+    // A clock ahead of ours makes a report new, never from the future.
+    r.age =
+        std::max(absl::ZeroDuration(), wall_now - absl::FromUnixMillis(at_ms));
+    reports.push_back(r);
+  }
+  return reports;
 }
 
 std::string EncodeHealthRecord(const HealthRecord& r) {

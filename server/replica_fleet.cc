@@ -49,6 +49,11 @@ absl::StatusOr<std::unique_ptr<ReplicaFleet>> ReplicaFleet::Start(
         [f](const sip::Endpoint& e, const health::SharedHealth& h) {
           f->OnProbed(e, h);
         });
+    f->tracker_.SetEvidenceListener(
+        [f](const sip::Endpoint& e,
+            const std::vector<health::SharedReport>& reports) {
+          f->OnEvidence(e, reports);
+        });
   });
   fleet->session_ = std::make_unique<etcd::ReplicaSession>(
       *fleet->client_, config.session,
@@ -100,6 +105,7 @@ void ReplicaFleet::Stop() {
     tracker_.SetAssignment(nullptr);
     tracker_.SetTrackedListener(nullptr);
     tracker_.SetProbedListener(nullptr);
+    tracker_.SetEvidenceListener(nullptr);
   });
 }
 
@@ -144,6 +150,13 @@ void ReplicaFleet::OnSnapshot(std::vector<etcd::EtcdKeyValue> kvs) {
   replicas_.clear();
   wanters_.clear();
   records_.clear();
+  // Evidence that is gone by now must not count: forgotten, then what the
+  // snapshot holds is taken in again.
+  std::map<std::string, std::map<std::string, std::string>> before;
+  before.swap(evidence_);
+  for (const auto& [key, by_replica] : before) {
+    for (const auto& [replica, value] : by_replica) AdoptEvidence(key, replica);
+  }
   for (const etcd::EtcdKeyValue& kv : kvs) Apply(kv.key, kv.value);
   for (const std::string& key : tracked_) Adopt(key);
   metrics_.SetFleetReplicas(static_cast<int>(replicas_.size()));
@@ -188,6 +201,18 @@ bool ReplicaFleet::Apply(const std::string& key,
     if (wanters.empty()) wanters_.erase(k->endpoint_key);
     return changed && tracked_.count(k->endpoint_key) > 0;
   }
+  if (k->kind == "evidence") {
+    if (k->replica == self_) return false;
+    if (value) {
+      evidence_[k->endpoint_key][k->replica] = *value;
+    } else if (auto it = evidence_.find(k->endpoint_key);
+               it != evidence_.end()) {
+      it->second.erase(k->replica);
+      if (it->second.empty()) evidence_.erase(it);
+    }
+    AdoptEvidence(k->endpoint_key, k->replica);
+    return false;
+  }
   // health
   if (!value) {
     records_.erase(k->endpoint_key);
@@ -206,11 +231,38 @@ bool ReplicaFleet::Apply(const std::string& key,
 }
 
 void ReplicaFleet::Adopt(const std::string& endpoint_key) {
-  auto record = records_.find(endpoint_key);
-  if (record == records_.end()) return;
   std::optional<sip::Endpoint> endpoint =
       cluster::ParseEndpointKey(endpoint_key);
-  if (endpoint) tracker_.AdoptShared(*endpoint, record->second);
+  if (!endpoint) return;
+  if (auto record = records_.find(endpoint_key); record != records_.end()) {
+    tracker_.AdoptShared(*endpoint, record->second);
+  }
+  if (auto it = evidence_.find(endpoint_key); it != evidence_.end()) {
+    for (const auto& [replica, value] : it->second) {
+      AdoptEvidence(endpoint_key, replica);
+    }
+  }
+}
+
+void ReplicaFleet::AdoptEvidence(const std::string& endpoint_key,
+                                 const std::string& replica) {
+  std::optional<sip::Endpoint> endpoint =
+      cluster::ParseEndpointKey(endpoint_key);
+  if (!endpoint) return;
+  std::vector<health::SharedReport> reports;
+  if (auto it = evidence_.find(endpoint_key); it != evidence_.end()) {
+    if (auto value = it->second.find(replica); value != it->second.end()) {
+      absl::StatusOr<std::vector<health::SharedReport>> decoded =
+          DecodeReports(value->second, wall_clock_.Now());
+      if (!decoded.ok()) {
+        Log(Severity::kWarning, "ignoring bad device evidence in etcd",
+            {{"replica", replica}, {"error", decoded.status().ToString()}});
+      } else {
+        reports = *std::move(decoded);
+      }
+    }
+  }
+  tracker_.AdoptEvidence(*endpoint, replica, reports);
 }
 
 void ReplicaFleet::OnTracked(const sip::Endpoint& endpoint,
@@ -228,6 +280,18 @@ void ReplicaFleet::OnTracked(const sip::Endpoint& endpoint,
     session_->Release(wanted);
   }
   CountOwned();
+}
+
+void ReplicaFleet::OnEvidence(
+    const sip::Endpoint& endpoint,
+    const std::vector<health::SharedReport>& reports) {
+  const std::string key =
+      EvidenceKey(prefix_, cluster::EndpointKey(endpoint), self_);
+  if (reports.empty()) {
+    session_->Release(key);
+  } else {
+    session_->Hold(key, EncodeReports(reports, wall_clock_.Now()));
+  }
 }
 
 void ReplicaFleet::OnProbed(const sip::Endpoint& endpoint,

@@ -13,6 +13,10 @@
 //    verdict (HealthTracker's probed listener) as the endpoint's `health`
 //    record; every replica adopts the records of others as if its own
 //    probes had found them (HealthTracker::AdoptShared).
+//  - Device evidence: a replica holds an `evidence` key with what its own
+//    agents reported about an endpoint while the probes fail; every
+//    replica counts the others' toward fail static's quorum
+//    (HealthTracker::AdoptEvidence).
 //  - Faults: while the session is inactive the replica keeps the last
 //    wanters it saw and probes by cluster::FallbackSchedule (owners only,
 //    each at most once per interval); decisions go on from what it knows.
@@ -99,7 +103,14 @@ class ReplicaFleet : public health::ProbeAssignment {
                  bool tracked);
   void OnProbed(const sip::Endpoint& endpoint,
                 const health::SharedHealth& health);
+  void OnEvidence(const sip::Endpoint& endpoint,
+                  const std::vector<health::SharedReport>& reports);
+  // Hands the tracker what the fleet knows of an endpoint: the latest
+  // health record and every other replica's evidence.
   void Adopt(const std::string& endpoint_key);
+  // `replica`'s evidence about the endpoint, or none if it has none now.
+  void AdoptEvidence(const std::string& endpoint_key,
+                     const std::string& replica);
   // The assignment changed: the tracker moves its probes; metrics.
   void Reassigned();
   void CountOwned();
@@ -125,6 +136,9 @@ class ReplicaFleet : public health::ProbeAssignment {
   std::set<std::string> tracked_;  // Endpoint keys this tracker tracks.
   // By endpoint key: the latest record of another replica's probes.
   std::map<std::string, health::SharedHealth> records_;
+  // By endpoint key, then replica: its evidence record as etcd holds it
+  // (decoded when adopted, so that the reports' ages are current).
+  std::map<std::string, std::map<std::string, std::string>> evidence_;
 };
 
 }  // namespace sipresolver::server

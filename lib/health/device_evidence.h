@@ -10,13 +10,21 @@
 // one client, is one reporter: steering a decision takes `quorum` agents
 // from as many clients. Only the newest `max_reporters` are kept
 // per endpoint, so memory is bounded by endpoints, never by devices. Ids are
-// kept as 64-bit hashes: no device identity is stored.
+// kept as 64-bit hashes (StableHash64, the same in every replica): no device
+// identity is stored.
+//
+// Replicas sharing probing share evidence too: each exports what its own
+// agents reported (Export) and takes in what the others' did (SetRemote,
+// per source replica, bounded like its own); a tally counts the union, with
+// the same rule across replicas (one reporter = agent id and client).
 //
 // Pure and passive: times are passed in. Not thread-safe (the loop owns it).
 #ifndef SIPRESOLVER_LIB_HEALTH_DEVICE_EVIDENCE_H_
 #define SIPRESOLVER_LIB_HEALTH_DEVICE_EVIDENCE_H_
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -42,6 +50,14 @@ struct Reporter {
   static Reporter Of(absl::string_view agent_id, absl::string_view client);
 };
 
+// A report as replicas share it: the reporter's hashes, the outcome and how
+// long ago it was made.
+struct SharedReport {
+  Reporter reporter;
+  bool registered = false;
+  absl::Duration age;
+};
+
 // Distinct reporters whose latest report in the window, made at or after
 // `since`, was a success / a failure.
 struct DeviceTally {
@@ -60,8 +76,20 @@ class DeviceEvidence {
               absl::Time now);
   DeviceTally Tally(const sip::Endpoint& endpoint, absl::Time since,
                     absl::Time now) const;
+  // This replica's own reports about `endpoint` made at or after `since`,
+  // within the window.
+  std::vector<SharedReport> Export(const sip::Endpoint& endpoint,
+                                   absl::Time since, absl::Time now) const;
+  // What replica `source` last exported about `endpoint`, in place of what
+  // it sent before (empty: nothing from it any more). The newest
+  // max_reporters() are kept.
+  void SetRemote(const sip::Endpoint& endpoint, const std::string& source,
+                 const std::vector<SharedReport>& reports, absl::Time now);
   // The endpoint is no longer tracked.
-  void Forget(const sip::Endpoint& endpoint) { reports_.erase(endpoint); }
+  void Forget(const sip::Endpoint& endpoint) {
+    reports_.erase(endpoint);
+    remote_.erase(endpoint);
+  }
 
   int quorum() const { return options_.quorum; }
   // Reporters remembered per endpoint at most.
@@ -76,6 +104,9 @@ class DeviceEvidence {
   const EvidenceOptions options_;
   // Oldest first.
   absl::flat_hash_map<sip::Endpoint, std::vector<Report>> reports_;
+  // By endpoint, then source replica; oldest first.
+  absl::flat_hash_map<sip::Endpoint, std::map<std::string, std::vector<Report>>>
+      remote_;
 };
 
 }  // namespace sipresolver::health

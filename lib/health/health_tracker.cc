@@ -381,6 +381,27 @@ void HealthTracker::SetCounters(Tracked& t, const Counters& counters) {
     observer_->OnTransition(before, s.counters.state);
   }
   Evaluate(t, before);
+  // Evidence counts from the probes' last change: a change starts it anew.
+  if (s.counters.state != before) ShareEvidence(t);
+}
+
+void HealthTracker::ShareEvidence(const Tracked& t) {
+  if (!evidence_listener_) return;
+  const EndpointStatus& s = t.status;
+  std::vector<SharedReport> reports;
+  if (s.counters.state == HealthState::kUnhealthy) {
+    reports = evidence_.Export(s.endpoint, s.last_change, clock_.Now());
+  }
+  evidence_listener_(s.endpoint, reports);
+}
+
+void HealthTracker::AdoptEvidence(const sip::Endpoint& endpoint,
+                                  const std::string& source,
+                                  const std::vector<SharedReport>& reports) {
+  auto it = endpoints_.find(endpoint);
+  if (it == endpoints_.end()) return;
+  evidence_.SetRemote(endpoint, source, reports, clock_.Now());
+  Evaluate(*it->second, it->second->status.counters.state);
 }
 
 bool HealthTracker::ReportRegistration(const sip::Endpoint& endpoint,
@@ -389,6 +410,9 @@ bool HealthTracker::ReportRegistration(const sip::Endpoint& endpoint,
   if (it == endpoints_.end()) return false;
   evidence_.Record(endpoint, reporter, registered, clock_.Now());
   Evaluate(*it->second, it->second->status.counters.state);
+  if (it->second->status.counters.state == HealthState::kUnhealthy) {
+    ShareEvidence(*it->second);
+  }
   return !registered && ProbeSoon(endpoint);
 }
 

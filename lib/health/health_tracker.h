@@ -224,6 +224,22 @@ class HealthTracker {
     tracked_listener_ = std::move(listener);
   }
 
+  // Device evidence shared the same way: reports this replica's agents made
+  // about an endpoint whose probes fail (what fail static weighs), each
+  // time they change, and an empty list once the probes no longer fail.
+  // One listener.
+  using EvidenceListener = std::function<void(
+      const sip::Endpoint&, const std::vector<SharedReport>& reports)>;
+  void SetEvidenceListener(EvidenceListener listener) {
+    evidence_listener_ = std::move(listener);
+  }
+  // What replica `source`'s agents reported about `endpoint` (its
+  // EvidenceListener's list; empty: none any more). Counts toward the
+  // quorum with this replica's own reports. Ignored for endpoints not
+  // tracked.
+  void AdoptEvidence(const sip::Endpoint& endpoint, const std::string& source,
+                     const std::vector<SharedReport>& reports);
+
   std::optional<EndpointStatus> Get(const sip::Endpoint& endpoint) const;
   std::vector<EndpointStatus> List() const;  // Ordered by endpoint.
   const ProbePolicy& policy() const { return policy_; }
@@ -250,6 +266,9 @@ class HealthTracker {
   // a look at whether the endpoint idled out).
   absl::Duration NextDelay(const Tracked& t);
   SharedHealth Shareable(const Tracked& t) const;
+  // Tells the evidence listener what this replica's agents reported about
+  // the endpoint while its probes fail (nothing once they do not).
+  void ShareEvidence(const Tracked& t);
   // Recomputes decision_state from the counters and the device evidence;
   // updates the counts and notifies the observer and listener on a change.
   // `probe_before`: the probes' state before the result that led here.
@@ -275,6 +294,7 @@ class HealthTracker {
   ProbeAssignment* assignment_ = nullptr;
   ProbedListener probed_listener_;
   TrackedListener tracked_listener_;
+  EvidenceListener evidence_listener_;
   // panic_'s verdict as of the last ReportCounts (what listeners heard).
   bool suspect_ = false;
   double healthy_ratio_ = 1.0;

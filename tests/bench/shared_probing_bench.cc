@@ -71,7 +71,8 @@ class Fleet {
     for (int i = 1; i < n; ++i) {
       std::vector<std::string> flags = options.probe_flags;
       for (const std::string& x : f->FleetFlags(i)) flags.push_back(x);
-      auto daemon = SipresolverdProcess::Start(f->stack_->dns().address(), flags);
+      auto daemon =
+          SipresolverdProcess::Start(f->stack_->dns().address(), flags);
       if (!daemon.ok()) return Fail(daemon.status());
       f->more_.push_back(*std::move(daemon));
       f->replicas_.push_back(f->more_.back().get());
@@ -171,8 +172,7 @@ class Fleet {
   std::vector<std::string> FleetFlags(int i) const {
     if (!shared_) return {};
     return {"--etcd_endpoints=" + etcd_->endpoints(),
-            "--replica_id=replica-" + std::to_string(i),
-            "--etcd_lease_ttl=2s"};
+            "--replica_id=replica-" + std::to_string(i), "--etcd_lease_ttl=2s"};
   }
 
   bool shared_ = false;
@@ -240,9 +240,10 @@ void MeasureSize(int n) {
 
 void MeasureFaults() {
   const absl::Duration interval = absl::GetFlag(FLAGS_interval);
-  std::printf("\nFaults, three replicas sharing (--probe_interval=%s, "
-              "--etcd_lease_ttl=2s, --probe_owners=2):\n",
-              absl::FormatDuration(interval).c_str());
+  std::printf(
+      "\nFaults, three replicas sharing (--probe_interval=%s, "
+      "--etcd_lease_ttl=2s, --probe_owners=2):\n",
+      absl::FormatDuration(interval).c_str());
   {
     std::unique_ptr<Fleet> f = Fleet::Start(3, true);
     if (!f) return;

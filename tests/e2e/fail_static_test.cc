@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "lib/sip/message.h"
 #include "tests/support/decision_watcher.h"
+#include "tests/support/etcd_server.h"
 #include "tests/support/eventually.h"
 #include "tests/support/loopback.h"
 #include "tests/support/registrar_stack.h"
@@ -32,7 +33,9 @@ class FailStaticTest : public ::testing::Test {
  protected:
   void SetUp() override { StartStack(/*mutual_tls=*/true); }
 
-  void StartStack(bool mutual_tls) {
+  // `replicas` > 1: that many sipresolverd sharing through a real etcd,
+  // with fail static's quorum raised to 3.
+  void StartStack(bool mutual_tls, int replicas = 1) {
     mutual_tls_ = mutual_tls;
     auto pki = TestPki::Create();
     ASSERT_TRUE(pki.ok()) << pki.status();
@@ -58,9 +61,33 @@ class FailStaticTest : public ::testing::Test {
                                   "--tls_client_ca_file=" + pki_->ca_file(),
                                   "--operator_identities=operator"});
     }
+    std::vector<std::string> shared_flags;
+    if (replicas > 1) {
+      auto etcd = EtcdServer::Start();
+      ASSERT_TRUE(etcd.ok()) << etcd.status();
+      etcd_ = *std::move(etcd);
+      shared_flags = options.probe_flags;
+      shared_flags.insert(shared_flags.end(), options.extra_flags.begin(),
+                          options.extra_flags.end());
+      for (const std::string& f : {"--etcd_endpoints=" + etcd_->endpoints(),
+                                   std::string("--device_evidence_quorum=3")}) {
+        shared_flags.push_back(f);
+        options.extra_flags.push_back(f);
+      }
+      options.extra_flags.push_back("--replica_id=replica-0");
+    }
     auto stack = RegistrarStack::Start(options);
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = *std::move(stack);
+    replicas_.push_back(&stack_->daemon());
+    for (int i = 1; i < replicas; ++i) {
+      std::vector<std::string> flags = shared_flags;
+      flags.push_back(absl::StrCat("--replica_id=replica-", i));
+      auto daemon = SipresolverdProcess::Start(stack_->dns().address(), flags);
+      ASSERT_TRUE(daemon.ok()) << daemon.status();
+      more_.push_back(*std::move(daemon));
+      replicas_.push_back(more_.back().get());
+    }
     stub_ = NewConnection("agent-0");
     operator_ = NewConnection("operator");
   }
@@ -89,7 +116,7 @@ class FailStaticTest : public ::testing::Test {
   // A stub on a connection of its own, with mutual TLS a certificate for
   // `client` (DNS:client); without, the loopback address is the client.
   std::unique_ptr<v1::SipResolver::Stub> NewConnection(
-      const std::string& client) {
+      const std::string& client, int replica = 0) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     std::shared_ptr<grpc::ChannelCredentials> credentials =
@@ -102,8 +129,8 @@ class FailStaticTest : public ::testing::Test {
       ssl.pem_private_key = ReadFile(cert.key_file);
       credentials = grpc::SslCredentials(ssl);
     }
-    return v1::SipResolver::NewStub(
-        grpc::CreateCustomChannel(daemon().grpc_address(), credentials, args));
+    return v1::SipResolver::NewStub(grpc::CreateCustomChannel(
+        replicas_[replica]->grpc_address(), credentials, args));
   }
 
   // The client certificate for `client`, issued once.
@@ -240,7 +267,10 @@ class FailStaticTest : public ::testing::Test {
   bool mutual_tls_ = true;
   std::unique_ptr<TestPki> pki_;
   std::map<std::string, IssuedCertificate> certificates_;
+  std::unique_ptr<EtcdServer> etcd_;  // With several replicas.
   std::unique_ptr<RegistrarStack> stack_;
+  std::vector<std::unique_ptr<SipresolverdProcess>> more_;
+  std::vector<SipresolverdProcess*> replicas_;   // stack_'s daemon first.
   std::unique_ptr<v1::SipResolver::Stub> stub_;  // agent-0's.
   std::unique_ptr<v1::SipResolver::Stub> operator_;
   int registrations_ = 0;
@@ -361,6 +391,57 @@ TEST_F(FailStaticTest, ThreeCertificatesAreAQuorum) {
   auto server = Server(pbx(0).port());
   ASSERT_TRUE(server.has_value());
   EXPECT_EQ(server->health().device_successes(), 3u);
+}
+
+// Replicas sharing through etcd share device evidence: three devices, each
+// reporting to another replica, are a quorum on every replica.
+class FailStaticAcrossReplicasTest : public FailStaticTest {
+ protected:
+  void SetUp() override { StartStack(/*mutual_tls=*/true, /*replicas=*/3); }
+};
+
+TEST_F(FailStaticAcrossReplicasTest, ThreeDevicesOnThreeReplicasAreAQuorum) {
+  Ban(0);
+  Ban(1);
+  std::vector<std::unique_ptr<v1::SipResolver::Stub>> agents, devices;
+  std::vector<std::unique_ptr<DecisionWatcher>> watchers;
+  for (int i = 0; i < 3; ++i) {
+    agents.push_back(NewConnection(absl::StrCat("agent-", i), i));
+    watchers.push_back(std::make_unique<DecisionWatcher>(
+        *agents.back(), Request(absl::StrCat("agent-", i))));
+    devices.push_back(NewConnection(absl::StrCat("device-", i), i));
+  }
+  // Reports count from the probes' verdict on: wait until every replica
+  // has it (from its own probes or its owners').
+  for (int i = 0; i < 3; ++i) {
+    auto operator_stub = NewConnection("operator", i);
+    ASSERT_TRUE(Eventually([&] {
+      grpc::ClientContext context;
+      v1::ListServersResponse response;
+      if (!operator_stub->ListServers(&context, {}, &response).ok()) {
+        return false;
+      }
+      for (const v1::ServerStatus& s : response.servers()) {
+        if (s.endpoint().port() == pbx(0).port()) {
+          return s.health().state() == v1::HEALTH_STATE_UNHEALTHY;
+        }
+      }
+      return false;
+    })) << "replica "
+        << i;
+  }
+  for (int j = 0; j < 3; ++j) {  // Device j reports to replica j.
+    Report(*devices[j], absl::StrCat("device-", j), {pbx(0).port()}, 200);
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(watchers[i]->WaitFor(
+        Is(pbx(0).port(), v1::ASSURANCE_DEVICE_REPORTS), absl::Seconds(30)))
+        << "replica " << i;
+  }
+  auto server = Server(pbx(0).port());
+  ASSERT_TRUE(server.has_value());
+  EXPECT_EQ(server->health().device_successes(), 3u);
+  EXPECT_EQ(server->health().decision_state(), v1::HEALTH_STATE_HEALTHY);
 }
 
 // Registrars dead for devices too (they report failures): S7 as ever, with

@@ -121,8 +121,8 @@ TEST_F(ReplicaFleetTest, MutualTlsToEtcd) {
   ASSERT_TRUE(pki.ok()) << pki.status();
   auto server = (*pki)->Issue("etcd", {"IP:127.0.0.1"});
   ASSERT_TRUE(server.ok()) << server.status();
-  auto client = (*pki)->Issue("replica", {"DNS:replica"},
-                              TestPki::Usage::kClient);
+  auto client =
+      (*pki)->Issue("replica", {"DNS:replica"}, TestPki::Usage::kClient);
   ASSERT_TRUE(client.ok()) << client.status();
   etcd_.reset();
   auto etcd = EtcdServer::Start(
@@ -133,10 +133,9 @@ TEST_F(ReplicaFleetTest, MutualTlsToEtcd) {
   const std::string endpoints = "--etcd_endpoints=" + etcd_->endpoints();
   const std::string ca = "--etcd_tls_ca_file=" + (*pki)->ca_file();
   auto a = SipresolverdProcess::Start(
-      dns_->address(),
-      {endpoints, "--replica_id=replica-a", ca,
-       "--etcd_tls_cert_file=" + client->cert_file,
-       "--etcd_tls_key_file=" + client->key_file});
+      dns_->address(), {endpoints, "--replica_id=replica-a", ca,
+                        "--etcd_tls_cert_file=" + client->cert_file,
+                        "--etcd_tls_key_file=" + client->key_file});
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_TRUE(Eventually([&] {
     return Metric(**a, "sipresolver_etcd_session_active") == 1;
@@ -146,8 +145,8 @@ TEST_F(ReplicaFleetTest, MutualTlsToEtcd) {
   auto b = SipresolverdProcess::Start(
       dns_->address(), {endpoints, "--replica_id=replica-b", ca});
   ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_TRUE((*b)->process().WaitForOutput("etcd session inactive",
-                                            absl::Seconds(30)))
+  EXPECT_TRUE(
+      (*b)->process().WaitForOutput("etcd session inactive", absl::Seconds(30)))
       << (*b)->process().Output();
   EXPECT_EQ(Metric(**b, "sipresolver_etcd_session_active"), 0);
   EXPECT_EQ(Metric(**a, "sipresolver_fleet_replicas"), 1);

@@ -96,8 +96,8 @@ std::vector<std::string> EtcdServer::Argv(const Member& member) const {
   for (const auto& m : members_) {
     cluster.push_back(absl::StrCat(m->name, "=", Url(m->peer_port)));
   }
-  const std::string client_url =
-      absl::StrCat(tls_ ? "https" : "http", "://127.0.0.1:", member.client_port);
+  const std::string client_url = absl::StrCat(
+      tls_ ? "https" : "http", "://127.0.0.1:", member.client_port);
   std::vector<std::string> argv = {
       kEtcdPath,
       absl::StrCat("--name=", member.name),
@@ -114,11 +114,11 @@ std::vector<std::string> EtcdServer::Argv(const Member& member) const {
       "--log-outputs=stderr",
   };
   if (tls_) {
-    argv.insert(argv.end(), {absl::StrCat("--cert-file=", tls_->cert_file),
-                             absl::StrCat("--key-file=", tls_->key_file),
-                             absl::StrCat("--trusted-ca-file=",
-                                          tls_->client_ca_file),
-                             "--client-cert-auth"});
+    argv.insert(argv.end(),
+                {absl::StrCat("--cert-file=", tls_->cert_file),
+                 absl::StrCat("--key-file=", tls_->key_file),
+                 absl::StrCat("--trusted-ca-file=", tls_->client_ca_file),
+                 "--client-cert-auth"});
   }
   return argv;
 }

@@ -6,8 +6,9 @@
 // plaintext (or mutual TLS) client and plaintext peer URLs on 127.0.0.1 and
 // `--initial-cluster` naming every member; logs (zap, JSON lines) go to
 // DIR/mN.log. A member is ready when GET /health on its plaintext metrics
-// port (--listen-metrics-urls) says {"health":"true"} (it has a leader). A port taken by another process makes etcd exit with "bind:
-// address already in use": the fixture then takes new ports.
+// port (--listen-metrics-urls) says {"health":"true"} (it has a leader). A port
+// taken by another process makes etcd exit with "bind: address already in use":
+// the fixture then takes new ports.
 //
 // Facts (etcd 3.4): a lease TTL below 2 s is raised to 2 s (the minimum for
 // the default 1 s election timeout); every write is fsynced before it is

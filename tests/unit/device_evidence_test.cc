@@ -65,5 +65,57 @@ TEST_F(DeviceEvidenceTest, MemoryPerEndpointIsBoundedWhateverTheFleetSize) {
   EXPECT_EQ(Tally().successes, 0);
 }
 
+// Shared between replicas (SetRemote): the union counts, under the same
+// rule, whichever replica a report reached.
+TEST_F(DeviceEvidenceTest, ReportsOtherReplicasReceivedCountWithOurs) {
+  Report("dev1", "conn1", true);
+  evidence_.SetRemote(kPbx, "replica-b",
+                      {{Reporter::Of("dev2", "conn2"), true, absl::Seconds(5)}},
+                      kT0);
+  evidence_.SetRemote(kPbx, "replica-c",
+                      {{Reporter::Of("dev3", "conn3"), true, absl::Seconds(1)}},
+                      kT0);
+  EXPECT_EQ(Tally(), (DeviceTally{3, 0}));
+  // A replica's new list replaces its old one; empty forgets it.
+  evidence_.SetRemote(kPbx, "replica-c", {}, kT0);
+  EXPECT_EQ(Tally(), (DeviceTally{2, 0}));
+}
+
+TEST_F(DeviceEvidenceTest, OneReporterOnTwoReplicasCountsOnceAsItsLatest) {
+  Report("dev1", "conn1", true, kT0 - absl::Seconds(10));
+  evidence_.SetRemote(
+      kPbx, "replica-b",
+      {{Reporter::Of("dev1", "conn9"), false, absl::Seconds(2)}}, kT0);
+  EXPECT_EQ(Tally(), (DeviceTally{0, 1}));
+}
+
+TEST_F(DeviceEvidenceTest, ExportGivesOurOwnReportsWithTheirAge) {
+  Report("dev1", "conn1", true, kT0 - absl::Seconds(30));
+  Report("dev2", "conn2", false, kT0 - absl::Minutes(11));  // Out of window.
+  evidence_.SetRemote(kPbx, "replica-b",
+                      {{Reporter::Of("dev3", "conn3"), true, absl::Seconds(1)}},
+                      kT0);
+  std::vector<SharedReport> out =
+      evidence_.Export(kPbx, absl::InfinitePast(), kT0);
+  ASSERT_EQ(out.size(), 1u);  // Not the remote one, not the stale one.
+  EXPECT_EQ(out[0].reporter.agent, Reporter::Of("dev1", "x").agent);
+  EXPECT_TRUE(out[0].registered);
+  EXPECT_EQ(out[0].age, absl::Seconds(30));
+  // Reporter hashes are the same in every process (replicas compare them).
+  EXPECT_EQ(Reporter::Of("dev1", "conn1").agent,
+            Reporter::Of("dev1", "other").agent);
+}
+
+TEST_F(DeviceEvidenceTest, ARemoteListIsBoundedLikeOurOwn) {
+  std::vector<SharedReport> many;
+  for (int i = 0; i < 100; ++i) {
+    many.push_back(
+        {Reporter::Of("dev" + std::to_string(i), "conn" + std::to_string(i)),
+         true, absl::Seconds(100 - i)});
+  }
+  evidence_.SetRemote(kPbx, "replica-b", many, kT0);
+  EXPECT_EQ(Tally().successes, static_cast<int>(evidence_.max_reporters()));
+}
+
 }  // namespace
 }  // namespace sipresolver::health

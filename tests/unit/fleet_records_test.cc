@@ -3,6 +3,7 @@
 // back, and anything else from etcd is refused, not misread.
 #include "server/fleet_records.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/cluster/probe_ownership.h"
 
@@ -87,6 +88,46 @@ TEST(HealthRecordTest, UnknownNamesAreIgnoredBadValuesRefused) {
   EXPECT_FALSE(DecodeHealthRecord("origin=a\nstate=healthy\nerror=" +
                                   std::string(5000, 'x') + "\n")
                    .ok());
+}
+
+TEST(EvidenceRecordTest, DecodesWhatItEncodesWithTheAgeAtReading) {
+  const absl::Time written = absl::FromUnixSeconds(1800000000);
+  std::vector<health::SharedReport> reports = {
+      {health::Reporter::Of("dev1", "conn1"), true, absl::Seconds(3)},
+      {health::Reporter::Of("dev2", "conn2"), false, absl::ZeroDuration()}};
+  const std::string text = EncodeReports(reports, written);
+  absl::StatusOr<std::vector<health::SharedReport>> back =
+      DecodeReports(text, written + absl::Seconds(10));
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].reporter.agent, reports[0].reporter.agent);
+  EXPECT_EQ((*back)[0].reporter.client, reports[0].reporter.client);
+  EXPECT_TRUE((*back)[0].registered);
+  EXPECT_EQ((*back)[0].age, absl::Seconds(13));
+  EXPECT_FALSE((*back)[1].registered);
+  // A writer's clock ahead of ours: new, not from the future.
+  back = DecodeReports(text, written - absl::Seconds(60));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ((*back)[1].age, absl::ZeroDuration());
+
+  std::optional<FleetKey> k =
+      ParseFleetKey("/p/", EvidenceKey("/p/", "udp:192.0.2.1:5060", "pod-3"));
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->kind, "evidence");
+  EXPECT_EQ(k->replica, "pod-3");
+}
+
+TEST(EvidenceRecordTest, RefusesAnythingElse) {
+  const absl::Time now = absl::FromUnixSeconds(1800000000);
+  for (const char* bad : {"x\n", "1 2 1\n", "1 2 2 3\n", "g 2 1 3\n",
+                          "1 2 1 x\n", "1 2 1 3 4\n"}) {
+    EXPECT_EQ(DecodeReports(bad, now).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  std::string many;
+  for (int i = 0; i < 65; ++i) absl::StrAppend(&many, i + 1, " 1 1 0\n");
+  EXPECT_FALSE(DecodeReports(many, now).ok());
 }
 
 }  // namespace

@@ -153,5 +153,49 @@ TEST_F(SharedProbingTest, TheTrackedListenerHearsNewAndIdleEndpoints) {
   EXPECT_EQ(tracked_[1], std::make_tuple(kPbx, std::string(), false));
 }
 
+// Fail static across replicas: reports that reached other replicas count
+// toward the quorum here, and ours are shared while the probes fail.
+TEST_F(SharedProbingTest, EvidenceFromOtherReplicasCountsTowardTheQuorum) {
+  options_.evidence.quorum = 3;
+  tracker_.reset();
+  std::vector<std::vector<SharedReport>> exported;
+  tracker().SetAssignment(&assignment_);
+  tracker().SetEvidenceListener(
+      [&](const sip::Endpoint&, const std::vector<SharedReport>& reports) {
+        exported.push_back(reports);
+      });
+  assignment_.turns[kPbx] = absl::Seconds(10);
+  prober_.Set(kPbx, Reply(503));
+  tracker().Touch(kPbx, "itsp.test");
+  AnswerFor(absl::Milliseconds(100));
+  ASSERT_EQ(State(kPbx), HealthState::kUnhealthy);
+  exported.clear();
+
+  tracker().ReportRegistration(kPbx, Reporter::Of("dev1", "conn1"), true);
+  ASSERT_EQ(exported.size(), 1u);
+  ASSERT_EQ(exported[0].size(), 1u);  // Ours, to share.
+  EXPECT_TRUE(exported[0][0].registered);
+  EXPECT_EQ(tracker().Get(kPbx)->decision_state, HealthState::kUnhealthy);
+
+  tracker().AdoptEvidence(
+      kPbx, "replica-b",
+      {{Reporter::Of("dev2", "conn2"), true, absl::ZeroDuration()}});
+  tracker().AdoptEvidence(
+      kPbx, "replica-c",
+      {{Reporter::Of("dev3", "conn3"), true, absl::ZeroDuration()}});
+  EXPECT_EQ(tracker().Get(kPbx)->devices.successes, 3);
+  EXPECT_EQ(tracker().Get(kPbx)->decision_state, HealthState::kHealthy);
+
+  tracker().AdoptEvidence(kPbx, "replica-c", {});  // Its agent left.
+  EXPECT_EQ(tracker().Get(kPbx)->decision_state, HealthState::kUnhealthy);
+
+  // The probes recover: nothing of ours to share any more.
+  prober_.Set(kPbx, Reply(200));
+  AnswerFor(absl::Seconds(12));
+  ASSERT_EQ(State(kPbx), HealthState::kHealthy);
+  ASSERT_FALSE(exported.empty());
+  EXPECT_TRUE(exported.back().empty());
+}
+
 }  // namespace
 }  // namespace sipresolver::health
