@@ -90,13 +90,15 @@ absl::StatusOr<std::vector<health::SharedReport>> DecodeReports(
 
 std::string EncodeHealthRecord(const HealthRecord& r) {
   const health::SharedHealth& h = r.health;
-  return absl::StrCat("origin=", absl::CEscape(r.origin), "\n",
-                      "state=", health::HealthStateName(h.counters.state), "\n",
-                      "successes=", h.counters.consecutive_successes, "\n",
-                      "failures=", h.counters.consecutive_failures, "\n",
-                      "code=", h.last_response_code, "\n",
-                      "latency_us=", absl::ToInt64Microseconds(h.latency), "\n",
-                      "error=", absl::CEscape(h.last_error), "\n");
+  return absl::StrCat(
+      "origin=", absl::CEscape(r.origin), "\n",
+      "at_ms=", r.at == absl::InfinitePast() ? 0 : absl::ToUnixMillis(r.at),
+      "\n", "state=", health::HealthStateName(h.counters.state), "\n",
+      "successes=", h.counters.consecutive_successes, "\n",
+      "failures=", h.counters.consecutive_failures, "\n",
+      "code=", h.last_response_code, "\n",
+      "latency_us=", absl::ToInt64Microseconds(h.latency), "\n",
+      "error=", absl::CEscape(h.last_error), "\n");
 }
 
 absl::StatusOr<HealthRecord> DecodeHealthRecord(absl::string_view text) {
@@ -132,6 +134,10 @@ absl::StatusOr<HealthRecord> DecodeHealthRecord(absl::string_view text) {
       } else {
         ok = false;
       }
+    } else if (name == "at_ms") {
+      int64_t ms = 0;
+      ok = absl::SimpleAtoi(value, &ms) && ms >= 0;
+      r.at = ms == 0 ? absl::InfinitePast() : absl::FromUnixMillis(ms);
     } else if (name == "successes") {
       ok = absl::SimpleAtoi(value, &h.counters.consecutive_successes) &&
            h.counters.consecutive_successes >= 0;

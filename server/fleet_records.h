@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "lib/health/health_tracker.h"
 
 namespace sipresolver::server {
@@ -41,6 +42,10 @@ std::string EvidenceKey(absl::string_view prefix,
 // An owner's verdict on an endpoint, as every replica adopts it.
 struct HealthRecord {
   std::string origin;  // The replica whose probe it was.
+  // When it was found (wall clock): the latest verdict wins, so that one
+  // written before an etcd fault never overrides a newer one found during
+  // it. InfinitePast when a record does not say.
+  absl::Time at = absl::InfinitePast();
   health::SharedHealth health;
 };
 std::string EncodeHealthRecord(const HealthRecord& record);

@@ -149,7 +149,7 @@ void ReplicaFleet::OnState(bool active, const absl::Status& why) {
 void ReplicaFleet::OnSnapshot(std::vector<etcd::EtcdKeyValue> kvs) {
   replicas_.clear();
   wanters_.clear();
-  records_.clear();
+  records_.clear();  // verdict_at_ stays: what this replica knows stays.
   // Evidence that is gone by now must not count: forgotten, then what the
   // snapshot holds is taken in again.
   std::map<std::string, std::map<std::string, std::string>> before;
@@ -216,6 +216,7 @@ bool ReplicaFleet::Apply(const std::string& key,
   // health
   if (!value) {
     records_.erase(k->endpoint_key);
+    verdict_at_.erase(k->endpoint_key);
     return false;
   }
   absl::StatusOr<HealthRecord> record = DecodeHealthRecord(*value);
@@ -225,6 +226,11 @@ bool ReplicaFleet::Apply(const std::string& key,
     return false;
   }
   if (record->origin == self_) return false;  // Our own, come back.
+  // Older than a verdict this replica knows (its own, found while etcd was
+  // away and written after this snapshot): not taken over.
+  auto known = verdict_at_.find(k->endpoint_key);
+  if (known != verdict_at_.end() && record->at <= known->second) return false;
+  verdict_at_[k->endpoint_key] = record->at;
   records_[k->endpoint_key] = record->health;
   Adopt(k->endpoint_key);
   return false;
@@ -297,7 +303,10 @@ void ReplicaFleet::OnEvidence(
 void ReplicaFleet::OnProbed(const sip::Endpoint& endpoint,
                             const health::SharedHealth& health) {
   const std::string key = cluster::EndpointKey(endpoint);
-  session_->Write(HealthKey(prefix_, key), EncodeHealthRecord({self_, health}));
+  const absl::Time now = wall_clock_.Now();
+  verdict_at_[key] = now;
+  session_->Write(HealthKey(prefix_, key),
+                  EncodeHealthRecord({self_, now, health}));
 }
 
 void ReplicaFleet::Reassigned() {

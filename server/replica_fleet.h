@@ -136,6 +136,9 @@ class ReplicaFleet : public health::ProbeAssignment {
   std::set<std::string> tracked_;  // Endpoint keys this tracker tracks.
   // By endpoint key: the latest record of another replica's probes.
   std::map<std::string, health::SharedHealth> records_;
+  // By endpoint key: when the latest verdict this replica knows was found
+  // (its own or adopted), wall clock.
+  std::map<std::string, absl::Time> verdict_at_;
   // By endpoint key, then replica: its evidence record as etcd holds it
   // (decoded when adopted, so that the reports' ages are current).
   std::map<std::string, std::map<std::string, std::string>> evidence_;

@@ -176,6 +176,8 @@ TEST_F(ReplicasSharingProbesTest, AKilledReplicasShareIsTakenOver) {
 // knew probe, each at most once per interval: never more than
 // --probe_owners (2) per interval per registrar. What they find cannot
 // reach the other replica meanwhile: the agents of the two owners move.
+// etcd back: the third learns it, and no owner goes back to the verdict
+// etcd held from before the fault.
 TEST_F(ReplicasSharingProbesTest, WithEtcdGoneOnlyTheLastKnownOwnersProbe) {
   ASSERT_TRUE(AllAgentsOn(stack_->registrar(0).port()));
   ASSERT_TRUE(Eventually([&] { return Settled(kReplicas); }));
@@ -195,7 +197,19 @@ TEST_F(ReplicasSharingProbesTest, WithEtcdGoneOnlyTheLastKnownOwnersProbe) {
     EXPECT_LT(rates[i], 2.6) << "registrar " << i;  // Everyone: ~3.
   }
   stack_->registrar(0).Pause();
-  EXPECT_TRUE(AgentsOn(stack_->registrar(1).port(), 2));
+  ASSERT_TRUE(AgentsOn(stack_->registrar(1).port(), 2));
+  std::vector<size_t> seen;
+  for (auto& a : agents_) seen.push_back(a->Received().size());
+
+  ASSERT_TRUE(etcd_->Restart().ok());
+  EXPECT_TRUE(AllAgentsOn(stack_->registrar(1).port()));
+  for (size_t i = 0; i < agents_.size(); ++i) {
+    const std::vector<v1::Decision> all = agents_[i]->Received();
+    for (size_t j = seen[i]; j < all.size(); ++j) {
+      EXPECT_NE(all[j].primary().port(), stack_->registrar(0).port())
+          << "agent " << i << " went back to the registrar still down";
+    }
+  }
   stack_->registrar(0).Resume();
 }
 

@@ -65,9 +65,11 @@ TEST(HealthRecordTest, DecodesWhatItEncodes) {
   r.health.last_response_code = 0;
   r.health.last_error = "no answer within 50ms (RTO)\nsecond line";
   r.health.latency = absl::Microseconds(1234);
+  r.at = absl::FromUnixMillis(1800000000123);
   absl::StatusOr<HealthRecord> back = DecodeHealthRecord(EncodeHealthRecord(r));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->origin, "pod-1");
+  EXPECT_EQ(back->at, r.at);
   EXPECT_TRUE(back->health.SameVerdict(r.health));
   EXPECT_EQ(back->health.last_error, r.health.last_error);
   EXPECT_EQ(back->health.latency, r.health.latency);
