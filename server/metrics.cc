@@ -1,5 +1,6 @@
 #include "server/metrics.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -179,7 +180,13 @@ Metrics::Metrics()
                            .Help("Endpoints this replica probes itself; the "
                                  "others' verdicts come from their owners "
                                  "through etcd. Only with --etcd_endpoints.")
-                           .Register(*registry_)) {
+                           .Register(*registry_)),
+      verdict_lag_(BuildHistogram()
+                       .Name("sipresolver_shared_verdict_lag_seconds")
+                       .Help("From another replica's probe verdict (its wall "
+                             "clock) to this replica taking it over through "
+                             "etcd's watch. Only with --etcd_endpoints.")
+                       .Register(*registry_)) {
   auto& decisions = BuildCounter()
                         .Name("sipresolver_decisions_published_total")
                         .Help(
@@ -347,6 +354,11 @@ void Metrics::SetFleetReplicas(int replicas) {
 
 void Metrics::SetOwnedEndpoints(int endpoints) {
   owned_endpoints_.Add({}).Set(endpoints);
+}
+
+void Metrics::OnSharedVerdictLag(absl::Duration lag) {
+  verdict_lag_.Add({}, LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(std::max(lag, absl::ZeroDuration())));
 }
 
 void Metrics::OnProbeTargetRefused(absl::StatusCode code) {

@@ -77,6 +77,8 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   void SetEtcdSession(bool active);
   void SetFleetReplicas(int replicas);    // Live replicas this one sees.
   void SetOwnedEndpoints(int endpoints);  // This replica probes them.
+  // From another replica's verdict (its clock) to this one taking it over.
+  void OnSharedVerdictLag(absl::Duration lag);
 
   prometheus::Registry& registry() { return *registry_; }
 
@@ -111,6 +113,7 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Family<prometheus::Gauge>& etcd_session_;
   prometheus::Family<prometheus::Gauge>& fleet_replicas_;
   prometheus::Family<prometheus::Gauge>& owned_endpoints_;
+  prometheus::Family<prometheus::Histogram>& verdict_lag_;
   std::unique_ptr<MetricsHttpServer> http_;
 };
 

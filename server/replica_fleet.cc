@@ -157,7 +157,7 @@ void ReplicaFleet::OnSnapshot(std::vector<etcd::EtcdKeyValue> kvs) {
   for (const auto& [key, by_replica] : before) {
     for (const auto& [replica, value] : by_replica) AdoptEvidence(key, replica);
   }
-  for (const etcd::EtcdKeyValue& kv : kvs) Apply(kv.key, kv.value);
+  for (const etcd::EtcdKeyValue& kv : kvs) Apply(kv.key, kv.value, false);
   for (const std::string& key : tracked_) Adopt(key);
   metrics_.SetFleetReplicas(static_cast<int>(replicas_.size()));
   Log("replicas",
@@ -171,7 +171,8 @@ void ReplicaFleet::OnEvents(std::vector<etcd::WatchEvent> events) {
   for (const etcd::WatchEvent& e : events) {
     const bool put = e.type == etcd::WatchEvent::Type::kPut;
     moved |=
-        Apply(e.key, put ? std::optional<std::string>(e.value) : std::nullopt);
+        Apply(e.key, put ? std::optional<std::string>(e.value) : std::nullopt,
+              /*live=*/true);
   }
   if (replicas_.size() != replicas_before) {
     metrics_.SetFleetReplicas(static_cast<int>(replicas_.size()));
@@ -182,7 +183,7 @@ void ReplicaFleet::OnEvents(std::vector<etcd::WatchEvent> events) {
 }
 
 bool ReplicaFleet::Apply(const std::string& key,
-                         const std::optional<std::string>& value) {
+                         const std::optional<std::string>& value, bool live) {
   std::optional<FleetKey> k = ParseFleetKey(prefix_, key);
   if (!k) return false;  // Not ours to read (a newer replica's, or junk).
   if (k->kind == "replicas") {
@@ -231,6 +232,9 @@ bool ReplicaFleet::Apply(const std::string& key,
   auto known = verdict_at_.find(k->endpoint_key);
   if (known != verdict_at_.end() && record->at <= known->second) return false;
   verdict_at_[k->endpoint_key] = record->at;
+  if (live && record->at != absl::InfinitePast()) {
+    metrics_.OnSharedVerdictLag(wall_clock_.Now() - record->at);
+  }
   records_[k->endpoint_key] = record->health;
   Adopt(k->endpoint_key);
   return false;

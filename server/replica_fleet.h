@@ -95,9 +95,10 @@ class ReplicaFleet : public health::ProbeAssignment {
   void OnState(bool active, const absl::Status& why);
   void OnSnapshot(std::vector<etcd::EtcdKeyValue> kvs);
   void OnEvents(std::vector<etcd::WatchEvent> events);
-  // One key's new value (nullopt: deleted); false if the change moves
-  // probe turns.
-  bool Apply(const std::string& key, const std::optional<std::string>& value);
+  // One key's new value (nullopt: deleted), from a snapshot or (`live`) a
+  // watch; true if the change moves probe turns.
+  bool Apply(const std::string& key, const std::optional<std::string>& value,
+             bool live);
   // Loop thread, from the tracker.
   void OnTracked(const sip::Endpoint& endpoint, const std::string& domain,
                  bool tracked);

@@ -150,6 +150,9 @@ TEST_F(ReplicasSharingProbesTest,
   ASSERT_TRUE(Eventually([&] { return Settled(kReplicas); }));
   stack_->registrar(0).Pause();
   EXPECT_TRUE(AllAgentsOn(stack_->registrar(1).port()));
+  // The replicas that did not see it took the verdict over, and say how
+  // late.
+  EXPECT_GT(Sum("sipresolver_shared_verdict_lag_seconds_count"), 0);
   stack_->registrar(0).Resume();
 }
 
