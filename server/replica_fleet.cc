@@ -66,15 +66,13 @@ absl::StatusOr<std::unique_ptr<ReplicaFleet>> ReplicaFleet::Start(
               },
           .on_snapshot =
               [f](std::vector<etcd::EtcdKeyValue> kvs) {
-                f->loop_.Post([f, kvs = std::move(kvs)]() mutable {
-                  f->OnSnapshot(std::move(kvs));
-                });
+                f->loop_.Post(
+                    [f, kvs = std::move(kvs)] { f->OnSnapshot(kvs); });
               },
           .on_events =
               [f](std::vector<etcd::WatchEvent> events) {
-                f->loop_.Post([f, events = std::move(events)]() mutable {
-                  f->OnEvents(std::move(events));
-                });
+                f->loop_.Post(
+                    [f, events = std::move(events)] { f->OnEvents(events); });
               }});
   Log("sharing probes through etcd",
       {{"etcd_endpoints", config.etcd_endpoints},
@@ -146,7 +144,7 @@ void ReplicaFleet::OnState(bool active, const absl::Status& why) {
   Reassigned();
 }
 
-void ReplicaFleet::OnSnapshot(std::vector<etcd::EtcdKeyValue> kvs) {
+void ReplicaFleet::OnSnapshot(const std::vector<etcd::EtcdKeyValue>& kvs) {
   replicas_.clear();
   wanters_.clear();
   records_.clear();  // verdict_at_ stays: what this replica knows stays.
@@ -165,7 +163,7 @@ void ReplicaFleet::OnSnapshot(std::vector<etcd::EtcdKeyValue> kvs) {
   Reassigned();
 }
 
-void ReplicaFleet::OnEvents(std::vector<etcd::WatchEvent> events) {
+void ReplicaFleet::OnEvents(const std::vector<etcd::WatchEvent>& events) {
   const size_t replicas_before = replicas_.size();
   bool moved = false;
   for (const etcd::WatchEvent& e : events) {

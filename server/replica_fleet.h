@@ -93,8 +93,8 @@ class ReplicaFleet : public health::ProbeAssignment {
                const Clock& wall_clock);
   // Loop thread, from the session.
   void OnState(bool active, const absl::Status& why);
-  void OnSnapshot(std::vector<etcd::EtcdKeyValue> kvs);
-  void OnEvents(std::vector<etcd::WatchEvent> events);
+  void OnSnapshot(const std::vector<etcd::EtcdKeyValue>& kvs);
+  void OnEvents(const std::vector<etcd::WatchEvent>& events);
   // One key's new value (nullopt: deleted), from a snapshot or (`live`) a
   // watch; true if the change moves probe turns.
   bool Apply(const std::string& key, const std::optional<std::string>& value,

@@ -98,6 +98,7 @@ void DeviceEvidence::SetRemote(const sip::Endpoint& endpoint,
     return;
   }
   std::vector<Report> theirs;
+  theirs.reserve(reports.size());
   for (const SharedReport& r : reports) {
     theirs.push_back(Report{r.reporter, r.registered, now - r.age});
   }
@@ -105,7 +106,8 @@ void DeviceEvidence::SetRemote(const sip::Endpoint& endpoint,
       theirs.begin(), theirs.end(),
       [](const Report& a, const Report& b) { return a.at < b.at; });
   if (theirs.size() > max_reporters()) {
-    theirs.erase(theirs.begin(), theirs.end() - max_reporters());
+    theirs.erase(theirs.begin(),
+                 theirs.end() - static_cast<std::ptrdiff_t>(max_reporters()));
   }
   remote_[endpoint][source] = std::move(theirs);
 }

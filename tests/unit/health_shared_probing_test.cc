@@ -58,7 +58,7 @@ TEST_F(SharedProbingTest, AnEndpointAnotherReplicaProbesIsNeverProbedHere) {
   ASSERT_TRUE(tracker().Touch(kPbx, "itsp.test").ok());
   for (int i = 0; i < 6; ++i) {
     timers_.Advance(absl::Seconds(10));
-    tracker().Touch(kPbx, "itsp.test");
+    ASSERT_TRUE(tracker().Touch(kPbx, "itsp.test").ok());
   }
   EXPECT_TRUE(prober_.requests().empty());
   EXPECT_EQ(State(kPbx), HealthState::kUnknown);
@@ -72,7 +72,7 @@ TEST_F(SharedProbingTest, AnEndpointAnotherReplicaProbesIsNeverProbedHere) {
 
 TEST_F(SharedProbingTest, RegularProbesGoOutOnlyAtThisReplicasTurns) {
   assignment_.turns[kPbx] = absl::Seconds(30);  // Three intervals away.
-  tracker().Touch(kPbx, "itsp.test");
+  ASSERT_TRUE(tracker().Touch(kPbx, "itsp.test").ok());
   timers_.RunDue();
   ASSERT_EQ(prober_.Complete(), 1);  // A new endpoint: at once.
   ASSERT_EQ(State(kPbx), HealthState::kHealthy);
@@ -84,7 +84,7 @@ TEST_F(SharedProbingTest, RegularProbesGoOutOnlyAtThisReplicasTurns) {
 
 TEST_F(SharedProbingTest, AMissIsConfirmedAtOnceByTheReplicaThatSawIt) {
   assignment_.turns[kPbx] = absl::Seconds(30);
-  tracker().Touch(kPbx, "itsp.test");
+  ASSERT_TRUE(tracker().Touch(kPbx, "itsp.test").ok());
   timers_.RunDue();
   prober_.Complete();
   prober_.Set(kPbx, Timeout());
@@ -99,7 +99,7 @@ TEST_F(SharedProbingTest, AMissIsConfirmedAtOnceByTheReplicaThatSawIt) {
 TEST_F(SharedProbingTest, OnlyResultsThatChangeTheVerdictAreShared) {
   assignment_.turns[kPbx] = absl::Seconds(10);
   prober_.Set(kPbx, Reply(401));
-  tracker().Touch(kPbx, "itsp.test");
+  ASSERT_TRUE(tracker().Touch(kPbx, "itsp.test").ok());
   AnswerFor(absl::Seconds(45));   // Five 401s.
   ASSERT_EQ(shared_.size(), 1u);  // UNKNOWN -> HEALTHY only.
   EXPECT_EQ(shared_[0].first, kPbx);
@@ -119,7 +119,7 @@ TEST_F(SharedProbingTest, OnlyResultsThatChangeTheVerdictAreShared) {
 
 TEST_F(SharedProbingTest, ProgressTakenOverCountsTowardTheThreshold) {
   assignment_.turns[kPbx] = absl::Seconds(20);
-  tracker().Touch(kPbx, "itsp.test");
+  ASSERT_TRUE(tracker().Touch(kPbx, "itsp.test").ok());
   timers_.RunDue();
   prober_.Complete();
   // The other owner saw a miss (1 of 2); this replica's next probe is
@@ -132,7 +132,7 @@ TEST_F(SharedProbingTest, ProgressTakenOverCountsTowardTheThreshold) {
 }
 
 TEST_F(SharedProbingTest, AnEndpointGainedIsProbedAtItsNewTurn) {
-  tracker().Touch(kPbx, "itsp.test");
+  ASSERT_TRUE(tracker().Touch(kPbx, "itsp.test").ok());
   timers_.Advance(absl::Seconds(15));
   EXPECT_TRUE(prober_.requests().empty());
   assignment_.turns[kPbx] = absl::Seconds(3);
@@ -142,8 +142,8 @@ TEST_F(SharedProbingTest, AnEndpointGainedIsProbedAtItsNewTurn) {
 }
 
 TEST_F(SharedProbingTest, TheTrackedListenerHearsNewAndIdleEndpoints) {
-  tracker().Touch(kPbx, "itsp.test");
-  tracker().Touch(kPbx, "other.test");  // Not new.
+  ASSERT_TRUE(tracker().Touch(kPbx, "itsp.test").ok());
+  ASSERT_TRUE(tracker().Touch(kPbx, "other.test").ok());  // Not new.
   ASSERT_EQ(tracked_.size(), 1u);
   EXPECT_EQ(tracked_[0], std::make_tuple(kPbx, std::string("itsp.test"), true));
   // Not probed here, and still dropped once idle.
@@ -166,7 +166,7 @@ TEST_F(SharedProbingTest, EvidenceFromOtherReplicasCountsTowardTheQuorum) {
       });
   assignment_.turns[kPbx] = absl::Seconds(10);
   prober_.Set(kPbx, Reply(503));
-  tracker().Touch(kPbx, "itsp.test");
+  ASSERT_TRUE(tracker().Touch(kPbx, "itsp.test").ok());
   AnswerFor(absl::Milliseconds(100));
   ASSERT_EQ(State(kPbx), HealthState::kUnhealthy);
   exported.clear();
