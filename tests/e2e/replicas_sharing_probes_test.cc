@@ -135,7 +135,7 @@ TEST_F(ReplicasSharingProbesTest, ThreeReplicasProbeEachRegistrarAsOneWould) {
   ASSERT_TRUE(AllAgentsOn(stack_->registrar(0).port()));
   ASSERT_TRUE(Eventually([&] { return Settled(kReplicas); }))
       << replicas_[0]->Metrics();
-  const std::vector<double> rates = ProbesPerInterval(absl::Seconds(6));
+  const std::vector<double> rates = ProbesPerInterval(absl::Seconds(4));
   for (int i = 0; i < 2; ++i) {
     EXPECT_GT(rates[i], 0) << "registrar " << i;
     EXPECT_LT(rates[i], 1.6) << "registrar " << i;  // Not sharing: ~3.
@@ -234,7 +234,7 @@ TEST_F(ReplicasSharingProbesOnAClusterTest, TheEtcdLeaderKilledChangesNothing) {
   const int leader = etcd_->Leader();
   ASSERT_GE(leader, 0) << etcd_->ReadLogs();
   etcd_->Kill(leader);
-  const std::vector<double> rates = ProbesPerInterval(absl::Seconds(6));
+  const std::vector<double> rates = ProbesPerInterval(absl::Seconds(4));
   for (int i = 0; i < 2; ++i) {
     EXPECT_GT(rates[i], 0) << "registrar " << i;
     EXPECT_LT(rates[i], 2.6) << "registrar " << i;  // The owners' bound.
