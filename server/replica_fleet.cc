@@ -156,11 +156,14 @@ void ReplicaFleet::OnSnapshot(const std::vector<etcd::EtcdKeyValue>& kvs) {
     for (const auto& [replica, value] : by_replica) AdoptEvidence(key, replica);
   }
   for (const etcd::EtcdKeyValue& kv : kvs) Apply(kv.key, kv.value, false);
-  for (const std::string& key : tracked_) Adopt(key);
+  ReportReplicas();
+  Reassigned();
+}
+
+void ReplicaFleet::ReportReplicas() {
   metrics_.SetFleetReplicas(static_cast<int>(replicas_.size()));
   Log("replicas",
       {{"live", absl::StrJoin(replicas_, ",")}, {"count", replicas_.size()}});
-  Reassigned();
 }
 
 void ReplicaFleet::OnEvents(const std::vector<etcd::WatchEvent>& events) {
@@ -172,11 +175,7 @@ void ReplicaFleet::OnEvents(const std::vector<etcd::WatchEvent>& events) {
         Apply(e.key, put ? std::optional<std::string>(e.value) : std::nullopt,
               /*live=*/true);
   }
-  if (replicas_.size() != replicas_before) {
-    metrics_.SetFleetReplicas(static_cast<int>(replicas_.size()));
-    Log("replicas",
-        {{"live", absl::StrJoin(replicas_, ",")}, {"count", replicas_.size()}});
-  }
+  if (replicas_.size() != replicas_before) ReportReplicas();
   if (moved) Reassigned();
 }
 
@@ -239,11 +238,10 @@ bool ReplicaFleet::Apply(const std::string& key,
 }
 
 void ReplicaFleet::Adopt(const std::string& endpoint_key) {
-  std::optional<sip::Endpoint> endpoint =
-      cluster::ParseEndpointKey(endpoint_key);
-  if (!endpoint) return;
+  auto tracked = tracked_.find(endpoint_key);
+  if (tracked == tracked_.end()) return;  // Kept for when it is.
   if (auto record = records_.find(endpoint_key); record != records_.end()) {
-    tracker_.AdoptShared(*endpoint, record->second);
+    tracker_.AdoptShared(tracked->second, record->second);
   }
   if (auto it = evidence_.find(endpoint_key); it != evidence_.end()) {
     for (const auto& [replica, value] : it->second) {
@@ -254,9 +252,8 @@ void ReplicaFleet::Adopt(const std::string& endpoint_key) {
 
 void ReplicaFleet::AdoptEvidence(const std::string& endpoint_key,
                                  const std::string& replica) {
-  std::optional<sip::Endpoint> endpoint =
-      cluster::ParseEndpointKey(endpoint_key);
-  if (!endpoint) return;
+  auto tracked = tracked_.find(endpoint_key);
+  if (tracked == tracked_.end()) return;  // Kept for when it is.
   std::vector<health::SharedReport> reports;
   if (auto it = evidence_.find(endpoint_key); it != evidence_.end()) {
     if (auto value = it->second.find(replica); value != it->second.end()) {
@@ -270,7 +267,7 @@ void ReplicaFleet::AdoptEvidence(const std::string& endpoint_key,
       }
     }
   }
-  tracker_.AdoptEvidence(*endpoint, replica, reports);
+  tracker_.AdoptEvidence(tracked->second, replica, reports);
 }
 
 void ReplicaFleet::OnTracked(const sip::Endpoint& endpoint,
@@ -278,7 +275,7 @@ void ReplicaFleet::OnTracked(const sip::Endpoint& endpoint,
   const std::string key = cluster::EndpointKey(endpoint);
   const std::string wanted = WantedKey(prefix_, key, self_);
   if (tracked) {
-    tracked_.insert(key);
+    tracked_.emplace(key, endpoint);
     session_->Hold(wanted, domain);
 
     // What the fleet knows already, once Touch is done with the endpoint.
@@ -318,9 +315,8 @@ void ReplicaFleet::Reassigned() {
 
 void ReplicaFleet::CountOwned() {
   int owned = 0;
-  for (const std::string& key : tracked_) {
-    std::optional<sip::Endpoint> endpoint = cluster::ParseEndpointKey(key);
-    if (endpoint && NextTurnIn(*endpoint)) ++owned;
+  for (const auto& [key, endpoint] : tracked_) {
+    if (NextTurnIn(endpoint)) ++owned;
   }
   metrics_.SetOwnedEndpoints(owned);
 }

@@ -115,6 +115,7 @@ class ReplicaFleet : public health::ProbeAssignment {
   // The assignment changed: the tracker moves its probes; metrics.
   void Reassigned();
   void CountOwned();
+  void ReportReplicas();  // Metrics and the log line.
 
   EventLoop& loop_;
   Metrics& metrics_;
@@ -134,7 +135,8 @@ class ReplicaFleet : public health::ProbeAssignment {
   // By endpoint key: the other replicas that need it (this one's own need
   // is `tracked_`).
   std::map<std::string, std::set<std::string>> wanters_;
-  std::set<std::string> tracked_;  // Endpoint keys this tracker tracks.
+  // What this replica's tracker tracks, by endpoint key.
+  std::map<std::string, sip::Endpoint> tracked_;
   // By endpoint key: the latest record of another replica's probes.
   std::map<std::string, health::SharedHealth> records_;
   // By endpoint key: when the latest verdict this replica knows was found

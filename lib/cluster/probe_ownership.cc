@@ -5,9 +5,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "lib/core/host_port.h"
 #include "lib/core/stable_hash.h"
 
@@ -43,38 +41,6 @@ bool IsVisible(const std::vector<std::string>& visible, absl::string_view self,
 std::string EndpointKey(const sip::Endpoint& endpoint) {
   return absl::StrCat(absl::AsciiStrToLower(TransportName(endpoint.transport)),
                       ":", HostPort(endpoint.address, endpoint.port));
-}
-
-std::optional<sip::Endpoint> ParseEndpointKey(absl::string_view key) {
-  const size_t colon = key.find(':');
-  const size_t port_colon = key.rfind(':');
-  if (colon == absl::string_view::npos || port_colon <= colon + 1) {
-    return std::nullopt;
-  }
-  sip::Endpoint endpoint;
-  const absl::string_view transport = key.substr(0, colon);
-  if (transport == "udp") {
-    endpoint.transport = Transport::kUdp;
-  } else if (transport == "tcp") {
-    endpoint.transport = Transport::kTcp;
-  } else if (transport == "tls") {
-    endpoint.transport = Transport::kTls;
-  } else {
-    return std::nullopt;
-  }
-  absl::string_view host = key.substr(colon + 1, port_colon - colon - 1);
-  if (absl::ConsumePrefix(&host, "[") != absl::ConsumeSuffix(&host, "]")) {
-    return std::nullopt;
-  }
-  uint32_t port = 0;
-  if (host.empty() || !absl::SimpleAtoi(key.substr(port_colon + 1), &port) ||
-      port == 0 || port > 65535) {
-    return std::nullopt;
-  }
-  endpoint.address = std::string(host);
-  endpoint.port = static_cast<uint16_t>(port);
-  if (EndpointKey(endpoint) != key) return std::nullopt;  // Not canonical.
-  return endpoint;
 }
 
 Membership::Membership(std::vector<std::string> replicas, int owners)

@@ -34,9 +34,6 @@ namespace sipresolver::cluster {
 // "udp:192.0.2.1:5060", "tls:[2001:db8::1]:5061": what ownership is hashed
 // on, so it must never change for an endpoint.
 std::string EndpointKey(const sip::Endpoint& endpoint);
-// The endpoint an EndpointKey names; nullopt for any other text (a key from
-// etcd is input).
-std::optional<sip::Endpoint> ParseEndpointKey(absl::string_view key);
 
 // A snapshot of the live replicas and the configured owner count. Cheap to
 // build again whenever etcd reports a change.

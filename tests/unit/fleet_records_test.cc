@@ -1,36 +1,13 @@
-// The keys and records replicas share through etcd (server/fleet_records.h)
-// and the endpoint keys they are named by: what a replica writes it reads
-// back, and anything else from etcd is refused, not misread.
+// The keys and records replicas share through etcd (server/fleet_records.h):
+// what a replica writes it reads back, and anything else from etcd is
+// refused, not misread.
 #include "server/fleet_records.h"
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "lib/cluster/probe_ownership.h"
 
 namespace sipresolver::server {
 namespace {
-
-TEST(EndpointKeyTest, ParsesWhatEndpointKeyWrites) {
-  for (const sip::Endpoint& e :
-       {sip::Endpoint{"192.0.2.1", 5060, Transport::kUdp},
-        sip::Endpoint{"2001:db8::1", 5061, Transport::kTls},
-        sip::Endpoint{"198.51.100.7", 5080, Transport::kTcp}}) {
-    const std::string key = cluster::EndpointKey(e);
-    std::optional<sip::Endpoint> back = cluster::ParseEndpointKey(key);
-    ASSERT_TRUE(back.has_value()) << key;
-    EXPECT_EQ(*back, e) << key;
-  }
-}
-
-TEST(EndpointKeyTest, RefusesAnythingElse) {
-  for (const char* key :
-       {"", "udp", "udp:", "udp:192.0.2.1", "udp:192.0.2.1:0",
-        "udp:192.0.2.1:65536", "udp:192.0.2.1:x", "sctp:192.0.2.1:5060",
-        "UDP:192.0.2.1:5060", "udp:[192.0.2.1:5060", "udp:2001:db8::1:5060",
-        "udp::5060"}) {
-    EXPECT_FALSE(cluster::ParseEndpointKey(key).has_value()) << key;
-  }
-}
 
 TEST(FleetKeyTest, TakesTheThreeKindsApart) {
   const std::string p = "/sipresolver/";
