@@ -172,6 +172,7 @@ TEST_F(ReplicaFleetTest, BadEtcdFlagsFailTheStartNamingTheFlag) {
            {{etcd, "--etcd_prefix=/sipresolver"}, "--etcd_prefix"},
            {{etcd, "--replica_id=a/b"}, "--replica_id"},
            {{etcd, "--etcd_lease_ttl=0s"}, "--etcd_lease_ttl"},
+           {{etcd, "--probe_owners=0"}, "--probe_owners"},
            {{"--etcd_endpoints=127.0.0.1:2379,etcd.example:2379"},
             "etcd_endpoints"},
            {{etcd, "--etcd_tls_cert_file=/nonexistent.pem"},
