@@ -30,19 +30,7 @@ bool Exists(EtcdClient& client, const std::string& key) {
   return kv.ok() && kv->has_value();
 }
 
-class EtcdClientTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start();
-    ASSERT_TRUE(etcd.ok()) << etcd.status();
-    etcd_ = *std::move(etcd);
-    client_ = ConnectTo(*etcd_);
-    ASSERT_NE(client_, nullptr);
-  }
-
-  std::unique_ptr<EtcdServer> etcd_;
-  std::unique_ptr<EtcdClient> client_;
-};
+using EtcdClientTest = EtcdTest;
 
 TEST_F(EtcdClientTest, PutGetAndPrefixCarryRevisions) {
   absl::StatusOr<int64_t> first = client_->Put("/r/a", "1");

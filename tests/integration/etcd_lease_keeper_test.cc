@@ -50,14 +50,10 @@ class LostRecorder {
   absl::Status why_ ABSL_GUARDED_BY(mu_);
 };
 
-class LeaseKeeperTest : public ::testing::Test {
+class LeaseKeeperTest : public EtcdTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start();
-    ASSERT_TRUE(etcd.ok()) << etcd.status();
-    etcd_ = *std::move(etcd);
-    client_ = ConnectTo(*etcd_);
-    ASSERT_NE(client_, nullptr);
+    ASSERT_NO_FATAL_FAILURE(EtcdTest::SetUp());
     absl::StatusOr<EtcdLease> lease = client_->Grant(absl::Seconds(2));
     ASSERT_TRUE(lease.ok()) << lease.status();
     lease_ = *lease;
@@ -71,8 +67,6 @@ class LeaseKeeperTest : public ::testing::Test {
   }
 
   static constexpr char kKey[] = "/replicas/r1";
-  std::unique_ptr<EtcdServer> etcd_;
-  std::unique_ptr<EtcdClient> client_;
   EtcdLease lease_;
   LostRecorder lost_;
 };

@@ -60,16 +60,8 @@ class Recorder {
   int64_t compacted_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-class PrefixWatcherTest : public ::testing::Test {
+class PrefixWatcherTest : public EtcdTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start();
-    ASSERT_TRUE(etcd.ok()) << etcd.status();
-    etcd_ = *std::move(etcd);
-    client_ = ConnectTo(*etcd_);
-    ASSERT_NE(client_, nullptr);
-  }
-
   int64_t Put(const std::string& key, const std::string& value) {
     absl::StatusOr<int64_t> revision = client_->Put(key, value);
     EXPECT_TRUE(revision.ok()) << revision.status();
@@ -81,8 +73,6 @@ class PrefixWatcherTest : public ::testing::Test {
     return now.ok() ? now->revision : -1;
   }
 
-  std::unique_ptr<EtcdServer> etcd_;
-  std::unique_ptr<EtcdClient> client_;
   Recorder recorder_;
 };
 

@@ -93,16 +93,8 @@ class SessionRecorder {
   int state_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-class ReplicaSessionTest : public ::testing::Test {
+class ReplicaSessionTest : public EtcdTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start();
-    ASSERT_TRUE(etcd.ok()) << etcd.status();
-    etcd_ = *std::move(etcd);
-    client_ = ConnectTo(*etcd_);
-    ASSERT_NE(client_, nullptr);
-  }
-
   std::unique_ptr<ReplicaSession> StartSession(const std::string& id,
                                                SessionRecorder& recorder) {
     ReplicaSessionOptions options;
@@ -113,9 +105,6 @@ class ReplicaSessionTest : public ::testing::Test {
     return std::make_unique<ReplicaSession>(*client_, options,
                                             recorder.Callbacks());
   }
-
-  std::unique_ptr<EtcdServer> etcd_;
-  std::unique_ptr<EtcdClient> client_;
 };
 
 TEST(ReplicaSessionOptionsTest, ValidateNamesTheBadField) {

@@ -234,4 +234,12 @@ std::unique_ptr<etcd::EtcdClient> ConnectTo(const EtcdServer& etcd) {
   return client.ok() ? *std::move(client) : nullptr;
 }
 
+void EtcdTest::SetUp() {
+  absl::StatusOr<std::unique_ptr<EtcdServer>> etcd = EtcdServer::Start();
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  etcd_ = *std::move(etcd);
+  client_ = ConnectTo(*etcd_);
+  ASSERT_NE(client_, nullptr);
+}
+
 }  // namespace sipresolver::testing

@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 #include "server/etcd/etcd_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/log_file.h"
@@ -108,6 +109,15 @@ class EtcdServer {
 // A client of `etcd` with a generous deadline per call (a saturated
 // machine); the test's own failure when it cannot be made.
 std::unique_ptr<etcd::EtcdClient> ConnectTo(const EtcdServer& etcd);
+
+// A test with one real etcd member (etcd_) and a client of it (client_).
+class EtcdTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  std::unique_ptr<EtcdServer> etcd_;
+  std::unique_ptr<etcd::EtcdClient> client_;
+};
 
 }  // namespace sipresolver::testing
 
