@@ -43,6 +43,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
     if (!fleet.ok()) return fleet.status();
     d->fleet_ = *std::move(fleet);
   }
+  if (!config.dns_face.socket_path.empty()) {
+    auto face = dns_face::DnsFace::Start(config.dns_face, d->loop_, *d->hub_,
+                                         d->metrics_);
+    if (!face.ok()) return face.status();
+    d->dns_face_ = *std::move(face);
+  }
   if (d->credentials_file_) {
     // Just read: the first check is one interval away.
     d->loop_.Post([d = d.get()] { d->ScheduleCredentialsReload(); });
@@ -238,6 +244,7 @@ void Daemon::Shutdown() {
   if (watch_queues_) watch_queues_->Shutdown();
   if (health_server_) health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
   if (fleet_) fleet_->Stop();  // Leaves at once rather than one TTL later.
+  dns_face_.reset();           // Answered from the last decisions until here.
   loop_.RunSync([this] {
     credentials_timer_.reset();
     if (transport_) transport_->CancelAll();

@@ -27,6 +27,7 @@
 #include "lib/health/health_tracker.h"
 #include "lib/sip/sip_prober.h"
 #include "server/decision_hub.h"
+#include "server/dns_face/dns_face.h"
 #include "server/health_log.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -70,6 +71,8 @@ struct DaemonConfig {
   WatchOptions watch;
   // Sharing with the other replicas through etcd; off without endpoints.
   FleetConfig fleet;
+  // The DNS face for PowerDNS; off without a socket path.
+  dns_face::FaceOptions dns_face;
   int max_request_bytes = 64 * 1024;
   // On shutdown, after health turns NOT_SERVING and before streams end:
   // time for load balancers to stop sending new calls.
@@ -125,6 +128,7 @@ class Daemon {
   std::string credentials_error_;             // The last one logged: each once.
   std::unique_ptr<ReplicaFleet> fleet_;       // Null without --etcd_endpoints.
   std::unique_ptr<DecisionHub> hub_;
+  std::unique_ptr<dns_face::DnsFace> dns_face_;  // Null without the flags.
   std::unique_ptr<SipResolverService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<WatchQueues> watch_queues_;

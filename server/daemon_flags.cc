@@ -207,6 +207,13 @@ ABSL_FLAG(std::string, etcd_tls_cert_file, "",
           "--etcd_tls_key_file; re-read every --tls_reload_interval.");
 ABSL_FLAG(std::string, etcd_tls_key_file, "",
           "PEM private key of --etcd_tls_cert_file.");
+ABSL_FLAG(std::string, dns_face_socket, "",
+          "Unix socket to serve the DNS face on, as PowerDNS's remote "
+          "backend (remote-connection-string=unix:path=PATH); with "
+          "--dns_face_config. Empty: no DNS face. docs/dns-face.md.");
+ABSL_FLAG(std::string, dns_face_config, "",
+          "JSON file of the DNS face's zones and provisioned names "
+          "(proto/sipresolver/v1/dns_face.proto); read at start.");
 ABSL_FLAG(std::string, log_format, "text",
           "Log lines on stderr: text (a timestamp and the message with "
           "key=value fields) or json (one JSON object per line: time in "
@@ -486,6 +493,13 @@ absl::StatusOr<DaemonConfig> DaemonConfigFromFlags() {
   auto log_format = ParseLogFormat(absl::GetFlag(FLAGS_log_format));
   if (!log_format.ok()) return log_format.status();
   config.log_format = *log_format;
+  config.dns_face.socket_path = absl::GetFlag(FLAGS_dns_face_socket);
+  config.dns_face.config_file = absl::GetFlag(FLAGS_dns_face_config);
+  if (config.dns_face.socket_path.empty() !=
+      config.dns_face.config_file.empty()) {
+    return absl::InvalidArgumentError(
+        "dns_face_socket and dns_face_config: set both or neither");
+  }
   std::string bad = ProbeFlags(config.probe);
   if (bad.empty()) bad = WatchFlags(config.watch);
   if (bad.empty()) bad = FleetFlags(config.fleet);

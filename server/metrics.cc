@@ -186,7 +186,14 @@ Metrics::Metrics()
                        .Help("From another replica's probe verdict (its wall "
                              "clock) to this replica taking it over through "
                              "etcd's watch. Only with --etcd_endpoints.")
-                       .Register(*registry_)) {
+                       .Register(*registry_)),
+      dns_face_lookups_(BuildCounter()
+                            .Name("sipresolver_dns_face_lookups_total")
+                            .Help("Lookups PowerDNS made through the DNS face, "
+                                  "by outcome: answered, nodata, nxdomain, "
+                                  "unavailable (no servers known yet: "
+                                  "SERVFAIL). Only with --dns_face_socket.")
+                            .Register(*registry_)) {
   auto& decisions = BuildCounter()
                         .Name("sipresolver_decisions_published_total")
                         .Help(
@@ -359,6 +366,10 @@ void Metrics::SetOwnedEndpoints(int endpoints) {
 void Metrics::OnSharedVerdictLag(absl::Duration lag) {
   verdict_lag_.Add({}, LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(std::max(lag, absl::ZeroDuration())));
+}
+
+void Metrics::OnDnsFaceLookup(absl::string_view outcome) {
+  dns_face_lookups_.Add({{"outcome", std::string(outcome)}}).Increment();
 }
 
 void Metrics::OnProbeTargetRefused(absl::StatusCode code) {

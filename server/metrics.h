@@ -79,6 +79,9 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   void SetOwnedEndpoints(int endpoints);  // This replica probes them.
   // From another replica's verdict (its clock) to this one taking it over.
   void OnSharedVerdictLag(absl::Duration lag);
+  // The DNS face (--dns_face_socket): one PowerDNS lookup, by outcome
+  // ("answered", "nodata", "nxdomain", "unavailable"); absent without it.
+  void OnDnsFaceLookup(absl::string_view outcome);
 
   prometheus::Registry& registry() { return *registry_; }
 
@@ -114,6 +117,7 @@ class Metrics : public dns::DnsObserver, public health::HealthObserver {
   prometheus::Family<prometheus::Gauge>& fleet_replicas_;
   prometheus::Family<prometheus::Gauge>& owned_endpoints_;
   prometheus::Family<prometheus::Histogram>& verdict_lag_;
+  prometheus::Family<prometheus::Counter>& dns_face_lookups_;
   std::unique_ptr<MetricsHttpServer> http_;
 };
 
