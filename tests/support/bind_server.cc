@@ -1,6 +1,5 @@
 #include "tests/support/bind_server.h"
 
-#include <fstream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -13,14 +12,6 @@ namespace {
 
 constexpr char kNamedPath[] = "/usr/sbin/named";
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
-
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -89,8 +80,9 @@ absl::Status BindServer::WriteFiles(const BindZone& zone) {
       zone.negative_ttl, " IN SOA ns hostmaster ", serial_, " 3600 600 86400 ",
       zone.negative_ttl, "\n", "@ IN NS ns\n", "ns IN A 127.0.0.1\n",
       absl::StrJoin(zone.records, "\n"), "\n");
-  if (absl::Status s = WriteFile(d + "/named.conf", conf); !s.ok()) return s;
-  return WriteFile(d + "/zone.db", records);
+  if (absl::Status s = WriteTextFile(d + "/named.conf", conf); !s.ok())
+    return s;
+  return WriteTextFile(d + "/zone.db", records);
 }
 
 absl::Status BindServer::Launch() {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -40,6 +41,14 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
 
 std::string TempDir::File(absl::string_view name) const {
   return absl::StrCat(path_, "/", name);
+}
+
+absl::Status WriteTextFile(const std::string& path, absl::string_view text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
 }
 
 void TempDir::Remove() {

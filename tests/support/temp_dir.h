@@ -1,11 +1,12 @@
 // TempDir: a fresh directory for one fixture's files (configuration, logs,
 // keys), under $TEST_TMPDIR, $TMPDIR or /tmp, removed with everything in it
-// when the TempDir goes. Move-only.
+// when the TempDir goes. Move-only. WriteTextFile writes one such file.
 #ifndef SIPRESOLVER_TESTS_SUPPORT_TEMP_DIR_H_
 #define SIPRESOLVER_TESTS_SUPPORT_TEMP_DIR_H_
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -31,6 +32,10 @@ class TempDir {
   void Remove();
   std::string path_;
 };
+
+// Creates or truncates `path` and writes `text` to it (a server's
+// configuration file, a zone file); INTERNAL naming the path on failure.
+absl::Status WriteTextFile(const std::string& path, absl::string_view text);
 
 }  // namespace sipresolver::testing
 
