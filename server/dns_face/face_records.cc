@@ -140,7 +140,11 @@ absl::StatusOr<std::vector<Record>> FaceRecords::RecordsOf(
           return absl::UnavailableError(
               absl::StrCat(face.fqdn, ": no servers known yet"));
         }
+        // One record per address: servers on other ports of one host
+        // are one address to a phone that resolves A.
+        absl::flat_hash_set<absl::string_view> seen;
         for (const auto& s : servers->servers) {
+          if (!seen.insert(s.address).second) continue;
           records.push_back({qname, AddressType(s.address), s.address, ttl});
         }
         return records;
