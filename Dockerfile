@@ -13,8 +13,38 @@
 # system. Arguments after the image name replace CMD, e.g.
 #   docker run sipresolver:dev --listen=[::]:50051 --metrics_listen=[::]:9464 \
 #     --probe_allow=203.0.113.0/24
+#
+# A second image, the stage `powerdns` (docker build --target powerdns -t
+# sipresolver-powerdns .; scripts/image --target powerdns): PowerDNS
+# Authoritative 4.7 from Debian 12 with the remote backend, the DNS face's
+# front (docs/dns-face.md), running beside sipresolverd in the same pod.
 ARG BUILD_IMAGE=debian:12
 ARG RUNTIME_IMAGE=debian:12-slim
+
+# PowerDNS in front of sipresolverd's DNS face (--dns_face_socket). First, so
+# that `--target powerdns` builds nothing else with builders that build every
+# stage up to the target. Same user as sipresolverd (uid and gid 65532): the
+# face's socket is mode 0660. Config: examples/dns-face/pdns.conf (Kubernetes
+# mounts its own over /etc/powerdns); it listens on 5353 (non-root, no
+# capabilities: the Service maps 53 to it) and writes only its control socket,
+# to /run/pdns, so the root file system can be read-only (mount /run/pdns and
+# /run/sipresolver as volumes).
+FROM ${RUNTIME_IMAGE} AS powerdns
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      pdns-backend-remote \
+      pdns-server \
+ && rm -rf /var/lib/apt/lists/* /etc/powerdns/pdns.d \
+ && groupadd --system --gid 65532 sipresolver \
+ && useradd --system --uid 65532 --gid 65532 --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin sipresolver
+COPY examples/dns-face/pdns.conf /etc/powerdns/pdns.conf
+USER 65532:65532
+# 5353 DNS (UDP and TCP; local-port in pdns.conf).
+EXPOSE 5353/udp 5353/tcp
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/sbin/pdns_server"]
+CMD ["--config-dir=/etc/powerdns"]
 
 FROM ${BUILD_IMAGE} AS build
 WORKDIR /src

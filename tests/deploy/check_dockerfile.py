@@ -3,11 +3,15 @@
 
   check_dockerfile.py --help-file H --root DIR --binary B [--binary B2]
 
-Two stages (debian:12 build with scripts/install-deps, debian:12-slim
-runtime), Release with tests off, both targets; ENTRYPOINT, CMD flags real and
-at the flags' default addresses, EXPOSE, non-root uid 65532, no VOLUME; the
-runtime package list covers `dpkg -S` of every `ldd` line of each binary and
-every package exists in the archive; .dockerignore leaves out build output."""
+Stages build (debian:12 with scripts/install-deps), runtime (debian:12-slim,
+the last, so the default target) and powerdns (debian:12-slim, the DNS face's
+PowerDNS, first); Release with tests off, both targets; ENTRYPOINT, CMD flags
+real and at the flags' default addresses, EXPOSE, non-root uid 65532, no
+VOLUME; the runtime package list covers `dpkg -S` of every `ldd` line of each
+binary and every package exists in the archive; the powerdns stage installs
+pdns-server and pdns-backend-remote, runs pdns_server with the example
+pdns.conf as uid 65532 and exposes its local-port; .dockerignore leaves out
+build output."""
 import argparse
 import json
 import pathlib
@@ -30,7 +34,8 @@ def dockerfile_stages(text):
         instr, _, rest = line.partition(" ")
         instr = instr.upper()
         if instr == "FROM":
-            cur = {"from": rest, "lines": []}
+            m = re.search(r"\s+AS\s+(\S+)$", rest, re.I)
+            cur = {"from": rest, "name": m.group(1) if m else "", "lines": []}
             stages.append(cur)
         elif cur is not None:
             cur["lines"].append((instr, rest.strip()))
@@ -59,14 +64,16 @@ def cmd_dockerfile(ns):
     root = pathlib.Path(ns.root)
     text = (root / "Dockerfile").read_text()
     stages = dockerfile_stages(text)
-    if not expect(len(stages) == 2, "Dockerfile: two stages (build, runtime)"):
+    names = [s["name"] for s in stages]
+    if not expect(sorted(names) == ["build", "powerdns", "runtime"] and names[-1] == "runtime",
+                  f"Dockerfile: stages build, runtime (last: the default target) and powerdns ({names})"):
         return
     args = dict(re.findall(r"^ARG (\w+)=(\S+)", text, re.M))
 
     def base(stage):
         return re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), stage["from"].split()[0])
 
-    build, runtime = stages
+    build, runtime, powerdns = (next(s for s in stages if s["name"] == n) for n in ("build", "runtime", "powerdns"))
     expect(base(build) == "debian:12", f"Dockerfile: build stage on debian:12 ({base(build)})")
     expect(base(runtime) == "debian:12-slim", f"Dockerfile: runtime stage on debian:12-slim ({base(runtime)})")
     runs = " ".join(r for i, r in build["lines"] if i == "RUN")
@@ -111,9 +118,46 @@ def cmd_dockerfile(ns):
     expect(listed <= found, "Dockerfile: every runtime package exists in the Debian archive"
            + (f" (not found: {sorted(listed - found)})" if listed - found else ""))
 
+    check_powerdns(root, powerdns, base)
+
     ignore = (root / ".dockerignore").read_text().split()
     expect("build" in ignore and ".git" in ignore and "**/node_modules" in ignore,
            ".dockerignore: leaves out build/, .git and node_modules")
+
+
+def check_powerdns(root, stage, base):
+    """The DNS face's PowerDNS (docs/dns-face.md): Debian's packages, the
+    example pdns.conf, uid 65532 (the face's socket is mode 0660), its port."""
+    lines = dict()
+    for instr, rest in stage["lines"]:
+        lines.setdefault(instr, []).append(rest)
+    expect(base(stage) == "debian:12-slim", f"Dockerfile powerdns: on debian:12-slim ({base(stage)})")
+    install = " ".join(lines.get("RUN", []))
+    m = re.search(r"apt-get install (.*?)&&", install)
+    listed = {w for w in (m.group(1).split() if m else []) if not w.startswith("-")}
+    expect(listed == {"pdns-server", "pdns-backend-remote"},
+           f"Dockerfile powerdns: installs pdns-server and pdns-backend-remote ({' '.join(sorted(listed))})")
+    res = subprocess.run(["apt-cache", "show", "--no-all-versions", *sorted(listed)], capture_output=True, text=True)
+    versions = {}
+    for para in res.stdout.split("\n\n"):
+        pkg, ver = re.search(r"^Package: (\S+)", para, re.M), re.search(r"^Version: (\S+)", para, re.M)
+        if pkg and ver:
+            versions[pkg.group(1)] = ver.group(1)
+    expect(set(versions) == listed and all(v.startswith("4.7.") for v in versions.values()),
+           f"Dockerfile powerdns: the packages are in the archive, PowerDNS 4.7 ({versions})")
+    expect(json.loads(lines.get("ENTRYPOINT", ["[]"])[-1]) == ["/usr/sbin/pdns_server"],
+           "Dockerfile powerdns: ENTRYPOINT pdns_server")
+    copies = [c.split() for c in lines.get("COPY", [])]
+    expect(["examples/dns-face/pdns.conf", "/etc/powerdns/pdns.conf"] in copies,
+           "Dockerfile powerdns: examples/dns-face/pdns.conf is its /etc/powerdns/pdns.conf")
+    user = lines.get("USER", [""])[-1]
+    expect(user == "65532:65532", f"Dockerfile powerdns: runs as uid and gid 65532, sipresolverd's (USER {user})")
+    conf = dict(re.findall(r"^([a-z-]+)=(.*)$", (root / "examples/dns-face/pdns.conf").read_text(), re.M))
+    exposed = {p for e in lines.get("EXPOSE", []) for p in e.split()}
+    port = conf.get("local-port", "53")
+    expect({f"{port}/udp", f"{port}/tcp"} <= exposed and int(port) >= 1024,
+           f"Dockerfile powerdns: EXPOSE {sorted(exposed)} is pdns.conf's unprivileged local-port {port}, UDP and TCP")
+    expect(not any(v for v in lines.get("VOLUME", [])), "Dockerfile powerdns: no VOLUME")
 
 
 def main():
