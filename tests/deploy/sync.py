@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Keeps the copies of the Prometheus rules and the Grafana dashboard in step.
+"""Keeps the copies of the Prometheus rules, the Grafana dashboard and the DNS
+face's example configuration in step.
 
 The sources are deploy/prometheus/sipresolver-rules.yml and
 deploy/dashboards/sipresolver.json. Their copies:
@@ -7,7 +8,9 @@ deploy/dashboards/sipresolver.json. Their copies:
   deploy/base/dashboard-configmap.yaml              ConfigMap holding the dashboard
   helm/sipresolver/files/sipresolver-rules.yml byte-identical copy
   helm/sipresolver/files/sipresolver.json      byte-identical copy
-(Helm reads only files inside the chart; kustomize cannot wrap a file into a
+The DNS face's examples/dns-face/pdns.conf and dns-face.json: byte-identical
+copies in deploy/components/dns-face/ (and pdns.conf in helm/sipresolver/files/).
+(Helm reads only files inside the chart, kustomize only below the kustomization; kustomize cannot wrap a file into a
 custom resource, and a generator's own labels need kustomize v3+, while the
 generated ConfigMap renders with any kubectl, Debian 12's 1.20 included.)
 
@@ -85,6 +88,10 @@ def main():
         root / "helm/sipresolver/files/sipresolver-rules.yml": rules_src.read_text(),
         root / "helm/sipresolver/files/sipresolver.json": dash_src.read_text(),
     }
+    face = root / "examples/dns-face"
+    for name in ("pdns.conf", "dns-face.json"):
+        wanted[root / "deploy/components/dns-face" / name] = (face / name).read_text()
+    wanted[root / "helm/sipresolver/files/pdns.conf"] = (face / "pdns.conf").read_text()
     stale = []
     for path, text in wanted.items():
         if write:

@@ -66,7 +66,30 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{- define "sipresolver.hasVolumes" -}}
-{{- if or (include "sipresolver.probeCredentialsEnabled" .) .Values.probeTlsCa .Values.tls.enabled (include "sipresolver.etcdTlsEnabled" .) }}true{{ end }}
+{{- if or (include "sipresolver.probeCredentialsEnabled" .) .Values.probeTlsCa .Values.tls.enabled (include "sipresolver.etcdTlsEnabled" .) .Values.dnsFace.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+The DNS face's socket: --dns_face_socket, and the path in pdns.conf's
+remote-connection-string (files/pdns.conf; tests/deploy/check_manifests.py
+checks they are the same). On the volume dns-face-socket, mounted in both
+containers at /run/sipresolver.
+*/}}
+{{- define "sipresolver.dnsFaceSocket" -}}/run/sipresolver/dns-face.sock{{- end }}
+
+{{/* pdns.conf: files/pdns.conf, the port, then dnsFace.powerdns.extraConfig. */}}
+{{- define "sipresolver.pdnsConf" -}}
+{{- $conf := .Files.Get "files/pdns.conf" }}
+{{- $socket := printf "remote-connection-string=unix:path=%s," (include "sipresolver.dnsFaceSocket" .) }}
+{{- if not (contains $socket $conf) }}
+{{- fail (printf "files/pdns.conf: no %q" $socket) }}
+{{- end }}
+{{- $conf }}
+# From the chart's values:
+local-port={{ .Values.dnsFace.powerdns.port }}
+{{- with .Values.dnsFace.powerdns.extraConfig }}
+{{ . }}
+{{- end }}
 {{- end }}
 
 {{/* etcd.endpoints as --etcd_endpoints' value: a list joined with commas, or a string as given. */}}
@@ -103,7 +126,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 sipresolverd's arguments, as a YAML list: the ports, every `server` key as
 --<key in snake_case>, every `probe` key as --probe_<key in snake_case>
 (null, "" and [] left out, so the binary's default applies; lists joined
-with commas), the mounted files' flags, TLS, etcd, then extraArgs.
+with commas), the mounted files' flags, TLS, etcd, the DNS face, then extraArgs.
 */}}
 {{- define "sipresolver.args" -}}
 {{- if and .Values.server.operatorIdentities (not (and .Values.tls.enabled .Values.tls.clientCa.enabled)) }}
@@ -157,6 +180,13 @@ with commas), the mounted files' flags, TLS, etcd, then extraArgs.
 {{- $args = append $args "--etcd_tls_cert_file=/etc/sipresolver/etcd-tls/tls.crt" }}
 {{- $args = append $args "--etcd_tls_key_file=/etc/sipresolver/etcd-tls/tls.key" }}
 {{- end }}
+{{- end }}
+{{- if .Values.dnsFace.enabled }}
+{{- if not (get .Values.dnsFace.config "zones") }}
+{{- fail "dnsFace.enabled needs dnsFace.config with at least one zone (docs/dns-face.md)" }}
+{{- end }}
+{{- $args = append $args (printf "--dns_face_socket=%s" (include "sipresolver.dnsFaceSocket" .)) }}
+{{- $args = append $args "--dns_face_config=/etc/sipresolver/dns-face/dns-face.json" }}
 {{- end }}
 {{- range .Values.extraArgs }}
 {{- $args = append $args . }}
