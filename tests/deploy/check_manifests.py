@@ -14,7 +14,12 @@ dashboard carry the sources; Services, PDB, HPA, NetworkPolicy and
 ServiceMonitor select the pods and name real ports; listens are on [::]; the
 HPA has a custom (Pods) metric only with --custom-metrics; etcd flags only
 with --etcd, then with HOST:PORT endpoints, no --replica_id (the pod name),
-TLS files from a read-only volume and egress to etcd's ports. Exits 1 on any
+TLS files from a read-only volume and egress to etcd's ports; the DNS face's
+flags and its PowerDNS container only with --dns-face, then the socket of
+--dns_face_socket is the one pdns.conf's remote-connection-string names, on
+one emptyDir both containers mount, pdns.conf keeps answers fresh, PowerDNS
+runs as the pod's non-root user on a read-only root without capabilities,
+and the DNS Service and NetworkPolicy reach its port. Exits 1 on any
 failure."""
 import argparse
 import copy
@@ -142,7 +147,7 @@ def cmd_deployment(ns):
     volumes = {v["name"]: v for v in spec.get("volumes", []) or []}
     read_only = {m["mountPath"] for m in c.get("volumeMounts", []) if m.get("readOnly")}
     for name in ("probe_credentials_file", "probe_tls_ca_file", "tls_cert_file", "tls_key_file", "tls_client_ca_file",
-                 "etcd_tls_ca_file", "etcd_tls_cert_file", "etcd_tls_key_file"):
+                 "etcd_tls_ca_file", "etcd_tls_cert_file", "etcd_tls_key_file", "dns_face_config"):
         path = values.get(name)
         if not path:
             continue
@@ -164,8 +169,9 @@ def cmd_deployment(ns):
         etcd_flags = sorted(n for n in values if n.startswith("etcd_") and values[n])
         expect(not etcd_flags, f"{where}: no etcd flags by default (each replica alone)"
                + (f", not {etcd_flags}" if etcd_flags else ""))
+    all_mounted = {m["name"] for k in spec["containers"] for m in k.get("volumeMounts", [])}
     for name, vol in volumes.items():
-        expect(name in mounts.values(), f"{where}: volume {name} is mounted")
+        expect(name in all_mounted, f"{where}: volume {name} is mounted")
         secret = vol.get("secret", {}).get("secretName")
         if secret and secret not in ns.external_secret:
             expect(any(d["kind"] == "Secret" and d["metadata"]["name"] == secret for d in docs),
@@ -193,8 +199,11 @@ def cmd_deployment(ns):
                    f"ConfigMap {d['metadata']['name']}: deploy/dashboards/sipresolver.json, "
                    f"labelled grafana_dashboard=1 for the Grafana sidecar")
 
+    dns_ports = check_dns_face(ns, where, docs, spec, c, values, configmaps, volumes, drain)
+
     # Objects around the Deployment select its pods and name its ports.
-    named_ports = set(ports)
+    pod_ports = {p.get("name"): p["containerPort"] for k in spec["containers"] for p in k.get("ports", [])}
+    named_ports = set(pod_ports)
     services = [d for d in docs if d["kind"] == "Service"]
     expect(len(services) >= 2 and any(s["spec"].get("clusterIP") == "None" for s in services),
            f"{where}: a headless Service and a normal Service")
@@ -202,10 +211,11 @@ def cmd_deployment(ns):
         sname = s["metadata"]["name"]
         expect(selects(s["spec"]["selector"], labels), f"Service {sname}: selector matches the pods")
         if s["spec"].get("type", "ClusterIP") != "ClusterIP":
-            expect([p["name"] for p in s["spec"]["ports"]] == ["grpc"],
-                   f"Service {sname} ({s['spec']['type']}): public, so it carries gRPC only")
+            names = [p["name"] for p in s["spec"]["ports"]]
+            expect(names == ["grpc"] or (dns_ports and names == ["dns-udp", "dns-tcp"]),
+                   f"Service {sname} ({s['spec']['type']}): public, so it carries gRPC only, or DNS only ({names})")
         for p in s["spec"]["ports"]:
-            expect(p.get("targetPort") in named_ports or p.get("targetPort") in ports.values(),
+            expect(p.get("targetPort") in named_ports or p.get("targetPort") in pod_ports.values(),
                    f"Service {sname}: port {p['name']} targets container port {p.get('targetPort')}")
     expect(sum(p["name"] == "metrics" for s in services for p in s["spec"]["ports"]) == 1,
            f"{where}: one Service carries port metrics (scraped once)")
@@ -218,6 +228,11 @@ def cmd_deployment(ns):
             ingress_ports = {p["port"] for r in d["spec"].get("ingress", []) for p in r.get("ports", [])}
             expect({grpc_port, metrics_port} <= ingress_ports,
                    f"{kind} {name}: admits the gRPC ({grpc_port}) and metrics ({metrics_port}) ports")
+            if dns_ports:
+                admitted = {(p["port"], p.get("protocol", "TCP")) for r in d["spec"].get("ingress", [])
+                            for p in r.get("ports", [])}
+                expect(dns_ports <= admitted,
+                       f"{kind} {name}: admits DNS to PowerDNS's port {sorted(dns_ports)}")
             egress_ports = {p["port"] for r in d["spec"].get("egress", []) for p in r.get("ports", [])}
             expect({53, 5060, 5061} <= egress_ports, f"{kind} {name}: lets out DNS (53) and SIP (5060, 5061)")
             if etcd_ports and None not in etcd_ports:
@@ -245,6 +260,126 @@ def cmd_deployment(ns):
                                         f"({[s['metadata']['name'] for s in with_port]})")
 
 
+def pdns_settings(text):
+    """pdns.conf as {setting: value}; a setting given again replaces the earlier one, as in PowerDNS."""
+    out = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "=" in line:
+            key, _, value = line.partition("=")
+            out[key.strip()] = value.strip()
+    return out
+
+
+def check_dns_face(ns, where, docs, spec, c, values, configmaps, volumes, drain):
+    """The DNS face (docs/dns-face.md): only where opted in; then PowerDNS
+    beside sipresolverd on the same socket. Returns PowerDNS's (port,
+    protocol) pairs, empty without the face."""
+    face_flags = sorted(n for n in values if n.startswith("dns_face_"))
+    sidecars = [k for k in spec["containers"][1:] if k["name"] == "powerdns"]
+    if not ns.dns_face:
+        expect(not face_flags and not sidecars and len(spec["containers"]) == 1,
+               f"{where}: no DNS face by default: no --dns_face_* flags, one container"
+               + (f" (flags {face_flags}, containers {[k['name'] for k in spec['containers']]})"
+                  if face_flags or len(spec["containers"]) != 1 else ""))
+        return set()
+    socket, config = values.get("dns_face_socket", ""), values.get("dns_face_config", "")
+    expect(bool(socket) and bool(config), f"{where}: --dns_face_socket={socket} and --dns_face_config={config} (both)")
+    if not expect(len(sidecars) == 1 and len(spec["containers"]) == 2,
+                  f"{where}: the powerdns container beside sipresolverd ({[k['name'] for k in spec['containers']]})"):
+        return set()
+    pdns = sidecars[0]
+
+    def mount_of(container, path):  # (volume mount, path below it) holding path
+        for m in container.get("volumeMounts", []):
+            if path.startswith(m["mountPath"].rstrip("/") + "/"):
+                return m, path[len(m["mountPath"].rstrip("/")) + 1:]
+        return None, None
+
+    def configmap_file(container, path):  # a file's content from a ConfigMap volume
+        m, rel = mount_of(container, path)
+        cm = (volumes.get(m["name"], {}) if m else {}).get("configMap")
+        if not cm:
+            return None
+        key = next((i["key"] for i in cm.get("items", []) if i["path"] == rel), None if cm.get("items") else rel)
+        return configmaps.get(cm["name"], {}).get("data", {}).get(key)
+
+    # The face's config: a ConfigMap file with zones.
+    face = configmap_file(c, config)
+    try:
+        zones = json.loads(face or "null")["zones"]
+    except (TypeError, KeyError, ValueError):
+        zones = None
+    expect(bool(zones), f"{where}: --dns_face_config's file is in a rendered ConfigMap, JSON with zones "
+           f"({[z.get('zone') for z in zones or []]})")
+
+    # pdns.conf: where PowerDNS reads it (--config-dir, default /etc/powerdns).
+    cfg_dir = next((a.split("=", 1)[1] for a in pdns.get("args", []) + pdns.get("command", [])
+                    if a.startswith("--config-dir=")), "/etc/powerdns")
+    conf_text = configmap_file(pdns, cfg_dir.rstrip("/") + "/pdns.conf")
+    if not expect(conf_text is not None, f"{where}: powerdns reads pdns.conf from a rendered ConfigMap at {cfg_dir}"):
+        return set()
+    conf = pdns_settings(conf_text)
+    m = re.fullmatch(r"unix:path=([^,]+)(,.*)?", conf.get("remote-connection-string", ""))
+    expect(conf.get("launch") == "remote" and m is not None and m.group(1) == socket,
+           f"{where}: pdns.conf launch=remote, remote-connection-string's path {m.group(1) if m else None} "
+           f"is --dns_face_socket ({socket})")
+    timeout = re.search(r",timeout=(\d+)", conf.get("remote-connection-string", ""))
+    expect(timeout is not None and int(timeout.group(1)) <= 5000,
+           f"{where}: pdns.conf remote backend timeout {timeout.group(1) if timeout else None} ms (set, <= 5000)")
+    fresh = {"query-cache-ttl": "0", "cache-ttl": "1", "negquery-cache-ttl": "1"}
+    expect(all(conf.get(k) == v for k, v in fresh.items()),
+           f"{where}: pdns.conf keeps answers fresh ({', '.join(f'{k}={conf.get(k)}' for k in fresh)})")
+    expect(conf.get("daemon") == "no" and conf.get("guardian") == "no" and conf.get("disable-syslog") == "yes"
+           and conf.get("webserver", "no") == "no",
+           f"{where}: pdns.conf runs in the foreground, logs to stderr, no web server")
+
+    # One volume, an emptyDir, holds the socket in both containers.
+    sock_dir = socket.rsplit("/", 1)[0]
+    m0, _ = mount_of(c, socket)
+    m1, _ = mount_of(pdns, socket)
+    expect(m0 is not None and m1 is not None and m0["name"] == m1["name"]
+           and "emptyDir" in volumes.get(m0["name"], {}) and not m0.get("readOnly"),
+           f"{where}: the socket's directory {sock_dir} is one emptyDir mounted in both containers "
+           f"({m0 and m0['name']}, {m1 and m1['name']}), writable by sipresolverd")
+    sd = conf.get("socket-dir", "/var/run/pdns")
+    msd, _ = mount_of(pdns, sd + "/x")
+    expect(msd is not None and not msd.get("readOnly"), f"{where}: pdns.conf socket-dir {sd} is a writable volume")
+
+    # PowerDNS as the pod's non-root user (the socket is 0660), locked down.
+    psc, sc = spec.get("securityContext", {}), pdns.get("securityContext", {})
+    for key in ("runAsUser", "runAsGroup"):
+        mine, theirs = sc.get(key, psc.get(key)), c.get("securityContext", {}).get(key, psc.get(key))
+        expect(mine is not None and mine == theirs and mine != 0,
+               f"{where}: powerdns {key} {mine} is sipresolverd's ({theirs}): the socket is mode 0660")
+    expect(sc.get("readOnlyRootFilesystem") is True and sc.get("allowPrivilegeEscalation") is False
+           and sc.get("capabilities", {}).get("drop") == ["ALL"] and not sc.get("capabilities", {}).get("add"),
+           f"{where}: powerdns read-only root, no privilege escalation, no capabilities")
+    expect(bool(pdns.get("resources", {}).get("requests")) and bool(pdns.get("resources", {}).get("limits")),
+           f"{where}: powerdns resource requests and limits")
+    port = int(conf.get("local-port", "53"))
+    pports = {(p["containerPort"], p.get("protocol", "TCP")) for p in pdns.get("ports", [])}
+    want = {(port, "UDP"), (port, "TCP")}
+    expect(want <= pports and port >= 1024,
+           f"{where}: powerdns container ports {sorted(pports)} are pdns.conf's local-port {port}, UDP and TCP, "
+           f"unprivileged (no NET_BIND_SERVICE)")
+    expect("readinessProbe" in pdns and "livenessProbe" in pdns, f"{where}: powerdns has readiness and liveness probes")
+    sleep = pdns.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+    slept = float(sleep[1]) if len(sleep) == 2 and sleep[0] == "sleep" else None
+    expect(slept is not None and slept <= drain,
+           f"{where}: powerdns answers on through a preStop sleep ({slept}s) within the drain delay ({drain:g}s)")
+
+    # A Service carries DNS to it.
+    dns_services = [s for s in docs if s["kind"] == "Service"
+                    and {(p.get("targetPort"), p.get("protocol", "TCP")) for p in s["spec"]["ports"]}
+                    >= {("dns-udp", "UDP"), ("dns-tcp", "TCP")}]
+    names = {p.get("name"): p["containerPort"] for p in pdns.get("ports", [])}
+    expect(len(dns_services) == 1 and names.get("dns-udp") == port and names.get("dns-tcp") == port,
+           f"{where}: one Service carries DNS (UDP and TCP) to powerdns's ports "
+           f"({[s['metadata']['name'] for s in dns_services]})")
+    return want
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--help-file", required=True)
@@ -254,6 +389,8 @@ def main():
                    help="the HPA opted in to a custom (Pods) metric")
     p.add_argument("--etcd", action="store_true",
                    help="opted in to sharing probing through etcd (--etcd_endpoints)")
+    p.add_argument("--dns-face", action="store_true",
+                   help="opted in to the DNS face (--dns_face_socket, the powerdns container)")
     p.add_argument("rendered")
     p.set_defaults(fn=cmd_deployment)
     ns = p.parse_args()

@@ -46,6 +46,12 @@ BAD = [
     ({"etcd": {"prefix": "/sipresolver"}}, "etcd.prefix"),        # Must end with /.
     ({"etcd": {"tls": {"secret": "x"}}}, "secret"),
     ({"probe": {"owners": 0}}, "probe.owners"),
+    ({"dnsFace": {"enable": True}}, "enable"),                     # Mistyped key.
+    ({"dnsFace": {"powerdns": {"port": 53}}}, "dnsFace.powerdns.port"),  # Privileged: needs root.
+    ({"dnsFace": {"config": {"zones": [{"zone": "sip.example", "ttlSeconds": 0, "names": []}]}}},
+     "dnsFace.config.zones.0.ttlSeconds"),
+    ({"dnsFace": {"config": {"zones": [{"zone": "sip.example", "names": [
+        {"name": "a", "profile": {}, "publish": ["mx"]}]}]}}}, "dnsFace.config.zones.0.names.0.publish.0"),
 ]
 
 
