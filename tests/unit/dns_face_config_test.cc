@@ -64,6 +64,13 @@ TEST(FaceConfig, BadInputIsRejectedNamingTheField) {
   }
 }
 
+TEST(FaceConfig, TheShippedExampleIsValid) {
+  auto config = LoadFaceConfig(SIPRESOLVER_SOURCE_DIR
+                               "/examples/dns-face/dns-face.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->zones[0].names.size(), 2u);
+}
+
 TEST(FaceConfig, LoadNamesTheFile) {
   auto config = LoadFaceConfig("/nonexistent/face.json");
   ASSERT_FALSE(config.ok());
