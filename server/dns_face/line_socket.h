@@ -36,7 +36,7 @@ class LineSocket {
   LineSocket& operator=(const LineSocket&) = delete;
 
   static constexpr size_t kMaxConnections = 128;
-  static constexpr size_t kMaxLineBytes = 64 * 1024;
+  static constexpr size_t kMaxLineBytes = size_t{64} * 1024;
   static constexpr size_t kMaxQueuedBytes = 1 << 20;
 
  private:

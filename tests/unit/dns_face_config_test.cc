@@ -65,8 +65,8 @@ TEST(FaceConfig, BadInputIsRejectedNamingTheField) {
 }
 
 TEST(FaceConfig, TheShippedExampleIsValid) {
-  auto config = LoadFaceConfig(SIPRESOLVER_SOURCE_DIR
-                               "/examples/dns-face/dns-face.json");
+  auto config =
+      LoadFaceConfig(SIPRESOLVER_SOURCE_DIR "/examples/dns-face/dns-face.json");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->zones[0].names.size(), 2u);
 }
