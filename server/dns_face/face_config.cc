@@ -1,10 +1,8 @@
 #include "server/dns_face/face_config.h"
 
 #include <fstream>
-#include <iterator>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"

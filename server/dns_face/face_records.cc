@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "lib/dns/domain_name.h"
-#include "lib/sip/prober.h"
 
 namespace sipresolver::server::dns_face {
 
