@@ -82,10 +82,11 @@ class ReplicasSharingProbesTest : public ::testing::Test {
     return Sum("sipresolver_probe_owned_endpoints") == 2 * 2;
   }
 
-  // Whether at least `n` agents (of running replicas) got `port` as their
-  // primary (all of them: n = -1), waiting at most kEventuallyTimeout.
+  // Whether at least `n` agents (of running replicas) have `port` as their
+  // primary now (all of them: n = -1), waiting at most kEventuallyTimeout.
+  // Their latest decision counts, not the next one: one that moved before
+  // the call has nothing more to send until its next heartbeat.
   bool AgentsOn(uint16_t port, int n = -1) {
-    std::vector<bool> on(agents_.size(), false);
     int running = 0;
     for (SipresolverdProcess* r : replicas_) running += r->running() ? 1 : 0;
     if (n < 0) n = running;
@@ -93,13 +94,10 @@ class ReplicasSharingProbesTest : public ::testing::Test {
       int count = 0;
       for (size_t i = 0; i < agents_.size(); ++i) {
         if (!replicas_[i]->running()) continue;
-        on[i] = on[i] || agents_[i]->WaitFor(
-                             [&](const v1::Decision& d) {
-                               return d.state() == v1::DECISION_STATE_ACTIVE &&
-                                      d.primary().port() == port;
-                             },
-                             absl::ZeroDuration());
-        count += on[i] ? 1 : 0;
+        const std::vector<v1::Decision> all = agents_[i]->Received();
+        count += !all.empty() &&
+                 all.back().state() == v1::DECISION_STATE_ACTIVE &&
+                 all.back().primary().port() == port;
       }
       return count >= n;
     });
