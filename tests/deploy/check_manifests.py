@@ -365,9 +365,14 @@ def check_dns_face(ns, where, docs, spec, c, values, configmaps, volumes, drain)
            f"unprivileged (no NET_BIND_SERVICE)")
     expect("readinessProbe" in pdns and "livenessProbe" in pdns, f"{where}: powerdns has readiness and liveness probes")
     sleep = pdns.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
-    slept = float(sleep[1]) if len(sleep) == 2 and sleep[0] == "sleep" else None
+    # sh -c "sleep N; exec pdns_control quit": pdns_server is the container's
+    # PID 1 without a SIGTERM handler, so SIGTERM alone would not stop it.
+    m = re.fullmatch(r"sleep (\d+(?:\.\d+)?); exec pdns_control quit", sleep[2]) \
+        if len(sleep) == 3 and sleep[:2] == ["sh", "-c"] else None
+    slept = float(m.group(1)) if m else None
     expect(slept is not None and slept <= drain,
-           f"{where}: powerdns answers on through a preStop sleep ({slept}s) within the drain delay ({drain:g}s)")
+           f"{where}: powerdns answers on through a preStop sleep ({slept}s) within the drain delay ({drain:g}s), "
+           f"then pdns_control quit (as PID 1 it ignores SIGTERM): {sleep}")
 
     # A Service carries DNS to it.
     dns_services = [s for s in docs if s["kind"] == "Service"
