@@ -185,6 +185,17 @@ with commas), the mounted files' flags, TLS, etcd, the DNS face, then extraArgs.
 {{- if not (get .Values.dnsFace.config "zones") }}
 {{- fail "dnsFace.enabled needs dnsFace.config with at least one zone (docs/dns-face.md)" }}
 {{- end }}
+{{- /* The face watches every name's profile: sipresolverd refuses to start
+       when --probe_allow admits nothing. */}}
+{{- $allow := .Values.probe.allow }}
+{{- range .Values.extraArgs }}
+{{- if and (hasPrefix "--probe_allow=" .) (ne . "--probe_allow=") }}
+{{- $allow = true }}
+{{- end }}
+{{- end }}
+{{- if not $allow }}
+{{- fail "dnsFace.enabled needs probe.allow admitting the ITSPs of dnsFace.config's names: sipresolverd refuses to start a DNS face when nothing may be probed (docs/dns-face.md)" }}
+{{- end }}
 {{- $args = append $args (printf "--dns_face_socket=%s" (include "sipresolver.dnsFaceSocket" .)) }}
 {{- $args = append $args "--dns_face_config=/etc/sipresolver/dns-face/dns-face.json" }}
 {{- end }}
