@@ -3,7 +3,7 @@
 it the way the kubelet and Prometheus would.
 
   run_pod.py --binary BIN RENDERED.yaml [--secret NAME=DIR]... [--tls-client DIR]
-             [--then CMD]
+             [--then CMD] [--dns-face]
   run_pod.py --image-root DIR --image-config CONFIG.json (RENDERED.yaml | --docker-run)
              [--cli PATH] [--hide PATH]...
 
@@ -22,8 +22,13 @@ manifests expect to exist) mounted at their mountPath. With bubblewrap
 (`bwrap`) it runs as in the image: uid 65532, a read-only root file system
 holding only /usr, a few /etc files and the mounted volumes. One deviation:
 the listen addresses (--listen, --metrics_listen, --health_listen) move to
-free ports on 127.0.0.1 (the pod's container ports mapped to them), so
-nothing leaves loopback.
+free ports on 127.0.0.1 (the pod's container ports mapped to them), and the
+pod's resolv.conf names 127.0.0.1 (no DNS server there), so nothing leaves
+loopback. emptyDir volumes are one directory shared by the containers.
+
+--dns-face: the Deployment's powerdns container runs too, started right
+after sipresolverd as the kubelet does, and is queried and stopped with it
+(dns_face_pod.py).
 
 Checks, all bounded: the readiness and liveness probes (grpc.health.v1.Health
 /Check with the probe's service name, plaintext HTTP/2 as the kubelet sends
@@ -48,10 +53,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import yaml
 
+import dns_face_pod
 import image_pod
 
 FAILURES = []
@@ -127,6 +134,38 @@ def uids_of(pid):
     return [int(u) for u in re.search(r"^Uid:\s+(.*)$", status, re.M).group(1).split()]
 
 
+def host_sandbox(work, binary, mounts):
+    """bwrap argv prefix: the host's /usr read-only as the image's, a few /etc
+    files, uid/gid 65532, the volumes at their mountPath (emptyDirs
+    writable unless mounted readOnly). The pod's resolv.conf names
+    127.0.0.1, where no DNS server listens, so no lookup leaves loopback
+    (in a cluster it names the cluster's DNS)."""
+    resolv = work / "resolv.conf"
+    if not resolv.exists():
+        resolv.write_text("nameserver 127.0.0.1\noptions attempts:1 timeout:1\n")
+        os.chmod(resolv, 0o444)
+    box = ["bwrap", "--unshare-user", "--uid", "65532", "--gid", "65532", "--die-with-parent",
+           "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+           "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin", "--dir", "/etc",
+           "--proc", "/proc", "--dev", "/dev", "--ro-bind", str(resolv), "/etc/resolv.conf"]
+    for f in ("/etc/ssl", "/etc/hosts", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/ld.so.cache"):
+        if os.path.exists(f):
+            box += ["--ro-bind", f, f]
+    if not binary.startswith("/usr/"):
+        box += ["--ro-bind", binary, binary]
+    for d, path, writable in mounts:
+        box += ["--bind" if writable else "--ro-bind", str(d), path]
+    return box + ["--remount-ro", "/"]
+
+
+def child_pid(proc):
+    """bwrap's child: the sandboxed process."""
+    try:
+        return int(pathlib.Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def check_json_log(where, text):
     """--log_format=json: every line one JSON object with an RFC 3339 time, a
     severity and a message; the start line names the listen address."""
@@ -161,10 +200,14 @@ def main():
     p.add_argument("--tls-client", help="DIR with ca.crt, client.crt, client.key")
     p.add_argument("--tls-name", default="sipresolver.test", help="name in the server certificate")
     p.add_argument("--then", help="command to run while the pod serves")
+    p.add_argument("--dns-face", action="store_true",
+                   help="run the Deployment's powerdns container too (dns_face_pod.py) and query it")
     p.add_argument("rendered", nargs="?")
     ns = p.parse_args()
     if bool(ns.binary) == bool(ns.image_root) or bool(ns.rendered) == ns.docker_run:
         p.error("--binary or --image-root, and RENDERED or --docker-run")
+    if ns.dns_face and not ns.binary:
+        p.error("--dns-face runs the host's pdns_server: with --binary")
     image = image_pod.load_config(ns.image_config) if ns.image_root else None
 
     if ns.docker_run:
@@ -191,7 +234,7 @@ def main():
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="sipresolver-pod-"))
     os.chmod(work, 0o755)  # Volumes readable by the container's uid.
-    proc = None
+    proc = pdns = None
     try:
         # Environment and $(VAR) expansion, as the kubelet does.
         env = {}
@@ -207,25 +250,47 @@ def main():
                 for a in argv[1:]]
 
         # Volumes: one directory each, mounted at mountPath.
-        mounts = []
         volumes = {v["name"]: v for v in spec.get("volumes", []) or []}
-        for m in c.get("volumeMounts", []) or []:
-            v = volumes[m["name"]]
-            if "secret" in v:
-                files = data_of("Secret", v["secret"]["secretName"])
-            elif "configMap" in v:
-                files = data_of("ConfigMap", v["configMap"]["name"])
-            else:
-                raise SystemExit(f"volume {m['name']}: only secret and configMap volumes are emulated")
-            d = work / "volumes" / m["name"]
-            d.mkdir(parents=True)
-            for k, content in files.items():
-                (d / k).write_bytes(content)
-                os.chmod(d / k, 0o444)
-            mounts.append((d, m["mountPath"]))
+
+        def volume_mounts(container):
+            """(host directory, mountPath, writable) of a container's volumes:
+            Secrets and ConfigMaps (their `items` when listed) read-only,
+            emptyDirs one directory shared by every container that mounts it."""
+            out = []
+            for m in container.get("volumeMounts", []) or []:
+                v = volumes[m["name"]]
+                d = work / "volumes" / m["name"]
+                d.mkdir(parents=True, exist_ok=True)
+                if "emptyDir" in v:
+                    out.append((d, m["mountPath"], not m.get("readOnly", False)))
+                    continue
+                if "secret" in v:
+                    files = data_of("Secret", v["secret"]["secretName"])
+                    items = v["secret"].get("items")
+                elif "configMap" in v:
+                    files = data_of("ConfigMap", v["configMap"]["name"])
+                    items = v["configMap"].get("items")
+                else:
+                    raise SystemExit(f"volume {m['name']}: only secret, configMap and emptyDir volumes are emulated")
+                for key, path in ([(i["key"], i["path"]) for i in items] if items else [(k, k) for k in files]):
+                    f = d / path
+                    if not f.exists():
+                        f.parent.mkdir(parents=True, exist_ok=True)
+                        f.write_bytes(files[key])
+                        os.chmod(f, 0o444)
+                out.append((d, m["mountPath"], False))
+            return out
+
+        mounts = volume_mounts(c)
 
         # Container ports -> free loopback ports.
-        mapped = {p["containerPort"]: free_port() for p in c.get("ports", [])}
+        mapped = {}
+        for container in spec["containers"] if ns.dns_face else [c]:
+            for port in container.get("ports", []):
+                if port.get("protocol") == "UDP":  # DNS: the same port for UDP and TCP
+                    mapped.setdefault(port["containerPort"], dns_face_pod.free_udp_tcp_port(free_port))
+                else:
+                    mapped.setdefault(port["containerPort"], free_port())
         flags = {}
         for i, a in enumerate(args):
             m = re.fullmatch(r"--(listen|metrics_listen|health_listen)=(.*):(\d+)", a)
@@ -249,36 +314,27 @@ def main():
                 return 1
             if not expect(sandboxed, "bwrap runs: the image's root needs the sandbox"):
                 return 1
-            cmd = image_pod.sandbox(ns.image_root, image, uid, gid, mounts, ns.hide) + cmd
+            cmd = image_pod.sandbox(ns.image_root, image, uid, gid, [(d, path) for d, path, _ in mounts], ns.hide) + cmd
             proc_env = image_pod.environment(image, env)
         elif sandboxed:
-            box = ["bwrap", "--unshare-user", "--uid", "65532", "--gid", "65532", "--die-with-parent",
-                   "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-                   "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin", "--dir", "/etc",
-                   "--proc", "/proc", "--dev", "/dev"]
-            for f in ("/etc/ssl", "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/passwd",
-                      "/etc/group", "/etc/ld.so.cache"):
-                if os.path.exists(f):
-                    box += ["--ro-bind", f, f]
-            box += ["--ro-bind", binary, binary]
-            for d, path in mounts:
-                box += ["--ro-bind", str(d), path]
-            cmd = box + ["--remount-ro", "/"] + cmd
+            cmd = host_sandbox(work, binary, mounts) + cmd
         else:
             print("  note bwrap unusable: running without the read-only root and uid 65532 (volumes by path)")
             for i, a in enumerate(cmd):
-                for d, path in mounts:
+                for d, path, _ in mounts:
                     cmd[i] = cmd[i].replace(path.rstrip("/") + "/", str(d) + "/")
         log = open(work / "sipresolverd.log", "wb")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=proc_env)
+        if ns.dns_face:  # the next container, started right after, as the kubelet does
+            pc = next((x for x in spec["containers"] if x["name"] == "powerdns"), None)
+            if not expect(pc is not None and sandboxed, "the Deployment has a powerdns container; bwrap runs"):
+                raise RuntimeError("no powerdns")
+            pdns = dns_face_pod.PowerDNS(pc, volume_mounts(pc), mapped, work, host_sandbox, expect)
+            if not pdns.start():
+                raise RuntimeError("powerdns not started")
 
         def server_pid():
-            if not sandboxed:
-                return proc.pid
-            try:  # bwrap's child is sipresolverd
-                return int(pathlib.Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0])
-            except (OSError, IndexError, ValueError):
-                return None
+            return child_pid(proc) if sandboxed else proc.pid  # bwrap's child is sipresolverd
 
         if image is not None:
             where = f"{dep['metadata']['name']} (image, read-only root, uid {uid})"
@@ -289,7 +345,9 @@ def main():
             g = c[kind]["grpc"]
             probe[kind] = (f"http://127.0.0.1:{mapped[g['port']]}", g.get("service", ""))
         url, service = probe["readinessProbe"]
-        if not expect(wait_for(lambda: proc.poll() is None and health_check(url, service) == 1, 10),
+        # (until SERVING, or the process exits: then at once)
+        if not expect(wait_for(lambda: proc.poll() is not None or health_check(url, service) == 1, 10)
+                      and proc.poll() is None,
                       f"{where}: readiness probe (gRPC :{c['readinessProbe']['grpc']['port']} \"{service}\") SERVING within 10s"):
             raise RuntimeError("not ready")
         url, service = probe["livenessProbe"]
@@ -334,6 +392,10 @@ def main():
                        f"{where}: the image's {ns.cli} resolves 192.0.2.7 through it: exit {res.returncode} "
                        f"{(res.stdout + res.stderr).strip().splitlines()[-1:]}")
 
+        dns_apex = None
+        if pdns is not None:
+            dns_apex = pdns.check(where, flags, mounts, uids_of, wait_for, child_pid)
+
         if ns.then:
             info = {"ports": {str(k): v for k, v in mapped.items()}, "labels": pod["metadata"].get("labels", {}),
                     "annotations": annotations, "namespace": dep["metadata"].get("namespace", "default"),
@@ -352,11 +414,14 @@ def main():
         if drain >= 1:
             expect(wait_for(lambda: health_check(url, service) == 2, min(drain, 3)) == True,
                    f"{where}: after SIGTERM the readiness probe reports NOT_SERVING during the {drain:g}s drain")
-        try:
-            rc = proc.wait(timeout=tgp)
-        except subprocess.TimeoutExpired:
-            rc = None
-        took = time.monotonic() - start
+        ended = []  # when sipresolverd exits, while the powerdns container stops
+        waiter = threading.Thread(target=lambda: (proc.wait(), ended.append(time.monotonic())), daemon=True)
+        waiter.start()
+        if pdns is not None:  # meanwhile the powerdns container's preStop, then its SIGTERM
+            pdns.stop(start, tgp, dns_apex)
+        waiter.join(timeout=max(0.1, start + tgp - time.monotonic()))
+        rc = proc.returncode if ended else None
+        took = (ended[0] if ended else time.monotonic()) - start
         expect(rc == 0, f"{where}: {stop} -> exit {rc} after {took:.1f}s (terminationGracePeriodSeconds {tgp})")
         if flags.get("log_format") == "json":
             check_json_log(where, (work / "sipresolverd.log").read_text(errors="replace"))
@@ -366,10 +431,14 @@ def main():
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+        if pdns is not None:
+            pdns.kill()
         if FAILURES:
             log_path = work / "sipresolverd.log"
             if log_path.exists():
                 print("  --- sipresolverd log ---\n" + log_path.read_text(errors="replace")[-3000:])
+            if pdns is not None:
+                print("  --- powerdns log ---\n" + pdns.log_text()[-3000:])
         shutil.rmtree(work, ignore_errors=True)
     return 1 if FAILURES else 0
 
