@@ -45,7 +45,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   }
   if (!config.dns_face.socket_path.empty()) {
     auto face = dns_face::DnsFace::Start(config.dns_face, d->loop_, *d->hub_,
-                                         d->metrics_);
+                                         *d->health_, d->metrics_);
     if (!face.ok()) return face.status();
     d->dns_face_ = *std::move(face);
   }

@@ -7,6 +7,7 @@ namespace sipresolver::server {
 DecisionHub::DecisionHub(const WatcherContext& context) : context_(context) {
   context_.health.SetListener([this](const health::EndpointStatus& status) {
     for (auto& [key, entry] : watchers_) entry.watcher->OnHealth(status);
+    if (health_observer_) health_observer_(status);
   });
   context_.health.SetPanicListener([this](bool suspect) {
     for (auto& [key, entry] : watchers_)

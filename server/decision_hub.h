@@ -29,6 +29,11 @@ class DecisionHub {
   // Ends every stream with `status`, asking agents to reconnect at once
   // (shutdown).
   void EndAll(const absl::Status& status);
+  // Hears every endpoint health change, after the watchers (the DNS face
+  // ranks the servers a decision does not order by it). One observer.
+  void SetHealthObserver(health::HealthTracker::Listener observer) {
+    health_observer_ = std::move(observer);
+  }
 
   size_t watchers() const { return watchers_.size(); }
   size_t streams() const { return streams_.size(); }
@@ -49,6 +54,7 @@ class DecisionHub {
   void ReportCounts();
 
   const WatcherContext context_;
+  health::HealthTracker::Listener health_observer_;
   absl::flat_hash_map<std::string, Entry> watchers_;
   absl::flat_hash_map<DecisionSink*, StreamInfo> streams_;
   absl::flat_hash_map<std::string, int> streams_per_peer_;

@@ -3,12 +3,24 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "server/api_convert.h"
 #include "server/decision_convert.h"
 #include "server/decision_sink.h"
 #include "server/log.h"
 
 namespace sipresolver::server::dns_face {
 namespace {
+
+v1::HealthState HealthToProto(health::HealthState state) {
+  switch (state) {
+    case health::HealthState::kHealthy:
+      return v1::HEALTH_STATE_HEALTHY;
+    case health::HealthState::kUnhealthy:
+      return v1::HEALTH_STATE_UNHEALTHY;
+    default:
+      return v1::HEALTH_STATE_UNKNOWN;
+  }
+}
 
 absl::string_view OutcomeName(LookupOutcome outcome) {
   switch (outcome) {
@@ -37,7 +49,7 @@ class DnsFace::NameSink : public DecisionSink {
   size_t name() const { return name_; }
 
   bool Offer(v1::Decision decision) override {
-    face_.records_.SetDecision(zone_, name_, decision);
+    face_.Offer(zone_, name_, std::move(decision));
     return true;
   }
   bool OfferHeartbeat(v1::Decision) override { return true; }
@@ -57,7 +69,7 @@ class DnsFace::NameSink : public DecisionSink {
 
 absl::StatusOr<std::unique_ptr<DnsFace>> DnsFace::Start(
     const FaceOptions& options, EventLoop& loop, DecisionHub& hub,
-    Metrics& metrics) {
+    const health::HealthTracker& health, Metrics& metrics) {
   if (options.socket_path.empty() != options.config_file.empty()) {
     return absl::InvalidArgumentError(
         "dns_face_socket and dns_face_config: set both or neither");
@@ -65,9 +77,15 @@ absl::StatusOr<std::unique_ptr<DnsFace>> DnsFace::Start(
   auto config = LoadFaceConfig(options.config_file);
   if (!config.ok()) return config.status();
   std::unique_ptr<DnsFace> face(
-      new DnsFace(options, *std::move(config), loop, hub, metrics));
+      new DnsFace(options, *std::move(config), loop, hub, health, metrics));
   absl::Status watched;
   loop.RunSync([&] {
+    hub.SetHealthObserver(
+        [records = &face->records_](const health::EndpointStatus& status) {
+          records->SetHealth(status.endpoint.address, status.endpoint.port,
+                             server::ToProto(status.endpoint.transport),
+                             HealthToProto(status.decision_state));
+        });
     const auto& zones = face->records_.config().zones;
     for (size_t z = 0; z < zones.size() && watched.ok(); ++z) {
       for (size_t n = 0; n < zones[z].names.size() && watched.ok(); ++n) {
@@ -94,10 +112,12 @@ absl::StatusOr<std::unique_ptr<DnsFace>> DnsFace::Start(
 }
 
 DnsFace::DnsFace(const FaceOptions& options, FaceConfig config, EventLoop& loop,
-                 DecisionHub& hub, Metrics& metrics)
+                 DecisionHub& hub, const health::HealthTracker& health,
+                 Metrics& metrics)
     : options_(options),
       loop_(loop),
       hub_(hub),
+      health_(health),
       metrics_(metrics),
       records_(std::move(config)),
       backend_(records_, [this](LookupOutcome outcome) {
@@ -112,12 +132,32 @@ DnsFace::~DnsFace() {
   socket_.reset();  // No lookups from here on.
   loop_.RunSync([this] {
     stopping_ = true;
+    hub_.SetHealthObserver(nullptr);
     retries_.clear();
     for (const auto& sink : sinks_) hub_.Unsubscribe(sink.get());
   });
   // Ended() calls already posted see stopping_ and touch nothing; the
   // sinks must outlive them.
   loop_.RunSync([this] { sinks_.clear(); });
+}
+
+void DnsFace::Offer(size_t zone, size_t name, v1::Decision decision) {
+  Transport transport = Transport::kUdp;
+  if (auto t = FromProto(records_.config()
+                             .zones[zone]
+                             .names[name]
+                             .profile.proxy_server_transport(),
+                         "");
+      t.ok()) {
+    transport = *t;
+  }
+  for (v1::Candidate& c : *decision.mutable_candidates()) {
+    const std::optional<health::EndpointStatus> status =
+        health_.Get({c.address(), static_cast<uint16_t>(c.port()), transport});
+    if (status)
+      c.mutable_health()->set_state(HealthToProto(status->decision_state));
+  }
+  records_.SetDecision(zone, name, std::move(decision));
 }
 
 absl::Status DnsFace::Watch(size_t zone, size_t name) {

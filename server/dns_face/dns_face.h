@@ -3,7 +3,8 @@
 // ITSP profile through the decision hub as one agent would (in the device's
 // own order, no spreading: every phone gets the same answer), and PowerDNS,
 // with this as its remote backend over a unix socket, answers the names
-// from the latest decisions (FaceRecords).
+// from the latest decisions (FaceRecords), whose candidates it gives the
+// health decisions use, kept current through the hub.
 //
 // A watch that ends (a server of the profile may not be probed, a limit) is
 // logged and tried again after `retry`; the name keeps its last answer
@@ -38,14 +39,17 @@ class DnsFace {
   // name), then listens. `loop` must run; call from another thread.
   static absl::StatusOr<std::unique_ptr<DnsFace>> Start(
       const FaceOptions& options, EventLoop& loop, DecisionHub& hub,
-      Metrics& metrics);
+      const health::HealthTracker& health, Metrics& metrics);
   // Stops listening and ends the watches; not on the loop's thread.
   ~DnsFace();
 
  private:
   class NameSink;
   DnsFace(const FaceOptions& options, FaceConfig config, EventLoop& loop,
-          DecisionHub& hub, Metrics& metrics);
+          DecisionHub& hub, const health::HealthTracker& health,
+          Metrics& metrics);
+  // On the loop: the decision's candidates with their health.
+  void Offer(size_t zone, size_t name, v1::Decision decision);
   // On the loop.
   absl::Status Watch(size_t zone, size_t name);
   void Ended(NameSink* sink, const absl::Status& status, bool shutdown);
@@ -54,6 +58,7 @@ class DnsFace {
   const FaceOptions options_;
   EventLoop& loop_;
   DecisionHub& hub_;
+  const health::HealthTracker& health_;
   Metrics& metrics_;
   FaceRecords records_;
   RemoteBackend backend_;

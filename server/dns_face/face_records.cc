@@ -75,23 +75,52 @@ std::string TargetLabel(absl::string_view address) {
 
 FaceRecords::FaceRecords(FaceConfig config) : config_(std::move(config)) {
   for (const FaceZone& zone : config_.zones) {
-    published_.emplace_back(zone.names.size());
+    names_.emplace_back(zone.names.size());
   }
 }
 
-void FaceRecords::SetDecision(size_t zone, size_t name,
-                              const v1::Decision& decision) {
+std::shared_ptr<const FaceRecords::Published> FaceRecords::Publish(
+    const v1::Decision& decision) {
   auto published = std::make_shared<Published>();
   for (const v1::Candidate* c : RankForDns(decision)) {
     std::string label = TargetLabel(c->address());
     if (label.empty() || c->port() == 0 || c->port() > 65535) continue;
     published->servers.push_back({c->address(), c->port(), std::move(label)});
   }
+  if (published->servers.empty()) return nullptr;
+  return published;
+}
+
+void FaceRecords::SetDecision(size_t zone, size_t name, v1::Decision decision) {
+  std::shared_ptr<const Published> published = Publish(decision);
   absl::MutexLock lock(&mu_);
+  Name& n = names_[zone][name];
   // Fail static: a decision without servers keeps the last ones published.
-  if (!published->servers.empty() || !published_[zone][name]) {
-    published_[zone][name] =
-        published->servers.empty() ? nullptr : std::move(published);
+  if (published == nullptr && n.published != nullptr) return;
+  n.decision = std::move(decision);
+  n.published = std::move(published);
+}
+
+void FaceRecords::SetHealth(absl::string_view address, uint32_t port,
+                            v1::Transport transport, v1::HealthState state) {
+  absl::MutexLock lock(&mu_);
+  for (size_t z = 0; z < names_.size(); ++z) {
+    for (size_t i = 0; i < names_[z].size(); ++i) {
+      v1::Transport own =
+          config_.zones[z].names[i].profile.proxy_server_transport();
+      if (own == v1::TRANSPORT_UNSPECIFIED) own = v1::TRANSPORT_UDP;
+      Name& n = names_[z][i];
+      if (own != transport || n.published == nullptr) continue;
+      bool changed = false;
+      for (v1::Candidate& c : *n.decision.mutable_candidates()) {
+        if (c.address() == address && c.port() == port &&
+            c.health().state() != state) {
+          c.mutable_health()->set_state(state);
+          changed = true;
+        }
+      }
+      if (changed) n.published = Publish(n.decision);
+    }
   }
 }
 
@@ -132,7 +161,7 @@ absl::StatusOr<std::vector<Record>> FaceRecords::RecordsOf(
     bool exists = false;
     for (size_t n = 0; n < zone.names.size(); ++n) {
       const FaceName& face = zone.names[n];
-      const Published* servers = published_[z][n].get();
+      const Published* servers = names_[z][n].published.get();
       const bool under = absl::EndsWith(qname, "." + face.fqdn);
       if (qname == face.fqdn && face.publish_address) {
         if (servers == nullptr) {

@@ -7,10 +7,11 @@
 // What a name publishes (docs/dns-face.md):
 //  - Servers ranked as the decision uses them: when it is ACTIVE and
 //    confirmed (probes or device reports), the primary, the secondary, the
-//    other healthy candidates, then the rest; otherwise (fail static) every
-//    candidate in the device's own order. Never an empty answer while any
-//    candidate is known; before that, lookups fail (SERVFAIL: "try again")
-//    rather than deny the name.
+//    other candidates whose health is HEALTHY (kept current by SetHealth:
+//    a decision does not change for every candidate's health), then the
+//    rest; otherwise (fail static) every candidate in the device's order. Never
+//    an empty answer while any candidate is known; before that, lookups fail
+//    (SERVFAIL: "try again") rather than deny the name.
 //  - SRV at the profile's service name, priorities 10, 20, ... in rank order
 //    (weight 0: nothing to choose), targets "v4-192-0-2-1.<name>" /
 //    "v6-<32 hex digits>.<name>" answered with their address.
@@ -49,7 +50,8 @@ struct Record {
   }
 };
 
-// The candidates a decision publishes, best first, one per endpoint.
+// The candidates a decision publishes, best first, one per endpoint; the
+// candidates' health as set in `decision`.
 std::vector<const v1::Candidate*> RankForDns(const v1::Decision& decision);
 
 // The label an address's target name starts with; "" for a non-IP text.
@@ -61,8 +63,13 @@ class FaceRecords {
 
   const FaceConfig& config() const { return config_; }
 
-  // The latest decision of config().zones[zone].names[name].
-  void SetDecision(size_t zone, size_t name, const v1::Decision& decision);
+  // The latest decision of config().zones[zone].names[name], its
+  // candidates' health filled in (ToDecision leaves it out).
+  void SetDecision(size_t zone, size_t name, v1::Decision decision);
+  // An endpoint's health changed (the state decisions use): every name
+  // that lists it ranks again.
+  void SetHealth(absl::string_view address, uint32_t port,
+                 v1::Transport transport, v1::HealthState state);
 
   // The records of `qname` (any case, trailing dot optional) of `qtype`
   // ("ANY": every type, with "ENT" for an empty non-terminal). NOT_FOUND
@@ -74,15 +81,18 @@ class FaceRecords {
 
  private:
   struct Published;
+  struct Name {
+    v1::Decision decision;  // The latest with servers.
+    // Its ranked servers; null before a decision with servers.
+    std::shared_ptr<const Published> published;
+  };
+  static std::shared_ptr<const Published> Publish(const v1::Decision& d);
   absl::StatusOr<std::vector<Record>> RecordsOf(const std::string& qname) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const FaceConfig config_;
   mutable absl::Mutex mu_;
-  // [zone][name]: ranked servers of the latest decision; null before one
-  // with candidates.
-  std::vector<std::vector<std::shared_ptr<const Published>>> published_
-      ABSL_GUARDED_BY(mu_);
+  std::vector<std::vector<Name>> names_ ABSL_GUARDED_BY(mu_);  // [zone][name]
 };
 
 }  // namespace sipresolver::server::dns_face

@@ -1,8 +1,8 @@
 // End to end, the DNS face: phones without an agent ask a real PowerDNS
 // (remote backend: the real sipresolverd's --dns_face_socket) with dig; the
 // ITSP's servers are real Kamailio registrars found through a real dnsmasq
-// (SRV priorities 10 and 20). The answers must follow the registrars' health,
-// keep every server when probes see none working (fail static), and say
+// (SRV priorities 10, 20 and 30). The answers must follow the registrars'
+// health, keep every server when probes see none working (fail static), and say
 // "try again" (SERVFAIL) rather than "no such name" while the ITSP's own
 // DNS has given nothing.
 #include "absl/strings/str_cat.h"
@@ -37,7 +37,7 @@ class DnsFaceTest : public ::testing::Test {
                                    "proxyServerRedundancy":true}}]}]})")
                     .ok());
     RegistrarStackOptions options;
-    options.registrars = 2;
+    options.registrars = 3;
     options.extra_flags = {"--dns_face_socket=" + socket,
                            "--dns_face_config=" + config};
     auto stack = RegistrarStack::Start(options);
@@ -75,7 +75,7 @@ TEST_F(DnsFaceTest, AnswersFollowTheRegistrarsHealth) {
   std::vector<uint16_t> ports;
   ASSERT_TRUE(Eventually([&] {
     ports = SrvPorts();
-    return ports == std::vector<uint16_t>{port(0), port(1)};
+    return ports == std::vector<uint16_t>{port(0), port(1), port(2)};
   })) << powerdns_->ReadLog();
   auto answer = Dig(powerdns_->port(), kService, "SRV");
   ASSERT_TRUE(answer.ok()) << answer.status();
@@ -87,14 +87,22 @@ TEST_F(DnsFaceTest, AnswersFollowTheRegistrarsHealth) {
   ASSERT_TRUE(target.ok()) << target.status();
   EXPECT_EQ(target->AnswerData("A"), std::vector<std::string>{"127.0.0.1"});
 
-  // The primary's registrar stops: the working one comes first, the
-  // stopped one stays listed (a phone that tries it moves on).
+  // A server behind the primary stops: the decision keeps its primary, and
+  // the answer puts the working one before the stopped one.
+  stack_->registrar(1).Pause();
+  EXPECT_TRUE(Eventually([&] {
+    ports = SrvPorts();
+    return ports == std::vector<uint16_t>{port(0), port(2), port(1)};
+  })) << ports.size();
+  // The primary's registrar stops too: the one working server comes first,
+  // the stopped ones stay listed (a phone that tries them moves on).
   stack_->registrar(0).Pause();
   EXPECT_TRUE(Eventually([&] {
     ports = SrvPorts();
-    return ports == std::vector<uint16_t>{port(1), port(0)};
+    return !ports.empty() && ports.front() == port(2) && ports.size() == 3;
   })) << ports.size();
   stack_->registrar(0).Resume();
+  stack_->registrar(1).Resume();
 
   // Operators see the lookups.
   EXPECT_GT(MetricValue(stack_->daemon().Metrics(),
@@ -117,10 +125,9 @@ TEST_F(DnsFaceTest, NameMeantForSrvHasNoAddressAndUnknownNamesDoNotExist) {
 }
 
 TEST_F(DnsFaceTest, FailStaticKeepsEveryServerWhenNoneAnswersProbes) {
-  ASSERT_TRUE(Eventually([&] { return SrvPorts().size() == 2; }));
-  stack_->registrar(0).Pause();
-  stack_->registrar(1).Pause();
-  // Both fail their probes; the answer is the device's own order, whole.
+  ASSERT_TRUE(Eventually([&] { return SrvPorts().size() == 3; }));
+  for (int i = 0; i < 3; ++i) stack_->registrar(i).Pause();
+  // All fail their probes; the answer is the device's own order, whole.
   ASSERT_TRUE(Eventually([&] {
     v1::ListServersRequest request;
     v1::ListServersResponse response;
@@ -135,11 +142,10 @@ TEST_F(DnsFaceTest, FailStaticKeepsEveryServerWhenNoneAnswersProbes) {
     for (const auto& s : response.servers()) {
       unhealthy += s.health().state() == v1::HEALTH_STATE_UNHEALTHY;
     }
-    return unhealthy == 2;
+    return unhealthy == 3;
   }));
-  EXPECT_EQ(SrvPorts(), (std::vector<uint16_t>{port(0), port(1)}));
-  stack_->registrar(0).Resume();
-  stack_->registrar(1).Resume();
+  EXPECT_EQ(SrvPorts(), (std::vector<uint16_t>{port(0), port(1), port(2)}));
+  for (int i = 0; i < 3; ++i) stack_->registrar(i).Resume();
 }
 
 TEST_F(DnsFaceTest, ItspWithoutServersIsServfailNotNxdomain) {

@@ -151,6 +151,44 @@ TEST(FaceRecords, AHealthChangeReordersTheAnswer) {
       "10 0 5060 v6-20010db8000000000000000000000003.acme.fleet.example.");
 }
 
+TEST(FaceRecords, HealthChangesOutsideTheDecisionReorderTheRest) {
+  FaceRecords records(OneName());
+  // Three servers in device order, the first the primary; the decision
+  // carries no health for the others.
+  v1::Decision d;
+  d.set_state(v1::DECISION_STATE_ACTIVE);
+  d.set_assurance(v1::ASSURANCE_PROBES);
+  for (const char* a : {"192.0.2.1", "192.0.2.2", "192.0.2.3"}) {
+    *d.add_candidates() = Server(a, v1::HEALTH_STATE_UNSPECIFIED);
+  }
+  *d.mutable_primary() = d.candidates(0);
+  records.SetDecision(0, 0, d);
+  auto order = [&] {
+    std::vector<std::string> out;
+    auto srv = records.Lookup("_sip._udp.acme.fleet.example.", "SRV");
+    for (const Record& r : *srv) {
+      out.push_back(r.content.substr(r.content.rfind(' ') + 1));
+    }
+    return out;
+  };
+  EXPECT_THAT(order(), ElementsAre("v4-192-0-2-1.acme.fleet.example.",
+                                   "v4-192-0-2-2.acme.fleet.example.",
+                                   "v4-192-0-2-3.acme.fleet.example."));
+  records.SetHealth("192.0.2.3", 5060, v1::TRANSPORT_UDP,
+                    v1::HEALTH_STATE_HEALTHY);
+  records.SetHealth("192.0.2.2", 5060, v1::TRANSPORT_UDP,
+                    v1::HEALTH_STATE_UNHEALTHY);
+  EXPECT_THAT(order(), ElementsAre("v4-192-0-2-1.acme.fleet.example.",
+                                   "v4-192-0-2-3.acme.fleet.example.",
+                                   "v4-192-0-2-2.acme.fleet.example."));
+  // Another transport's, or another port's, health is not this name's.
+  records.SetHealth("192.0.2.2", 5060, v1::TRANSPORT_TCP,
+                    v1::HEALTH_STATE_HEALTHY);
+  records.SetHealth("192.0.2.2", 5061, v1::TRANSPORT_UDP,
+                    v1::HEALTH_STATE_HEALTHY);
+  EXPECT_EQ(order()[1], "v4-192-0-2-3.acme.fleet.example.");
+}
+
 TEST(FaceRecords, ADecisionWithoutServersKeepsTheLastAnswer) {
   FaceRecords records(OneName());
   records.SetDecision(0, 0, Active());
