@@ -16,7 +16,6 @@
 //
 // Run: scripts/bench (README). Flags: --trials=N (default 3), --regint=S
 // (default 60), --modes=alone,watch,agent,agent_without_service.
-#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -27,8 +26,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "tests/bench/phone_bench_support.h"
 #include "tests/support/agent_command.h"
 #include "tests/support/baresip_phone.h"
 #include "tests/support/registrar_stack.h"
@@ -48,24 +47,6 @@ constexpr char kHook[] =
     SIPRESOLVER_SOURCE_DIR "/examples/baresip/sipresolver-baresip";
 constexpr char kReports[] =
     SIPRESOLVER_SOURCE_DIR "/examples/baresip/sipresolver-baresip-reports";
-constexpr absl::Duration kGiveUp = absl::Minutes(5);
-
-bool RegisteredWith(const RegistrarStack& stack, int i) {
-  absl::StatusOr<std::string> table = stack.registrar(i).Locations();
-  return table.ok() && table->find("AoR: dev1\n") != std::string::npos;
-}
-
-// Polls until `done` or kGiveUp; the time it took, or nullopt.
-template <typename F>
-std::optional<absl::Duration> TimeUntil(F done) {
-  const absl::Time start = absl::Now();
-  while (absl::Now() - start < kGiveUp) {
-    if (done()) return absl::Now() - start;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return std::nullopt;
-}
-
 // One trial; the time from SIGSTOP to a registration elsewhere.
 absl::StatusOr<absl::Duration> Trial(const std::string& mode, int regint,
                                      std::mt19937& random) {
@@ -74,13 +55,7 @@ absl::StatusOr<absl::Duration> Trial(const std::string& mode, int regint,
   auto stack = RegistrarStack::Start(options);
   if (!stack.ok()) return stack.status();
   // The phone alone looks up _sip._udp SRV records (RFC 3263).
-  DnsZone zone = (*stack)->zone();
-  for (int i = 0; i < 3; ++i) {
-    zone.srv.push_back({"_sip._udp.itsp.test", "pbx.test",
-                        (*stack)->registrar(i).port(),
-                        static_cast<uint16_t>(10 * (i + 1)), 10});
-  }
-  if (absl::Status s = (*stack)->dns().Restart(zone); !s.ok()) return s;
+  if (absl::Status s = PublishSipUdpSrv(**stack, 3); !s.ok()) return s;
   auto phone = BaresipPhone::Start((*stack)->dns().port());
   if (!phone.ok()) return phone.status();
   std::ofstream((*phone)->File("password")) << "secret\n";
@@ -135,21 +110,6 @@ absl::StatusOr<absl::Duration> Trial(const std::string& mode, int regint,
     return absl::DeadlineExceededError("not registered elsewhere in 5 min");
   }
   return *took;
-}
-
-std::string Summary(std::vector<absl::Duration> times) {
-  std::sort(times.begin(), times.end());
-  if (times.empty()) return "no result";
-  return absl::StrFormat("%.2f / %.2f / %.2f s (min / median / max, n=%d)",
-                         absl::ToDoubleSeconds(times.front()),
-                         absl::ToDoubleSeconds(times[times.size() / 2]),
-                         absl::ToDoubleSeconds(times.back()),
-                         static_cast<int>(times.size()));
-}
-
-double MedianSeconds(std::vector<absl::Duration> times) {
-  std::sort(times.begin(), times.end());
-  return absl::ToDoubleSeconds(times[times.size() / 2]);
 }
 
 int Main() {
