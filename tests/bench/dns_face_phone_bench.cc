@@ -30,7 +30,8 @@
 //
 // Run: scripts/bench (README). Flags: --trials=N (default 3), --regint=S
 // (default 60), --modes=alone,face, --face_ttl=S (default 5, the face's
-// default ttlSeconds).
+// default ttlSeconds), --stop_before_refresh=D (stop D before the phone's
+// refresh instead of at a random phase).
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -57,6 +58,10 @@ ABSL_FLAG(std::vector<std::string>, modes,
           std::vector<std::string>({"alone", "face"}),
           "Modes to run, in this order.");
 ABSL_FLAG(int, face_ttl, 5, "The face zone's ttlSeconds.");
+ABSL_FLAG(absl::Duration, stop_before_refresh, absl::ZeroDuration(),
+          "When set, the registrar stops this long before the phone's next "
+          "refresh instead of at a random phase (the worst case: the service "
+          "has not seen it fail yet when the phone looks up).");
 
 namespace sipresolver::testing {
 namespace {
@@ -189,7 +194,12 @@ absl::StatusOr<StopResult> StopTrial(const std::string& mode, int regint,
   const absl::Duration refresh = RefreshInterval(regint);
   std::uniform_int_distribution<int64_t> phase_ms(
       0, absl::ToInt64Milliseconds(refresh));
-  const absl::Time stop_at = absl::Now() + absl::Milliseconds(phase_ms(random));
+  const absl::Duration before_refresh =
+      absl::GetFlag(FLAGS_stop_before_refresh);
+  const absl::Time stop_at =
+      before_refresh > absl::ZeroDuration()
+          ? last_register + refresh - before_refresh
+          : absl::Now() + absl::Milliseconds(phase_ms(random));
   while (absl::Now() < stop_at) {
     absl::SleepFor(std::min(absl::Milliseconds(50), stop_at - absl::Now()));
     const int n = PhoneRegisters(setup->stack->registrar(0));
