@@ -28,7 +28,9 @@ ARG RUNTIME_IMAGE=debian:12-slim
 # mounts its own over /etc/powerdns); it listens on 5353 (non-root, no
 # capabilities: the Service maps 53 to it) and writes only its control socket,
 # to /run/pdns, so the root file system can be read-only (mount /run/pdns and
-# /run/sipresolver as volumes).
+# /run/sipresolver as volumes). ENTRYPOINT examples/dns-face/pdns-after-face:
+# PowerDNS 4.7 exits at start when the face's socket is not there yet, so it
+# waits for the socket (up to 60 s) and then execs pdns_server (PID 1).
 FROM ${RUNTIME_IMAGE} AS powerdns
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -39,11 +41,12 @@ RUN apt-get update \
  && useradd --system --uid 65532 --gid 65532 --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin sipresolver
 COPY examples/dns-face/pdns.conf /etc/powerdns/pdns.conf
+COPY examples/dns-face/pdns-after-face /usr/local/bin/pdns-after-face
 USER 65532:65532
 # 5353 DNS (UDP and TCP; local-port in pdns.conf).
 EXPOSE 5353/udp 5353/tcp
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/sbin/pdns_server"]
+ENTRYPOINT ["/usr/local/bin/pdns-after-face"]
 CMD ["--config-dir=/etc/powerdns"]
 
 FROM ${BUILD_IMAGE} AS build

@@ -10,8 +10,9 @@ real and at the flags' default addresses, EXPOSE, non-root uid 65532, no
 VOLUME; the runtime package list covers `dpkg -S` of every `ldd` line of each
 binary and every package exists in the archive; the powerdns stage installs
 pdns-server and pdns-backend-remote, runs pdns_server with the example
-pdns.conf as uid 65532 and exposes its local-port; .dockerignore leaves out
-build output."""
+pdns.conf as uid 65532 through the entrypoint examples/dns-face/pdns-after-face
+(executable, sh, waits for the face's socket, execs pdns_server) and exposes
+its local-port; .dockerignore leaves out build output."""
 import argparse
 import json
 import pathlib
@@ -145,9 +146,19 @@ def check_powerdns(root, stage, base):
             versions[pkg.group(1)] = ver.group(1)
     expect(set(versions) == listed and all(v.startswith("4.7.") for v in versions.values()),
            f"Dockerfile powerdns: the packages are in the archive, PowerDNS 4.7 ({versions})")
-    expect(json.loads(lines.get("ENTRYPOINT", ["[]"])[-1]) == ["/usr/sbin/pdns_server"],
-           "Dockerfile powerdns: ENTRYPOINT pdns_server")
+    entry = json.loads(lines.get("ENTRYPOINT", ["[]"])[-1])
     copies = [c.split() for c in lines.get("COPY", [])]
+    # PowerDNS 4.7 exits at start without the face's socket: the entrypoint
+    # waits for it, then execs pdns_server (PID 1, for the preStop's quit).
+    script = root / "examples/dns-face/pdns-after-face"
+    text = script.read_text() if script.is_file() else ""
+    expect(entry == ["/usr/local/bin/pdns-after-face"]
+           and ["examples/dns-face/pdns-after-face", "/usr/local/bin/pdns-after-face"] in copies
+           and script.is_file() and script.stat().st_mode & 0o111 == 0o111 and text.startswith("#!/bin/sh\n")
+           and re.search(r'^exec "\$pdns_server" "\$@"$', text, re.M)
+           and "pdns_server=/usr/sbin/pdns_server" in text,
+           f"Dockerfile powerdns: ENTRYPOINT {entry} is examples/dns-face/pdns-after-face (executable, /bin/sh), "
+           f"which waits for the face's socket and execs /usr/sbin/pdns_server with CMD {lines.get('CMD')}")
     expect(["examples/dns-face/pdns.conf", "/etc/powerdns/pdns.conf"] in copies,
            "Dockerfile powerdns: examples/dns-face/pdns.conf is its /etc/powerdns/pdns.conf")
     user = lines.get("USER", [""])[-1]
