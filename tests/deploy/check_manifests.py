@@ -17,7 +17,8 @@ with --etcd, then with HOST:PORT endpoints, no --replica_id (the pod name),
 TLS files from a read-only volume and egress to etcd's ports; the DNS face's
 flags and its PowerDNS container only with --dns-face, then the socket of
 --dns_face_socket is the one pdns.conf's remote-connection-string names, on
-one emptyDir both containers mount, pdns.conf keeps answers fresh, PowerDNS
+one emptyDir both containers mount, PowerDNS runs the image's ENTRYPOINT
+(no command: it waits for the socket), pdns.conf keeps answers fresh, PowerDNS
 runs as the pod's non-root user on a read-only root without capabilities,
 and the DNS Service and NetworkPolicy reach its port. Exits 1 on any
 failure."""
@@ -313,6 +314,12 @@ def check_dns_face(ns, where, docs, spec, c, values, configmaps, volumes, drain)
     expect(bool(zones), f"{where}: --dns_face_config's file is in a rendered ConfigMap, JSON with zones "
            f"({[z.get('zone') for z in zones or []]})")
 
+    # The image's ENTRYPOINT (pdns-after-face) waits for the face's socket:
+    # PowerDNS 4.7 exits at start without it, and the kubelet starts both
+    # containers at once. A `command` would replace it.
+    expect("command" not in pdns and all(a.startswith("--") for a in pdns.get("args", [])),
+           f"{where}: powerdns runs the image's ENTRYPOINT (no command: it waits for the face's socket, "
+           f"then execs pdns_server) with --flags as args {pdns.get('args')}")
     # pdns.conf: where PowerDNS reads it (--config-dir, default /etc/powerdns).
     cfg_dir = next((a.split("=", 1)[1] for a in pdns.get("args", []) + pdns.get("command", [])
                     if a.startswith("--config-dir=")), "/etc/powerdns")
