@@ -1,18 +1,25 @@
 """The DNS face's part of run_pod.py --dns-face: the Deployment's powerdns
 container run beside sipresolverd, the way run_pod.py runs sipresolverd.
 
-The host's /usr/sbin/pdns_server (Debian's pdns-server and
-pdns-backend-remote 4.7, what the image's stage powerdns installs) stands in
-for the image's ENTRYPOINT, with the container's args, under the same
-sandbox: bubblewrap, uid/gid 65532, a read-only root of the host's /usr, the
-container's volumes at their mountPath (the rendered pdns.conf from its
-ConfigMap, the emptyDirs writable, the socket's shared with sipresolverd).
+The image's ENTRYPOINT, examples/dns-face/pdns-after-face at
+/usr/local/bin/pdns-after-face (bound over the sandbox's /usr/local/bin, as
+in the image), runs with the container's args as PID 1 of its own PID
+namespace; it waits for the face's socket and execs the host's
+/usr/sbin/pdns_server (Debian's pdns-server and pdns-backend-remote 4.7, what
+the image's stage powerdns installs), under the same sandbox: bubblewrap,
+uid/gid 65532, a read-only root of the host's /usr, the container's volumes
+at their mountPath (the rendered pdns.conf from its ConfigMap, the emptyDirs
+writable, the socket's shared with sipresolverd). run_pod.py --pdns-first
+starts it before sipresolverd, so the wait is exercised.
 One deviation, as for sipresolverd's --listen: PowerDNS's port (the
 effective `local-port` of the rendered pdns.conf, which must be a container
 port) moves to the free loopback port the container port is mapped to, by
 `--local-address=127.0.0.1 --local-port=PORT` on pdns_server's command line
 (which wins over pdns.conf). Checks, all bounded: the socket of
---dns_face_socket is a socket in the shared volume; the readiness probe
+--dns_face_socket is a socket in the shared volume; PowerDNS never exited
+(restarts: 0) and pdns_server is PID 1 (exec'd by the entrypoint); the
+entrypoint with no socket (PDNS_FACE_WAIT=1) exits 1 with a message; the
+readiness probe
 (tcpSocket) connects, the liveness probe (exec `pdns_control rping`, run in
 the same sandbox) answers PONG; the zone apex of the rendered face config
 answers SOA NOERROR with AA; a provisioned name's SRV (or A) query is
@@ -23,12 +30,16 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import socket
 import stat
 import subprocess
 import time
 
 PDNS_SERVER = "/usr/sbin/pdns_server"
+# The image's ENTRYPOINT (Dockerfile, stage powerdns) and its source here.
+ENTRYPOINT = "/usr/local/bin/pdns-after-face"
+ENTRYPOINT_SOURCE = pathlib.Path(__file__).resolve().parents[2] / "examples/dns-face/pdns-after-face"
 
 
 def conf_value(text, key, default=None):
@@ -84,19 +95,25 @@ class PowerDNS:
         self.port = int(conf_value(self.conf, "local-port", "53"))
         self.local = mapped.get(self.port)
         self.args = args
-        self.box = host_sandbox(work, PDNS_SERVER, mounts)
+        # The image's /usr/local/bin: only the entrypoint (its mode as in git).
+        bindir = work / f"{container['name']}-usr-local-bin"
+        bindir.mkdir(exist_ok=True)
+        shutil.copy2(ENTRYPOINT_SOURCE, bindir / pathlib.Path(ENTRYPOINT).name)
+        box = host_sandbox(work, PDNS_SERVER, mounts)
+        self.box = box[:-2] + ["--ro-bind", str(bindir), str(pathlib.Path(ENTRYPOINT).parent)] + box[-2:]
         self.restarts = []
+        self.waited = None  # seconds PowerDNS was started before the face's socket existed
 
     def start(self):
         name = self.c["name"]
         if not self.expect(self.local is not None,
                            f"{name}: pdns.conf's local-port {self.port} is a container port"):
             return False
-        # Its own PID namespace with pdns_server as PID 1, as the image's
-        # ENTRYPOINT is in a container: a signal without a handler is
-        # ignored there.
+        # Its own PID namespace with the image's ENTRYPOINT as PID 1, which
+        # execs pdns_server, as in a container: a signal without a handler
+        # is ignored there.
         cmd = self.box[:1] + ["--unshare-pid", "--as-pid-1"] + self.box[1:] + [
-            PDNS_SERVER, *self.args, "--local-address=127.0.0.1", f"--local-port={self.local}"]
+            ENTRYPOINT, *self.args, "--local-address=127.0.0.1", f"--local-port={self.local}"]
         self.log = open(self.work / f"{name}.log", "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         return True
@@ -127,10 +144,33 @@ class PowerDNS:
             except OSError:
                 return False
         rp = self.c.get("readinessProbe", {}).get("tcpSocket", {}).get("port")
-        expect(rp == self.port and wait_for(tcp_ready, 10),
+        expect(rp == self.port and wait_for(tcp_ready, 10) and not self.restarts,
                f"{where}: readiness probe (tcpSocket :{rp}) connects within 10s (mapped to 127.0.0.1:{self.local}); "
                f"restarts: {len(self.restarts)}" + (f" (exit {self.restarts}: PowerDNS 4.7 exits when the face's "
                                                      f"socket is not there yet)" if self.restarts else ""))
+        log = self.log_text()
+        waited = "pdns-after-face: waiting" in log
+        expect((waited or not self.waited) and (not waited or "is there; starting PowerDNS" in log),
+               f"{where}: the entrypoint " + (f"waited for the socket (PowerDNS started {self.waited:g}s before "
+                                              f"sipresolverd), then started PowerDNS" if self.waited else
+                                              "started PowerDNS (right after sipresolverd, as the kubelet does)")
+               + f": {[line for line in log.splitlines() if line.startswith('pdns-after-face:')]}")
+        pid1 = child_pid_of(self.proc)
+        try:
+            comm = pathlib.Path(f"/proc/{pid1}/comm").read_text().strip()
+            status = pathlib.Path(f"/proc/{pid1}/status").read_text()
+            nspid = re.search(r"^NSpid:\s*(.*)$", status, re.M).group(1).split()[-1]  # in its own namespace
+        except (OSError, AttributeError):
+            comm = nspid = None
+        expect(comm == "pdns_server" and nspid == "1",
+               f"{where}: {ENTRYPOINT} exec'd pdns_server: PID 1 of the container is {comm} "
+               f"(pid {nspid} in its namespace), so the preStop's pdns_control quit stops the container")
+        res = subprocess.run(self.box + [ENTRYPOINT, *self.args], capture_output=True, text=True, timeout=15,
+                             env={**os.environ, "PDNS_FACE_WAIT": "1",
+                                  "PDNS_FACE_SOCKET": m.group(1) + ".missing" if m else "/nonexistent"})
+        expect(res.returncode == 1 and "is not a socket after 1s" in res.stderr,
+               f"{where}: the entrypoint without the socket (PDNS_FACE_WAIT=1) exits {res.returncode}: "
+               f"{res.stderr.strip().splitlines()[-1:]}")
         expect(ns_uids(child_pid(self.proc), uids_of) == [65532] * 4,
                f"{where}: pdns_server's real, effective, saved and file-system uid in its user namespace are 65532")
         lp = self.c.get("livenessProbe", {}).get("exec", {}).get("command")

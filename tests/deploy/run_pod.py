@@ -27,8 +27,9 @@ pod's resolv.conf names 127.0.0.1 (no DNS server there), so nothing leaves
 loopback. emptyDir volumes are one directory shared by the containers.
 
 --dns-face: the Deployment's powerdns container runs too, started right
-after sipresolverd as the kubelet does, and is queried and stopped with it
-(dns_face_pod.py).
+after sipresolverd as the kubelet does (--pdns-first S: S seconds before
+it, so its entrypoint must wait for the face's socket), and is queried and
+stopped with it (dns_face_pod.py).
 
 Checks, all bounded: the readiness and liveness probes (grpc.health.v1.Health
 /Check with the probe's service name, plaintext HTTP/2 as the kubelet sends
@@ -202,12 +203,16 @@ def main():
     p.add_argument("--then", help="command to run while the pod serves")
     p.add_argument("--dns-face", action="store_true",
                    help="run the Deployment's powerdns container too (dns_face_pod.py) and query it")
+    p.add_argument("--pdns-first", type=float, metavar="S",
+                   help="with --dns-face: start powerdns S seconds before sipresolverd")
     p.add_argument("rendered", nargs="?")
     ns = p.parse_args()
     if bool(ns.binary) == bool(ns.image_root) or bool(ns.rendered) == ns.docker_run:
         p.error("--binary or --image-root, and RENDERED or --docker-run")
     if ns.dns_face and not ns.binary:
         p.error("--dns-face runs the host's pdns_server: with --binary")
+    if ns.pdns_first and not ns.dns_face:
+        p.error("--pdns-first: with --dns-face")
     image = image_pod.load_config(ns.image_config) if ns.image_root else None
 
     if ns.docker_run:
@@ -323,13 +328,19 @@ def main():
             for i, a in enumerate(cmd):
                 for d, path, _ in mounts:
                     cmd[i] = cmd[i].replace(path.rstrip("/") + "/", str(d) + "/")
-        log = open(work / "sipresolverd.log", "wb")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=proc_env)
-        if ns.dns_face:  # the next container, started right after, as the kubelet does
+        if ns.dns_face:
             pc = next((x for x in spec["containers"] if x["name"] == "powerdns"), None)
             if not expect(pc is not None and sandboxed, "the Deployment has a powerdns container; bwrap runs"):
                 raise RuntimeError("no powerdns")
             pdns = dns_face_pod.PowerDNS(pc, volume_mounts(pc), mapped, work, host_sandbox, expect)
+            if ns.pdns_first:  # before the face's socket exists: its entrypoint waits
+                if not pdns.start():
+                    raise RuntimeError("powerdns not started")
+                pdns.waited = ns.pdns_first
+                time.sleep(ns.pdns_first)
+        log = open(work / "sipresolverd.log", "wb")
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=proc_env)
+        if pdns is not None and not ns.pdns_first:  # the next container, started right after, as the kubelet does
             if not pdns.start():
                 raise RuntimeError("powerdns not started")
 
