@@ -16,7 +16,8 @@ address, though the old one's TTL (5 s) has not run out: the packet cache
 keeps an answer cache-ttl (1 s) plus up to 1 s (PowerDNS counts whole
 seconds), and query-cache-ttl=0 (PowerDNS's query cache would keep the old
 one 20 s whatever its TTL); `pdns_control purge`
-clears the caches at once. --self-test runs the same with query-cache-ttl
+clears the caches at once; when the face restarts (socket removed and made
+again) PowerDNS answers SERVFAIL meanwhile, runs on, and reconnects by itself. --self-test runs the same with query-cache-ttl
 left at PowerDNS's default, where the freshness check must fail. Exits 1 on
 any failure."""
 import json
@@ -45,6 +46,7 @@ class Backend:
     def __init__(self, path):
         self.address = "192.0.2.1"
         self.lookups = 0
+        self.conns = []
         self.sock = socket.socket(socket.AF_UNIX)
         self.sock.bind(path)
         os.chmod(path, 0o660)
@@ -53,8 +55,23 @@ class Backend:
 
     def accept(self):
         while True:
-            conn, _ = self.sock.accept()
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # stopped
+                return
+            self.conns.append(conn)
             threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def stop(self, path):
+        """As sipresolverd's exit: the socket and its connections closed, the path removed."""
+        self.sock.close()
+        for conn in self.conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        os.unlink(path)
 
     def answer(self, req):
         method, p = req.get("method"), req.get("parameters", {})
@@ -79,7 +96,10 @@ class Backend:
     def serve(self, conn):
         buf, decoder = "", json.JSONDecoder()
         while True:
-            data = conn.recv(65536)
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                return
             if not data:
                 return
             buf += data.decode()
@@ -191,6 +211,21 @@ def run(conf_text, self_test):
         answer = query(port, NAME)
         expect(purge.returncode == 0 and answer[1] and answer[1][0][2] == "192.0.2.3",
                f"pdns_control purge '{NAME.rstrip('.')}$' ({purge.stdout.strip()}): the new address at once: {answer}")
+        # sipresolverd restarts (socket removed, then made again): PowerDNS
+        # answers SERVFAIL meanwhile, does not exit, and reconnects by itself
+        # (the first query on each connection it had open still fails).
+        backend.stop(str(sock))
+        down = [query(port, f"down{i}.{ZONE}")[0] for i in range(3)]
+        backend = Backend(str(sock))
+        after = []
+        for i in range(12):
+            after.append(query(port, f"back{i}.{ZONE}")[0])
+            if after[-3:] == [3, 3, 3]:
+                break
+        expect(proc.poll() is None and set(down) == {2} and after[-3:] == [3, 3, 3] and after.count(2) <= 4,
+               f"the face restarts: PowerDNS runs on ({'running' if proc.poll() is None else 'exited'}), "
+               f"rcodes while down {down} (SERVFAIL), then {after}: reconnected by itself "
+               f"(NXDOMAIN from the new face; <= 4 SERVFAILs first, one per connection it had)")
     finally:
         if proc and proc.poll() is None:
             proc.terminate()
