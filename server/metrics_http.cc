@@ -1,6 +1,5 @@
 #include "server/metrics_http.h"
 
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -169,33 +168,30 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     absl::string_view listen, Render render) {
   absl::StatusOr<int> fd = Listen(listen);
   if (!fd.ok()) return fd.status();
-  int wake[2];
-  if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+  std::unique_ptr<WakePipe> wake = WakePipe::Create();
+  if (wake == nullptr) {
     absl::Status status = Errno("pipe", errno, listen);
     close(*fd);
     return status;
   }
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer(
-      *fd, BoundPort(*fd), wake[0], wake[1], std::move(render)));
+      *fd, BoundPort(*fd), std::move(wake), std::move(render)));
   server->thread_ = std::thread([s = server.get()] { s->Run(); });
   return server;
 }
 
-MetricsHttpServer::MetricsHttpServer(int listen_fd, int port, int wake_read,
-                                     int wake_write, Render render)
+MetricsHttpServer::MetricsHttpServer(int listen_fd, int port,
+                                     std::unique_ptr<WakePipe> wake,
+                                     Render render)
     : listen_fd_(listen_fd),
       port_(port),
-      wake_read_(wake_read),
-      wake_write_(wake_write),
+      wake_(std::move(wake)),
       render_(std::move(render)) {}
 
 MetricsHttpServer::~MetricsHttpServer() {
-  const char stop = 1;
-  (void)!write(wake_write_, &stop, 1);
+  wake_->Wake();
   if (thread_.joinable()) thread_.join();
   close(listen_fd_);
-  close(wake_read_);
-  close(wake_write_);
 }
 
 void MetricsHttpServer::Run() {
@@ -213,7 +209,7 @@ void MetricsHttpServer::Run() {
   };
   std::vector<pollfd> fds;
   while (true) {
-    fds.assign({{wake_read_, POLLIN, 0}, {listen_fd_, POLLIN, 0}});
+    fds.assign({{wake_->read_fd(), POLLIN, 0}, {listen_fd_, POLLIN, 0}});
     for (const Connection& c : connections) {
       fds.push_back(
           {c.fd, static_cast<short>(c.out.empty() ? POLLIN : POLLOUT), 0});

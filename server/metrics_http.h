@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/wake_pipe.h"
 
 namespace sipresolver::server {
 
@@ -43,14 +44,13 @@ class MetricsHttpServer {
   static constexpr int kRequestTimeoutSeconds = 10;
 
  private:
-  MetricsHttpServer(int listen_fd, int port, int wake_read, int wake_write,
+  MetricsHttpServer(int listen_fd, int port, std::unique_ptr<WakePipe> wake,
                     Render render);
   void Run();
 
   const int listen_fd_;
   const int port_;
-  const int wake_read_;  // Stop() writes to wake_write_ to end Run().
-  const int wake_write_;
+  const std::unique_ptr<WakePipe> wake_;  // Ends Run().
   const Render render_;
   std::thread thread_;
 };

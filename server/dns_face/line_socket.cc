@@ -1,6 +1,5 @@
 #include "server/dns_face/line_socket.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -52,34 +51,30 @@ absl::StatusOr<std::unique_ptr<LineSocket>> LineSocket::Start(
     close(fd);
     return status;
   }
-  int wake[2];
-  if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+  std::unique_ptr<WakePipe> wake = WakePipe::Create();
+  if (wake == nullptr) {
     absl::Status status = Errno("pipe for", path);
     close(fd);
     unlink(path.c_str());
     return status;
   }
   std::unique_ptr<LineSocket> server(
-      new LineSocket(path, fd, wake[0], wake[1], std::move(handler)));
+      new LineSocket(path, fd, std::move(wake), std::move(handler)));
   server->thread_ = std::thread([s = server.get()] { s->Run(); });
   return server;
 }
 
-LineSocket::LineSocket(std::string path, int listen_fd, int wake_read,
-                       int wake_write, Handler handler)
+LineSocket::LineSocket(std::string path, int listen_fd,
+                       std::unique_ptr<WakePipe> wake, Handler handler)
     : path_(std::move(path)),
       listen_fd_(listen_fd),
-      wake_read_(wake_read),
-      wake_write_(wake_write),
+      wake_(std::move(wake)),
       handler_(std::move(handler)) {}
 
 LineSocket::~LineSocket() {
-  const char stop = 1;
-  (void)!write(wake_write_, &stop, 1);
+  wake_->Wake();
   if (thread_.joinable()) thread_.join();
   close(listen_fd_);
-  close(wake_read_);
-  close(wake_write_);
   unlink(path_.c_str());
 }
 
@@ -97,7 +92,7 @@ void LineSocket::Run() {
   };
   std::vector<pollfd> fds;
   while (true) {
-    fds.assign({{wake_read_, POLLIN, 0}, {listen_fd_, POLLIN, 0}});
+    fds.assign({{wake_->read_fd(), POLLIN, 0}, {listen_fd_, POLLIN, 0}});
     for (const Connection& c : connections) {
       short events = 0;
       if (c.out.size() - c.sent < kMaxQueuedBytes) events |= POLLIN;

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/wake_pipe.h"
 
 namespace sipresolver::server::dns_face {
 
@@ -40,14 +41,13 @@ class LineSocket {
   static constexpr size_t kMaxQueuedBytes = 1 << 20;
 
  private:
-  LineSocket(std::string path, int listen_fd, int wake_read, int wake_write,
+  LineSocket(std::string path, int listen_fd, std::unique_ptr<WakePipe> wake,
              Handler handler);
   void Run();
 
   const std::string path_;
   const int listen_fd_;
-  const int wake_read_;  // The destructor writes to wake_write_ to end Run().
-  const int wake_write_;
+  const std::unique_ptr<WakePipe> wake_;  // The destructor ends Run().
   const Handler handler_;
   std::thread thread_;
 };
