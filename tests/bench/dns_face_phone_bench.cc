@@ -43,7 +43,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/bench/phone_bench_support.h"
 #include "tests/support/baresip_phone.h"
@@ -88,14 +87,7 @@ struct Setup {
   // The ports of the face's SRV answer, in order; empty on any failure.
   std::vector<uint16_t> FacePorts() const {
     auto answer = Dig(powerdns->port(), kFaceService, "SRV");
-    std::vector<uint16_t> ports;
-    if (!answer.ok() || answer->rcode != "NOERROR") return ports;
-    for (const std::string& srv : answer->AnswerData("SRV")) {
-      std::vector<std::string> f = absl::StrSplit(srv, ' ');
-      if (f.size() != 4) return {};
-      ports.push_back(static_cast<uint16_t>(std::stoi(f[2])));
-    }
-    return ports;
+    return answer.ok() ? answer->SrvPorts() : std::vector<uint16_t>();
   }
   uint16_t port(int i) const { return stack->registrar(i).port(); }
   bool RegisteredElsewhere() const {
@@ -277,17 +269,7 @@ absl::StatusOr<absl::Duration> BootTrial(const std::string& mode, int regint,
 void PrintSummary(const char* what, const std::vector<std::string>& modes,
                   std::map<std::string, std::vector<absl::Duration>>& results) {
   std::printf("%s:\n", what);
-  for (const std::string& mode : modes) {
-    std::printf("  %-7s %s", (mode + ":").c_str(),
-                Summary(results[mode]).c_str());
-    if (mode != "alone" && !results[mode].empty() &&
-        !results["alone"].empty()) {
-      std::printf(
-          "; median %.1fx sooner than alone",
-          MedianSeconds(results["alone"]) / MedianSeconds(results[mode]));
-    }
-    std::printf("\n");
-  }
+  PrintModes(modes, results, 9);
 }
 
 int Main() {

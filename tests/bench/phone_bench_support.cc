@@ -1,6 +1,7 @@
 #include "tests/bench/phone_bench_support.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "absl/strings/str_format.h"
 
@@ -34,6 +35,26 @@ std::string Summary(std::vector<absl::Duration> times) {
 double MedianSeconds(std::vector<absl::Duration> times) {
   std::sort(times.begin(), times.end());
   return absl::ToDoubleSeconds(times[times.size() / 2]);
+}
+
+void PrintModes(
+    const std::vector<std::string>& modes,
+    const std::map<std::string, std::vector<absl::Duration>>& results,
+    int width) {
+  static const std::vector<absl::Duration> kNone;
+  const auto of = [&](const std::string& mode) -> const auto& {
+    const auto it = results.find(mode);
+    return it == results.end() ? kNone : it->second;
+  };
+  for (const std::string& mode : modes) {
+    std::printf("%-*s %s", width, (mode + ":").c_str(),
+                Summary(of(mode)).c_str());
+    if (mode != "alone" && !of(mode).empty() && !of("alone").empty()) {
+      std::printf("; median %.1fx sooner than alone",
+                  MedianSeconds(of("alone")) / MedianSeconds(of(mode)));
+    }
+    std::printf("\n");
+  }
 }
 
 }  // namespace sipresolver::testing

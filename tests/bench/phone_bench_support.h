@@ -5,6 +5,7 @@
 #ifndef SIPRESOLVER_TESTS_BENCH_PHONE_BENCH_SUPPORT_H_
 #define SIPRESOLVER_TESTS_BENCH_PHONE_BENCH_SUPPORT_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,12 @@ std::optional<absl::Duration> TimeUntil(F done,
 std::string Summary(std::vector<absl::Duration> times);
 // The median in seconds; `times` must not be empty.
 double MedianSeconds(std::vector<absl::Duration> times);
+// One line per mode: its Summary and, beside "alone", how much sooner its
+// median is; mode names padded to `width`.
+void PrintModes(
+    const std::vector<std::string>& modes,
+    const std::map<std::string, std::vector<absl::Duration>>& results,
+    int width);
 
 }  // namespace sipresolver::testing
 

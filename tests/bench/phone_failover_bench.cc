@@ -136,19 +136,9 @@ int Main() {
       std::fflush(stdout);
     }
   }
+  PrintModes(modes, results, 22);
   int failed = 0;
-  for (const std::string& mode : modes) {
-    std::printf("%-22s %s", (mode + ":").c_str(),
-                Summary(results[mode]).c_str());
-    if (mode != "alone" && !results[mode].empty() &&
-        !results["alone"].empty()) {
-      std::printf(
-          "; median %.1fx sooner than alone",
-          MedianSeconds(results["alone"]) / MedianSeconds(results[mode]));
-    }
-    std::printf("\n");
-    failed += results[mode].empty();
-  }
+  for (const std::string& mode : modes) failed += results[mode].empty();
   return failed ? 1 : 0;
 }
 

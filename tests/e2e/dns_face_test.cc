@@ -6,7 +6,6 @@
 // "try again" (SERVFAIL) rather than "no such name" while the ITSP's own
 // DNS has given nothing.
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/dig.h"
@@ -54,14 +53,7 @@ class DnsFaceTest : public ::testing::Test {
   // The ports of the SRV answer, in priority order; empty on any failure.
   std::vector<uint16_t> SrvPorts() {
     auto answer = Dig(powerdns_->port(), kService, "SRV");
-    std::vector<uint16_t> ports;
-    if (!answer.ok() || answer->rcode != "NOERROR") return ports;
-    for (const std::string& srv : answer->AnswerData("SRV")) {
-      std::vector<std::string> f = absl::StrSplit(srv, ' ');
-      if (f.size() != 4) return {};
-      ports.push_back(static_cast<uint16_t>(std::stoi(f[2])));
-    }
-    return ports;
+    return answer.ok() ? answer->SrvPorts() : std::vector<uint16_t>();
   }
 
   uint16_t port(int i) const { return stack_->registrar(i).port(); }

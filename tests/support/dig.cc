@@ -61,6 +61,20 @@ std::vector<std::string> DigAnswer::AnswerData(absl::string_view type) const {
   return out;
 }
 
+std::vector<uint16_t> DigAnswer::SrvPorts() const {
+  std::vector<uint16_t> ports;
+  if (rcode != "NOERROR") return ports;
+  for (const std::string& srv : AnswerData("SRV")) {
+    const std::vector<absl::string_view> f = absl::StrSplit(srv, ' ');
+    uint32_t port = 0;
+    if (f.size() != 4 || !absl::SimpleAtoi(f[2], &port) || port > 65535) {
+      return {};
+    }
+    ports.push_back(static_cast<uint16_t>(port));
+  }
+  return ports;
+}
+
 absl::StatusOr<DigAnswer> ParseDigOutput(absl::string_view output) {
   DigAnswer answer;
   bool have_status = false;

@@ -48,6 +48,9 @@ struct DigAnswer {
   std::optional<uint32_t> NegativeTtl() const;
   // The rdata of the answer records of `type`, in order.
   std::vector<std::string> AnswerData(absl::string_view type) const;
+  // The ports of the answer's SRV records, in order; empty unless NOERROR
+  // with well-formed SRV records.
+  std::vector<uint16_t> SrvPorts() const;
 };
 
 struct DigOptions {

@@ -179,6 +179,7 @@ TEST(DigOutputTest, ParsesAnswerAndAdditionalInOrder) {
       a->AnswerData("SRV"),
       ElementsAre("20 5 5060 b.fleet.test.", "10 5 5060 a.fleet.test.",
                   "10 5 5060 z.fleet.test.", "30 1 5061 m.fleet.test."));
+  EXPECT_THAT(a->SrvPorts(), ElementsAre(5060, 5060, 5060, 5061));
   EXPECT_THAT(a->AnswerData("A"), IsEmpty());
   EXPECT_THAT(a->authority, IsEmpty());
   EXPECT_FALSE(a->Soa().has_value());
@@ -196,6 +197,7 @@ TEST(DigOutputTest, NxdomainCarriesTheSoa) {
   EXPECT_EQ(a->rcode, "NXDOMAIN");
   EXPECT_TRUE(a->authoritative);
   EXPECT_THAT(a->answer, IsEmpty());
+  EXPECT_THAT(a->SrvPorts(), IsEmpty());
   ASSERT_TRUE(a->Soa().has_value());
   EXPECT_EQ(
       *a->Soa(),
