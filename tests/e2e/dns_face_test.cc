@@ -44,7 +44,10 @@ class DnsFaceTest : public ::testing::Test {
     stack_ = *std::move(stack);
     PowerDnsOptions pdns;
     pdns.backend_socket = socket;
-    pdns.shuffle = false;  // As docs/dns-face.md recommends.
+    // As examples/dns-face/pdns.conf: no shuffling, and the zone cache
+    // (filled from the face's getAllDomains).
+    pdns.shuffle = false;
+    pdns.zone_cache_refresh_interval = 60;
     auto powerdns = PowerDnsServer::Start(pdns);
     ASSERT_TRUE(powerdns.ok()) << powerdns.status();
     powerdns_ = *std::move(powerdns);
