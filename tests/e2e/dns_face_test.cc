@@ -168,6 +168,19 @@ TEST(DnsFaceFlags, BadConfigurationFailsTheStartNamingTheField) {
   ASSERT_FALSE(daemon.ok());
   EXPECT_THAT(std::string(daemon.status().message()),
               ::testing::HasSubstr("zones[0].names[0].publish"));
+  // A name whose server --probe_allow refuses: the operator hears which.
+  ASSERT_TRUE(WriteTextFile(config, R"({"zones":[{"zone":"fleet.test",
+    "names":[{"name":"stranger","profile":{"proxyServer":"127.0.0.2"}}]}]})")
+                  .ok());
+  daemon = SipresolverdProcess::Start(
+      "127.0.0.1:53", {"--probe_allow=127.0.0.1/32",
+                       "--dns_face_socket=" + dir->path() + "/face.sock",
+                       "--dns_face_config=" + config});
+  ASSERT_FALSE(daemon.ok());
+  EXPECT_THAT(std::string(daemon.status().message()),
+              ::testing::HasSubstr("stranger.fleet.test."));
+  EXPECT_THAT(std::string(daemon.status().message()),
+              ::testing::HasSubstr("--probe_allow"));
   daemon = SipresolverdProcess::Start(
       "127.0.0.1:53", {"--dns_face_socket=" + dir->path() + "/face.sock"});
   ASSERT_FALSE(daemon.ok());
